@@ -1,0 +1,248 @@
+//! The command line: `marginalia [PATH]` starts the app; subcommands work headless.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::corpus;
+use crate::transcript::{Format, PartKind, Transcript};
+
+/// Annotate question-and-answer transcripts.
+#[derive(Debug, Parser)]
+#[command(
+    name = "marginalia",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// A transcript file or a folder to open in the app (default: sample_data/).
+    pub path: Option<PathBuf>,
+    /// What to do without the app.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Headless subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the fields Marginalia reads from a transcript.
+    Inspect {
+        /// The transcript file.
+        file: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every transcript, sidecar and codebook in a folder; exit status 1 on errors.
+    Validate {
+        /// The folder.
+        dir: PathBuf,
+    },
+}
+
+/// The folder opened when no path is given.
+pub fn default_path() -> PathBuf {
+    let local = PathBuf::from("sample_data");
+    if local.is_dir() {
+        return local;
+    }
+    // Run from elsewhere (`cargo run` sets this): the project's own sample data.
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    if built_in.is_dir() { built_in } else { local }
+}
+
+/// Runs a headless subcommand; returns the process exit status.
+pub fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Inspect { file, json } => {
+            let transcript = Transcript::load(&file)?;
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &InspectJson::from(&transcript))?;
+                writeln!(out)?;
+            } else {
+                write_readable(&mut out, &transcript)?;
+            }
+            Ok(0)
+        }
+        Command::Validate { dir } => {
+            let report = corpus::validate(&dir)
+                .with_context(|| format!("cannot read folder {}", dir.display()))?;
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            for f in &report.findings {
+                writeln!(out, "{f}")?;
+            }
+            let errors = report.errors();
+            let warnings = report.findings.len() - errors;
+            writeln!(
+                out,
+                "{} transcripts, {} sidecars: {errors} errors, {warnings} warnings",
+                report.transcripts, report.sidecars
+            )?;
+            Ok(if errors > 0 { 1 } else { 0 })
+        }
+    }
+}
+
+/// One exchange in `inspect --json`.
+#[derive(Debug, Serialize)]
+struct ExchangeJson<'a> {
+    question_by: Option<&'a str>,
+    answered_by: Option<&'a str>,
+    question: &'a str,
+    answer: &'a str,
+}
+
+/// The object printed by `inspect --json`.
+#[derive(Debug, Serialize)]
+struct InspectJson<'a> {
+    file: &'a str,
+    format: &'static str,
+    title: &'a str,
+    meeting: Option<&'a str>,
+    meeting_date: Option<String>,
+    session_date: Option<String>,
+    reference: Option<&'a str>,
+    question_by: Option<&'a str>,
+    organisation: Option<&'a str>,
+    asked_of: Option<&'a str>,
+    answered_by: Option<&'a str>,
+    supplementary: bool,
+    status: &'static str,
+    answer_date: Option<String>,
+    question: &'a str,
+    answer: &'a str,
+    encoding: &'a str,
+    warnings: &'a [String],
+    chars: usize,
+    hash: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exchanges: Option<Vec<ExchangeJson<'a>>>,
+}
+
+impl<'a> From<&'a Transcript> for InspectJson<'a> {
+    fn from(t: &'a Transcript) -> Self {
+        let m = &t.meta;
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+        let exchanges = (t.format == Format::SpeakerTurns).then(|| {
+            t.parts
+                .chunks(2)
+                .map(|pair| ExchangeJson {
+                    question_by: pair[0].speaker.as_deref(),
+                    answered_by: pair.get(1).and_then(|p| p.speaker.as_deref()),
+                    question: &pair[0].text,
+                    answer: pair.get(1).map_or("", |p| p.text.as_str()),
+                })
+                .collect()
+        });
+        InspectJson {
+            file: &t.file_name,
+            format: t.format.as_str(),
+            title: &m.title,
+            meeting: m.meeting.as_deref(),
+            meeting_date: date(m.meeting_date),
+            session_date: date(m.session_date),
+            reference: m.reference.as_deref(),
+            question_by: m.question_by.as_deref(),
+            organisation: m.organisation.as_deref(),
+            asked_of: m.asked_of.as_deref(),
+            answered_by: m.answered_by.as_deref(),
+            supplementary: m.supplementary,
+            status: m.status.as_str(),
+            answer_date: date(m.answer_date),
+            question: t.question(),
+            answer: t.answer(),
+            encoding: &t.encoding,
+            warnings: &t.warnings,
+            chars: t.chars,
+            hash: &t.hash,
+            exchanges,
+        }
+    }
+}
+
+fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
+    let m = &t.meta;
+    let field = |out: &mut dyn Write, name: &str, value: Option<&str>| -> std::io::Result<()> {
+        writeln!(out, "{:<15}{}", format!("{name}:"), value.unwrap_or("—"))
+    };
+    field(out, "file", Some(&t.file_name))?;
+    field(
+        out,
+        "format",
+        Some(&format!("{} ({})", t.format.as_str(), t.encoding)),
+    )?;
+    field(
+        out,
+        "title",
+        Some(if m.title.is_empty() { "—" } else { &m.title }),
+    )?;
+    let meeting = match (&m.meeting, m.meeting_date) {
+        (Some(k), Some(d)) => Some(format!("{k} on {d}")),
+        (Some(k), None) => Some(k.clone()),
+        (None, Some(d)) => Some(d.to_string()),
+        (None, None) => None,
+    };
+    field(out, "meeting", meeting.as_deref())?;
+    field(
+        out,
+        "session date",
+        m.session_date.map(|d| d.to_string()).as_deref(),
+    )?;
+    field(out, "reference", m.reference.as_deref())?;
+    field(out, "question by", m.question_by.as_deref())?;
+    field(out, "organisation", m.organisation.as_deref())?;
+    field(out, "asked of", m.asked_of.as_deref())?;
+    field(out, "answered by", m.answered_by.as_deref())?;
+    field(
+        out,
+        "supplementary",
+        Some(if m.supplementary { "yes" } else { "no" }),
+    )?;
+    field(out, "status", Some(m.status.as_str()))?;
+    for w in &t.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    for part in &t.parts {
+        writeln!(out)?;
+        let heading = match part.id.kind {
+            PartKind::Question => "QUESTION",
+            PartKind::Answer => "ANSWER",
+            PartKind::Text => "TEXT",
+        };
+        let number = if t.exchange_count() > 1 {
+            format!(" {}", part.id.exchange + 1)
+        } else {
+            String::new()
+        };
+        match &part.speaker {
+            Some(s) => writeln!(out, "{heading}{number} ({s})")?,
+            None => writeln!(out, "{heading}{number}")?,
+        }
+        if part.text.is_empty() {
+            writeln!(out, "(none)")?;
+        } else {
+            writeln!(out, "{}", part.text)?;
+        }
+    }
+    Ok(())
+}
+
+/// Prints an error as one line on stderr, with its causes when they add something.
+pub fn report_error(err: &anyhow::Error) {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let c = cause.to_string();
+        if !line.contains(&c) {
+            line.push_str(": ");
+            line.push_str(&c);
+        }
+    }
+    eprintln!("marginalia: {line}");
+}

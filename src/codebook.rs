@@ -1,0 +1,393 @@
+//! The codebook: the dimensions researchers code (tone, reply type, topics, cited authorities)
+//! and their values, colours and keyboard shortcuts.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::sidecar::ron_options;
+
+/// The codebook shipped with Marginalia, used when the opened folder has no `codebook.ron`.
+pub const DEFAULT_CODEBOOK_RON: &str = include_str!("../assets/codebook.ron");
+
+/// File name of a folder's own codebook.
+pub const CODEBOOK_FILE_NAME: &str = "codebook.ron";
+
+/// Newest codebook schema this version reads.
+pub const CODEBOOK_SCHEMA: u32 = 1;
+
+/// Largest codebook file read, in bytes.
+pub const MAX_CODEBOOK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Why a codebook could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CodebookError {
+    /// The file could not be read.
+    #[error("cannot read codebook: {source}: {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid RON for a codebook, or breaks a rule.
+    #[error("invalid codebook: {message}: {}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where a dimension is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AppliesTo {
+    /// The whole question.
+    Question,
+    /// The whole answer.
+    Answer,
+    /// A highlighted stretch of text in either part.
+    Span,
+}
+
+/// How values are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DimensionKind {
+    /// Exactly one value (or none yet).
+    OneChoice,
+    /// Any number of values.
+    SeveralChoices,
+    /// A free value, such as the name of a cited person, with suggestions.
+    Entity,
+}
+
+/// One value of a choice dimension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeValue {
+    /// Stable id written into sidecars.
+    pub id: String,
+    /// Name shown to the user.
+    pub label: String,
+    /// What the value means; shown on hover.
+    #[serde(default)]
+    pub description: String,
+    /// Colour as `#rrggbb`.
+    pub color: String,
+    /// Keyboard shortcut, such as `1`, `Shift+3` or `H`.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// One thing that is coded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dimension {
+    /// Stable id written into sidecars.
+    pub id: String,
+    /// Name shown to the user.
+    pub label: String,
+    /// What is coded and how; shown on hover.
+    #[serde(default)]
+    pub description: String,
+    /// Colour as `#rrggbb`.
+    pub color: String,
+    /// Where it is coded.
+    pub applies_to: AppliesTo,
+    /// How values are chosen.
+    pub kind: DimensionKind,
+    /// The values of a choice dimension.
+    #[serde(default)]
+    pub values: Vec<CodeValue>,
+    /// Suggested values of an entity dimension.
+    #[serde(default)]
+    pub known_values: Vec<String>,
+    /// Keyboard shortcut that tags the selected text with this (span) dimension.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Optional heading that groups dimensions in the codebook panel.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+impl Dimension {
+    /// The value with this id.
+    pub fn value(&self, id: &str) -> Option<&CodeValue> {
+        self.values.iter().find(|v| v.id == id)
+    }
+}
+
+/// A codebook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Codebook {
+    /// Schema version of the file.
+    pub schema: u32,
+    /// Stable id recorded in sidecars, e.g. `marginalia-default-1`.
+    pub id: String,
+    /// Name shown to the user.
+    pub name: String,
+    /// What the codebook is for.
+    #[serde(default)]
+    pub description: String,
+    /// The dimensions, in display order.
+    pub dimensions: Vec<Dimension>,
+}
+
+impl Codebook {
+    /// The codebook shipped with Marginalia.
+    pub fn builtin() -> Codebook {
+        Codebook::parse(DEFAULT_CODEBOOK_RON, Path::new("assets/codebook.ron"))
+            .expect("the built-in codebook is valid (checked by a test)")
+    }
+
+    /// The codebook of a folder: its `codebook.ron` when there is one, else the built-in one.
+    pub fn for_folder(dir: &Path) -> Result<(Codebook, Option<PathBuf>), CodebookError> {
+        let path = dir.join(CODEBOOK_FILE_NAME);
+        if path.is_file() {
+            Ok((Codebook::load(&path)?, Some(path)))
+        } else {
+            Ok((Codebook::builtin(), None))
+        }
+    }
+
+    /// Reads and checks a codebook file.
+    pub fn load(path: &Path) -> Result<Codebook, CodebookError> {
+        let io = |source| CodebookError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.len() > MAX_CODEBOOK_BYTES {
+            return Err(CodebookError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} bytes is over the limit of {MAX_CODEBOOK_BYTES}",
+                    meta.len()
+                ),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|_| CodebookError::Invalid {
+            path: path.to_path_buf(),
+            message: "not UTF-8 text".to_string(),
+        })?;
+        Codebook::parse(&text, path)
+    }
+
+    /// Parses and checks codebook RON; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Codebook, CodebookError> {
+        let invalid = |message: String| CodebookError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        let codebook: Codebook = ron_options()
+            .from_str(text)
+            .map_err(|e| invalid(e.to_string()))?;
+        if codebook.schema > CODEBOOK_SCHEMA {
+            return Err(invalid(format!(
+                "schema {} is newer than this version of Marginalia reads ({CODEBOOK_SCHEMA})",
+                codebook.schema
+            )));
+        }
+        codebook.check().map_err(invalid)?;
+        Ok(codebook)
+    }
+
+    /// Checks the rules serde cannot: unique ids and shortcuts, colours, values present.
+    pub fn check(&self) -> Result<(), String> {
+        if self.id.trim().is_empty() {
+            return Err("the codebook has no id".to_string());
+        }
+        let mut dim_ids = HashSet::new();
+        let mut keys: Vec<(String, String)> = Vec::new();
+        let mut add_key = |key: &Option<String>, owner: String| -> Result<(), String> {
+            if let Some(k) = key {
+                let norm = crate::shortcut::Shortcut::parse(k)
+                    .map_err(|e| format!("{owner}: {e}"))?
+                    .to_string();
+                if let Some((_, other)) = keys.iter().find(|(k2, _)| *k2 == norm) {
+                    return Err(format!(
+                        "shortcut {norm} is used by both {other} and {owner}"
+                    ));
+                }
+                keys.push((norm, owner));
+            }
+            Ok(())
+        };
+        for d in &self.dimensions {
+            check_id(&d.id).map_err(|e| format!("dimension \"{}\": {e}", d.id))?;
+            if !dim_ids.insert(d.id.as_str()) {
+                return Err(format!("duplicate dimension id \"{}\"", d.id));
+            }
+            check_color(&d.color).map_err(|e| format!("dimension \"{}\": {e}", d.id))?;
+            add_key(&d.key, format!("dimension \"{}\"", d.id))?;
+            if matches!(
+                d.kind,
+                DimensionKind::OneChoice | DimensionKind::SeveralChoices
+            ) && d.values.is_empty()
+            {
+                return Err(format!("dimension \"{}\" has no values", d.id));
+            }
+            let mut value_ids = HashSet::new();
+            for v in &d.values {
+                let owner = format!("value \"{}\" of dimension \"{}\"", v.id, d.id);
+                check_id(&v.id).map_err(|e| format!("{owner}: {e}"))?;
+                if !value_ids.insert(v.id.as_str()) {
+                    return Err(format!(
+                        "duplicate value id \"{}\" in dimension \"{}\"",
+                        v.id, d.id
+                    ));
+                }
+                check_color(&v.color).map_err(|e| format!("{owner}: {e}"))?;
+                add_key(&v.key, owner)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The dimension with this id.
+    pub fn dimension(&self, id: &str) -> Option<&Dimension> {
+        self.dimensions.iter().find(|d| d.id == id)
+    }
+
+    /// The dimensions coded on a whole part of this kind.
+    pub fn part_dimensions(&self, applies: AppliesTo) -> impl Iterator<Item = &Dimension> {
+        self.dimensions
+            .iter()
+            .filter(move |d| d.applies_to == applies)
+    }
+
+    /// The dimensions coded on spans.
+    pub fn span_dimensions(&self) -> impl Iterator<Item = &Dimension> {
+        self.part_dimensions(AppliesTo::Span)
+    }
+
+    /// Writes the codebook as RON (deterministic, `\n` line endings).
+    pub fn to_ron(&self) -> String {
+        crate::sidecar::to_pretty_ron(self)
+    }
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 64 {
+        return Err("an id must have 1 to 64 characters".to_string());
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return Err(format!("id \"{id}\" may only hold a-z, 0-9, _ and -"));
+    }
+    Ok(())
+}
+
+/// Parses `#rrggbb` into its three bytes.
+pub fn parse_color(color: &str) -> Option<[u8; 3]> {
+    let hex = color.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+fn check_color(color: &str) -> Result<(), String> {
+    parse_color(color)
+        .map(|_| ())
+        .ok_or_else(|| format!("colour \"{color}\" is not of the form #rrggbb"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_is_valid_and_useful() {
+        let cb = Codebook::parse(DEFAULT_CODEBOOK_RON, Path::new("assets/codebook.ron")).unwrap();
+        for id in [
+            "tone_question",
+            "tone_answer",
+            "reply",
+            "non_reply",
+            "topic",
+        ] {
+            assert!(cb.dimension(id).is_some(), "{id}");
+        }
+        let tone = cb.dimension("tone_answer").unwrap();
+        for v in [
+            "neutral",
+            "supportive",
+            "critical",
+            "hostile",
+            "evasive",
+            "defensive",
+            "conciliatory",
+        ] {
+            assert!(tone.value(v).is_some(), "{v}");
+        }
+        assert_eq!(cb.dimension("non_reply").unwrap().values.len(), 11);
+        assert!(cb.span_dimensions().count() >= 6);
+        assert!(
+            cb.span_dimensions()
+                .all(|d| d.kind == DimensionKind::Entity)
+        );
+        // Round-trips through our own writer.
+        let again = Codebook::parse(&cb.to_ron(), Path::new("x")).unwrap();
+        assert_eq!(again, cb);
+    }
+
+    fn broken(edit: impl Fn(&mut Codebook)) -> String {
+        let mut cb = Codebook::builtin();
+        edit(&mut cb);
+        Codebook::parse(&cb.to_ron(), Path::new("dir/codebook.ron"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn broken_codebooks_get_clear_errors() {
+        let e = broken(|cb| {
+            let d = cb.dimensions[0].clone();
+            cb.dimensions.push(d);
+        });
+        assert!(
+            e.contains("duplicate dimension id \"tone_question\""),
+            "{e}"
+        );
+        assert!(e.ends_with("dir/codebook.ron"), "{e}");
+        let e = broken(|cb| cb.dimensions[1].values[0].color = "red".into());
+        assert!(e.contains("colour \"red\""), "{e}");
+        let e = broken(|cb| {
+            let v = cb.dimensions[1].values[0].clone();
+            cb.dimensions[1].values.push(v);
+        });
+        assert!(e.contains("duplicate value id"), "{e}");
+        let e =
+            broken(|cb| cb.dimensions[1].values[1].key = cb.dimensions[1].values[0].key.clone());
+        assert!(e.contains("is used by both"), "{e}");
+
+        let text = DEFAULT_CODEBOOK_RON.replacen("kind: OneChoice", "kind: Sometimes", 1);
+        let e = Codebook::parse(&text, Path::new("c.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Sometimes"), "{e}");
+        let text = DEFAULT_CODEBOOK_RON.replacen("color: \"#", "colour_typo: \"#", 1);
+        let e = Codebook::parse(&text, Path::new("c.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("color"), "{e}");
+        let e = Codebook::parse("not ron at all", Path::new("c.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("invalid codebook:"), "{e}");
+    }
+
+    #[test]
+    fn colors() {
+        assert_eq!(parse_color("#ff8000"), Some([255, 128, 0]));
+        assert_eq!(parse_color("ff8000"), None);
+        assert_eq!(parse_color("#ff80"), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! The one place where Marginalia writes files.
+//!
+//! Every write in the project (sidecars, codebooks, exports, generated corpora) goes through
+//! [`atomic_write`], so a crash, a full disk or a power cut leaves either the old file or the new
+//! one on disk, never a partial one.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// A file could not be written; the previous content, if any, is untouched.
+#[derive(Debug, Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    /// The file that was to be written.
+    pub path: PathBuf,
+    /// What went wrong.
+    #[source]
+    pub source: io::Error,
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder is written, synced,
+/// given the permissions of the file it replaces, and renamed over the target; then the folder
+/// is synced so the rename itself survives a power cut.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_inner(path, bytes).map_err(|source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn write_inner(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    // Permissions of the file being replaced; tempfile creates 0600 files otherwise.
+    let old_permissions = match fs::metadata(path) {
+        Ok(meta) => {
+            if !meta.is_file() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "target exists and is not a regular file",
+                ));
+            }
+            Some(meta.permissions())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(file_name);
+    prefix.push(".");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    match old_permissions {
+        Some(perms) => tmp.as_file().set_permissions(perms)?,
+        None => set_default_permissions(tmp.as_file())?,
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_default_permissions(file: &fs::File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    // A new file gets what a plain create would give it under a usual umask, so colleagues sharing
+    // the folder can read it.
+    file.set_permissions(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_default_permissions(_file: &fs::File) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) {
+    // Best effort: some file systems refuse fsync on a directory, and the data itself is synced.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) {}
+
+/// What we remember about a file we loaded or saved, to notice when someone else changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Length in bytes.
+    pub len: u64,
+    /// Modification time, when the file system reports one.
+    pub modified: Option<std::time::SystemTime>,
+    /// BLAKE3 hash of the content.
+    pub hash: [u8; 32],
+}
+
+impl Fingerprint {
+    /// The fingerprint of bytes just written to or read from `path`.
+    pub fn of(path: &Path, bytes: &[u8]) -> Fingerprint {
+        let meta = fs::metadata(path).ok();
+        Fingerprint {
+            len: bytes.len() as u64,
+            modified: meta.and_then(|m| m.modified().ok()),
+            hash: *blake3::hash(bytes).as_bytes(),
+        }
+    }
+
+    /// Reads `path` again and tells whether its content still matches. A missing file matches
+    /// nothing.
+    pub fn matches_disk(&self, path: &Path) -> bool {
+        match fs::read(path) {
+            Ok(bytes) => {
+                bytes.len() as u64 == self.len && *blake3::hash(&bytes).as_bytes() == self.hash
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.ron");
+        atomic_write(&p, b"one").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        atomic_write(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        // No temporary files left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.ron");
+        fs::write(&p, b"old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        atomic_write(&p, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let q = dir.path().join("b.ron");
+        atomic_write(&q, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&q).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+
+    #[test]
+    fn failed_write_leaves_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing-folder").join("a.ron");
+        assert!(atomic_write(&p, b"x").is_err());
+        // A target that is a directory is refused, and stays a directory.
+        let d = dir.path().join("d");
+        fs::create_dir(&d).unwrap();
+        let err = atomic_write(&d, b"x").unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(d.is_dir());
+    }
+
+    #[test]
+    fn fingerprint_notices_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a");
+        atomic_write(&p, b"abc").unwrap();
+        let fp = Fingerprint::of(&p, b"abc");
+        assert!(fp.matches_disk(&p));
+        fs::write(&p, b"abd").unwrap();
+        assert!(!fp.matches_disk(&p));
+    }
+}

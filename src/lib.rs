@@ -1,0 +1,15 @@
+//! Marginalia: annotate question-and-answer transcripts.
+//!
+//! The core (transcripts, codebook, sidecars, corpus, CLI) never depends on the GUI toolkit; the
+//! app lives in [`ui`], behind the default cargo feature `gui`.
+
+pub mod cli;
+pub mod codebook;
+pub mod corpus;
+pub mod fsutil;
+pub mod shortcut;
+pub mod sidecar;
+pub mod transcript;
+
+#[cfg(feature = "gui")]
+pub mod ui;

@@ -1,0 +1,618 @@
+//! Annotation sidecars: one RON file per transcript and annotator, beside the transcript, named
+//! `<transcript file name>.<annotator id>.ron`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::codebook::{AppliesTo, Codebook, DimensionKind};
+use crate::fsutil::{WriteError, atomic_write};
+use crate::transcript::{PartId, PartKind, Transcript};
+
+/// Schema version written by this version; newer sidecars are refused, older ones migrated.
+pub const SIDECAR_SCHEMA: u32 = 1;
+
+/// Largest sidecar read, in bytes (a sidecar with 10,000 spans is about 1.3 MB).
+pub const MAX_SIDECAR_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Deepest nesting accepted in a RON file; ours never goes past 5.
+const RON_RECURSION_LIMIT: usize = 32;
+
+/// Characters of context kept before and after a span's quote, to find it again after edits.
+pub const CONTEXT_CHARS: usize = 32;
+
+/// RON options used for every file Marginalia reads: bounded nesting for untrusted input.
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_recursion_limit(RON_RECURSION_LIMIT)
+}
+
+/// Serializes with the project's RON style: 4-space indent, `\n`, no struct names.
+pub fn to_pretty_ron<T: Serialize>(value: &T) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .new_line("\n")
+        .indentor("    ")
+        .struct_names(false)
+        .separate_tuple_members(false);
+    let mut s = ron::ser::to_string_pretty(value, config)
+        .expect("plain data structs always serialize to RON");
+    s.push('\n');
+    s
+}
+
+/// Why a sidecar could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SidecarError {
+    /// The file could not be read.
+    #[error("cannot read sidecar: {source}: {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a sidecar Marginalia can read.
+    #[error("cannot read sidecar: {message}: {}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file was written by a newer version; re-saving it would lose what this one ignores.
+    #[error(
+        "cannot read sidecar: written with schema {found}, this version reads up to {SIDECAR_SCHEMA}; update Marginalia: {}",
+        path.display()
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// The schema found.
+        found: u32,
+    },
+    /// The annotator id is not allowed.
+    #[error("{0}")]
+    AnnotatorId(#[from] AnnotatorIdError),
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// An annotator id that is not 1–32 chars of `a-z 0-9 _ -`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid annotator id \"{0}\": use 1 to 32 characters of a-z, 0-9, _ and -")]
+pub struct AnnotatorIdError(pub String);
+
+/// Checks an annotator id: 1–32 chars of `a-z 0-9 _ -`, so it is safe inside a file name.
+pub fn check_annotator_id(id: &str) -> Result<(), AnnotatorIdError> {
+    let ok = (1..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AnnotatorIdError(id.to_string()))
+    }
+}
+
+/// The sidecar path of a transcript for an annotator.
+pub fn sidecar_path(transcript: &Path, annotator: &str) -> PathBuf {
+    let mut name = transcript.file_name().unwrap_or_default().to_os_string();
+    name.push(".");
+    name.push(annotator);
+    name.push(".ron");
+    transcript.with_file_name(name)
+}
+
+/// Splits a sidecar file name into the transcript's file name and the annotator id.
+pub fn parse_sidecar_name(file_name: &str) -> Option<(&str, &str)> {
+    let stem = file_name.strip_suffix(".ron")?;
+    let (transcript, annotator) = stem.rsplit_once('.')?;
+    if transcript.is_empty() || check_annotator_id(annotator).is_err() {
+        return None;
+    }
+    Some((transcript, annotator))
+}
+
+/// Who made the annotations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotator {
+    /// Short id, also in the file name.
+    pub id: String,
+    /// Name shown to colleagues.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Which text the annotations were made on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptRef {
+    /// The transcript's file name.
+    pub file: String,
+    /// Content hash of its normalized text when last saved.
+    pub hash: String,
+    /// Its length in chars.
+    pub chars: usize,
+}
+
+/// How far the annotator has got with a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Status {
+    /// Nothing coded yet.
+    #[default]
+    NotStarted,
+    /// Started.
+    InProgress,
+    /// Finished.
+    Done,
+}
+
+impl Status {
+    /// Lower-case name for tables and CLI output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not started",
+            Status::InProgress => "in progress",
+            Status::Done => "done",
+        }
+    }
+}
+
+/// A tag on a highlighted stretch of a part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// Stable id, unique within the sidecar.
+    pub id: String,
+    /// The part the span lies in.
+    pub part: PartId,
+    /// First char, counted in the part's normalized text.
+    pub start: usize,
+    /// One past the last char.
+    pub end: usize,
+    /// The text between start and end when tagged.
+    pub quote: String,
+    /// Up to [`CONTEXT_CHARS`] chars before the quote.
+    #[serde(default)]
+    pub prefix: String,
+    /// Up to [`CONTEXT_CHARS`] chars after the quote.
+    #[serde(default)]
+    pub suffix: String,
+    /// Dimension id.
+    pub dimension: String,
+    /// Value: a value id for choice dimensions, the entity for entity dimensions.
+    #[serde(default)]
+    pub value: String,
+    /// The annotator's note.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Span {
+    /// A span over `start..end` of `text`, with its quote and context taken from the text.
+    /// `None` when the range is empty, reversed or beyond the text.
+    pub fn new(
+        id: String,
+        part: PartId,
+        text: &str,
+        start: usize,
+        end: usize,
+        dimension: &str,
+        value: &str,
+    ) -> Option<Span> {
+        let chars: Vec<char> = text.chars().collect();
+        if start >= end || end > chars.len() {
+            return None;
+        }
+        let from = start.saturating_sub(CONTEXT_CHARS);
+        let to = (end + CONTEXT_CHARS).min(chars.len());
+        Some(Span {
+            id,
+            part,
+            start,
+            end,
+            quote: chars[start..end].iter().collect(),
+            prefix: chars[from..start].iter().collect(),
+            suffix: chars[end..to].iter().collect(),
+            dimension: dimension.to_string(),
+            value: value.to_string(),
+            note: String::new(),
+        })
+    }
+}
+
+/// Tags on whole parts: part -> dimension -> values.
+pub type PartTags = BTreeMap<PartId, BTreeMap<String, Vec<String>>>;
+
+/// One annotator's annotations of one transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sidecar {
+    /// Schema version.
+    pub schema: u32,
+    /// Who annotated.
+    pub annotator: Annotator,
+    /// What was annotated.
+    pub transcript: TranscriptRef,
+    /// Id of the codebook used.
+    pub codebook: String,
+    /// Progress.
+    #[serde(default)]
+    pub status: Status,
+    /// When the sidecar was first written.
+    pub created: DateTime<Utc>,
+    /// When it was last written.
+    pub modified: DateTime<Utc>,
+    /// Tags on whole parts.
+    #[serde(default)]
+    pub tags: PartTags,
+    /// Tags on spans.
+    #[serde(default)]
+    pub spans: Vec<Span>,
+    /// Free memo on the document.
+    #[serde(default)]
+    pub memo: String,
+}
+
+/// Just enough of a sidecar to learn its schema before parsing the rest.
+#[derive(Deserialize)]
+struct SchemaProbe {
+    schema: u32,
+}
+
+/// A sidecar read from disk, with what is odd about it.
+#[derive(Debug, Clone)]
+pub struct LoadedSidecar {
+    /// The content.
+    pub sidecar: Sidecar,
+    /// The exact bytes read, to notice later changes on disk.
+    pub bytes: Vec<u8>,
+}
+
+impl Sidecar {
+    /// An empty sidecar for a transcript.
+    pub fn new(annotator: Annotator, transcript: &Transcript, codebook: &Codebook) -> Sidecar {
+        let now = now();
+        Sidecar {
+            schema: SIDECAR_SCHEMA,
+            annotator,
+            transcript: TranscriptRef {
+                file: transcript.file_name.clone(),
+                hash: transcript.hash.clone(),
+                chars: transcript.chars,
+            },
+            codebook: codebook.id.clone(),
+            status: Status::NotStarted,
+            created: now,
+            modified: now,
+            tags: PartTags::new(),
+            spans: Vec::new(),
+            memo: String::new(),
+        }
+    }
+
+    /// Reads a sidecar. Refuses files that are too big, not UTF-8, not RON, from a newer
+    /// schema, or with an invalid annotator id.
+    pub fn load(path: &Path) -> Result<LoadedSidecar, SidecarError> {
+        let io = |source| SidecarError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(SidecarError::Invalid {
+                path: path.to_path_buf(),
+                message: "not a regular file".to_string(),
+            });
+        }
+        if meta.len() > MAX_SIDECAR_BYTES {
+            return Err(SidecarError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} bytes is over the limit of {MAX_SIDECAR_BYTES} bytes",
+                    meta.len()
+                ),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        let sidecar = Sidecar::parse(&bytes, path)?;
+        Ok(LoadedSidecar { sidecar, bytes })
+    }
+
+    /// Parses sidecar bytes; `path` is only used in messages.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Sidecar, SidecarError> {
+        let invalid = |message: String| SidecarError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(invalid("the file is empty".to_string()));
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| invalid(format!("not UTF-8 text (byte {})", e.valid_up_to())))?;
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        let text = crate::transcript::normalize::unify_line_endings(text);
+        let options = ron_options();
+        match options.from_str::<SchemaProbe>(&text) {
+            Ok(probe) if probe.schema > SIDECAR_SCHEMA => {
+                return Err(SidecarError::NewerSchema {
+                    path: path.to_path_buf(),
+                    found: probe.schema,
+                });
+            }
+            _ => {}
+        }
+        let sidecar: Sidecar = options
+            .from_str(&text)
+            .map_err(|e| invalid(format!("not a valid sidecar ({e})")))?;
+        if sidecar.schema == 0 {
+            return Err(invalid("schema 0 is not a Marginalia schema".to_string()));
+        }
+        check_annotator_id(&sidecar.annotator.id).map_err(|e| invalid(e.to_string()))?;
+        Ok(sidecar)
+    }
+
+    /// The RON text written to disk: sorted, deduplicated, `\n` line endings.
+    pub fn to_ron(&self) -> String {
+        let mut copy = self.clone();
+        copy.canonicalize();
+        to_pretty_ron(&copy)
+    }
+
+    /// Sorts spans and tag values and removes empty tag lists, so equal content gives equal files.
+    pub fn canonicalize(&mut self) {
+        for dims in self.tags.values_mut() {
+            for values in dims.values_mut() {
+                values.sort();
+                values.dedup();
+            }
+            dims.retain(|_, v| !v.is_empty());
+        }
+        self.tags.retain(|_, dims| !dims.is_empty());
+        self.spans.sort_by(|a, b| {
+            (a.part, a.start, a.end, &a.dimension, &a.value, &a.id).cmp(&(
+                b.part,
+                b.start,
+                b.end,
+                &b.dimension,
+                &b.value,
+                &b.id,
+            ))
+        });
+    }
+
+    /// Writes the sidecar atomically to `path` and returns the bytes written.
+    pub fn save(&self, path: &Path) -> Result<Vec<u8>, SidecarError> {
+        check_annotator_id(&self.annotator.id)?;
+        let bytes = self.to_ron().into_bytes();
+        atomic_write(path, &bytes)?;
+        Ok(bytes)
+    }
+
+    /// True when nothing has been coded: no tags, spans or memo.
+    pub fn is_empty(&self) -> bool {
+        self.tags.values().all(|d| d.values().all(Vec::is_empty))
+            && self.spans.is_empty()
+            && self.memo.trim().is_empty()
+    }
+
+    /// Number of codings: part tag values plus spans.
+    pub fn coding_count(&self) -> usize {
+        self.tags
+            .values()
+            .flat_map(|d| d.values())
+            .map(Vec::len)
+            .sum::<usize>()
+            + self.spans.len()
+    }
+
+    /// The values tagged on a part for a dimension.
+    pub fn part_values(&self, part: PartId, dimension: &str) -> &[String] {
+        self.tags
+            .get(&part)
+            .and_then(|d| d.get(dimension))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Checks the sidecar against its transcript and codebook, listing every problem found.
+    /// Nothing is removed: the caller shows the problems.
+    pub fn check(&self, transcript: &Transcript, codebook: &Codebook) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let text_changed = self.transcript.hash != transcript.hash;
+        if text_changed {
+            problems.push(Problem::warning(
+                "the transcript's text changed since these annotations were saved".to_string(),
+            ));
+        }
+        if self.transcript.file != transcript.file_name {
+            problems.push(Problem::warning(format!(
+                "made for \"{}\", found beside \"{}\"",
+                self.transcript.file, transcript.file_name
+            )));
+        }
+        for (part, dims) in &self.tags {
+            if transcript.part(*part).is_none() {
+                problems.push(Problem::error(format!(
+                    "tags on part \"{part}\", which the transcript does not have"
+                )));
+            }
+            for (dim, values) in dims {
+                problems.extend(check_tag(codebook, Some(*part), dim, values));
+            }
+        }
+        let mut ids = std::collections::HashSet::new();
+        for span in &self.spans {
+            if !ids.insert(span.id.as_str()) {
+                problems.push(Problem::error(format!(
+                    "two spans have the id \"{}\"",
+                    span.id
+                )));
+            }
+            problems.extend(check_span(span, transcript, codebook, text_changed));
+        }
+        problems
+    }
+}
+
+/// Something wrong or odd in a sidecar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// True when data cannot be used as it is (a span that cannot be placed); false for
+    /// something the user should know (an unknown tag kept as it is).
+    pub is_error: bool,
+    /// One line, without the file name.
+    pub message: String,
+}
+
+impl Problem {
+    fn error(message: String) -> Problem {
+        Problem {
+            is_error: true,
+            message,
+        }
+    }
+
+    fn warning(message: String) -> Problem {
+        Problem {
+            is_error: false,
+            message,
+        }
+    }
+}
+
+fn check_tag(
+    codebook: &Codebook,
+    part: Option<PartId>,
+    dim: &str,
+    values: &[String],
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(d) = codebook.dimension(dim) else {
+        problems.push(Problem::warning(format!(
+            "unknown tag \"{dim}\" (not in codebook \"{}\"), kept as it is",
+            codebook.id
+        )));
+        return problems;
+    };
+    if let Some(part) = part {
+        let fits = matches!(
+            (d.applies_to, part.kind),
+            (AppliesTo::Question, PartKind::Question) | (AppliesTo::Answer, PartKind::Answer)
+        );
+        if !fits {
+            problems.push(Problem::warning(format!(
+                "tag \"{dim}\" on part \"{part}\", but the codebook codes it on {:?}",
+                d.applies_to
+            )));
+        }
+        if d.kind == DimensionKind::OneChoice && values.len() > 1 {
+            problems.push(Problem::warning(format!(
+                "\"{dim}\" is one-choice but has {} values on \"{part}\"",
+                values.len()
+            )));
+        }
+    }
+    if d.kind != DimensionKind::Entity {
+        for v in values {
+            if d.value(v).is_none() {
+                problems.push(Problem::warning(format!(
+                    "unknown tag \"{dim}: {v}\" (not in codebook \"{}\"), kept as it is",
+                    codebook.id
+                )));
+            }
+        }
+    }
+    problems
+}
+
+fn check_span(
+    span: &Span,
+    transcript: &Transcript,
+    codebook: &Codebook,
+    text_changed: bool,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let here = format!(
+        "span \"{}\" ({} {}..{})",
+        span.id, span.part, span.start, span.end
+    );
+    if span.start >= span.end {
+        problems.push(Problem::error(format!("{here}: start is not before end")));
+    }
+    match transcript.part(span.part) {
+        None => problems.push(Problem::error(format!(
+            "{here}: the transcript has no part \"{}\"",
+            span.part
+        ))),
+        Some(part) => {
+            let len = part.text.chars().count();
+            if span.end > len {
+                problems.push(Problem::error(format!(
+                    "{here}: beyond the end of the part ({len} chars)"
+                )));
+            } else if span.start < span.end {
+                let actual: String = part
+                    .text
+                    .chars()
+                    .skip(span.start)
+                    .take(span.end - span.start)
+                    .collect();
+                if actual != span.quote {
+                    let msg = format!(
+                        "{here}: the text there is \"{}\", not the quoted \"{}\"",
+                        ellipsize(&actual, 40),
+                        ellipsize(&span.quote, 40)
+                    );
+                    // After an edit of the transcript this is expected and re-anchoring will
+                    // place the span; on unchanged text it means the sidecar is damaged.
+                    problems.push(if text_changed {
+                        Problem::warning(msg)
+                    } else {
+                        Problem::error(msg)
+                    });
+                }
+            }
+        }
+    }
+    match codebook.dimension(&span.dimension) {
+        Some(d) if d.applies_to != AppliesTo::Span => problems.push(Problem::warning(format!(
+            "{here}: \"{}\" is coded on whole parts in the codebook",
+            span.dimension
+        ))),
+        Some(_) => problems.extend(
+            check_tag(
+                codebook,
+                None,
+                &span.dimension,
+                std::slice::from_ref(&span.value),
+            )
+            .into_iter()
+            .map(|p| Problem {
+                message: format!("{here}: {}", p.message),
+                ..p
+            }),
+        ),
+        None => problems.push(Problem::warning(format!(
+            "{here}: unknown tag \"{}\" (not in codebook \"{}\"), kept as it is",
+            span.dimension, codebook.id
+        ))),
+    }
+    problems
+}
+
+/// Shortens text for messages.
+pub fn ellipsize(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max_chars.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// The current time, to the second, as written into sidecars.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}

@@ -1,0 +1,428 @@
+//! Reading transcripts: decoding, normalizing, and recognising the layout (a GLA "questions to the
+//! Mayor" page, a speaker-turn interview, or plain text).
+
+pub mod decode;
+mod gla;
+pub mod normalize;
+mod turns;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use decode::{DecodeError, Decoded, decode};
+pub use normalize::normalize;
+
+/// Largest transcript file read, in bytes; a bigger file is refused rather than freezing the app.
+pub const MAX_TRANSCRIPT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// File name extensions read as transcripts when a folder is opened.
+pub const TRANSCRIPT_EXTENSIONS: &[&str] = &["txt", "text"];
+
+/// Why a transcript could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    /// The file could not be read from disk.
+    #[error("cannot read transcript: {source}: {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The path is a folder, a FIFO, a device...
+    #[error("cannot read transcript: not a regular file: {}", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is larger than [`MAX_TRANSCRIPT_BYTES`].
+    #[error("cannot read transcript: {size} bytes is over the limit of {limit} bytes: {}", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The bytes are not text.
+    #[error("cannot read transcript: {source}: {}", path.display())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        #[source]
+        source: DecodeError,
+    },
+}
+
+/// The layout a transcript was recognised as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Format {
+    /// A London Assembly "questions to the Mayor" page.
+    GlaMqt,
+    /// An interview or hearing with speaker labels.
+    SpeakerTurns,
+    /// Anything else: one part of text.
+    Plain,
+}
+
+impl Format {
+    /// The name used in JSON output: `gla-mqt`, `speaker-turns`, `plain`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::GlaMqt => "gla-mqt",
+            Format::SpeakerTurns => "speaker-turns",
+            Format::Plain => "plain",
+        }
+    }
+}
+
+/// Whether an answer has been given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum AnswerStatus {
+    /// A final answer is there (possibly after a holding answer).
+    #[default]
+    Answered,
+    /// Only a holding answer ("Officers are drafting a response...").
+    Holding,
+    /// No answer text at all.
+    Unanswered,
+}
+
+impl AnswerStatus {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerStatus::Answered => "answered",
+            AnswerStatus::Holding => "holding",
+            AnswerStatus::Unanswered => "unanswered",
+        }
+    }
+}
+
+/// What a part of a transcript is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PartKind {
+    /// The question of an exchange.
+    Question,
+    /// The answer of an exchange.
+    Answer,
+    /// The whole text of a file that is not in a question/answer layout.
+    Text,
+}
+
+impl PartKind {
+    /// Lower-case name: `question`, `answer`, `text`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartKind::Question => "question",
+            PartKind::Answer => "answer",
+            PartKind::Text => "text",
+        }
+    }
+}
+
+/// Names a part: its kind and the exchange it belongs to (0-based).
+///
+/// Written as `question`, `answer` or `text` for the first exchange and `question.3` for the
+/// question of the third, so single-exchange pages read naturally in sidecars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartId {
+    /// 0-based index of the exchange.
+    pub exchange: u32,
+    /// Question, answer or text.
+    pub kind: PartKind,
+}
+
+impl PartId {
+    /// The question of the first exchange.
+    pub const QUESTION: PartId = PartId {
+        exchange: 0,
+        kind: PartKind::Question,
+    };
+    /// The answer of the first exchange.
+    pub const ANSWER: PartId = PartId {
+        exchange: 0,
+        kind: PartKind::Answer,
+    };
+    /// The single part of a plain text file.
+    pub const TEXT: PartId = PartId {
+        exchange: 0,
+        kind: PartKind::Text,
+    };
+}
+
+impl fmt::Display for PartId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.exchange == 0 {
+            f.write_str(self.kind.as_str())
+        } else {
+            write!(f, "{}.{}", self.kind.as_str(), self.exchange + 1)
+        }
+    }
+}
+
+impl FromStr for PartId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, number) = match s.split_once('.') {
+            Some((k, n)) => (k, Some(n)),
+            None => (s, None),
+        };
+        let kind = match kind {
+            "question" => PartKind::Question,
+            "answer" => PartKind::Answer,
+            "text" => PartKind::Text,
+            _ => return Err(format!("unknown part \"{s}\"")),
+        };
+        let exchange = match number {
+            None => 0,
+            Some(n) => match n.parse::<u32>() {
+                Ok(n) if n >= 2 => n - 1,
+                _ => return Err(format!("unknown part \"{s}\"")),
+            },
+        };
+        Ok(PartId { exchange, kind })
+    }
+}
+
+impl Serialize for PartId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PartId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One annotatable stretch of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Which part this is.
+    pub id: PartId,
+    /// Who speaks in it, when known.
+    pub speaker: Option<String>,
+    /// Normalized text; span offsets are char offsets into it.
+    pub text: String,
+}
+
+/// The fields of a page's header. All optional: real pages leave many out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// The question's title ("" when absent).
+    pub title: String,
+    /// Meeting kind: `MQT`, `Plenary`, ...
+    pub meeting: Option<String>,
+    /// Date of the meeting.
+    pub meeting_date: Option<NaiveDate>,
+    /// Date of the session.
+    pub session_date: Option<NaiveDate>,
+    /// Question reference, e.g. `2013/1341`.
+    pub reference: Option<String>,
+    /// Who asked.
+    pub question_by: Option<String>,
+    /// The asker's party or organisation.
+    pub organisation: Option<String>,
+    /// Who the question was put to.
+    pub asked_of: Option<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// Whether this is a supplementary question.
+    pub supplementary: bool,
+    /// Whether the question has been answered.
+    pub status: AnswerStatus,
+    /// The date a final answer was provided after a holding answer.
+    pub answer_date: Option<NaiveDate>,
+}
+
+/// A transcript as read from disk.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    /// File name without folder, as sidecars refer to it.
+    pub file_name: String,
+    /// The recognised layout.
+    pub format: Format,
+    /// Header fields (for speaker turns: of the first exchange).
+    pub meta: Metadata,
+    /// The parts, in reading order: question and answer of each exchange, or one text part.
+    pub parts: Vec<Part>,
+    /// The encoding the file was in.
+    pub encoding: String,
+    /// Problems met while reading; none stops the file from opening.
+    pub warnings: Vec<String>,
+    /// BLAKE3 hash of the whole normalized text, hex.
+    pub hash: String,
+    /// Length of the whole normalized text in chars.
+    pub chars: usize,
+}
+
+impl Transcript {
+    /// Reads and parses a transcript file.
+    pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
+        let io = |source| TranscriptError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(TranscriptError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
+        if meta.len() > MAX_TRANSCRIPT_BYTES {
+            return Err(TranscriptError::TooLarge {
+                path: path.to_path_buf(),
+                size: meta.len(),
+                limit: MAX_TRANSCRIPT_BYTES,
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Transcript::from_bytes(&file_name, &bytes).map_err(|source| TranscriptError::Decode {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Parses a transcript from its bytes.
+    pub fn from_bytes(file_name: &str, bytes: &[u8]) -> Result<Transcript, DecodeError> {
+        let decoded = decode(bytes)?;
+        Ok(Transcript::from_text(
+            file_name,
+            &decoded.text,
+            decoded.encoding,
+            decoded.warnings,
+        ))
+    }
+
+    /// Parses a transcript from decoded text.
+    pub fn from_text(
+        file_name: &str,
+        text: &str,
+        encoding: String,
+        mut warnings: Vec<String>,
+    ) -> Transcript {
+        let normalized = normalize(text);
+        let lines: Vec<&str> = normalized.split('\n').collect();
+        let (format, meta, parts) = if let Some(page) = gla::parse(&lines) {
+            warnings.extend(page.warnings);
+            (Format::GlaMqt, page.meta, page.parts)
+        } else if let Some(t) = turns::parse(&lines) {
+            (Format::SpeakerTurns, t.meta, t.parts)
+        } else {
+            if !normalized.is_empty() {
+                warnings.push(
+                    "not a recognised question/answer layout: opened as plain text".to_string(),
+                );
+            } else {
+                warnings.push("the file is empty".to_string());
+            }
+            let parts = vec![Part {
+                id: PartId::TEXT,
+                speaker: None,
+                text: normalized.clone(),
+            }];
+            (Format::Plain, Metadata::default(), parts)
+        };
+        Transcript {
+            file_name: file_name.to_string(),
+            format,
+            meta,
+            parts,
+            encoding,
+            warnings,
+            hash: content_hash(&normalized),
+            chars: normalized.chars().count(),
+        }
+    }
+
+    /// The part with this id.
+    pub fn part(&self, id: PartId) -> Option<&Part> {
+        self.parts.iter().find(|p| p.id == id)
+    }
+
+    /// The text of the question of the first exchange ("" when there is none).
+    pub fn question(&self) -> &str {
+        self.part(PartId::QUESTION).map_or("", |p| &p.text)
+    }
+
+    /// The text of the answer of the first exchange ("" when there is none).
+    pub fn answer(&self) -> &str {
+        self.part(PartId::ANSWER).map_or("", |p| &p.text)
+    }
+
+    /// Number of question/answer exchanges (0 for plain text).
+    pub fn exchange_count(&self) -> u32 {
+        self.parts
+            .iter()
+            .filter(|p| p.id.kind == PartKind::Question)
+            .count() as u32
+    }
+}
+
+/// The content hash recorded in sidecars: `blake3:` and the hex digest of the normalized text.
+pub fn content_hash(normalized: &str) -> String {
+    format!("blake3:{}", blake3::hash(normalized.as_bytes()).to_hex())
+}
+
+/// Parses the dates found on pages: `March 25, 2015`, `25 March 2015`, `1 July 2010`,
+/// `2015-03-25`, `25/03/2015`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim().trim_end_matches(['.', ':']);
+    const FORMATS: &[&str] = &[
+        "%B %d, %Y",
+        "%B %d %Y",
+        "%d %B %Y",
+        "%b %d, %Y",
+        "%d %b %Y",
+        "%Y-%m-%d",
+        "%d/%m/%Y",
+        "%A, %d %B %Y",
+        "%A %d %B %Y",
+    ];
+    FORMATS
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_ids_round_trip() {
+        for s in ["question", "answer", "text", "question.2", "answer.17"] {
+            assert_eq!(s.parse::<PartId>().unwrap().to_string(), s);
+        }
+        for bad in ["", "Question", "answer.1", "answer.0", "answer.x", "q"] {
+            assert!(bad.parse::<PartId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d = NaiveDate::from_ymd_opt(2015, 3, 25);
+        assert_eq!(parse_date("March 25, 2015"), d);
+        assert_eq!(parse_date("25 March 2015"), d);
+        assert_eq!(parse_date("2015-03-25"), d);
+        assert_eq!(
+            parse_date("1 July 2010:"),
+            NaiveDate::from_ymd_opt(2010, 7, 1)
+        );
+        assert_eq!(parse_date("soon"), None);
+    }
+}
