@@ -25,13 +25,24 @@ pub struct WriteError {
 /// given the permissions of the file it replaces, and renamed over the target; then the folder
 /// is synced so the rename itself survives a power cut.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    write_inner(path, bytes).map_err(|source| WriteError {
+    write_inner(path, bytes, &|_| Ok(())).map_err(|source| WriteError {
         path: path.to_path_buf(),
         source,
     })
 }
 
-fn write_inner(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Steps of [`atomic_write`], where tests inject failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Written,
+    Synced,
+}
+
+fn write_inner(
+    path: &Path,
+    bytes: &[u8],
+    fault: &dyn Fn(Step) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -62,11 +73,13 @@ fn write_inner(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.flush()?;
+    fault(Step::Written)?;
     match old_permissions {
         Some(perms) => tmp.as_file().set_permissions(perms)?,
         None => set_default_permissions(tmp.as_file())?,
     }
     tmp.as_file().sync_all()?;
+    fault(Step::Synced)?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir);
     Ok(())
@@ -178,6 +191,25 @@ mod tests {
         let err = atomic_write(&d, b"x").unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
         assert!(d.is_dir());
+    }
+
+    #[test]
+    fn failure_at_any_step_keeps_the_previous_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.ron");
+        atomic_write(&p, b"previous").unwrap();
+        for step in [Step::Written, Step::Synced] {
+            let fail = move |s: Step| {
+                if s == step {
+                    Err(io::Error::other("disk full"))
+                } else {
+                    Ok(())
+                }
+            };
+            assert!(write_inner(&p, b"new content", &fail).is_err());
+            assert_eq!(fs::read(&p).unwrap(), b"previous", "{step:?}");
+            assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "{step:?}");
+        }
     }
 
     #[test]
