@@ -1,0 +1,154 @@
+//! The command line as scripts use it: exit statuses, one-line errors, JSON fields.
+
+use std::path::Path;
+use std::process::Command;
+
+fn marginalia(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn inspect_json_of_the_seed_page() {
+    let (code, out, err) = marginalia(&["inspect", "sample_data/prevent.txt", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "gla-mqt");
+    assert_eq!(v["title"], "Prevent strategy");
+    assert_eq!(v["meeting"], "MQT");
+    assert_eq!(v["meeting_date"], "2015-03-25");
+    assert_eq!(v["session_date"], "2015-03-25");
+    assert_eq!(v["reference"], serde_json::Value::Null);
+    assert_eq!(v["question_by"], "Roger Evans");
+    assert_eq!(v["organisation"], "GLA Conservatives");
+    assert_eq!(v["asked_of"], "The Mayor");
+    assert_eq!(v["answered_by"], "The Mayor");
+    assert_eq!(v["supplementary"], false);
+    assert_eq!(v["status"], "answered");
+    assert_eq!(v["encoding"], "UTF-8");
+    assert_eq!(v["answer"].as_str().unwrap().split("\n\n").count(), 5);
+    assert!(
+        v["question"]
+            .as_str()
+            .unwrap()
+            .starts_with("Former Metropolitan Police")
+    );
+    assert_eq!(v["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn inspect_speaker_turns_lists_exchanges() {
+    let (code, out, _) = marginalia(&[
+        "inspect",
+        "sample_data/interview-transport-planner.txt",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "speaker-turns");
+    assert_eq!(v["title"], "");
+    assert_eq!(v["meeting"], serde_json::Value::Null);
+    assert_eq!(v["exchanges"].as_array().unwrap().len(), 3);
+    assert_eq!(v["question"], v["exchanges"][0]["question"]);
+}
+
+#[test]
+fn inspect_readable_and_errors() {
+    let (code, out, _) = marginalia(&["inspect", "sample_data/crossrail-delay.txt"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("asked of:      Sir Terry Morgan (Chair, Crossrail Ltd) and Mike Brown"),
+        "{out}"
+    );
+    let (code, out, err) = marginalia(&["inspect", "tests/fixtures/png-renamed.txt", "--json"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("not a text file") && err.contains("png-renamed.txt"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    let (code, _, err) = marginalia(&["inspect", "no/such/file.txt"]);
+    assert_ne!(code, 0);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no/such/file.txt"), "{err}");
+}
+
+#[test]
+fn validate_sample_data_passes() {
+    let (code, out, err) = marginalia(&["validate", "sample_data"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("15 transcripts, 15 sidecars: 0 errors, 0 warnings"),
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_reports_each_problem_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for f in [
+        "prevent.txt",
+        "prevent.txt.alice.ron",
+        "prevent.txt.bob.ron",
+    ] {
+        std::fs::copy(root.join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("prevent.txt.carol.ron"),
+        "(schema: 1, truncated",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("gone.txt.alice.ron"),
+        std::fs::read(root.join("prevent.txt.alice.ron")).unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/png-renamed.txt"),
+        dir.path().join("image.txt"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("codebook.ron"), "(schema: 1, id: \"x\", name: \"x\", dimensions: [(id: \"a\", label: \"A\", applies_to: Span, kind: Entity)])").unwrap();
+    let (code, out, _) = marginalia(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("error:")).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("color") && l.ends_with("codebook.ron")),
+        "{out}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("not a valid sidecar") && l.ends_with("prevent.txt.carol.ron")),
+        "{out}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("transcript gone.txt is missing")
+                && l.ends_with("gone.txt.alice.ron")),
+        "{out}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("not a text file") && l.ends_with("image.txt")),
+        "{out}"
+    );
+    let (code, _, err) = marginalia(&["validate", "no/such/dir"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
