@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod codebook;
 pub mod corpus;
+pub mod document;
 pub mod fsutil;
 pub mod shortcut;
 pub mod sidecar;

@@ -1,0 +1,454 @@
+//! One open transcript with this annotator's sidecar: edits as values, undo/redo, and saving
+//! that never overwrites what it could not read or what someone else changed.
+
+use std::path::{Path, PathBuf};
+
+use crate::codebook::Codebook;
+use crate::fsutil::Fingerprint;
+use crate::sidecar::{Annotator, Problem, Sidecar, Span, Status, sidecar_path};
+use crate::transcript::{PartId, Transcript, TranscriptError};
+
+/// A change to a sidecar. Applying one returns its inverse, which gives undo and redo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Replace the values of a dimension on a whole part (empty: remove the tag).
+    SetPartValues {
+        /// The part.
+        part: PartId,
+        /// Dimension id.
+        dimension: String,
+        /// The new values.
+        values: Vec<String>,
+    },
+    /// Add a span annotation.
+    AddSpan(Span),
+    /// Remove the span annotation with this id.
+    RemoveSpan {
+        /// Span id.
+        id: String,
+    },
+    /// Change a span's value and note.
+    UpdateSpan {
+        /// Span id.
+        id: String,
+        /// New value.
+        value: String,
+        /// New note.
+        note: String,
+    },
+    /// Replace the memo.
+    SetMemo(String),
+    /// Set the document's status.
+    SetStatus(Status),
+    /// Several edits as one undo step.
+    Batch(Vec<Edit>),
+}
+
+/// An edit that does not fit the sidecar (a span id that is not there).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EditError(String);
+
+impl Edit {
+    /// Applies the edit and returns the edit that undoes it. On error nothing has changed.
+    pub fn apply(self, s: &mut Sidecar) -> Result<Edit, EditError> {
+        Ok(match self {
+            Edit::SetPartValues {
+                part,
+                dimension,
+                values,
+            } => {
+                let dims = s.tags.entry(part).or_default();
+                let old = if values.is_empty() {
+                    dims.remove(&dimension).unwrap_or_default()
+                } else {
+                    dims.insert(dimension.clone(), values).unwrap_or_default()
+                };
+                if dims.is_empty() {
+                    s.tags.remove(&part);
+                }
+                Edit::SetPartValues {
+                    part,
+                    dimension,
+                    values: old,
+                }
+            }
+            Edit::AddSpan(span) => {
+                if s.spans.iter().any(|x| x.id == span.id) {
+                    return Err(EditError(format!("a span with id {} exists", span.id)));
+                }
+                let id = span.id.clone();
+                s.spans.push(span);
+                Edit::RemoveSpan { id }
+            }
+            Edit::RemoveSpan { id } => {
+                let Some(i) = s.spans.iter().position(|x| x.id == id) else {
+                    return Err(EditError(format!("no span with id {id}")));
+                };
+                Edit::AddSpan(s.spans.remove(i))
+            }
+            Edit::UpdateSpan { id, value, note } => {
+                let Some(span) = s.spans.iter_mut().find(|x| x.id == id) else {
+                    return Err(EditError(format!("no span with id {id}")));
+                };
+                let old_value = std::mem::replace(&mut span.value, value);
+                let old_note = std::mem::replace(&mut span.note, note);
+                Edit::UpdateSpan {
+                    id,
+                    value: old_value,
+                    note: old_note,
+                }
+            }
+            Edit::SetMemo(memo) => Edit::SetMemo(std::mem::replace(&mut s.memo, memo)),
+            Edit::SetStatus(status) => Edit::SetStatus(std::mem::replace(&mut s.status, status)),
+            Edit::Batch(edits) => {
+                let mut inverses = Vec::with_capacity(edits.len());
+                for e in edits {
+                    match e.apply(s) {
+                        Ok(inv) => inverses.push(inv),
+                        Err(err) => {
+                            // Roll back what was applied so the batch is all or nothing.
+                            for inv in inverses.into_iter().rev() {
+                                let _ = inv.apply(s);
+                            }
+                            return Err(err);
+                        }
+                    }
+                }
+                inverses.reverse();
+                Edit::Batch(inverses)
+            }
+        })
+    }
+}
+
+/// Where the sidecar stands with respect to the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveState {
+    /// Everything is on disk.
+    Saved,
+    /// Changes not yet written.
+    Unsaved,
+    /// A write is about to happen (shown for the frame before it).
+    Saving,
+    /// The last write failed; the reason.
+    Failed(String),
+}
+
+/// One transcript open for annotation by one annotator.
+#[derive(Debug)]
+pub struct Document {
+    /// The transcript file.
+    pub path: PathBuf,
+    /// The transcript as read.
+    pub transcript: Transcript,
+    /// This annotator's annotations.
+    pub sidecar: Sidecar,
+    /// Where they are saved.
+    pub sidecar_path: PathBuf,
+    /// Why the existing sidecar could not be read; the document is then read-only and the file is
+    /// never overwritten.
+    pub load_error: Option<String>,
+    /// Problems found in the sidecar (spans that cannot be placed, unknown tags).
+    pub problems: Vec<Problem>,
+    /// Save state, for the status bar.
+    pub save_state: SaveState,
+    undo: Vec<Edit>,
+    redo: Vec<Edit>,
+    /// True while consecutive memo edits merge into one undo step.
+    typing_memo: bool,
+    /// The sidecar file as last read or written by us; `None` when there was none.
+    disk: Option<Fingerprint>,
+    dirty: bool,
+}
+
+impl Document {
+    /// Opens a transcript and this annotator's sidecar (a new, empty one when there is none).
+    pub fn open(path: &Path, annotator: &Annotator, codebook: &Codebook) -> Result<Document, TranscriptError> {
+        let transcript = Transcript::load(path)?;
+        let sidecar_path = sidecar_path(path, &annotator.id);
+        let mut doc = Document {
+            path: path.to_path_buf(),
+            sidecar: Sidecar::new(annotator.clone(), &transcript, codebook),
+            transcript,
+            sidecar_path,
+            load_error: None,
+            problems: Vec::new(),
+            save_state: SaveState::Saved,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            typing_memo: false,
+            disk: None,
+            dirty: false,
+        };
+        if doc.sidecar_path.exists() {
+            match Sidecar::load(&doc.sidecar_path) {
+                Ok(loaded) => {
+                    doc.disk = Some(Fingerprint::of(&doc.sidecar_path, &loaded.bytes));
+                    doc.sidecar = loaded.sidecar;
+                    doc.problems = doc.sidecar.check(&doc.transcript, codebook);
+                }
+                Err(e) => doc.load_error = Some(e.to_string()),
+            }
+        }
+        Ok(doc)
+    }
+
+    /// True when edits are allowed (the sidecar was read, or there was none).
+    pub fn is_editable(&self) -> bool {
+        self.load_error.is_none()
+    }
+
+    /// True when there are changes not yet on disk.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Applies an edit as one undo step. The first edit of a document not started marks it in
+    /// progress, in the same step.
+    pub fn apply(&mut self, edit: Edit) -> Result<(), EditError> {
+        if !self.is_editable() {
+            return Err(EditError(
+                "this document's sidecar could not be read; it is read-only".to_string(),
+            ));
+        }
+        let is_memo = matches!(edit, Edit::SetMemo(_));
+        let edit = if self.sidecar.status == Status::NotStarted && !matches!(edit, Edit::SetStatus(_)) {
+            Edit::Batch(vec![edit, Edit::SetStatus(Status::InProgress)])
+        } else {
+            edit
+        };
+        let inverse = edit.apply(&mut self.sidecar)?;
+        if !(is_memo && self.typing_memo) {
+            self.undo.push(inverse);
+        }
+        self.typing_memo = is_memo;
+        self.redo.clear();
+        self.touch();
+        Ok(())
+    }
+
+    /// Ends a run of memo typing, so the next memo edit is its own undo step.
+    pub fn end_typing(&mut self) {
+        self.typing_memo = false;
+    }
+
+    /// Undoes the last step; false when there is none.
+    pub fn undo(&mut self) -> bool {
+        self.step(true)
+    }
+
+    /// Redoes the last undone step; false when there is none.
+    pub fn redo(&mut self) -> bool {
+        self.step(false)
+    }
+
+    fn step(&mut self, undo: bool) -> bool {
+        let (from, to) = if undo {
+            (&mut self.undo, &mut self.redo)
+        } else {
+            (&mut self.redo, &mut self.undo)
+        };
+        let Some(edit) = from.pop() else {
+            return false;
+        };
+        match edit.apply(&mut self.sidecar) {
+            Ok(inverse) => {
+                to.push(inverse);
+                self.typing_memo = false;
+                self.touch();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Number of steps that can be undone and redone.
+    pub fn history_len(&self) -> (usize, usize) {
+        (self.undo.len(), self.redo.len())
+    }
+
+    fn touch(&mut self) {
+        self.dirty = true;
+        self.save_state = SaveState::Unsaved;
+    }
+
+    /// A span id not used in this sidecar: the annotator's id and a number.
+    pub fn next_span_id(&self) -> String {
+        let prefix = format!("{}-", self.sidecar.annotator.id);
+        let max = self
+            .sidecar
+            .spans
+            .iter()
+            .filter_map(|s| s.id.strip_prefix(&prefix)?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        format!("{prefix}{:03}", max + 1)
+    }
+
+    /// Writes the sidecar when there are changes. Refuses when the document is read-only or when
+    /// the file on disk changed since we last read or wrote it (someone else's work).
+    pub fn save(&mut self) -> Result<(), String> {
+        if !self.dirty {
+            return Ok(());
+        }
+        if let Some(err) = &self.load_error {
+            return Err(format!("not saved: {err}"));
+        }
+        let result = self.write();
+        self.save_state = match &result {
+            Ok(()) => SaveState::Saved,
+            Err(e) => SaveState::Failed(e.clone()),
+        };
+        result
+    }
+
+    fn write(&mut self) -> Result<(), String> {
+        let changed_underneath = match &self.disk {
+            Some(fp) => !fp.matches_disk(&self.sidecar_path),
+            None => self.sidecar_path.exists(),
+        };
+        if changed_underneath {
+            return Err(format!(
+                "{} was changed on disk by someone else; not overwritten",
+                self.sidecar_path.display()
+            ));
+        }
+        let mut to_write = self.sidecar.clone();
+        to_write.modified = crate::sidecar::now();
+        to_write.transcript.hash = self.transcript.hash.clone();
+        to_write.transcript.chars = self.transcript.chars;
+        let bytes = to_write.save(&self.sidecar_path).map_err(|e| e.to_string())?;
+        self.sidecar.modified = to_write.modified;
+        self.disk = Some(Fingerprint::of(&self.sidecar_path, &bytes));
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_seed(dir: &Path) -> Document {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/prevent.txt");
+        let path = dir.join("prevent.txt");
+        std::fs::copy(src, &path).unwrap();
+        let annotator = Annotator {
+            id: "carol".into(),
+            name: "Carol".into(),
+        };
+        Document::open(&path, &annotator, &Codebook::builtin()).unwrap()
+    }
+
+    fn tone(values: &[&str]) -> Edit {
+        Edit::SetPartValues {
+            part: PartId::ANSWER,
+            dimension: "tone_answer".into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn undo_redo_walks_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        assert_eq!(doc.sidecar.status, Status::NotStarted);
+        doc.apply(tone(&["evasive"])).unwrap();
+        assert_eq!(doc.sidecar.status, Status::InProgress);
+        doc.apply(tone(&["defensive"])).unwrap();
+        let answer = doc.transcript.answer().to_string();
+        let span = Span::new(doc.next_span_id(), PartId::ANSWER, &answer, 0, 3, "authority_police", "MPS").unwrap();
+        assert_eq!(span.id, "carol-001");
+        doc.apply(Edit::AddSpan(span)).unwrap();
+        assert_eq!(doc.next_span_id(), "carol-002");
+        assert_eq!(doc.history_len(), (3, 0));
+
+        assert!(doc.undo());
+        assert!(doc.sidecar.spans.is_empty());
+        assert!(doc.undo());
+        assert_eq!(doc.sidecar.part_values(PartId::ANSWER, "tone_answer"), ["evasive"]);
+        assert!(doc.undo());
+        assert!(doc.sidecar.tags.is_empty());
+        assert_eq!(doc.sidecar.status, Status::NotStarted);
+        assert!(!doc.undo());
+        assert!(doc.redo());
+        assert!(doc.redo());
+        assert!(doc.redo());
+        assert!(!doc.redo());
+        assert_eq!(doc.sidecar.spans.len(), 1);
+        assert_eq!(doc.sidecar.part_values(PartId::ANSWER, "tone_answer"), ["defensive"]);
+        // A new edit clears the redo stack.
+        doc.undo();
+        doc.apply(Edit::SetMemo("x".into())).unwrap();
+        assert!(!doc.redo());
+    }
+
+    #[test]
+    fn memo_typing_is_one_undo_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        doc.apply(Edit::SetStatus(Status::InProgress)).unwrap();
+        for memo in ["E", "Ev", "Eva", "Evasive"] {
+            doc.apply(Edit::SetMemo(memo.into())).unwrap();
+        }
+        doc.end_typing();
+        doc.apply(Edit::SetMemo("Evasive!".into())).unwrap();
+        assert!(doc.undo());
+        assert_eq!(doc.sidecar.memo, "Evasive");
+        assert!(doc.undo());
+        assert_eq!(doc.sidecar.memo, "");
+    }
+
+    #[test]
+    fn failed_batch_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        let before = doc.sidecar.clone();
+        let err = doc.apply(Edit::Batch(vec![tone(&["evasive"]), Edit::RemoveSpan { id: "nope".into() }]));
+        assert!(err.is_err());
+        assert_eq!(doc.sidecar, before);
+        assert_eq!(doc.history_len(), (0, 0));
+    }
+
+    #[test]
+    fn saves_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        doc.apply(tone(&["hostile"])).unwrap();
+        assert_eq!(doc.save_state, SaveState::Unsaved);
+        doc.save().unwrap();
+        assert_eq!(doc.save_state, SaveState::Saved);
+        assert!(dir.path().join("prevent.txt.carol.ron").exists());
+        let again = Document::open(&doc.path, &doc.sidecar.annotator, &Codebook::builtin()).unwrap();
+        assert_eq!(again.sidecar.part_values(PartId::ANSWER, "tone_answer"), ["hostile"]);
+        assert_eq!(again.sidecar.status, Status::InProgress);
+    }
+
+    #[test]
+    fn never_overwrites_a_sidecar_it_could_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("prevent.txt.carol.ron"), "(broken").unwrap();
+        let mut doc = open_seed(dir.path());
+        assert!(doc.load_error.is_some());
+        assert!(doc.apply(tone(&["hostile"])).is_err());
+        assert!(doc.save().is_ok(), "nothing to save");
+        assert_eq!(std::fs::read_to_string(dir.path().join("prevent.txt.carol.ron")).unwrap(), "(broken");
+    }
+
+    #[test]
+    fn never_overwrites_a_sidecar_changed_underneath() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        doc.apply(tone(&["hostile"])).unwrap();
+        doc.save().unwrap();
+        let path = dir.path().join("prevent.txt.carol.ron");
+        let theirs = std::fs::read_to_string(&path).unwrap().replace("hostile", "neutral");
+        std::fs::write(&path, &theirs).unwrap();
+        doc.apply(tone(&["evasive"])).unwrap();
+        let err = doc.save().unwrap_err();
+        assert!(err.contains("changed on disk"), "{err}");
+        assert!(matches!(doc.save_state, SaveState::Failed(_)));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+    }
+}
