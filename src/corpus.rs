@@ -297,3 +297,210 @@ fn strip_path(message: &str, path: &Path) -> String {
     let suffix = format!(": {}", path.display());
     message.strip_suffix(&suffix).unwrap_or(message).to_string()
 }
+
+/// One row of the corpus list: what is shown and filtered on without opening the document.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The transcript file.
+    pub path: PathBuf,
+    /// Its file name.
+    pub file_name: String,
+    /// Title, or the file name when the page has none.
+    pub title: String,
+    /// Meeting or session date.
+    pub date: Option<chrono::NaiveDate>,
+    /// Who asked.
+    pub member: String,
+    /// The asker's party or organisation.
+    pub party: String,
+    /// Who was asked.
+    pub asked_of: String,
+    /// The layout.
+    pub format: crate::transcript::Format,
+    /// This annotator's status on it.
+    pub status: crate::sidecar::Status,
+    /// This annotator's number of codings.
+    pub codings: usize,
+    /// Why the transcript or this annotator's sidecar could not be read.
+    pub error: Option<String>,
+}
+
+impl Entry {
+    /// True when every word of the query appears (case-insensitively) in the title, file name,
+    /// member, party or asked-of.
+    pub fn matches(&self, query: &str) -> bool {
+        let haystack = format!(
+            "{} {} {} {} {}",
+            self.title, self.file_name, self.member, self.party, self.asked_of
+        )
+        .to_lowercase();
+        query
+            .to_lowercase()
+            .split_whitespace()
+            .all(|word| haystack.contains(word))
+    }
+}
+
+/// A corpus opened for one annotator: its rows, its codebook and the entity values in use.
+#[derive(Debug, Clone)]
+pub struct CorpusIndex {
+    /// The files.
+    pub files: CorpusFiles,
+    /// One entry per transcript, in path order.
+    pub entries: Vec<Entry>,
+    /// The codebook in force.
+    pub codebook: Codebook,
+    /// Why the folder's codebook could not be used (the built-in one is used instead).
+    pub codebook_error: Option<String>,
+    /// Values used for each entity dimension in any sidecar of the corpus, for completion.
+    pub entity_values: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+impl CorpusIndex {
+    /// Reads the folder: every transcript's header and every sidecar's tags.
+    pub fn load(root: &Path, annotator: &str) -> std::io::Result<CorpusIndex> {
+        let files = scan(root)?;
+        let (codebook, codebook_error) = match &files.codebook {
+            Some(path) => match Codebook::load(path) {
+                Ok(cb) => (cb, None),
+                Err(e) => (Codebook::builtin(), Some(e.to_string())),
+            },
+            None => (Codebook::builtin(), None),
+        };
+        let mut entity_values: std::collections::BTreeMap<_, std::collections::BTreeSet<_>> =
+            Default::default();
+        let mut mine = std::collections::HashMap::new();
+        for sc in &files.sidecars {
+            let Ok(loaded) = Sidecar::load(&sc.path) else {
+                if sc.annotator == annotator {
+                    mine.insert(sc.transcript.clone(), Err(()));
+                }
+                continue;
+            };
+            for span in &loaded.sidecar.spans {
+                if let Some(d) = codebook.dimension(&span.dimension)
+                    && d.kind == crate::codebook::DimensionKind::Entity
+                    && !span.value.is_empty()
+                {
+                    entity_values
+                        .entry(span.dimension.clone())
+                        .or_default()
+                        .insert(span.value.clone());
+                }
+            }
+            if sc.annotator == annotator {
+                mine.insert(sc.transcript.clone(), Ok(loaded.sidecar));
+            }
+        }
+        let entries = files
+            .transcripts
+            .iter()
+            .map(|path| {
+                let file_name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let mut entry = Entry {
+                    path: path.clone(),
+                    title: file_name.clone(),
+                    file_name,
+                    date: None,
+                    member: String::new(),
+                    party: String::new(),
+                    asked_of: String::new(),
+                    format: crate::transcript::Format::Plain,
+                    status: crate::sidecar::Status::NotStarted,
+                    codings: 0,
+                    error: None,
+                };
+                match Transcript::load(path) {
+                    Ok(t) => entry.fill_from(&t),
+                    Err(e) => entry.error = Some(e.to_string()),
+                }
+                match mine.get(path) {
+                    Some(Ok(s)) => {
+                        entry.status = s.status;
+                        entry.codings = s.coding_count();
+                    }
+                    Some(Err(())) => {
+                        entry.error = Some("this annotator's sidecar cannot be read".to_string())
+                    }
+                    None => {}
+                }
+                entry
+            })
+            .collect();
+        Ok(CorpusIndex {
+            files,
+            entries,
+            codebook,
+            codebook_error,
+            entity_values,
+        })
+    }
+
+    /// Indices of the entries matching a filter query, in order.
+    pub fn filter(&self, query: &str) -> Vec<usize> {
+        (0..self.entries.len())
+            .filter(|&i| self.entries[i].matches(query))
+            .collect()
+    }
+
+    /// Suggestions for an entity dimension: the codebook's known values and the values used in the
+    /// corpus, those containing `typed` (case-insensitively), known values first.
+    pub fn suggestions(&self, dimension: &str, typed: &str) -> Vec<String> {
+        let typed = typed.to_lowercase();
+        let mut out: Vec<String> = Vec::new();
+        let known = self
+            .codebook
+            .dimension(dimension)
+            .map(|d| d.known_values.clone())
+            .unwrap_or_default();
+        let used = self.entity_values.get(dimension).into_iter().flatten().cloned();
+        for v in known.into_iter().chain(used) {
+            if v.to_lowercase().contains(&typed) && !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+}
+
+impl Entry {
+    /// Takes the row's fields from a loaded transcript.
+    pub fn fill_from(&mut self, t: &Transcript) {
+        let m = &t.meta;
+        if !m.title.is_empty() {
+            self.title = m.title.clone();
+        }
+        self.date = m.meeting_date.or(m.session_date);
+        self.member = m.question_by.clone().unwrap_or_default();
+        self.party = m.organisation.clone().unwrap_or_default();
+        self.asked_of = m.asked_of.clone().unwrap_or_default();
+        self.format = t.format;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_of_sample_data() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let index = CorpusIndex::load(&root, "alice").unwrap();
+        assert_eq!(index.entries.len(), 15);
+        let prevent = index.entries.iter().find(|e| e.file_name == "prevent.txt").unwrap();
+        assert_eq!(prevent.title, "Prevent strategy");
+        assert_eq!(prevent.member, "Roger Evans");
+        assert_eq!(prevent.status, crate::sidecar::Status::Done);
+        assert_eq!(prevent.codings, 9);
+        assert_eq!(index.filter("conservatives").len(), 4);
+        assert_eq!(index.filter("roger prevent").len(), 1);
+        let s = index.suggestions("authority_person", "fahy");
+        assert_eq!(s, ["Sir Peter Fahy"]);
+        // Values used only in sidecars are offered too.
+        assert!(index.suggestions("authority_report", "").contains(&"KPMG review".to_string()));
+    }
+}
