@@ -457,7 +457,12 @@ impl CorpusIndex {
             .dimension(dimension)
             .map(|d| d.known_values.clone())
             .unwrap_or_default();
-        let used = self.entity_values.get(dimension).into_iter().flatten().cloned();
+        let used = self
+            .entity_values
+            .get(dimension)
+            .into_iter()
+            .flatten()
+            .cloned();
         for v in known.into_iter().chain(used) {
             if v.to_lowercase().contains(&typed) && !out.contains(&v) {
                 out.push(v);
@@ -491,7 +496,11 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
         let index = CorpusIndex::load(&root, "alice").unwrap();
         assert_eq!(index.entries.len(), 15);
-        let prevent = index.entries.iter().find(|e| e.file_name == "prevent.txt").unwrap();
+        let prevent = index
+            .entries
+            .iter()
+            .find(|e| e.file_name == "prevent.txt")
+            .unwrap();
         assert_eq!(prevent.title, "Prevent strategy");
         assert_eq!(prevent.member, "Roger Evans");
         assert_eq!(prevent.status, crate::sidecar::Status::Done);
@@ -501,6 +510,10 @@ mod tests {
         let s = index.suggestions("authority_person", "fahy");
         assert_eq!(s, ["Sir Peter Fahy"]);
         // Values used only in sidecars are offered too.
-        assert!(index.suggestions("authority_report", "").contains(&"KPMG review".to_string()));
+        assert!(
+            index
+                .suggestions("authority_report", "")
+                .contains(&"KPMG review".to_string())
+        );
     }
 }

@@ -164,7 +164,11 @@ pub struct Document {
 
 impl Document {
     /// Opens a transcript and this annotator's sidecar (a new, empty one when there is none).
-    pub fn open(path: &Path, annotator: &Annotator, codebook: &Codebook) -> Result<Document, TranscriptError> {
+    pub fn open(
+        path: &Path,
+        annotator: &Annotator,
+        codebook: &Codebook,
+    ) -> Result<Document, TranscriptError> {
         let transcript = Transcript::load(path)?;
         let sidecar_path = sidecar_path(path, &annotator.id);
         let mut doc = Document {
@@ -213,11 +217,12 @@ impl Document {
             ));
         }
         let is_memo = matches!(edit, Edit::SetMemo(_));
-        let edit = if self.sidecar.status == Status::NotStarted && !matches!(edit, Edit::SetStatus(_)) {
-            Edit::Batch(vec![edit, Edit::SetStatus(Status::InProgress)])
-        } else {
-            edit
-        };
+        let edit =
+            if self.sidecar.status == Status::NotStarted && !matches!(edit, Edit::SetStatus(_)) {
+                Edit::Batch(vec![edit, Edit::SetStatus(Status::InProgress)])
+            } else {
+                edit
+            };
         let inverse = edit.apply(&mut self.sidecar)?;
         if !(is_memo && self.typing_memo) {
             self.undo.push(inverse);
@@ -318,7 +323,9 @@ impl Document {
         to_write.modified = crate::sidecar::now();
         to_write.transcript.hash = self.transcript.hash.clone();
         to_write.transcript.chars = self.transcript.chars;
-        let bytes = to_write.save(&self.sidecar_path).map_err(|e| e.to_string())?;
+        let bytes = to_write
+            .save(&self.sidecar_path)
+            .map_err(|e| e.to_string())?;
         self.sidecar.modified = to_write.modified;
         self.disk = Some(Fingerprint::of(&self.sidecar_path, &bytes));
         self.dirty = false;
@@ -358,7 +365,16 @@ mod tests {
         assert_eq!(doc.sidecar.status, Status::InProgress);
         doc.apply(tone(&["defensive"])).unwrap();
         let answer = doc.transcript.answer().to_string();
-        let span = Span::new(doc.next_span_id(), PartId::ANSWER, &answer, 0, 3, "authority_police", "MPS").unwrap();
+        let span = Span::new(
+            doc.next_span_id(),
+            PartId::ANSWER,
+            &answer,
+            0,
+            3,
+            "authority_police",
+            "MPS",
+        )
+        .unwrap();
         assert_eq!(span.id, "carol-001");
         doc.apply(Edit::AddSpan(span)).unwrap();
         assert_eq!(doc.next_span_id(), "carol-002");
@@ -367,7 +383,10 @@ mod tests {
         assert!(doc.undo());
         assert!(doc.sidecar.spans.is_empty());
         assert!(doc.undo());
-        assert_eq!(doc.sidecar.part_values(PartId::ANSWER, "tone_answer"), ["evasive"]);
+        assert_eq!(
+            doc.sidecar.part_values(PartId::ANSWER, "tone_answer"),
+            ["evasive"]
+        );
         assert!(doc.undo());
         assert!(doc.sidecar.tags.is_empty());
         assert_eq!(doc.sidecar.status, Status::NotStarted);
@@ -377,7 +396,10 @@ mod tests {
         assert!(doc.redo());
         assert!(!doc.redo());
         assert_eq!(doc.sidecar.spans.len(), 1);
-        assert_eq!(doc.sidecar.part_values(PartId::ANSWER, "tone_answer"), ["defensive"]);
+        assert_eq!(
+            doc.sidecar.part_values(PartId::ANSWER, "tone_answer"),
+            ["defensive"]
+        );
         // A new edit clears the redo stack.
         doc.undo();
         doc.apply(Edit::SetMemo("x".into())).unwrap();
@@ -405,7 +427,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut doc = open_seed(dir.path());
         let before = doc.sidecar.clone();
-        let err = doc.apply(Edit::Batch(vec![tone(&["evasive"]), Edit::RemoveSpan { id: "nope".into() }]));
+        let err = doc.apply(Edit::Batch(vec![
+            tone(&["evasive"]),
+            Edit::RemoveSpan { id: "nope".into() },
+        ]));
         assert!(err.is_err());
         assert_eq!(doc.sidecar, before);
         assert_eq!(doc.history_len(), (0, 0));
@@ -420,8 +445,12 @@ mod tests {
         doc.save().unwrap();
         assert_eq!(doc.save_state, SaveState::Saved);
         assert!(dir.path().join("prevent.txt.carol.ron").exists());
-        let again = Document::open(&doc.path, &doc.sidecar.annotator, &Codebook::builtin()).unwrap();
-        assert_eq!(again.sidecar.part_values(PartId::ANSWER, "tone_answer"), ["hostile"]);
+        let again =
+            Document::open(&doc.path, &doc.sidecar.annotator, &Codebook::builtin()).unwrap();
+        assert_eq!(
+            again.sidecar.part_values(PartId::ANSWER, "tone_answer"),
+            ["hostile"]
+        );
         assert_eq!(again.sidecar.status, Status::InProgress);
     }
 
@@ -433,7 +462,10 @@ mod tests {
         assert!(doc.load_error.is_some());
         assert!(doc.apply(tone(&["hostile"])).is_err());
         assert!(doc.save().is_ok(), "nothing to save");
-        assert_eq!(std::fs::read_to_string(dir.path().join("prevent.txt.carol.ron")).unwrap(), "(broken");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("prevent.txt.carol.ron")).unwrap(),
+            "(broken"
+        );
     }
 
     #[test]
@@ -443,7 +475,9 @@ mod tests {
         doc.apply(tone(&["hostile"])).unwrap();
         doc.save().unwrap();
         let path = dir.path().join("prevent.txt.carol.ron");
-        let theirs = std::fs::read_to_string(&path).unwrap().replace("hostile", "neutral");
+        let theirs = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("hostile", "neutral");
         std::fs::write(&path, &theirs).unwrap();
         doc.apply(tone(&["evasive"])).unwrap();
         let err = doc.save().unwrap_err();

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     let result = match args.command {
         Some(command) => cli::run(command),
-        None => start_app(args.path.unwrap_or_else(cli::default_path)),
+        None => start_app(args.path),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -21,13 +21,13 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn start_app(path: std::path::PathBuf) -> anyhow::Result<i32> {
+fn start_app(path: Option<std::path::PathBuf>) -> anyhow::Result<i32> {
     marginalia::ui::run(path)?;
     Ok(0)
 }
 
 #[cfg(not(feature = "gui"))]
-fn start_app(_path: std::path::PathBuf) -> anyhow::Result<i32> {
+fn start_app(_path: Option<std::path::PathBuf>) -> anyhow::Result<i32> {
     anyhow::bail!(
         "this build has no GUI (built without the `gui` feature); use a subcommand, see --help"
     )

@@ -1,6 +1,802 @@
-//! The desktop app.
+//! The desktop app (egui + eframe): the corpus list, question and answer side by side, the
+//! codebook panel, and the keyboard commands.
 
-/// Starts the app on a file or folder.
-pub fn run(_path: std::path::PathBuf) -> anyhow::Result<()> {
-    anyhow::bail!("the app is not built yet")
+mod codebook_panel;
+pub mod commands;
+mod corpus_panel;
+mod dialogs;
+mod document_panel;
+pub mod keys;
+pub mod settings;
+pub mod text_view;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, channel};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codebook::{AppliesTo, DimensionKind};
+use crate::corpus::CorpusIndex;
+use crate::document::{Document, Edit};
+use crate::sidecar::{Annotator, Span, Status};
+use crate::transcript::{PartId, PartKind};
+use commands::Command;
+use settings::SettingsStore;
+use text_view::{HeightCache, Paragraph};
+
+/// Seconds after the last change before the sidecar is written.
+pub const AUTOSAVE_DELAY_SECS: f64 = 1.0;
+
+/// Key under which eframe keeps the view state.
+const VIEW_STATE_KEY: &str = "marginalia-view";
+
+/// How to start the app.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// The file or folder to open; `None`: the last folder, else `sample_data/`.
+    pub path: Option<PathBuf>,
+    /// Where the settings live; `None`: the user's config folder.
+    pub settings_path: Option<PathBuf>,
+}
+
+/// View state kept by eframe between runs: never annotations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ViewState {
+    /// "system", "light" or "dark".
+    theme: String,
+    /// Zoom factor.
+    zoom: f32,
+    /// The last file or folder opened.
+    last_path: Option<PathBuf>,
+}
+
+/// The span being tagged: waiting for the value in the popup.
+#[derive(Debug, Clone)]
+pub struct PendingSpan {
+    /// Part of the selection.
+    pub part: PartId,
+    /// Char range of the selection.
+    pub range: Range<usize>,
+    /// Dimension to tag with.
+    pub dimension: String,
+    /// The value being typed (entity) or chosen.
+    pub value: String,
+    /// Highlighted suggestion.
+    pub suggestion: Option<usize>,
+    /// Focus the value field on the next frame.
+    pub focus_pending: bool,
+}
+
+/// Per-document view state, reset when another document opens.
+#[derive(Debug, Default)]
+pub struct DocView {
+    /// Paragraphs of each part.
+    pub paragraphs: HashMap<PartId, Vec<Paragraph>>,
+    /// Measured paragraph heights.
+    pub heights: HeightCache,
+    /// The last non-empty selection: part and char range.
+    pub selection: Option<(PartId, Range<usize>)>,
+    /// The span annotation selected in the list or by a click.
+    pub selected_span: Option<String>,
+    /// The exchange the keyboard tags apply to (speaker-turn files).
+    pub exchange: u32,
+    /// Memo being edited.
+    pub memo: String,
+    /// Span value and note being edited: (span id, value, note).
+    pub span_edit: Option<(String, String, String)>,
+}
+
+/// The app.
+pub struct MarginaliaApp {
+    settings: SettingsStore,
+    corpus: Option<CorpusIndex>,
+    /// Message about the opened path, shown where the list would be.
+    corpus_error: Option<String>,
+    root: Option<PathBuf>,
+    filter: String,
+    /// Indices into the corpus entries that pass the filter.
+    visible: Vec<usize>,
+    current: Option<usize>,
+    doc: Option<Document>,
+    doc_error: Option<String>,
+    view: DocView,
+    pending: Option<PendingSpan>,
+    palette: Option<dialogs::Palette>,
+    help_open: bool,
+    identity: Option<dialogs::IdentityForm>,
+    view_state: ViewState,
+    autosave_at: Option<f64>,
+    dialog: Option<Receiver<Option<PathBuf>>>,
+    /// A short message for the status bar (errors of commands).
+    notice: Option<String>,
+    focus_filter: bool,
+}
+
+impl MarginaliaApp {
+    /// Creates the app; `cc` gives the stored view state and the context.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> MarginaliaApp {
+        let view_state: ViewState = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, VIEW_STATE_KEY))
+            .unwrap_or_default();
+        let settings_path = options.settings_path.or_else(SettingsStore::default_path);
+        let mut app = MarginaliaApp {
+            settings: SettingsStore::load(settings_path),
+            corpus: None,
+            corpus_error: None,
+            root: None,
+            filter: String::new(),
+            visible: Vec::new(),
+            current: None,
+            doc: None,
+            doc_error: None,
+            view: DocView::default(),
+            pending: None,
+            palette: None,
+            help_open: false,
+            identity: None,
+            view_state,
+            autosave_at: None,
+            dialog: None,
+            notice: None,
+            focus_filter: false,
+        };
+        app.apply_view_state(&cc.egui_ctx);
+        if app.settings.settings.annotator.is_none() {
+            app.identity = Some(dialogs::IdentityForm::new(None, true));
+        }
+        let path = options
+            .path
+            .or_else(|| app.view_state.last_path.clone().filter(|p| p.exists()))
+            .unwrap_or_else(crate::cli::default_path);
+        app.open_path(&path);
+        app
+    }
+
+    fn apply_view_state(&mut self, ctx: &egui::Context) {
+        ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        let theme = match self.view_state.theme.as_str() {
+            "light" => egui::ThemePreference::Light,
+            "dark" => egui::ThemePreference::Dark,
+            _ => egui::ThemePreference::System,
+        };
+        ctx.set_theme(theme);
+        if self.view_state.zoom >= 0.5 && self.view_state.zoom <= 3.0 {
+            ctx.set_zoom_factor(self.view_state.zoom);
+        }
+    }
+
+    /// The annotator, once known.
+    pub fn annotator(&self) -> Option<&Annotator> {
+        self.settings.settings.annotator.as_ref()
+    }
+
+    /// The open document.
+    pub fn document(&self) -> Option<&Document> {
+        self.doc.as_ref()
+    }
+
+    /// The corpus.
+    pub fn corpus(&self) -> Option<&CorpusIndex> {
+        self.corpus.as_ref()
+    }
+
+    /// The selection used for span tagging.
+    pub fn selection(&self) -> Option<&(PartId, Range<usize>)> {
+        self.view.selection.as_ref()
+    }
+
+    /// The last message shown in the status bar.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Opens a file (its folder as the corpus, the file selected) or a folder.
+    pub fn open_path(&mut self, path: &Path) {
+        if !self.leave_document() {
+            return;
+        }
+        let (root, select) = if path.is_dir() {
+            (path.to_path_buf(), None)
+        } else {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (parent.to_path_buf(), Some(path.to_path_buf()))
+        };
+        self.root = Some(root.clone());
+        self.view_state.last_path = Some(path.to_path_buf());
+        self.current = None;
+        self.doc = None;
+        self.doc_error = None;
+        self.corpus = None;
+        self.corpus_error = None;
+        if path.is_dir() {
+            self.settings.add_recent(path);
+            if self.settings.error.is_none() && self.settings.settings.annotator.is_some() {
+                // Best effort: failing to remember a recent folder must not stop the work.
+                let _ = self.settings.save();
+            }
+        }
+        self.reload_corpus();
+        let Some(corpus) = &self.corpus else { return };
+        let index = match &select {
+            Some(file) => corpus.entries.iter().position(|e| same_file(&e.path, file)),
+            None => (!corpus.entries.is_empty()).then_some(0),
+        };
+        if select.is_some() && index.is_none() {
+            self.corpus_error = Some(format!(
+                "{} is not a transcript Marginalia reads",
+                path.display()
+            ));
+        }
+        if let Some(i) = index {
+            self.open_entry(i);
+        }
+    }
+
+    fn reload_corpus(&mut self) {
+        let Some(root) = self.root.clone() else {
+            return;
+        };
+        let annotator = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        match CorpusIndex::load(&root, &annotator) {
+            Ok(c) => {
+                self.corpus = Some(c);
+                self.refilter();
+            }
+            Err(e) => self.corpus_error = Some(format!("cannot open {}: {e}", root.display())),
+        }
+    }
+
+    fn refilter(&mut self) {
+        self.visible = self
+            .corpus
+            .as_ref()
+            .map(|c| c.filter(&self.filter))
+            .unwrap_or_default();
+    }
+
+    /// Saves the open document; false (and a notice) when it could not be saved.
+    fn leave_document(&mut self) -> bool {
+        self.commit_pending_edits();
+        let Some(doc) = &mut self.doc else {
+            return true;
+        };
+        match doc.save() {
+            Ok(()) => {
+                self.autosave_at = None;
+                true
+            }
+            Err(e) => {
+                self.notice = Some(format!("Save failed, staying on this document: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Opens the corpus entry `index` (saving the current document first).
+    pub fn open_entry(&mut self, index: usize) {
+        if self.current == Some(index) && self.doc.is_some() {
+            return;
+        }
+        if !self.leave_document() {
+            return;
+        }
+        let Some(corpus) = &self.corpus else { return };
+        let Some(entry) = corpus.entries.get(index) else {
+            return;
+        };
+        self.current = Some(index);
+        self.view = DocView::default();
+        self.pending = None;
+        let Some(annotator) = self.settings.settings.annotator.clone() else {
+            self.doc = None;
+            self.doc_error = None;
+            return;
+        };
+        match Document::open(&entry.path, &annotator, &corpus.codebook) {
+            Ok(doc) => {
+                for part in &doc.transcript.parts {
+                    self.view
+                        .paragraphs
+                        .insert(part.id, text_view::paragraphs(&part.text));
+                }
+                self.view.memo = doc.sidecar.memo.clone();
+                self.doc = Some(doc);
+                self.doc_error = None;
+            }
+            Err(e) => {
+                self.doc = None;
+                self.doc_error = Some(e.to_string());
+            }
+        }
+    }
+
+    /// Applies an edit to the open document and schedules the autosave.
+    pub fn edit(&mut self, ctx: &egui::Context, edit: Edit) {
+        let Some(doc) = &mut self.doc else { return };
+        match doc.apply(edit) {
+            Ok(()) => {
+                self.autosave_at = Some(ctx.input(|i| i.time) + AUTOSAVE_DELAY_SECS);
+                self.sync_entry();
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    /// Keeps the list row of the open document in step with its sidecar.
+    fn sync_entry(&mut self) {
+        let (Some(doc), Some(i), Some(corpus)) = (&self.doc, self.current, &mut self.corpus) else {
+            return;
+        };
+        if let Some(entry) = corpus.entries.get_mut(i) {
+            entry.status = doc.sidecar.status;
+            entry.codings = doc.sidecar.coding_count();
+        }
+        for span in &doc.sidecar.spans {
+            if corpus
+                .codebook
+                .dimension(&span.dimension)
+                .is_some_and(|d| d.kind == DimensionKind::Entity)
+                && !span.value.is_empty()
+            {
+                corpus
+                    .entity_values
+                    .entry(span.dimension.clone())
+                    .or_default()
+                    .insert(span.value.clone());
+            }
+        }
+    }
+
+    /// Applies what is typed in the span editor and ends memo typing.
+    fn commit_pending_edits(&mut self) {
+        if let Some((id, value, note)) = self.view.span_edit.clone()
+            && let Some(doc) = &mut self.doc
+            && let Some(span) = doc.sidecar.spans.iter().find(|s| s.id == id)
+            && (span.value != value || span.note != note)
+        {
+            let _ = doc.apply(Edit::UpdateSpan { id, value, note });
+        }
+        if let Some(doc) = &mut self.doc {
+            doc.end_typing();
+        }
+    }
+
+    /// Sets or toggles a value of a part dimension on the current exchange.
+    pub fn toggle_value(&mut self, ctx: &egui::Context, dimension: &str, value: &str) {
+        let (Some(doc), Some(corpus)) = (&self.doc, &self.corpus) else {
+            return;
+        };
+        let Some(dim) = corpus.codebook.dimension(dimension) else {
+            return;
+        };
+        let kind = match dim.applies_to {
+            AppliesTo::Question => PartKind::Question,
+            AppliesTo::Answer => PartKind::Answer,
+            AppliesTo::Span => return,
+        };
+        let part = PartId {
+            exchange: self.view.exchange,
+            kind,
+        };
+        if doc.transcript.part(part).is_none() {
+            self.notice = Some(format!("this document has no {} to tag", kind.as_str()));
+            return;
+        }
+        let current = doc.sidecar.part_values(part, dimension).to_vec();
+        let values = match dim.kind {
+            DimensionKind::OneChoice => {
+                if current.iter().any(|v| v == value) {
+                    Vec::new()
+                } else {
+                    vec![value.to_string()]
+                }
+            }
+            DimensionKind::SeveralChoices | DimensionKind::Entity => {
+                let mut v = current.clone();
+                if let Some(i) = v.iter().position(|x| x == value) {
+                    v.remove(i);
+                } else {
+                    v.push(value.to_string());
+                }
+                v
+            }
+        };
+        self.edit(
+            ctx,
+            Edit::SetPartValues {
+                part,
+                dimension: dimension.to_string(),
+                values,
+            },
+        );
+    }
+
+    /// Starts tagging the selection with a span dimension: opens the value popup.
+    pub fn start_span(&mut self, dimension: &str) {
+        let Some((part, range)) = self.view.selection.clone() else {
+            self.notice = Some("Select text in the question or the answer first".to_string());
+            return;
+        };
+        let Some(doc) = &self.doc else { return };
+        if !doc.is_editable() {
+            self.notice = doc.load_error.clone();
+            return;
+        }
+        let quote: String = doc
+            .transcript
+            .part(part)
+            .map(|p| p.text.chars().skip(range.start).take(range.len()).collect())
+            .unwrap_or_default();
+        let Some(corpus) = &self.corpus else { return };
+        let Some(dim) = corpus.codebook.dimension(dimension) else {
+            return;
+        };
+        let value = match dim.kind {
+            // The selected words are usually the entity's name: offer them as the value.
+            DimensionKind::Entity if quote.chars().count() <= 80 && !quote.contains('\n') => quote,
+            _ => String::new(),
+        };
+        self.pending = Some(PendingSpan {
+            part,
+            range,
+            dimension: dimension.to_string(),
+            value,
+            suggestion: None,
+            focus_pending: true,
+        });
+    }
+
+    /// Adds the pending span with its value.
+    pub fn finish_span(&mut self, ctx: &egui::Context, value: String) {
+        let Some(p) = self.pending.take() else { return };
+        let Some(doc) = &self.doc else { return };
+        let Some(text) = doc.transcript.part(p.part).map(|x| x.text.clone()) else {
+            return;
+        };
+        let id = doc.next_span_id();
+        let Some(span) = Span::new(
+            id.clone(),
+            p.part,
+            &text,
+            p.range.start,
+            p.range.end,
+            &p.dimension,
+            value.trim(),
+        ) else {
+            self.notice = Some("the selection is empty".to_string());
+            return;
+        };
+        self.edit(ctx, Edit::AddSpan(span));
+        self.view.selected_span = Some(id);
+    }
+
+    /// Runs a command.
+    pub fn run_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::OpenFile => self.pick(ctx, false),
+            Command::OpenFolder => self.pick(ctx, true),
+            Command::Save => {
+                self.commit_pending_edits();
+                if let Some(doc) = &mut self.doc {
+                    match doc.save() {
+                        Ok(()) => self.autosave_at = None,
+                        Err(e) => self.notice = Some(e),
+                    }
+                }
+            }
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Command::Undo | Command::Redo => {
+                self.commit_pending_edits();
+                if let Some(doc) = &mut self.doc {
+                    let done = if command == Command::Undo {
+                        doc.undo()
+                    } else {
+                        doc.redo()
+                    };
+                    if done {
+                        self.view.memo = doc.sidecar.memo.clone();
+                        self.view.span_edit = None;
+                        self.autosave_at = Some(ctx.input(|i| i.time) + AUTOSAVE_DELAY_SECS);
+                        self.sync_entry();
+                    }
+                }
+            }
+            Command::NextDocument | Command::PreviousDocument => {
+                let pos = self
+                    .current
+                    .and_then(|c| self.visible.iter().position(|&i| i == c));
+                let next = match (pos, command == Command::NextDocument) {
+                    (Some(p), true) => self.visible.get(p + 1).copied(),
+                    (Some(p), false) => p.checked_sub(1).and_then(|p| self.visible.get(p).copied()),
+                    (None, _) => self.visible.first().copied(),
+                };
+                if let Some(i) = next {
+                    self.open_entry(i);
+                }
+            }
+            Command::NextNotDone => {
+                let Some(corpus) = &self.corpus else { return };
+                let pos = self
+                    .current
+                    .and_then(|c| self.visible.iter().position(|&i| i == c))
+                    .map_or(0, |p| p + 1);
+                let n = self.visible.len();
+                let found = (0..n)
+                    .map(|k| self.visible[(pos + k) % n])
+                    .find(|&i| Some(i) != self.current && corpus.entries[i].status != Status::Done);
+                match found {
+                    Some(i) => self.open_entry(i),
+                    None => self.notice = Some("Every document in the list is done".to_string()),
+                }
+            }
+            Command::ToggleDone => {
+                if let Some(doc) = &self.doc {
+                    let status = if doc.sidecar.status == Status::Done {
+                        Status::InProgress
+                    } else {
+                        Status::Done
+                    };
+                    self.edit(ctx, Edit::SetStatus(status));
+                }
+            }
+            Command::FocusFilter => self.focus_filter = true,
+            Command::ZoomIn => self.zoom(ctx, 1.1),
+            Command::ZoomOut => self.zoom(ctx, 1.0 / 1.1),
+            Command::ZoomReset => {
+                ctx.set_zoom_factor(1.0);
+                self.view_state.zoom = 1.0;
+            }
+            Command::ToggleTheme => {
+                let dark = ctx.theme() == egui::Theme::Dark;
+                self.view_state.theme = if dark { "light" } else { "dark" }.to_string();
+                self.apply_view_state(ctx);
+            }
+            Command::Palette => self.palette = Some(dialogs::Palette::default()),
+            Command::Help => self.help_open = !self.help_open,
+            Command::Settings => {
+                self.identity = Some(dialogs::IdentityForm::new(self.annotator().cloned(), false));
+            }
+        }
+    }
+
+    fn zoom(&mut self, ctx: &egui::Context, factor: f32) {
+        let z = (ctx.zoom_factor() * factor).clamp(0.5, 3.0);
+        ctx.set_zoom_factor(z);
+        self.view_state.zoom = z;
+    }
+
+    /// Sets the theme preference: "system", "light" or "dark".
+    fn set_theme(&mut self, ctx: &egui::Context, theme: &str) {
+        self.view_state.theme = theme.to_string();
+        self.apply_view_state(ctx);
+    }
+
+    fn pick(&mut self, ctx: &egui::Context, folder: bool) {
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let start = self.root.clone();
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".to_string())
+            .spawn(move || {
+                let mut dialog = rfd::FileDialog::new();
+                if let Some(dir) = start {
+                    dialog = dialog.set_directory(dir);
+                }
+                let picked = if folder {
+                    dialog
+                        .set_title("Open a folder of transcripts")
+                        .pick_folder()
+                } else {
+                    dialog
+                        .set_title("Open a transcript")
+                        .add_filter("Transcripts", crate::transcript::TRANSCRIPT_EXTENSIONS)
+                        .pick_file()
+                };
+                let _ = tx.send(picked);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some(rx),
+            Err(e) => self.notice = Some(format!("cannot open a file dialog: {e}")),
+        }
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some(rx) = &self.dialog else { return };
+        match rx.try_recv() {
+            Ok(Some(path)) => {
+                self.dialog = None;
+                self.open_path(&path);
+            }
+            Ok(None) => self.dialog = None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => self.dialog = None,
+        }
+    }
+
+    fn handle_keys(&mut self, ctx: &egui::Context) {
+        if self.identity.is_some() || self.palette.is_some() || self.pending.is_some() {
+            return;
+        }
+        for info in commands::all() {
+            if info.shortcuts.iter().any(|s| keys::take(ctx, s)) {
+                self.run_command(ctx, info.command);
+            }
+        }
+        if self.help_open
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+        {
+            self.help_open = false;
+        }
+        let typing = ctx
+            .memory(|m| m.focused())
+            .is_some_and(dialogs::is_text_input);
+        let Some(corpus) = &self.corpus else { return };
+        let mut actions: Vec<(String, Option<String>)> = Vec::new();
+        for dim in &corpus.codebook.dimensions {
+            if let Some(k) = &dim.key
+                && let Ok(s) = crate::shortcut::Shortcut::parse(k)
+                && !(typing && s.is_typing_key())
+                && keys::take(ctx, &s)
+            {
+                actions.push((dim.id.clone(), None));
+            }
+            for v in &dim.values {
+                if let Some(k) = &v.key
+                    && let Ok(s) = crate::shortcut::Shortcut::parse(k)
+                    && !(typing && s.is_typing_key())
+                    && keys::take(ctx, &s)
+                {
+                    actions.push((dim.id.clone(), Some(v.id.clone())));
+                }
+            }
+        }
+        for (dim, value) in actions {
+            match value {
+                Some(v) => {
+                    let is_span = self
+                        .corpus
+                        .as_ref()
+                        .and_then(|c| c.codebook.dimension(&dim))
+                        .is_some_and(|d| d.applies_to == AppliesTo::Span);
+                    if is_span {
+                        self.start_span(&dim);
+                        if let Some(p) = &mut self.pending {
+                            p.value = v;
+                        }
+                    } else {
+                        self.toggle_value(ctx, &dim, &v);
+                    }
+                }
+                None => self.start_span(&dim),
+            }
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(path) = dropped.first() {
+            self.open_path(path);
+        }
+    }
+
+    fn autosave(&mut self, ctx: &egui::Context) {
+        let Some(at) = self.autosave_at else { return };
+        let now = ctx.input(|i| i.time);
+        let Some(doc) = &mut self.doc else { return };
+        if now < at {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - now));
+            return;
+        }
+        // Typing in the memo or a span note: wait until it pauses.
+        if doc.save_state == crate::document::SaveState::Saving {
+            let _ = doc.save();
+            self.autosave_at = None;
+        } else if doc.is_dirty() {
+            doc.save_state = crate::document::SaveState::Saving;
+            ctx.request_repaint();
+        } else {
+            self.autosave_at = None;
+        }
+    }
+
+    /// Saves before the window closes.
+    fn save_on_close(&mut self) {
+        self.commit_pending_edits();
+        if let Some(doc) = &mut self.doc
+            && let Err(e) = doc.save()
+        {
+            eprintln!("marginalia: {e}");
+        }
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+impl eframe::App for MarginaliaApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll_dialog();
+        self.handle_dropped_files(&ctx);
+        if ctx.input(|i| i.viewport().close_requested()) {
+            self.save_on_close();
+        }
+        self.handle_keys(&ctx);
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        egui::Panel::left("corpus")
+            .resizable(true)
+            .default_size(300.0)
+            .min_size(180.0)
+            .show(ui, |ui| self.corpus_ui(ui));
+        egui::Panel::right("codebook")
+            .resizable(true)
+            .default_size(330.0)
+            .min_size(240.0)
+            .show(ui, |ui| self.codebook_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.document_ui(ui));
+
+        self.dialogs_ui(&ctx);
+        self.autosave(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, VIEW_STATE_KEY, &self.view_state);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.save_on_close();
+    }
+}
+
+/// Starts the app in a window. Fails with a one-line message when no window can be opened.
+pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
+        && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|d| d.is_empty())
+    {
+        anyhow::bail!(
+            "cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are unset); the command line works without one, see marginalia --help"
+        );
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Marginalia")
+            .with_app_id("marginalia")
+            .with_inner_size([1400.0, 860.0])
+            .with_min_inner_size([800.0, 500.0]),
+        ..Default::default()
+    };
+    let app_options = AppOptions {
+        path,
+        settings_path: None,
+    };
+    eframe::run_native(
+        "Marginalia",
+        options,
+        Box::new(move |cc| Ok(Box::new(MarginaliaApp::new(cc, app_options)))),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open a window: {e}; the command line works without one, see marginalia --help"
+        )
+    })
 }

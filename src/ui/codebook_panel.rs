@@ -1,0 +1,366 @@
+//! The right panel: the codebook's dimensions for the question and the answer, span tagging, the
+//! memo, the status, this document's span annotations and the problems found in its sidecar.
+
+use egui::{Color32, RichText};
+
+use super::MarginaliaApp;
+use super::document_panel::color32;
+use crate::codebook::{AppliesTo, Dimension, DimensionKind};
+use crate::document::Edit;
+use crate::sidecar::Status;
+use crate::transcript::{PartId, PartKind};
+
+/// Widget id of the memo box.
+pub fn memo_id() -> egui::Id {
+    egui::Id::unique("memo")
+}
+
+/// Widget id of the span value box.
+pub fn span_value_id() -> egui::Id {
+    egui::Id::unique("span-value")
+}
+
+/// Widget id of the span note box.
+pub fn span_note_id() -> egui::Id {
+    egui::Id::unique("span-note")
+}
+
+impl MarginaliaApp {
+    pub(super) fn codebook_ui(&mut self, ui: &mut egui::Ui) {
+        let (Some(doc), Some(corpus)) = (&self.doc, &self.corpus) else {
+            ui.heading("Codebook");
+            if let Some(c) = &self.corpus {
+                ui.label(&c.codebook.name);
+            }
+            return;
+        };
+        let editable = doc.is_editable();
+        let codebook = corpus.codebook.clone();
+        let exchange = self.view.exchange;
+        let multi = doc.transcript.exchange_count() > 1;
+        let has_question = doc
+            .transcript
+            .part(PartId {
+                exchange,
+                kind: PartKind::Question,
+            })
+            .is_some();
+        let ctx = ui.ctx().clone();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.heading(&codebook.name)
+                    .on_hover_text(&codebook.description);
+                if multi {
+                    ui.label(
+                        RichText::new(format!(
+                            "Tags apply to exchange {} (click in its text to choose)",
+                            exchange + 1
+                        ))
+                        .small(),
+                    );
+                }
+                ui.add_enabled_ui(editable, |ui| {
+                    if has_question {
+                        for applies in [AppliesTo::Question, AppliesTo::Answer] {
+                            let title = if applies == AppliesTo::Question {
+                                "Question"
+                            } else {
+                                "Answer"
+                            };
+                            ui.add_space(6.0);
+                            ui.label(RichText::new(title).strong());
+                            for dim in codebook.part_dimensions(applies) {
+                                self.dimension_ui(ui, &ctx, dim, applies);
+                            }
+                        }
+                    }
+                    ui.add_space(6.0);
+                    ui.separator();
+                    self.span_tools_ui(ui, &codebook);
+                    ui.separator();
+                    self.memo_and_status_ui(ui, &ctx);
+                });
+                ui.separator();
+                self.span_list_ui(ui, &ctx, &codebook, editable);
+                self.problems_ui(ui);
+            });
+    }
+
+    fn dimension_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &egui::Context,
+        dim: &Dimension,
+        applies: AppliesTo,
+    ) {
+        let Some(doc) = &self.doc else { return };
+        let kind = if applies == AppliesTo::Question {
+            PartKind::Question
+        } else {
+            PartKind::Answer
+        };
+        let part = PartId {
+            exchange: self.view.exchange,
+            kind,
+        };
+        let chosen = doc.sidecar.part_values(part, &dim.id).to_vec();
+        let kind_note = match dim.kind {
+            DimensionKind::OneChoice => "one choice",
+            DimensionKind::SeveralChoices => "several choices",
+            DimensionKind::Entity => "free values",
+        };
+        ui.label(RichText::new(&dim.label).color(color32(&dim.color)))
+            .on_hover_text(format!("{}\n({kind_note})", dim.description));
+        let mut toggled = None;
+        ui.horizontal_wrapped(|ui| {
+            for v in &dim.values {
+                let on = chosen.contains(&v.id);
+                let color = color32(&v.color);
+                let mut text = RichText::new(&v.label);
+                if on {
+                    text = text.color(contrast(color)).strong();
+                }
+                let mut button = egui::Button::selectable(on, text);
+                if on {
+                    button = button.fill(color);
+                } else {
+                    button = button.stroke(egui::Stroke::new(1.0, color));
+                }
+                let mut hover = v.description.clone();
+                if let Some(k) = &v.key {
+                    hover.push_str(&format!("\nShortcut: {k}"));
+                }
+                let label = match &v.key {
+                    Some(k) => format!("{} ({k})", v.label),
+                    None => v.label.clone(),
+                };
+                let r = ui.add(button).on_hover_text(hover);
+                // The accessible name carries the dimension, so two "Neutral" buttons differ.
+                r.widget_info(|| {
+                    egui::WidgetInfo::selected(
+                        egui::Role::Button,
+                        true,
+                        on,
+                        format!("{}: {label}", dim.label),
+                    )
+                });
+                if r.clicked() {
+                    toggled = Some(v.id.clone());
+                }
+            }
+        });
+        if let Some(v) = toggled {
+            self.toggle_value(ctx, &dim.id, &v);
+        }
+    }
+
+    fn span_tools_ui(&mut self, ui: &mut egui::Ui, codebook: &crate::codebook::Codebook) {
+        ui.label(RichText::new("Tag the selected text").strong());
+        match &self.view.selection {
+            Some((part, r)) => ui.label(
+                RichText::new(format!(
+                    "{} chars selected in the {}",
+                    r.len(),
+                    part.kind.as_str()
+                ))
+                .small(),
+            ),
+            None => ui.label(
+                RichText::new(
+                    "Select text in the question or the answer, then press a key or click.",
+                )
+                .small(),
+            ),
+        };
+        let mut group: Option<&str> = None;
+        let mut start = None;
+        for dim in codebook.span_dimensions() {
+            if dim.group.as_deref() != group {
+                group = dim.group.as_deref();
+                if let Some(g) = group {
+                    ui.label(
+                        RichText::new(g)
+                            .small()
+                            .color(ui.visuals().weak_text_color()),
+                    );
+                }
+            }
+            let label = match &dim.key {
+                Some(k) => format!("{}  ({k})", dim.label),
+                None => dim.label.clone(),
+            };
+            let button = egui::Button::new(RichText::new(label))
+                .stroke(egui::Stroke::new(1.5, color32(&dim.color)));
+            let r = ui
+                .add_enabled(self.view.selection.is_some(), button)
+                .on_hover_text(&dim.description);
+            if r.clicked() {
+                start = Some(dim.id.clone());
+            }
+        }
+        if let Some(d) = start {
+            self.start_span(&d);
+        }
+    }
+
+    fn memo_and_status_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let l = ui.label(RichText::new("Memo").strong());
+        let r = ui.add(
+            egui::TextEdit::multiline(&mut self.view.memo)
+                .id(memo_id())
+                .hint_text("Notes on this document")
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        );
+        let r = r.labelled_by(l.id);
+        if r.changed() {
+            let memo = self.view.memo.clone();
+            self.edit(ctx, Edit::SetMemo(memo));
+        } else if !r.has_focus()
+            && let Some(doc) = &mut self.doc
+        {
+            doc.end_typing();
+            // Undo, redo or a reload may have changed it.
+            if doc.sidecar.memo != self.view.memo {
+                self.view.memo = doc.sidecar.memo.clone();
+            }
+        }
+        let Some(doc) = &self.doc else { return };
+        let mut done = doc.sidecar.status == Status::Done;
+        ui.horizontal(|ui| {
+            if ui.checkbox(&mut done, "Done (Ctrl+Enter)").changed() {
+                let status = if done {
+                    Status::Done
+                } else {
+                    Status::InProgress
+                };
+                self.edit(ctx, Edit::SetStatus(status));
+            }
+            if let Some(doc) = &self.doc {
+                ui.label(
+                    RichText::new(doc.sidecar.status.as_str())
+                        .small()
+                        .color(ui.visuals().weak_text_color()),
+                );
+            }
+        });
+    }
+
+    fn span_list_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &egui::Context,
+        codebook: &crate::codebook::Codebook,
+        editable: bool,
+    ) {
+        let Some(doc) = &self.doc else { return };
+        let mut spans = doc.sidecar.spans.clone();
+        spans.sort_by_key(|s| (s.part, s.start, s.end));
+        ui.label(RichText::new(format!("Annotations in this document ({})", spans.len())).strong());
+        let mut select = None;
+        let mut delete = None;
+        for s in &spans {
+            let dim = codebook.dimension(&s.dimension);
+            let color = dim.map_or(Color32::GRAY, |d| color32(&d.color));
+            let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
+            let selected = self.view.selected_span.as_deref() == Some(s.id.as_str());
+            let quote = crate::sidecar::ellipsize(&s.quote, 60);
+            let text = format!("{label}: {}\n“{quote}” · {}", s.value, s.part);
+            ui.horizontal(|ui| {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(6.0, 32.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, color);
+                let r = ui.add(egui::Button::selectable(selected, text).wrap());
+                let r = if s.note.is_empty() {
+                    r
+                } else {
+                    r.on_hover_text(&s.note)
+                };
+                if r.clicked() {
+                    select = Some(s.id.clone());
+                }
+            });
+            if selected && editable {
+                let edit = self
+                    .view
+                    .span_edit
+                    .get_or_insert_with(|| (s.id.clone(), s.value.clone(), s.note.clone()));
+                if edit.0 != s.id {
+                    *edit = (s.id.clone(), s.value.clone(), s.note.clone());
+                }
+                let mut commit = false;
+                egui::Grid::new("span-editor")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        let l = ui.label("Value");
+                        let r = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut edit.1)
+                                    .id(span_value_id())
+                                    .desired_width(f32::INFINITY),
+                            )
+                            .labelled_by(l.id);
+                        commit |= r.lost_focus();
+                        ui.end_row();
+                        let l = ui.label("Note");
+                        let r = ui
+                            .add(
+                                egui::TextEdit::multiline(&mut edit.2)
+                                    .id(span_note_id())
+                                    .desired_rows(2)
+                                    .desired_width(f32::INFINITY),
+                            )
+                            .labelled_by(l.id);
+                        commit |= r.lost_focus();
+                        ui.end_row();
+                    });
+                if ui.button("Delete this annotation").clicked() {
+                    delete = Some(s.id.clone());
+                }
+                if commit {
+                    self.commit_pending_edits();
+                }
+            }
+        }
+        if let Some(id) = select {
+            self.commit_pending_edits();
+            self.view.selected_span = Some(id);
+            self.view.span_edit = None;
+        }
+        if let Some(id) = delete {
+            self.view.span_edit = None;
+            self.view.selected_span = None;
+            self.edit(ctx, Edit::RemoveSpan { id });
+        }
+    }
+
+    fn problems_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(doc) = &self.doc else { return };
+        if doc.problems.is_empty() {
+            return;
+        }
+        ui.separator();
+        ui.label(
+            RichText::new(format!("Problems in your sidecar ({})", doc.problems.len())).strong(),
+        )
+        .on_hover_text("Kept in the file as they are; nothing is dropped.");
+        for p in &doc.problems {
+            let color = if p.is_error {
+                Color32::from_rgb(200, 60, 60)
+            } else {
+                Color32::from_rgb(200, 140, 0)
+            };
+            ui.colored_label(color, &p.message);
+        }
+    }
+}
+
+/// Black or white, whichever reads better on the colour.
+fn contrast(c: Color32) -> Color32 {
+    let luma = 0.299 * c.r() as f32 + 0.587 * c.g() as f32 + 0.114 * c.b() as f32;
+    if luma > 150.0 {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    }
+}

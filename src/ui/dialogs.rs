@@ -1,0 +1,396 @@
+//! Modal dialogs: the annotator's identity, the value of a span, the command palette, and the
+//! keyboard help.
+
+use egui::{Key, Modifiers, RichText};
+
+use super::MarginaliaApp;
+use super::codebook_panel::{memo_id, span_note_id, span_value_id};
+use super::commands;
+use super::corpus_panel::filter_id;
+use crate::codebook::DimensionKind;
+use crate::sidecar::{Annotator, check_annotator_id};
+
+fn span_popup_value_id() -> egui::Id {
+    egui::Id::unique("span-popup-value")
+}
+
+fn palette_query_id() -> egui::Id {
+    egui::Id::unique("palette-query")
+}
+
+fn identity_id_field() -> egui::Id {
+    egui::Id::unique("identity-id")
+}
+
+fn identity_name_field() -> egui::Id {
+    egui::Id::unique("identity-name")
+}
+
+/// True when the widget with this id is a box the user types into, where plain keys are text,
+/// not shortcuts.
+pub fn is_text_input(id: egui::Id) -> bool {
+    [
+        filter_id(),
+        memo_id(),
+        span_value_id(),
+        span_note_id(),
+        span_popup_value_id(),
+        palette_query_id(),
+        identity_id_field(),
+        identity_name_field(),
+    ]
+    .contains(&id)
+}
+
+/// The annotator's identity being entered.
+#[derive(Debug, Clone)]
+pub struct IdentityForm {
+    id: String,
+    name: String,
+    first_start: bool,
+    error: Option<String>,
+}
+
+impl IdentityForm {
+    /// A form filled with the current identity, if any.
+    pub fn new(current: Option<Annotator>, first_start: bool) -> IdentityForm {
+        let (id, name) = current.map(|a| (a.id, a.name)).unwrap_or_default();
+        IdentityForm {
+            id,
+            name,
+            first_start,
+            error: None,
+        }
+    }
+}
+
+/// The command palette's state.
+#[derive(Debug, Clone, Default)]
+pub struct Palette {
+    query: String,
+    selected: usize,
+}
+
+impl MarginaliaApp {
+    pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        self.identity_ui(ctx);
+        self.span_popup_ui(ctx);
+        self.palette_ui(ctx);
+        self.help_ui(ctx);
+    }
+
+    fn identity_ui(&mut self, ctx: &egui::Context) {
+        let Some(form) = &mut self.identity else {
+            return;
+        };
+        let mut save = false;
+        let mut cancel = false;
+        egui::Modal::new(egui::Id::unique("identity")).show(ctx, |ui| {
+            ui.set_width(420.0);
+            ui.heading(if form.first_start { "Welcome to Marginalia" } else { "Annotator" });
+            ui.label("Your tags are saved beside each transcript in a file named after your annotator id, e.g. prevent.txt.alice.ron.");
+            ui.add_space(6.0);
+            egui::Grid::new("identity-grid").num_columns(2).show(ui, |ui| {
+                let l = ui.label("Annotator id");
+                let r = ui.add(egui::TextEdit::singleline(&mut form.id).id(identity_id_field()).hint_text("e.g. alice")).labelled_by(l.id);
+                if form.id.is_empty() && !r.has_focus() && form.first_start && form.error.is_none() {
+                    r.request_focus();
+                }
+                ui.end_row();
+                let l = ui.label("Display name");
+                ui.add(egui::TextEdit::singleline(&mut form.name).id(identity_name_field()).hint_text("e.g. Alice Archer"))
+                    .labelled_by(l.id);
+                ui.end_row();
+            });
+            ui.label(RichText::new("The id: 1 to 32 characters of a-z, 0-9, _ and -.").small());
+            if let Some(e) = &form.error {
+                ui.colored_label(egui::Color32::from_rgb(200, 60, 60), e);
+            }
+            ui.horizontal(|ui| {
+                save = ui.button("Save").clicked() || ui.input(|i| i.key_pressed(Key::Enter));
+                if !form.first_start && ui.button("Cancel").clicked() {
+                    cancel = true;
+                }
+            });
+        });
+        if cancel {
+            self.identity = None;
+            return;
+        }
+        if !save {
+            return;
+        }
+        let id = form.id.trim().to_string();
+        if let Err(e) = check_annotator_id(&id) {
+            form.error = Some(e.to_string());
+            return;
+        }
+        let name = if form.name.trim().is_empty() {
+            id.clone()
+        } else {
+            form.name.trim().to_string()
+        };
+        let changed = self.annotator().map(|a| a.id.as_str()) != Some(id.as_str());
+        if changed && !self.leave_document() {
+            if let Some(form) = &mut self.identity {
+                form.error =
+                    Some("the current document could not be saved; see the status bar".to_string());
+            }
+            return;
+        }
+        self.settings.settings.annotator = Some(Annotator { id, name });
+        if let Err(e) = self.settings.save() {
+            self.notice = Some(format!("settings not saved: {e}"));
+        }
+        self.identity = None;
+        // Statuses and the open sidecar belong to the annotator: read them again.
+        let current = self.current.take();
+        self.doc = None;
+        self.reload_corpus();
+        if let Some(i) = current.or_else(|| (!self.visible.is_empty()).then(|| self.visible[0])) {
+            self.open_entry(i);
+        }
+    }
+
+    fn span_popup_ui(&mut self, ctx: &egui::Context) {
+        let (Some(pending), Some(corpus), Some(doc)) = (&mut self.pending, &self.corpus, &self.doc)
+        else {
+            return;
+        };
+        let Some(dim) = corpus.codebook.dimension(&pending.dimension).cloned() else {
+            self.pending = None;
+            return;
+        };
+        let quote: String = doc
+            .transcript
+            .part(pending.part)
+            .map(|p| {
+                p.text
+                    .chars()
+                    .skip(pending.range.start)
+                    .take(pending.range.len())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let suggestions: Vec<String> = match dim.kind {
+            DimensionKind::Entity => corpus
+                .suggestions(&dim.id, &pending.value)
+                .into_iter()
+                .take(8)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut accept: Option<String> = None;
+        let mut cancel = ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+        egui::Modal::new(egui::Id::unique("span-popup")).show(ctx, |ui| {
+            ui.set_width(440.0);
+            ui.heading(&dim.label);
+            ui.label(
+                RichText::new(format!("“{}”", crate::sidecar::ellipsize(&quote, 120))).italics(),
+            );
+            ui.add_space(4.0);
+            match dim.kind {
+                DimensionKind::Entity => {
+                    let down = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowDown));
+                    let up = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowUp));
+                    if down && !suggestions.is_empty() {
+                        pending.suggestion = Some(
+                            pending
+                                .suggestion
+                                .map_or(0, |s| (s + 1).min(suggestions.len() - 1)),
+                        );
+                    }
+                    if up {
+                        pending.suggestion = pending.suggestion.and_then(|s| s.checked_sub(1));
+                    }
+                    let l = ui.label("Value");
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut pending.value)
+                                .id(span_popup_value_id())
+                                .hint_text("Who or what is cited")
+                                .desired_width(f32::INFINITY),
+                        )
+                        .labelled_by(l.id);
+                    if pending.focus_pending {
+                        r.request_focus();
+                        pending.focus_pending = false;
+                    }
+                    if r.changed() {
+                        pending.suggestion = None;
+                    }
+                    let enter = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+                    for (i, s) in suggestions.iter().enumerate() {
+                        let selected = pending.suggestion == Some(i);
+                        if ui.selectable_label(selected, s).clicked() {
+                            accept = Some(s.clone());
+                        }
+                    }
+                    if enter {
+                        accept = Some(match pending.suggestion.and_then(|i| suggestions.get(i)) {
+                            Some(s) => s.clone(),
+                            None => pending.value.clone(),
+                        });
+                    }
+                    ui.label(
+                        RichText::new("Enter: tag · Up/Down: suggestions · Esc: cancel").small(),
+                    );
+                }
+                DimensionKind::OneChoice | DimensionKind::SeveralChoices => {
+                    for v in &dim.values {
+                        if ui.button(&v.label).on_hover_text(&v.description).clicked() {
+                            accept = Some(v.id.clone());
+                        }
+                    }
+                }
+            }
+            ui.horizontal(|ui| {
+                if dim.kind == DimensionKind::Entity && ui.button("Tag").clicked() {
+                    accept = Some(pending.value.clone());
+                }
+                if ui.button("Cancel").clicked() {
+                    cancel = true;
+                }
+            });
+        });
+        if cancel {
+            self.pending = None;
+        } else if let Some(v) = accept {
+            if dim.kind == DimensionKind::Entity && v.trim().is_empty() {
+                self.notice = Some("Type the name of what is cited".to_string());
+                return;
+            }
+            self.finish_span(ctx, v);
+        }
+    }
+
+    fn palette_ui(&mut self, ctx: &egui::Context) {
+        let Some(palette) = &mut self.palette else {
+            return;
+        };
+        let query = palette.query.to_lowercase();
+        let matches: Vec<commands::CommandInfo> = commands::all()
+            .into_iter()
+            .filter(|c| {
+                c.name.to_lowercase().contains(&query) || c.help.to_lowercase().contains(&query)
+            })
+            .collect();
+        let mut run = None;
+        let mut close = ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+        egui::Modal::new(egui::Id::unique("palette")).show(ctx, |ui| {
+            ui.set_width(460.0);
+            let down = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowDown));
+            let up = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowUp));
+            let enter = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+            let r = ui
+                .horizontal(|ui| {
+                    let l = ui.label("Command");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut palette.query)
+                            .id(palette_query_id())
+                            .hint_text("type to find a command…")
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(l.id)
+                })
+                .inner;
+            r.request_focus();
+            if r.changed() {
+                palette.selected = 0;
+            }
+            if down {
+                palette.selected = (palette.selected + 1).min(matches.len().saturating_sub(1));
+            }
+            if up {
+                palette.selected = palette.selected.saturating_sub(1);
+            }
+            for (i, c) in matches.iter().enumerate() {
+                let shortcut = c
+                    .shortcuts
+                    .first()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                let b =
+                    egui::Button::selectable(i == palette.selected, c.name).shortcut_text(shortcut);
+                if ui
+                    .add_sized([ui.available_width(), 22.0], b)
+                    .on_hover_text(c.help)
+                    .clicked()
+                {
+                    run = Some(c.command);
+                }
+            }
+            if matches.is_empty() {
+                ui.label("No command matches");
+            }
+            if enter && let Some(c) = matches.get(palette.selected) {
+                run = Some(c.command);
+            }
+        });
+        if let Some(c) = run {
+            self.palette = None;
+            self.run_command(ctx, c);
+        } else if close {
+            self.palette = None;
+            close = false;
+        }
+        let _ = close;
+    }
+
+    fn help_ui(&mut self, ctx: &egui::Context) {
+        if !self.help_open {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(560.0)
+            .vscroll(true)
+            .show(ctx, |ui| {
+                egui::Grid::new("help-commands")
+                    .num_columns(3)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for c in commands::all() {
+                            let keys: Vec<String> =
+                                c.shortcuts.iter().map(|s| s.to_string()).collect();
+                            ui.label(RichText::new(keys.join(", ")).monospace());
+                            ui.label(c.name);
+                            ui.label(RichText::new(c.help).small());
+                            ui.end_row();
+                        }
+                    });
+                if let Some(corpus) = &self.corpus {
+                    ui.separator();
+                    ui.label(RichText::new(format!("Codebook: {}", corpus.codebook.name)).strong());
+                    ui.label(
+                        RichText::new("Plain keys work while reading; in a text box they type.")
+                            .small(),
+                    );
+                    egui::Grid::new("help-codebook")
+                        .num_columns(2)
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for d in &corpus.codebook.dimensions {
+                                if let Some(k) = &d.key {
+                                    ui.label(RichText::new(k).monospace());
+                                    ui.label(format!("Tag selection: {}", d.label));
+                                    ui.end_row();
+                                }
+                                for v in &d.values {
+                                    if let Some(k) = &v.key {
+                                        ui.label(RichText::new(k).monospace());
+                                        ui.label(format!("{}: {}", d.label, v.label));
+                                        ui.end_row();
+                                    }
+                                }
+                            }
+                        });
+                }
+            });
+        if !open {
+            self.help_open = false;
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The centre: the document's metadata, then question and answer side by side.
+
+use egui::{Color32, RichText};
+
+use super::MarginaliaApp;
+use super::text_view::{self, Mark, PartViewOutput, TextStyle};
+use crate::codebook::{Codebook, parse_color};
+use crate::document::Document;
+use crate::transcript::{Format, PartId, PartKind};
+
+/// A codebook colour as an egui colour (grey when it cannot be read).
+pub fn color32(hex: &str) -> Color32 {
+    parse_color(hex).map_or(Color32::GRAY, |[r, g, b]| Color32::from_rgb(r, g, b))
+}
+
+/// The marks of a part: this annotator's spans, coloured by dimension.
+fn marks_of(doc: &Document, codebook: &Codebook, part: PartId) -> Vec<Mark> {
+    doc.sidecar
+        .spans
+        .iter()
+        .filter(|s| s.part == part && s.start < s.end)
+        .map(|s| {
+            let dim = codebook.dimension(&s.dimension);
+            let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
+            let value = dim
+                .and_then(|d| d.value(&s.value))
+                .map_or(s.value.as_str(), |v| v.label.as_str());
+            let mut tooltip = format!("{label}: {value}");
+            if !s.note.is_empty() {
+                tooltip.push_str(&format!("\n{}", s.note));
+            }
+            Mark {
+                id: s.id.clone(),
+                range: s.start..s.end,
+                color: dim.map_or(Color32::GRAY, |d| color32(&d.color)),
+                tooltip,
+            }
+        })
+        .collect()
+}
+
+impl MarginaliaApp {
+    fn text_style(&self, ui: &egui::Ui) -> TextStyle {
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let size = font.size * 1.12;
+        TextStyle {
+            font: egui::FontId::new(size, font.family),
+            line_height: size * 1.5,
+            color: ui.visuals().text_color(),
+            dark: ui.visuals().dark_mode,
+        }
+    }
+
+    pub(super) fn document_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(e) = &self.doc_error {
+            ui.heading("This transcript cannot be opened");
+            ui.colored_label(Color32::from_rgb(200, 60, 60), e);
+            return;
+        }
+        if self.annotator().is_none() {
+            ui.heading("Who is annotating?");
+            ui.label("Enter your annotator id and name to start coding (Settings > Annotator…).");
+            return;
+        }
+        let Some(doc) = &self.doc else {
+            ui.heading("No document open");
+            ui.label("Choose a document in the list on the left.");
+            return;
+        };
+        egui::Panel::top("document-header").show(ui, |ui| header_ui(ui, doc));
+        let style = self.text_style(ui);
+        let format = doc.transcript.format;
+        let mut outputs: Vec<(PartId, PartViewOutput)> = Vec::new();
+        match format {
+            Format::GlaMqt => {
+                let half = (ui.available_width() / 2.0).max(200.0);
+                egui::Panel::left("question-column")
+                    .resizable(true)
+                    .default_size(half)
+                    .min_size(160.0)
+                    .show(ui, |ui| {
+                        outputs.push((
+                            PartId::QUESTION,
+                            self.column_ui(ui, PartId::QUESTION, &style),
+                        ));
+                    });
+                egui::CentralPanel::default().show(ui, |ui| {
+                    outputs.push((PartId::ANSWER, self.column_ui(ui, PartId::ANSWER, &style)));
+                });
+            }
+            Format::Plain => {
+                outputs.push((PartId::TEXT, self.column_ui(ui, PartId::TEXT, &style)));
+            }
+            Format::SpeakerTurns => {
+                let exchanges = doc.transcript.exchange_count();
+                egui::ScrollArea::vertical()
+                    .id_salt("exchanges")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        for exchange in 0..exchanges {
+                            let q = PartId {
+                                exchange,
+                                kind: PartKind::Question,
+                            };
+                            let a = PartId {
+                                exchange,
+                                kind: PartKind::Answer,
+                            };
+                            let current = exchange == self.view.exchange;
+                            let frame = egui::Frame::group(ui.style()).stroke(if current {
+                                egui::Stroke::new(1.5, ui.visuals().selection.stroke.color)
+                            } else {
+                                ui.visuals().widgets.noninteractive.bg_stroke
+                            });
+                            frame.show(ui, |ui| {
+                                ui.label(
+                                    RichText::new(format!("Exchange {}", exchange + 1))
+                                        .small()
+                                        .strong(),
+                                );
+                                ui.columns(2, |cols| {
+                                    outputs.push((
+                                        q,
+                                        self.part_block_ui(&mut cols[0], q, &style, None),
+                                    ));
+                                    outputs.push((
+                                        a,
+                                        self.part_block_ui(&mut cols[1], a, &style, None),
+                                    ));
+                                });
+                            });
+                            ui.add_space(6.0);
+                        }
+                    });
+            }
+        }
+        self.take_view_outputs(outputs);
+    }
+
+    /// Updates selection and focus from what the part views reported.
+    fn take_view_outputs(&mut self, outputs: Vec<(PartId, PartViewOutput)>) {
+        for (part, out) in outputs {
+            if out.focused {
+                self.view.exchange = part.exchange;
+                match out.selection {
+                    Some(r) if !r.is_empty() => self.view.selection = Some((part, r)),
+                    _ => self.view.selection = None,
+                }
+            }
+            if let Some(id) = out.clicked_span {
+                self.view.selected_span = Some(id);
+                self.view.span_edit = None;
+            }
+        }
+    }
+
+    /// One scrolling column for a part, laid out lazily.
+    fn column_ui(&mut self, ui: &mut egui::Ui, part: PartId, style: &TextStyle) -> PartViewOutput {
+        let mut out = PartViewOutput::default();
+        let heading = self.part_heading(part);
+        ui.label(heading);
+        ui.separator();
+        egui::ScrollArea::vertical()
+            .id_salt(("column", part.exchange, part.kind.as_str()))
+            .auto_shrink([false, false])
+            .show_viewport(ui, |ui, viewport| {
+                out = self.part_block_ui(ui, part, style, Some(viewport));
+            });
+        out
+    }
+
+    fn part_heading(&self, part: PartId) -> RichText {
+        let Some(doc) = &self.doc else {
+            return RichText::new("");
+        };
+        let speaker = doc.transcript.part(part).and_then(|p| p.speaker.clone());
+        let name = match part.kind {
+            PartKind::Question => "QUESTION",
+            PartKind::Answer => "ANSWER",
+            PartKind::Text => "TEXT",
+        };
+        let text = match speaker {
+            Some(s) => format!("{name} · {s}"),
+            None => name.to_string(),
+        };
+        RichText::new(text).small().strong()
+    }
+
+    /// The text of a part, or a note when it is empty.
+    fn part_block_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        part: PartId,
+        style: &TextStyle,
+        viewport: Option<egui::Rect>,
+    ) -> PartViewOutput {
+        let (Some(doc), Some(corpus)) = (&self.doc, &self.corpus) else {
+            return PartViewOutput::default();
+        };
+        if viewport.is_none() {
+            ui.label(self.part_heading(part));
+        }
+        let paragraphs = self.view.paragraphs.get(&part).cloned().unwrap_or_default();
+        if paragraphs.is_empty() {
+            let note = match (part.kind, doc.transcript.meta.status) {
+                (PartKind::Answer, crate::transcript::AnswerStatus::Unanswered) => {
+                    "No answer has been published yet."
+                }
+                (PartKind::Question, _) => "The page has no question text.",
+                _ => "(empty)",
+            };
+            ui.label(
+                RichText::new(note)
+                    .italics()
+                    .color(ui.visuals().weak_text_color()),
+            );
+            return PartViewOutput::default();
+        }
+        let marks = marks_of(doc, &corpus.codebook, part);
+        let selected = self.view.selected_span.clone();
+        text_view::part_ui(
+            ui,
+            part,
+            &paragraphs,
+            &marks,
+            selected.as_deref(),
+            style,
+            &mut self.view.heights,
+            viewport,
+        )
+    }
+}
+
+fn header_ui(ui: &mut egui::Ui, doc: &Document) {
+    let t = &doc.transcript;
+    let m = &t.meta;
+    let title = if m.title.is_empty() {
+        t.file_name.as_str()
+    } else {
+        m.title.as_str()
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(title);
+        if m.supplementary {
+            ui.label(
+                RichText::new("supplementary")
+                    .small()
+                    .color(Color32::from_rgb(90, 120, 200)),
+            );
+        }
+        let (status, color) = match m.status {
+            crate::transcript::AnswerStatus::Answered => {
+                ("answered", Color32::from_rgb(60, 160, 90))
+            }
+            crate::transcript::AnswerStatus::Holding => {
+                ("holding answer", Color32::from_rgb(200, 140, 0))
+            }
+            crate::transcript::AnswerStatus::Unanswered => {
+                ("unanswered", Color32::from_rgb(200, 60, 60))
+            }
+        };
+        if t.format != Format::Plain {
+            ui.label(RichText::new(status).small().color(color));
+        }
+    });
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    let meeting = match (&m.meeting, m.meeting_date) {
+        (Some(k), Some(d)) => Some(format!("{k} on {d}")),
+        (Some(k), None) => Some(k.clone()),
+        (None, _) => m.session_date.map(|d| d.to_string()),
+    };
+    if let Some(x) = meeting {
+        fields.push(("Meeting", x));
+    }
+    if let Some(x) = &m.reference {
+        fields.push(("Reference", x.clone()));
+    }
+    if let Some(x) = &m.question_by {
+        let who = match &m.organisation {
+            Some(org) => format!("{x} ({org})"),
+            None => x.clone(),
+        };
+        fields.push(("Question by", who));
+    }
+    if let Some(x) = &m.asked_of {
+        fields.push(("Asked of", x.clone()));
+    }
+    if let Some(x) = &m.answered_by {
+        fields.push(("Answered by", x.clone()));
+    }
+    if let Some(d) = m.answer_date {
+        fields.push(("Answer provided", d.to_string()));
+    }
+    fields.push((
+        "File",
+        format!("{} · {} · {}", t.file_name, t.format.as_str(), t.encoding),
+    ));
+    egui::Grid::new("metadata")
+        .num_columns(2)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            for (name, value) in fields {
+                ui.label(RichText::new(name).color(ui.visuals().weak_text_color()));
+                ui.label(value);
+                ui.end_row();
+            }
+        });
+    for w in &t.warnings {
+        ui.colored_label(Color32::from_rgb(200, 140, 0), format!("Warning: {w}"));
+    }
+    if let Some(e) = &doc.load_error {
+        ui.colored_label(
+            Color32::from_rgb(200, 60, 60),
+            format!("Your annotations of this document cannot be read, so it is read-only and the file is left untouched: {e}"),
+        );
+    }
+    ui.add_space(4.0);
+}

@@ -1,0 +1,351 @@
+//! A part's text: laid out per paragraph (only the visible ones), with tagged spans highlighted in
+//! their dimension's colour, selectable with mouse and keyboard, selections reported as char
+//! offsets into the part.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, FontId, Id, Stroke, Ui};
+
+use crate::transcript::PartId;
+
+/// A tagged span to draw.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// The span's id.
+    pub id: String,
+    /// Char range in the part.
+    pub range: Range<usize>,
+    /// The dimension's colour.
+    pub color: Color32,
+    /// What hovering shows: dimension, value, note.
+    pub tooltip: String,
+}
+
+/// A paragraph of a part: its first char's offset in the part and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph {
+    /// Char offset of the paragraph's first char in the part.
+    pub start: usize,
+    /// The paragraph's text (no blank lines inside).
+    pub text: String,
+    /// Length in chars.
+    pub chars: usize,
+}
+
+/// Splits normalized text into paragraphs at blank lines, keeping char offsets.
+pub fn paragraphs(text: &str) -> Vec<Paragraph> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for p in text.split("\n\n") {
+        let chars = p.chars().count();
+        if !p.is_empty() {
+            out.push(Paragraph {
+                start,
+                text: p.to_string(),
+                chars,
+            });
+        }
+        start += chars + 2;
+    }
+    out
+}
+
+/// The widget id of a paragraph's text view, so tests and code can reach its selection.
+pub fn paragraph_id(part: PartId, index: usize) -> Id {
+    Id::unique(("paragraph", part.exchange, part.kind.as_str(), index))
+}
+
+/// Measured heights of paragraphs at one width, so invisible ones take space without layout.
+#[derive(Debug, Default)]
+pub struct HeightCache {
+    width: f32,
+    font_size: f32,
+    heights: HashMap<(PartId, usize), f32>,
+}
+
+impl HeightCache {
+    fn reset_if_changed(&mut self, width: f32, font_size: f32) {
+        if (self.width - width).abs() > 0.5 || (self.font_size - font_size).abs() > 0.01 {
+            self.width = width;
+            self.font_size = font_size;
+            self.heights.clear();
+        }
+    }
+}
+
+/// What happened in a part view this frame.
+#[derive(Debug, Default)]
+pub struct PartViewOutput {
+    /// The selection, as a char range in the part, when a paragraph of this part has the focus.
+    /// `Some(empty range)` means the focus is here without a selection.
+    pub selection: Option<Range<usize>>,
+    /// A click landed on this span without selecting text.
+    pub clicked_span: Option<String>,
+    /// A paragraph of this part has the keyboard focus.
+    pub focused: bool,
+}
+
+/// Style of the text.
+#[derive(Debug, Clone)]
+pub struct TextStyle {
+    /// Font.
+    pub font: FontId,
+    /// Line height in points.
+    pub line_height: f32,
+    /// Text colour.
+    pub color: Color32,
+    /// Whether the theme is dark (highlights are mixed differently).
+    pub dark: bool,
+}
+
+/// Draws the paragraphs of a part. With `virtualize`, only paragraphs inside the scroll area's
+/// visible rect are laid out; the others take their measured (or estimated) height.
+#[allow(clippy::too_many_arguments)]
+pub fn part_ui(
+    ui: &mut Ui,
+    part: PartId,
+    paragraphs: &[Paragraph],
+    marks: &[Mark],
+    selected_span: Option<&str>,
+    style: &TextStyle,
+    heights: &mut HeightCache,
+    visible: Option<egui::Rect>,
+) -> PartViewOutput {
+    let mut out = PartViewOutput::default();
+    let width = ui.available_width();
+    heights.reset_if_changed(width, style.font.size);
+    let spacing = style.line_height * 0.6;
+    let chars_per_line = (width / (style.font.size * 0.5)).max(10.0);
+    let top = ui.min_rect().top();
+    for (index, para) in paragraphs.iter().enumerate() {
+        let key = (part, index);
+        let estimate = heights.heights.get(&key).copied().unwrap_or_else(|| {
+            ((para.chars as f32 / chars_per_line).ceil().max(1.0)) * style.line_height
+        });
+        let y = ui.cursor().top() - top;
+        let is_visible = match visible {
+            Some(rect) => y + estimate >= rect.top() - 200.0 && y <= rect.bottom() + 200.0,
+            None => true,
+        };
+        let focused_here = ui.memory(|m| m.has_focus(paragraph_id(part, index)));
+        if !is_visible && !focused_here {
+            ui.allocate_space(egui::vec2(width, estimate));
+            ui.add_space(spacing);
+            continue;
+        }
+        let para_marks: Vec<&Mark> = marks
+            .iter()
+            .filter(|m| m.range.start < para.start + para.chars && m.range.end > para.start)
+            .collect();
+        let response = paragraph_ui(ui, part, index, para, &para_marks, selected_span, style);
+        heights.heights.insert(key, response.height);
+        if response.focused {
+            out.focused = true;
+            out.selection = Some(response.selection.clone());
+        }
+        if response.clicked_span.is_some() {
+            out.clicked_span = response.clicked_span;
+        }
+        ui.add_space(spacing);
+    }
+    out
+}
+
+struct ParagraphResponse {
+    height: f32,
+    focused: bool,
+    selection: Range<usize>,
+    clicked_span: Option<String>,
+}
+
+fn paragraph_ui(
+    ui: &mut Ui,
+    part: PartId,
+    index: usize,
+    para: &Paragraph,
+    marks: &[&Mark],
+    selected_span: Option<&str>,
+    style: &TextStyle,
+) -> ParagraphResponse {
+    let byte_of: Vec<usize> = para
+        .text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(para.text.len()))
+        .collect();
+    // Local char ranges of the marks in this paragraph.
+    let local: Vec<(Range<usize>, Color32, bool)> = marks
+        .iter()
+        .map(|m| {
+            let s = m.range.start.saturating_sub(para.start).min(para.chars);
+            let e = (m.range.end - para.start.min(m.range.end)).min(para.chars);
+            (s..e, m.color, selected_span == Some(m.id.as_str()))
+        })
+        .collect();
+    let mut layouter =
+        |ui: &Ui, buf: &dyn egui::TextBuffer, wrap_width: f32| -> Arc<egui::Galley> {
+            let text = buf.as_str();
+            let job = highlight_job(text, &byte_of, &local, style, wrap_width);
+            ui.fonts_mut(|f| f.layout_job(job))
+        };
+    let mut text: &str = &para.text;
+    let id = paragraph_id(part, index);
+    let output = egui::TextEdit::multiline(&mut text)
+        .id(id)
+        .frame(egui::Frame::NONE)
+        .margin(egui::Margin::ZERO)
+        .desired_width(f32::INFINITY)
+        .desired_rows(1)
+        .layouter(&mut layouter)
+        .show(ui);
+    let response = output.response.response.clone();
+    let focused = response.has_focus();
+    let selection = output
+        .cursor_range
+        .map(|r| {
+            let r = r.as_sorted_char_range();
+            (para.start + r.start.0)..(para.start + r.end.0)
+        })
+        .unwrap_or(para.start..para.start);
+
+    let span_at = |pos: egui::Pos2| -> Option<&Mark> {
+        let c = output
+            .galley
+            .cursor_from_pos(pos - output.galley_pos)
+            .index
+            .0;
+        let at = para.start + c;
+        // The innermost (shortest) span under the pointer.
+        marks
+            .iter()
+            .filter(|m| m.range.start <= at && at < m.range.end)
+            .min_by_key(|m| m.range.len())
+            .copied()
+    };
+    let mut clicked_span = None;
+    if let Some(pos) = response.hover_pos()
+        && let Some(mark) = span_at(pos)
+    {
+        let tip = mark.tooltip.clone();
+        let r = response.clone().on_hover_text_at_pointer(tip);
+        if r.clicked() && selection.is_empty() {
+            clicked_span = Some(mark.id.clone());
+        }
+    }
+    ParagraphResponse {
+        height: response.rect.height(),
+        focused,
+        selection,
+        clicked_span,
+    }
+}
+
+/// Builds the layout of a paragraph with its highlights: the first span over a stretch colours
+/// its background, a second one underlines it, so overlaps stay visible.
+fn highlight_job(
+    text: &str,
+    byte_of: &[usize],
+    marks: &[(Range<usize>, Color32, bool)],
+    style: &TextStyle,
+    wrap_width: f32,
+) -> LayoutJob {
+    let mut job = LayoutJob::default();
+    job.wrap.max_width = wrap_width;
+    let base = TextFormat {
+        font_id: style.font.clone(),
+        color: style.color,
+        line_height: Some(style.line_height),
+        ..Default::default()
+    };
+    let chars = byte_of.len() - 1;
+    // The text handed in is the paragraph itself; guard against a mismatch anyway.
+    if text.len() != byte_of[chars] {
+        job.append(text, 0.0, base);
+        return job;
+    }
+    let mut cuts: Vec<usize> = vec![0, chars];
+    for (r, _, _) in marks {
+        cuts.push(r.start);
+        cuts.push(r.end);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if a >= b {
+            continue;
+        }
+        let mut format = base.clone();
+        let covering: Vec<&(Range<usize>, Color32, bool)> = marks
+            .iter()
+            .filter(|(r, _, _)| r.start <= a && b <= r.end)
+            .collect();
+        if let Some((_, color, selected)) = covering.first() {
+            let strength = if *selected {
+                0.75
+            } else if style.dark {
+                0.45
+            } else {
+                0.35
+            };
+            format.background = color.gamma_multiply(strength);
+            if *selected {
+                format.underline = Stroke::new(2.0, *color);
+            }
+        }
+        if let Some((_, color, _)) = covering.get(1) {
+            format.underline = Stroke::new(2.5, *color);
+        }
+        job.append(&text[byte_of[a]..byte_of[b]], 0.0, format);
+    }
+    job
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_keep_char_offsets() {
+        let text = "Zoë said “no”.\nSecond line.\n\n£5 🚌 here.\n\nLast";
+        let ps = paragraphs(text);
+        assert_eq!(ps.len(), 3);
+        let chars: Vec<char> = text.chars().collect();
+        for p in &ps {
+            let slice: String = chars[p.start..p.start + p.chars].iter().collect();
+            assert_eq!(slice, p.text);
+        }
+    }
+
+    #[test]
+    fn highlight_sections_follow_char_ranges() {
+        let text = "a “b” 🚌 c";
+        let byte_of: Vec<usize> = text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain([text.len()])
+            .collect();
+        let style = TextStyle {
+            font: FontId::proportional(14.0),
+            line_height: 20.0,
+            color: Color32::BLACK,
+            dark: false,
+        };
+        let marks = vec![(2..5, Color32::RED, false), (4..7, Color32::BLUE, false)];
+        let job = highlight_job(text, &byte_of, &marks, &style, 100.0);
+        let pieces: Vec<&str> = job
+            .sections
+            .iter()
+            .map(|s| &job.text[s.byte_range.start.0..s.byte_range.end.0])
+            .collect();
+        assert_eq!(pieces, ["a ", "“b", "”", " 🚌", " c"]);
+        assert_eq!(job.sections[2].format.underline.color, Color32::BLUE);
+        assert_ne!(
+            job.sections[0].format.background,
+            job.sections[1].format.background
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! The real app, driven headlessly with egui_kittest: tag by click and by key, tag a span with a
+//! value, undo and redo, switch documents (autosave) and reopen.
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use marginalia::sidecar::{Annotator, Sidecar};
+use marginalia::transcript::PartId;
+use marginalia::ui::settings::{Settings, SettingsStore};
+use marginalia::ui::text_view::{paragraph_id, paragraphs};
+use marginalia::ui::{AppOptions, MarginaliaApp};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    corpus: PathBuf,
+    settings: PathBuf,
+}
+
+fn fixture(annotator: Option<&str>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for f in [
+        "prevent.txt",
+        "prevent.txt.alice.ron",
+        "fares-freeze.txt",
+        "housing-zones.txt",
+    ] {
+        std::fs::copy(src.join(f), corpus.join(f)).unwrap();
+    }
+    let settings = dir.path().join("config/settings.ron");
+    if let Some(id) = annotator {
+        let mut store = SettingsStore::load(Some(settings.clone()));
+        store.settings = Settings {
+            annotator: Some(Annotator {
+                id: id.into(),
+                name: "Carol Test".into(),
+            }),
+            recent: Vec::new(),
+        };
+        store.save().unwrap();
+    }
+    Fixture {
+        _dir: dir,
+        corpus,
+        settings,
+    }
+}
+
+fn harness(f: &Fixture, path: &Path) -> Harness<'static, MarginaliaApp> {
+    let options = AppOptions {
+        path: Some(path.to_path_buf()),
+        settings_path: Some(f.settings.clone()),
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| MarginaliaApp::new(cc, options));
+    h.run_ok();
+    h
+}
+
+fn answer_tone(h: &Harness<'_, MarginaliaApp>) -> Vec<String> {
+    h.state()
+        .document()
+        .unwrap()
+        .sidecar
+        .part_values(PartId::ANSWER, "tone_answer")
+        .to_vec()
+}
+
+/// Selects `needle` in the answer as a user would with the mouse: focus on its paragraph and a
+/// char range in that paragraph's text view.
+fn select_in_answer(h: &mut Harness<'_, MarginaliaApp>, needle: &str) -> (usize, usize) {
+    let answer = h
+        .state()
+        .document()
+        .unwrap()
+        .transcript
+        .answer()
+        .to_string();
+    let paras = paragraphs(&answer);
+    let (index, para) = paras
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.text.contains(needle))
+        .unwrap();
+    let local = para.text[..para.text.find(needle).unwrap()].chars().count();
+    let len = needle.chars().count();
+    let id = paragraph_id(PartId::ANSWER, index);
+    let ctx = h.ctx.clone();
+    let mut state = egui::text_edit::TextEditState::load(&ctx, id).unwrap_or_default();
+    state
+        .cursor
+        .set_char_range(Some(egui::text::CCursorRange::two(
+            egui::text::CCursor::new(local),
+            egui::text::CCursor::new(local + len),
+        )));
+    state.store(&ctx, id);
+    ctx.memory_mut(|m| m.request_focus(id));
+    h.run_ok();
+    (para.start + local, para.start + local + len)
+}
+
+#[test]
+fn tag_by_click_key_and_span_then_undo_redo_switch_and_reopen() {
+    let f = fixture(Some("carol"));
+    let prevent = f.corpus.join("prevent.txt");
+    let mut h = harness(&f, &prevent);
+    {
+        let doc = h.state().document().expect("the seed page is open");
+        assert_eq!(doc.transcript.meta.title, "Prevent strategy");
+        assert!(
+            doc.sidecar.tags.is_empty(),
+            "blind: alice's tags are not shown to carol"
+        );
+    }
+    // The question and the answer are both on screen.
+    h.get_by_label_contains("QUESTION · Roger Evans");
+    h.get_by_label_contains("ANSWER · The Mayor");
+
+    // Tone of answer by click, then by shortcut.
+    h.get_by_label("Tone of answer: Evasive (5)").click();
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["evasive"]);
+    h.key_press(Key::Num4);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["hostile"]);
+    // A topic by click and one by key: several choices.
+    h.get_by_label("Topics: Counter-terrorism (C)").click();
+    h.run_ok();
+    h.key_press(Key::P);
+    h.run_ok();
+    let topics = h
+        .state()
+        .document()
+        .unwrap()
+        .sidecar
+        .part_values(PartId::QUESTION, "topic")
+        .to_vec();
+    assert_eq!(topics, ["counter_terrorism", "policing"]);
+
+    // A span: select "Sir Peter Fahy", Shift+P opens the value popup with the selection as value.
+    let (start, end) = select_in_answer(&mut h, "Sir Peter Fahy");
+    assert_eq!(
+        h.state().selection().cloned(),
+        Some((PartId::ANSWER, start..end))
+    );
+    h.key_press_modifiers(Modifiers::SHIFT, Key::P);
+    h.run_ok();
+    h.get_by_label("Value");
+    h.key_press(Key::Enter);
+    h.run_ok();
+    let spans = h.state().document().unwrap().sidecar.spans.clone();
+    assert_eq!(spans.len(), 1);
+    assert_eq!((spans[0].start, spans[0].end), (start, end));
+    assert_eq!(spans[0].quote, "Sir Peter Fahy");
+    assert_eq!(spans[0].value, "Sir Peter Fahy");
+    assert_eq!(spans[0].dimension, "authority_person");
+
+    // Undo the span and the hostile tone, redo both.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert!(h.state().document().unwrap().sidecar.spans.is_empty());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["evasive"]);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["hostile"]);
+    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 1);
+
+    // Another document (prevent.txt is last in the list, so the previous one): the sidecar is
+    // written on the way.
+    let sidecar_path = f.corpus.join("prevent.txt.carol.ron");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowUp);
+    h.run_ok();
+    assert_ne!(
+        h.state().document().unwrap().transcript.file_name,
+        "prevent.txt"
+    );
+    let saved = Sidecar::load(&sidecar_path).unwrap().sidecar;
+    assert_eq!(saved.annotator.id, "carol");
+    assert_eq!(
+        saved.part_values(PartId::ANSWER, "tone_answer"),
+        ["hostile"]
+    );
+    assert_eq!(
+        saved.part_values(PartId::QUESTION, "topic"),
+        ["counter_terrorism", "policing"]
+    );
+    assert_eq!(
+        saved.tags.values().map(|d| d.len()).sum::<usize>(),
+        2,
+        "exactly those tags"
+    );
+    assert_eq!(saved.spans.len(), 1);
+    assert_eq!(saved.spans[0].quote, "Sir Peter Fahy");
+    // Alice's sidecar is untouched.
+    let alice = std::fs::read(f.corpus.join("prevent.txt.alice.ron")).unwrap();
+    let original = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/prevent.txt.alice.ron"),
+    )
+    .unwrap();
+    assert_eq!(alice, original);
+    drop(h);
+
+    // Reopen: the tags are back.
+    let h = harness(&f, &prevent);
+    let doc = h.state().document().unwrap();
+    assert_eq!(
+        doc.sidecar.part_values(PartId::ANSWER, "tone_answer"),
+        ["hostile"]
+    );
+    assert_eq!(doc.sidecar.spans.len(), 1);
+    h.get_by_label_contains("Person: Sir Peter Fahy");
+}
+
+#[test]
+fn autosave_writes_after_a_pause() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("fares-freeze.txt"));
+    h.key_press(Key::Num1);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["neutral"]);
+    let path = f.corpus.join("fares-freeze.txt.carol.ron");
+    // Each kittest step is a quarter of a second: a few steps pass the one-second delay.
+    for _ in 0..8 {
+        h.step();
+    }
+    let saved = Sidecar::load(&path).expect("autosaved").sidecar;
+    assert_eq!(
+        saved.part_values(PartId::ANSWER, "tone_answer"),
+        ["neutral"]
+    );
+}
+
+#[test]
+fn first_start_asks_who_is_annotating() {
+    let f = fixture(None);
+    let mut h = harness(&f, &f.corpus);
+    assert!(h.state().annotator().is_none());
+    h.get_by_label("Welcome to Marginalia");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Annotator id")
+        .focus();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Annotator id")
+        .type_text("../evil");
+    h.get_by_label("Save").click();
+    h.run_ok();
+    assert!(h.state().annotator().is_none(), "a path-like id is refused");
+    h.get_by_label_contains("invalid annotator id");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Annotator id")
+        .focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Annotator id")
+        .type_text("dana");
+    h.get_by_label("Save").click();
+    h.run_ok();
+    assert_eq!(h.state().annotator().map(|a| a.id.as_str()), Some("dana"));
+    let stored = SettingsStore::load(Some(f.settings.clone()));
+    assert_eq!(stored.settings.annotator.unwrap().id, "dana");
+    assert!(
+        h.state().document().is_some(),
+        "the first document opens once the id is known"
+    );
+}
+
+#[test]
+fn unreadable_sidecar_is_shown_and_never_overwritten() {
+    let f = fixture(Some("carol"));
+    let broken = f.corpus.join("prevent.txt.carol.ron");
+    std::fs::write(&broken, "(schema: 1, this is not").unwrap();
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    assert!(h.state().document().unwrap().load_error.is_some());
+    h.get_by_label_contains("cannot be read, so it is read-only");
+    h.key_press(Key::Num4);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowDown);
+    h.run_ok();
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "(schema: 1, this is not"
+    );
+}
+
+#[test]
+fn filter_and_help_and_palette() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
+        .type_text("housing");
+    h.run_ok();
+    h.get_by_label_contains("1 of 3 documents");
+    h.key_press(Key::F1);
+    h.run_ok();
+    h.get_by_label("Tag selection: Person");
+    h.key_press(Key::Escape);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Command")
+        .type_text("dark");
+    h.run_ok();
+    let before = h.ctx.theme();
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert_ne!(h.ctx.theme(), before, "the palette ran Switch light/dark");
+}
