@@ -152,3 +152,22 @@ fn validate_reports_each_problem_naming_the_file() {
     assert_eq!(code, 2);
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[cfg(all(feature = "gui", target_os = "linux"))]
+#[test]
+fn without_a_display_the_app_says_so_in_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+        .arg("sample_data")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no display") && err.contains("marginalia --help"),
+        "{err}"
+    );
+}

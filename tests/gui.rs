@@ -73,17 +73,19 @@ fn answer_tone(h: &Harness<'_, MarginaliaApp>) -> Vec<String> {
         .to_vec()
 }
 
-/// Selects `needle` in the answer as a user would with the mouse: focus on its paragraph and a
-/// char range in that paragraph's text view.
-fn select_in_answer(h: &mut Harness<'_, MarginaliaApp>, needle: &str) -> (usize, usize) {
-    let answer = h
+/// Selects `needle` in a part as a user would with the mouse: focus on its paragraph and a char
+/// range in that paragraph's text view. Returns the char range in the part.
+fn select_in(h: &mut Harness<'_, MarginaliaApp>, part: PartId, needle: &str) -> (usize, usize) {
+    let text = h
         .state()
         .document()
         .unwrap()
         .transcript
-        .answer()
-        .to_string();
-    let paras = paragraphs(&answer);
+        .part(part)
+        .unwrap()
+        .text
+        .clone();
+    let paras = paragraphs(&text);
     let (index, para) = paras
         .iter()
         .enumerate()
@@ -91,7 +93,7 @@ fn select_in_answer(h: &mut Harness<'_, MarginaliaApp>, needle: &str) -> (usize,
         .unwrap();
     let local = para.text[..para.text.find(needle).unwrap()].chars().count();
     let len = needle.chars().count();
-    let id = paragraph_id(PartId::ANSWER, index);
+    let id = paragraph_id(part, index);
     let ctx = h.ctx.clone();
     let mut state = egui::text_edit::TextEditState::load(&ctx, id).unwrap_or_default();
     state
@@ -104,6 +106,10 @@ fn select_in_answer(h: &mut Harness<'_, MarginaliaApp>, needle: &str) -> (usize,
     ctx.memory_mut(|m| m.request_focus(id));
     h.run_ok();
     (para.start + local, para.start + local + len)
+}
+
+fn select_in_answer(h: &mut Harness<'_, MarginaliaApp>, needle: &str) -> (usize, usize) {
+    select_in(h, PartId::ANSWER, needle)
 }
 
 #[test]
@@ -317,4 +323,50 @@ fn filter_and_help_and_palette() {
     h.key_press(Key::Enter);
     h.run_ok();
     assert_ne!(h.ctx.theme(), before, "the palette ran Switch light/dark");
+}
+
+#[test]
+fn selections_map_to_char_offsets_across_curly_quotes_and_pound_signs() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("fares-freeze.txt"));
+    let (start, end) = select_in(&mut h, PartId::QUESTION, "“not pay a penny more”");
+    h.get_by_label("Other authority  (Shift+X)").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Value")
+        .focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Value")
+        .type_text("Mayor's manifesto");
+    h.key_press(Key::Enter);
+    h.run_ok();
+    let doc = h.state().document().unwrap();
+    let span = &doc.sidecar.spans[0];
+    assert_eq!(span.quote, "“not pay a penny more”");
+    assert_eq!(span.value, "Mayor's manifesto");
+    let chars: Vec<char> = doc.transcript.question().chars().collect();
+    assert_eq!(chars[start..end].iter().collect::<String>(), span.quote);
+    assert_eq!((span.start, span.end), (start, end));
+    // Later in the same paragraph, after the £ sign.
+    select_in(&mut h, PartId::QUESTION, "£640 million");
+    h.key_press_modifiers(Modifiers::SHIFT, Key::R);
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+    let doc = h.state().document().unwrap();
+    let s = doc
+        .sidecar
+        .spans
+        .iter()
+        .find(|s| s.dimension == "authority_report")
+        .unwrap();
+    assert_eq!(s.quote, "£640 million");
+    assert_eq!(
+        doc.transcript
+            .question()
+            .chars()
+            .skip(s.start)
+            .take(s.end - s.start)
+            .collect::<String>(),
+        "£640 million"
+    );
 }
