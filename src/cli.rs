@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::corpus;
+use crate::dataset::{Dataset, Selection};
+use crate::export::{ExportFormat, render, write_output};
 use crate::transcript::{Format, PartKind, Transcript};
 
 /// Annotate question-and-answer transcripts.
@@ -42,6 +44,44 @@ pub enum Command {
         /// The folder.
         dir: PathBuf,
     },
+    /// Export the tagged dataset: csv, documents-csv, jsonl, qdpx (REFI-QDA project) or qdc.
+    Export {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// csv, documents-csv, jsonl, qdpx or qdc.
+        #[arg(long, value_parser = parse_format)]
+        format: ExportFormat,
+        /// The file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Only these annotators (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only sidecars with this status (`done`).
+        #[arg(long, value_parser = ["done"])]
+        status: Option<String>,
+        /// Overwrite the output if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Turn a REFI-QDA codebook (.qdc) into a Marginalia codebook.ron.
+    ImportCodebook {
+        /// The .qdc file.
+        file: PathBuf,
+        /// Where to write (default: codebook.ron in the current folder).
+        #[arg(short, long, default_value = "codebook.ron")]
+        output: PathBuf,
+        /// Overwrite the output if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    ExportFormat::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format \"{s}\"; use one of {}", names.join(", "))
+    })
 }
 
 /// The folder opened when no path is given.
@@ -86,6 +126,72 @@ pub fn run(command: Command) -> Result<i32> {
                 report.transcripts, report.sidecars
             )?;
             Ok(if errors > 0 { 1 } else { 0 })
+        }
+        Command::Export {
+            dir,
+            format,
+            output,
+            annotators,
+            status,
+            force,
+        } => {
+            if output.exists() && !force {
+                anyhow::bail!(
+                    "{} exists; choose another name or overwrite it with --force",
+                    output.display()
+                );
+            }
+            let selection = Selection {
+                annotators,
+                only_done: status.is_some(),
+                only_paths: None,
+            };
+            let dataset = Dataset::load(&dir, &selection, &|_, _| {})?;
+            let (bytes, summary) = render(&dataset, format, selection.takes_everything())?;
+            write_output(&output, &bytes, force)?;
+            for w in &summary.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "wrote {}: {} documents, {} annotations, {} warnings",
+                output.display(),
+                summary.documents,
+                summary.annotations,
+                summary.warnings.len()
+            );
+            Ok(0)
+        }
+        Command::ImportCodebook {
+            file,
+            output,
+            force,
+        } => {
+            if output.exists() && !force {
+                anyhow::bail!(
+                    "{} exists; choose another name or overwrite it with --force",
+                    output.display()
+                );
+            }
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let codebook = crate::refi::import_qdc(&xml, &name)
+                .map_err(|e| anyhow::anyhow!("cannot import codebook: {e}: {}", file.display()))?;
+            crate::fsutil::atomic_write(&output, codebook.to_ron().as_bytes())?;
+            println!(
+                "wrote {}: {} dimensions, {} values",
+                output.display(),
+                codebook.dimensions.len(),
+                codebook
+                    .dimensions
+                    .iter()
+                    .map(|d| d.values.len())
+                    .sum::<usize>()
+            );
+            Ok(0)
         }
     }
 }

@@ -6,8 +6,11 @@
 pub mod cli;
 pub mod codebook;
 pub mod corpus;
+pub mod dataset;
 pub mod document;
+pub mod export;
 pub mod fsutil;
+pub mod refi;
 pub mod shortcut;
 pub mod sidecar;
 pub mod transcript;

@@ -237,28 +237,13 @@ impl MarginaliaApp {
                         .into_iter()
                         .filter(|s| !s.is_empty())
                         .collect();
-                    let mut job = egui::text::LayoutJob::default();
-                    let body = egui::TextStyle::Body.resolve(ui.style());
-                    let small = egui::TextStyle::Small.resolve(ui.style());
-                    job.append(
-                        &format!("{mark} "),
-                        0.0,
-                        egui::TextFormat::simple(body.clone(), mark_color),
-                    );
-                    job.append(
+                    let r = list_row(
+                        ui,
+                        row_height,
+                        selected,
+                        (mark, mark_color),
                         &e.title,
-                        0.0,
-                        egui::TextFormat::simple(body, ui.visuals().strong_text_color()),
-                    );
-                    job.append(
-                        &format!("\n{}", details.join(" · ")),
-                        0.0,
-                        egui::TextFormat::simple(small, ui.visuals().weak_text_color()),
-                    );
-                    job.wrap.max_rows = 2;
-                    let r = ui.add_sized(
-                        [ui.available_width(), row_height - 4.0],
-                        egui::Button::selectable(selected, job).truncate(),
+                        &details.join(" · "),
                     );
                     let r = match &e.error {
                         Some(err) => r.on_hover_text(err),
@@ -278,4 +263,66 @@ impl MarginaliaApp {
             self.open_entry(i);
         }
     }
+}
+
+/// One row of the document list: a status dot and the title on the first line, date, member and
+/// party on the second, both cut to the width.
+fn list_row(
+    ui: &mut egui::Ui,
+    height: f32,
+    selected: bool,
+    (mark, mark_color): (&str, Color32),
+    title: &str,
+    details: &str,
+) -> egui::Response {
+    let width = ui.available_width();
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::click());
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, title));
+    if !ui.is_rect_visible(rect) {
+        return response;
+    }
+    let visuals = ui.visuals();
+    let fill = if selected {
+        visuals.selection.bg_fill
+    } else if response.hovered() {
+        visuals.widgets.hovered.weak_bg_fill
+    } else {
+        Color32::TRANSPARENT
+    };
+    ui.painter().rect_filled(rect, 4.0, fill);
+    let text_color = if selected {
+        visuals.selection.stroke.color
+    } else {
+        visuals.strong_text_color()
+    };
+    let weak = if selected {
+        visuals.selection.stroke.color
+    } else {
+        visuals.weak_text_color()
+    };
+    let body = egui::TextStyle::Body.resolve(ui.style());
+    let small = egui::TextStyle::Small.resolve(ui.style());
+    let inner = rect.shrink2(egui::vec2(6.0, 4.0));
+    let line = |text: &str, font: egui::FontId, color: Color32, max_width: f32| {
+        let mut job = egui::text::LayoutJob::simple_singleline(text.to_string(), font, color);
+        job.wrap = egui::text::TextWrapping::truncate_at_width(max_width);
+        ui.fonts_mut(|f| f.layout_job(job))
+    };
+    let dot = line(mark, body.clone(), mark_color, 20.0);
+    let dot_width = dot.size().x + 4.0;
+    let title_galley = line(title, body, text_color, inner.width() - dot_width);
+    let details_galley = line(details, small, weak, inner.width() - dot_width);
+    let painter = ui.painter();
+    painter.galley(inner.left_top(), dot, mark_color);
+    painter.galley(
+        inner.left_top() + egui::vec2(dot_width, 0.0),
+        title_galley.clone(),
+        text_color,
+    );
+    painter.galley(
+        inner.left_top() + egui::vec2(dot_width, title_galley.size().y + 1.0),
+        details_galley,
+        weak,
+    );
+    response
 }
