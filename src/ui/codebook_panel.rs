@@ -122,6 +122,9 @@ impl MarginaliaApp {
                     text = text.color(contrast(color)).strong();
                 }
                 let mut button = egui::Button::selectable(on, text);
+                if let Some(k) = &v.key {
+                    button = button.shortcut_text(RichText::new(k).small());
+                }
                 if on {
                     button = button.fill(color);
                 } else {
