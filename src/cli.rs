@@ -64,6 +64,23 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write a realistic generated corpus (GLA pages and sidecars) for benchmarks and tests.
+    GenerateCorpus {
+        /// The folder to write into.
+        out: PathBuf,
+        /// Number of pages.
+        #[arg(long, default_value_t = 1000)]
+        docs: usize,
+        /// Annotator ids (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "ann,ben,cai")]
+        annotators: Vec<String>,
+        /// Share of pages annotated (0 to 1).
+        #[arg(long, default_value_t = 0.3)]
+        coverage: f64,
+        /// Seed; the same seed gives the same corpus.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Turn a REFI-QDA codebook (.qdc) into a Marginalia codebook.ron.
     ImportCodebook {
         /// The .qdc file.
@@ -158,6 +175,32 @@ pub fn run(command: Command) -> Result<i32> {
                 summary.documents,
                 summary.annotations,
                 summary.warnings.len()
+            );
+            Ok(0)
+        }
+        Command::GenerateCorpus {
+            out,
+            docs,
+            annotators,
+            coverage,
+            seed,
+        } => {
+            let options = crate::generate::GenerateOptions {
+                docs,
+                annotators,
+                coverage,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let summary = crate::generate::generate(&out, &options)
+                .map_err(|e| anyhow::anyhow!("cannot generate the corpus: {e}"))?;
+            println!(
+                "wrote {} pages ({:.1} MB) and {} sidecars to {} in {:.1} s",
+                summary.pages,
+                summary.bytes as f64 / 1e6,
+                summary.sidecars,
+                out.display(),
+                started.elapsed().as_secs_f64()
             );
             Ok(0)
         }

@@ -33,16 +33,6 @@ pub struct CorpusFiles {
 }
 
 impl CorpusFiles {
-    /// The sidecars of one transcript.
-    pub fn sidecars_of<'a>(
-        &'a self,
-        transcript: &'a Path,
-    ) -> impl Iterator<Item = &'a SidecarFile> {
-        self.sidecars
-            .iter()
-            .filter(move |s| s.transcript == transcript)
-    }
-
     /// The annotator ids found in the corpus, sorted.
     pub fn annotators(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.sidecars.iter().map(|s| s.annotator.clone()).collect();

@@ -118,6 +118,14 @@ impl Dataset {
                     .is_none_or(|only| only.iter().any(|o| o == *p))
             })
             .collect();
+        let mut by_transcript: std::collections::HashMap<&Path, Vec<&crate::corpus::SidecarFile>> =
+            std::collections::HashMap::new();
+        for sc in &files.sidecars {
+            by_transcript
+                .entry(sc.transcript.as_path())
+                .or_default()
+                .push(sc);
+        }
         let total = wanted.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<(Option<DocumentData>, Vec<String>)> = wanted
@@ -134,7 +142,7 @@ impl Dataset {
                     }
                 };
                 let mut sidecars = Vec::new();
-                for sc in files.sidecars_of(path) {
+                for sc in by_transcript.get(path.as_path()).into_iter().flatten() {
                     if selection
                         .annotators
                         .as_ref()

@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod document;
 pub mod export;
 pub mod fsutil;
+pub mod generate;
 pub mod refi;
 pub mod shortcut;
 pub mod sidecar;

@@ -1,0 +1,565 @@
+//! A realistic corpus generator: pages in the GLA layout with the variants found in the archive
+//! (supplementaries, missing organisations, unanswered questions, holding answers, long answers,
+//! £ signs and curly quotes, CRLF and Windows-1252 files) and sidecars from several annotators who
+//! partly agree. Deterministic for a seed; it feeds the benchmarks and the tests.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, NaiveDate};
+
+use crate::codebook::Codebook;
+use crate::fsutil::atomic_write;
+use crate::sidecar::{Annotator, Sidecar, Span, Status, sidecar_path};
+use crate::transcript::{PartId, Transcript};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Number of pages.
+    pub docs: usize,
+    /// Annotator ids; each annotates the same share of pages.
+    pub annotators: Vec<String>,
+    /// Share of pages annotated, 0 to 1.
+    pub coverage: f64,
+    /// Seed of the pseudo-random sequence.
+    pub seed: u64,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenerateSummary {
+    /// Pages written.
+    pub pages: usize,
+    /// Sidecars written.
+    pub sidecars: usize,
+    /// Bytes of pages written.
+    pub bytes: u64,
+}
+
+/// SplitMix64: small, fast, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const MEMBERS: &[(&str, &str)] = &[
+    ("Roger Evans", "GLA Conservatives"),
+    ("Keith Prince", "GLA Conservatives"),
+    ("Susan Hall", "GLA Conservatives"),
+    ("Gareth Bacon", "GLA Conservatives"),
+    ("Tom Copley", "Labour"),
+    ("Joanne McCartney", "Labour"),
+    ("Léonie Cooper", "Labour"),
+    ("Fiona Twycross", "Labour"),
+    ("Andrew Dismore", "Labour"),
+    ("Caroline Russell", "Green Party"),
+    ("Siân Berry", "Green Party"),
+    ("Darren Johnson", "Green Party"),
+    ("Caroline Pidgeon", "Liberal Democrats"),
+    ("Hina Bokhari", "Liberal Democrats"),
+    ("Peter Whittle", "UKIP"),
+    ("David Kurten", "UKIP"),
+];
+
+const OFFICE_HOLDERS: &[&str] = &[
+    "The Mayor",
+    "The Mayor",
+    "The Mayor",
+    "The Mayor",
+    "Deputy Mayor for Policing and Crime",
+    "Mike Brown (Commissioner, TfL)",
+    "Sir Terry Morgan (Chair, Crossrail Ltd) and Mike Brown (Commissioner, TfL)",
+];
+
+/// Topic id, title words, question sentences, answer sentences, an authority that answers cite
+/// (dimension, name).
+struct Topic {
+    id: &'static str,
+    titles: &'static [&'static str],
+    questions: &'static [&'static str],
+    answers: &'static [&'static str],
+    authorities: &'static [(&'static str, &'static str)],
+}
+
+const TOPICS: &[Topic] = &[
+    Topic {
+        id: "policing",
+        titles: &[
+            "Police numbers",
+            "Neighbourhood policing",
+            "Police station closures",
+            "Stop and search",
+        ],
+        questions: &[
+            "How many police officers will be lost from neighbourhood teams as a result of the “efficiency” savings?",
+            "Will you guarantee that no police front counter in outer London will close this year?",
+            "What assessment have you made of the impact of the £400 million in cuts on response times?",
+        ],
+        answers: &[
+            "Police numbers remain at around 32,000, as the Commissioner has confirmed to the Police and Crime Committee.",
+            "The Metropolitan Police Service is reorganising its estate so that money is spent on officers rather than buildings.",
+            "I am not going to be lectured on police funding by a party whose Home Office cut grants to forces across the country.",
+        ],
+        authorities: &[
+            ("authority_police", "Metropolitan Police Service"),
+            ("authority_government", "Home Office"),
+            ("authority_person", "Sir Bernard Hogan-Howe"),
+        ],
+    },
+    Topic {
+        id: "counter_terrorism",
+        titles: &[
+            "Prevent strategy",
+            "Counter-terrorism policing",
+            "Radicalisation",
+        ],
+        questions: &[
+            "What steps are you taking to calm concerns about the Prevent strategy and ensure it protects Londoners?",
+            "Will you publish the number of referrals made under the Prevent duty by London schools?",
+        ],
+        answers: &[
+            "Preventing radicalisation forms a key part of the national counter-terrorism strategy, CONTEST.",
+            "As Sir Peter Fahy, national police lead for Prevent, said recently, blaming the authorities can create a backlash.",
+            "The statutory duty applies from July, and MOPAC is working with partners across London.",
+        ],
+        authorities: &[
+            ("authority_legislation", "CONTEST"),
+            ("authority_person", "Sir Peter Fahy"),
+            ("authority_police", "MOPAC"),
+        ],
+    },
+    Topic {
+        id: "transport",
+        titles: &[
+            "Bus fares freeze",
+            "Cycle Superhighway",
+            "Crossrail delay",
+            "Night Tube",
+        ],
+        questions: &[
+            "Will you admit that the fares freeze is costing Transport for London £640 million?",
+            "When will work begin on the new cycle route, now that the consultation has closed?",
+            "When did you first learn that the Elizabeth line would not open on time?",
+        ],
+        answers: &[
+            "The fares freeze is putting money back into the pockets of ordinary Londoners.",
+            "TfL’s Business Plan shows that the cost of the freeze is fully funded through efficiencies.",
+            "The Department for Transport controls the price of Travelcards, and I have written to the Secretary of State.",
+        ],
+        authorities: &[
+            ("authority_report", "TfL Business Plan"),
+            ("authority_government", "Department for Transport"),
+        ],
+    },
+    Topic {
+        id: "housing",
+        titles: &[
+            "Affordable housing",
+            "Housing Zones",
+            "Homelessness",
+            "Estate regeneration",
+        ],
+        questions: &[
+            "How many of the homes started since 2014 are genuinely affordable to Londoners on average incomes?",
+            "What are you doing about the record number of families in temporary accommodation?",
+        ],
+        answers: &[
+            "The Housing Zones programme has unlocked the delivery of more than 75,000 homes across London.",
+            "The London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site.",
+            "I would gently remind the Member that the last Labour Government built fewer social homes.",
+        ],
+        authorities: &[
+            ("authority_legislation", "The London Plan"),
+            (
+                "authority_government",
+                "Department for Communities and Local Government",
+            ),
+        ],
+    },
+    Topic {
+        id: "environment",
+        titles: &[
+            "Air quality around schools",
+            "Ultra Low Emission Zone",
+            "Green spaces",
+        ],
+        questions: &[
+            "What will you do this year to protect the children who attend schools in areas breaching legal limits?",
+            "Will you bring forward the expansion of the Ultra Low Emission Zone?",
+        ],
+        answers: &[
+            "Toxic air is a public health emergency, and I share your determination to protect children’s lungs.",
+            "The Royal College of Physicians estimates that around 9,400 Londoners die prematurely each year because of poor air.",
+            "I would be happy to meet you and the schools in your area to discuss what more we can do together.",
+        ],
+        authorities: &[("authority_report", "Royal College of Physicians")],
+    },
+    Topic {
+        id: "budget",
+        titles: &["Council tax precept", "GLA budget", "Cost of living"],
+        questions: &[
+            "Why are you raising the precept by £20 when Londoners are struggling with the cost of living?",
+            "What is City Hall doing to help those hardest hit by rising energy bills?",
+        ],
+        answers: &[
+            "This is a national emergency that requires a national response, and HM Treasury has failed to rise to it.",
+            "The Resolution Foundation estimates that typical household incomes will fall by 7 per cent.",
+            "We have funded a network of warm spaces across all 32 boroughs.",
+        ],
+        authorities: &[
+            ("authority_government", "HM Treasury"),
+            ("authority_report", "Resolution Foundation"),
+        ],
+    },
+];
+
+const TONES: &[&str] = &[
+    "neutral",
+    "supportive",
+    "critical",
+    "hostile",
+    "evasive",
+    "defensive",
+    "conciliatory",
+];
+const REPLIES: &[&str] = &["full_reply", "intermediate_reply", "non_reply"];
+const NON_REPLIES: &[&str] = &[
+    "ignores",
+    "acknowledges",
+    "attacks_questioner",
+    "declines",
+    "political_point",
+    "incomplete",
+];
+
+const HOLDING: &str = "Officers are drafting a response which will be sent shortly.";
+
+/// One generated page and the "true" codes the simulated annotators start from.
+struct Page {
+    text: String,
+    topic: usize,
+    year: i32,
+    file: String,
+}
+
+fn page(rng: &mut Rng, index: usize) -> Page {
+    let topic_index = rng.below(TOPICS.len());
+    let topic = &TOPICS[topic_index];
+    let start = NaiveDate::from_ymd_opt(2004, 1, 14).expect("valid date");
+    let date = start + Duration::days(rng.below(20 * 365) as i64);
+    let (member, party) = *rng.pick(MEMBERS);
+    let asked_of = *rng.pick(OFFICE_HOLDERS);
+    let answered_by = asked_of.split(" and ").last().unwrap_or(asked_of);
+    let supplementary = rng.chance(0.06);
+    let base_title = *rng.pick(topic.titles);
+    let title = if supplementary {
+        format!("{base_title} (Supplementary) [{}]", 1 + rng.below(4))
+    } else {
+        base_title.to_string()
+    };
+    let mut question = String::new();
+    for _ in 0..1 + rng.below(2) {
+        if !question.is_empty() {
+            question.push(' ');
+        }
+        question.push_str(*rng.pick::<&str>(topic.questions));
+    }
+    let roll = rng.below(100);
+    let paragraphs = if roll < 2 {
+        150 + rng.below(150)
+    } else {
+        2 + rng.below(5)
+    };
+    let mut answer: Vec<String> = Vec::new();
+    for _ in 0..paragraphs {
+        let mut p = String::new();
+        for _ in 0..1 + rng.below(3) {
+            if !p.is_empty() {
+                p.push(' ');
+            }
+            p.push_str(*rng.pick::<&str>(topic.answers));
+        }
+        answer.push(p);
+    }
+    let status_roll = rng.below(100);
+    let answer_text = if status_roll < 3 {
+        String::new()
+    } else if status_roll < 6 {
+        HOLDING.to_string()
+    } else if status_roll < 9 {
+        let later = date + Duration::days(10 + rng.below(30) as i64);
+        format!(
+            "{HOLDING}\n\nAnswer provided on {}:\n\n{}",
+            later.format("%-d %B %Y"),
+            answer.join("\n\n")
+        )
+    } else {
+        answer.join("\n\n")
+    };
+    let nb = "\u{a0} ";
+    let mut text = String::new();
+    text.push_str(&title);
+    text.push_str("\n\n");
+    if !supplementary {
+        text.push_str(&format!("MQT on {}\n", date.format("%Y-%m-%d")));
+    }
+    text.push_str(&format!(
+        "Session date:{nb}\n{}\n",
+        date.format("%B %-d, %Y")
+    ));
+    text.push_str(&format!("Question By:{nb}\n{member}\n"));
+    if !rng.chance(0.05) {
+        text.push_str(&format!("{party}\n"));
+    }
+    text.push_str(&format!("Asked Of:{nb}\n{asked_of}\n\n\n{question}\n\n\n"));
+    if supplementary {
+        text.push_str(&format!("Supplementary To:{nb}\n\n"));
+    }
+    text.push_str(&format!("Answer for {title}\n\nAnswer for {title}\n\n"));
+    if !answer_text.is_empty() {
+        text.push_str(&format!(
+            "Answered By:{nb}\n{answered_by}\n\n{answer_text}\n"
+        ));
+    }
+    let year = date.format("%Y").to_string().parse().unwrap_or(2015);
+    let file = format!("mqt-{}-{:05}.txt", date.format("%Y-%m-%d"), index + 1);
+    Page {
+        text,
+        topic: topic_index,
+        year,
+        file,
+    }
+}
+
+/// Encodes a page as the archive delivers it: mostly UTF-8, some CRLF, some Windows-1252.
+fn encode(rng: &mut Rng, text: &str) -> Vec<u8> {
+    let roll = rng.below(100);
+    if roll < 5 {
+        let crlf = text.replace('\n', "\r\n");
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&crlf);
+        bytes.into_owned()
+    } else if roll < 15 {
+        text.replace('\n', "\r\n").into_bytes()
+    } else {
+        text.as_bytes().to_vec()
+    }
+}
+
+/// One annotator's sidecar: starts from the page's "true" codes and departs from them at random,
+/// so annotators agree often but not always.
+fn annotate(
+    rng: &mut Rng,
+    t: &Transcript,
+    topic: usize,
+    annotator: &Annotator,
+    codebook: &Codebook,
+    truth: &[usize; 4],
+) -> Sidecar {
+    let mut s = Sidecar::new(annotator.clone(), t, codebook);
+    s.status = if rng.chance(0.8) {
+        Status::Done
+    } else {
+        Status::InProgress
+    };
+    let agree = |rng: &mut Rng, truth: usize, n: usize| {
+        if rng.chance(0.75) {
+            truth
+        } else {
+            rng.below(n)
+        }
+    };
+    let q = s.tags.entry(PartId::QUESTION).or_default();
+    q.insert(
+        "tone_question".into(),
+        vec![TONES[agree(rng, truth[0], 4)].to_string()],
+    );
+    let mut topics = vec![TOPICS[topic].id.to_string()];
+    if rng.chance(0.3) {
+        topics.push(TOPICS[rng.below(TOPICS.len())].id.to_string());
+    }
+    topics.sort();
+    topics.dedup();
+    q.insert("topic".into(), topics);
+    if !t.answer().is_empty() {
+        let a = s.tags.entry(PartId::ANSWER).or_default();
+        a.insert(
+            "tone_answer".into(),
+            vec![TONES[agree(rng, truth[1], TONES.len())].to_string()],
+        );
+        let reply = agree(rng, truth[2], REPLIES.len());
+        a.insert("reply".into(), vec![REPLIES[reply].to_string()]);
+        if reply == 2 {
+            a.insert(
+                "non_reply".into(),
+                vec![NON_REPLIES[agree(rng, truth[3], NON_REPLIES.len())].to_string()],
+            );
+        }
+        let answer = t.answer();
+        let mut n = 0;
+        for (dim, name) in TOPICS[topic].authorities {
+            for (byte, _) in answer.match_indices(name).take(3) {
+                if !rng.chance(0.8) {
+                    continue;
+                }
+                let start = answer[..byte].chars().count();
+                // Sometimes the annotator takes a few more words.
+                let extra = if rng.chance(0.2) {
+                    1 + rng.below(12)
+                } else {
+                    0
+                };
+                let len = answer.chars().count();
+                let end = (start + name.chars().count() + extra).min(len);
+                n += 1;
+                if let Some(span) = Span::new(
+                    format!("{}-{n:03}", annotator.id),
+                    PartId::ANSWER,
+                    answer,
+                    start,
+                    end,
+                    dim,
+                    name,
+                ) {
+                    s.spans.push(span);
+                }
+            }
+        }
+    }
+    if rng.chance(0.1) {
+        s.memo = "Check the follow-up question in the next session.".to_string();
+    }
+    s
+}
+
+/// Writes a generated corpus into `out` (created when missing): pages in one folder per year,
+/// and sidecars beside them.
+pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary, String> {
+    for a in &options.annotators {
+        crate::sidecar::check_annotator_id(a).map_err(|e| e.to_string())?;
+    }
+    if !(0.0..=1.0).contains(&options.coverage) {
+        return Err(format!(
+            "coverage {} is not between 0 and 1",
+            options.coverage
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let codebook = Codebook::builtin();
+    let mut rng = Rng(options.seed ^ 0x4D61_7267_696E_616C);
+    let mut summary = GenerateSummary::default();
+    for i in 0..options.docs {
+        let p = page(&mut rng, i);
+        let dir: PathBuf = out.join(p.year.to_string());
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(&p.file);
+        let bytes = encode(&mut rng, &p.text);
+        atomic_write(&path, &bytes).map_err(|e| e.to_string())?;
+        summary.pages += 1;
+        summary.bytes += bytes.len() as u64;
+        if options.annotators.is_empty() || !rng.chance(options.coverage) {
+            continue;
+        }
+        let transcript = Transcript::from_bytes(&p.file, &bytes).map_err(|e| e.to_string())?;
+        let truth = [
+            rng.below(4),
+            rng.below(TONES.len()),
+            rng.below(REPLIES.len()),
+            rng.below(NON_REPLIES.len()),
+        ];
+        for id in &options.annotators {
+            let annotator = Annotator {
+                id: id.clone(),
+                name: id.clone(),
+            };
+            let s = annotate(
+                &mut rng,
+                &transcript,
+                p.topic,
+                &annotator,
+                &codebook,
+                &truth,
+            );
+            s.save(&sidecar_path(&path, id))
+                .map_err(|e| e.to_string())?;
+            summary.sidecars += 1;
+        }
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_valid_and_varied() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let options = GenerateOptions {
+            docs: 300,
+            annotators: vec!["ann".into(), "ben".into()],
+            coverage: 0.3,
+            seed: 7,
+        };
+        let sa = generate(a.path(), &options).unwrap();
+        let sb = generate(b.path(), &options).unwrap();
+        assert_eq!(sa, sb);
+        assert_eq!(sa.pages, 300);
+        assert!(sa.sidecars > 120 && sa.sidecars < 240, "{}", sa.sidecars);
+        let report = crate::corpus::validate(a.path()).unwrap();
+        assert_eq!(
+            report.errors(),
+            0,
+            "{:?}",
+            report
+                .findings
+                .iter()
+                .filter(|f| f.severity == crate::corpus::Severity::Error)
+                .take(3)
+                .collect::<Vec<_>>()
+        );
+        let files = crate::corpus::scan(a.path()).unwrap();
+        let mut formats = std::collections::HashMap::new();
+        let mut statuses = std::collections::HashMap::new();
+        let mut supplementary = 0;
+        let mut encodings = std::collections::HashSet::new();
+        for p in &files.transcripts {
+            let t = Transcript::load(p).unwrap();
+            *formats.entry(t.format).or_insert(0) += 1;
+            *statuses.entry(t.meta.status).or_insert(0) += 1;
+            supplementary += t.meta.supplementary as usize;
+            encodings.insert(t.encoding.clone());
+            // Same bytes in both runs.
+            let rel = p.strip_prefix(a.path()).unwrap();
+            assert_eq!(
+                std::fs::read(p).unwrap(),
+                std::fs::read(b.path().join(rel)).unwrap()
+            );
+        }
+        assert_eq!(
+            formats.len(),
+            1,
+            "all pages parse as GLA pages: {formats:?}"
+        );
+        assert_eq!(statuses.len(), 3, "{statuses:?}");
+        assert!(supplementary > 0);
+        assert!(encodings.contains("windows-1252"), "{encodings:?}");
+    }
+}
