@@ -278,7 +278,7 @@ fn page(rng: &mut Rng, index: usize) -> Page {
         if !question.is_empty() {
             question.push(' ');
         }
-        question.push_str(*rng.pick::<&str>(topic.questions));
+        question.push_str(rng.pick::<&str>(topic.questions));
     }
     let roll = rng.below(100);
     let paragraphs = if roll < 2 {
@@ -293,7 +293,7 @@ fn page(rng: &mut Rng, index: usize) -> Page {
             if !p.is_empty() {
                 p.push(' ');
             }
-            p.push_str(*rng.pick::<&str>(topic.answers));
+            p.push_str(rng.pick::<&str>(topic.answers));
         }
         answer.push(p);
     }
