@@ -330,6 +330,8 @@ fn selections_map_to_char_offsets_across_curly_quotes_and_pound_signs() {
     let f = fixture(Some("carol"));
     let mut h = harness(&f, &f.corpus.join("fares-freeze.txt"));
     let (start, end) = select_in(&mut h, PartId::QUESTION, "“not pay a penny more”");
+    h.get_by_label("Other authority  (Shift+X)").scroll_to_me();
+    h.run_ok();
     h.get_by_label("Other authority  (Shift+X)").click();
     h.run_ok();
     h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Value")
@@ -369,4 +371,39 @@ fn selections_map_to_char_offsets_across_curly_quotes_and_pound_signs() {
             .collect::<String>(),
         "£640 million"
     );
+}
+
+#[test]
+fn export_from_the_app_with_progress_and_summary() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    h.run_ok();
+    assert!(h.query_by_label("Format").is_some(), "dialog open");
+    h.get_by_label_contains("jsonl — JSON Lines").click();
+    h.run_ok();
+    let out = f.corpus.parent().unwrap().join("corpus.jsonl");
+    assert_eq!(
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Save to")
+            .value()
+            .as_deref(),
+        Some(out.to_str().unwrap()),
+        "the default output is beside the corpus folder, not inside it"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Export")
+        .click();
+    for _ in 0..50 {
+        h.step();
+        if h.query_by_label_contains("Exported ").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.get_by_label_contains("Exported 3 documents, 9 annotations, 0 warnings");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.contains("\"annotator\":\"alice\""));
+    // Exporting again asks before overwriting.
+    h.run_ok();
+    h.get_by_label_contains("exists: overwrite it");
 }

@@ -12,6 +12,8 @@ pub enum Command {
     OpenFolder,
     /// Save the sidecar now.
     Save,
+    /// Export the tagged dataset.
+    Export,
     /// Close the window (saving first).
     Quit,
     /// Undo the last change.
@@ -61,48 +63,67 @@ fn letter(c: char) -> Key {
     Key::Letter(c)
 }
 
-/// All commands, in menu order.
-pub fn all() -> Vec<CommandInfo> {
+impl Command {
+    /// Every command, in menu order.
+    pub const ALL: [Command; 19] = [
+        Command::OpenFile,
+        Command::OpenFolder,
+        Command::Save,
+        Command::Export,
+        Command::Quit,
+        Command::Undo,
+        Command::Redo,
+        Command::NextDocument,
+        Command::PreviousDocument,
+        Command::NextNotDone,
+        Command::ToggleDone,
+        Command::FocusFilter,
+        Command::ZoomIn,
+        Command::ZoomOut,
+        Command::ZoomReset,
+        Command::ToggleTheme,
+        Command::Palette,
+        Command::Help,
+        Command::Settings,
+    ];
+}
+
+/// Name, shortcuts and help of a command. The match is exhaustive, so a new command cannot be
+/// left without them.
+fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
     use Command::*;
-    let info = |command, name, shortcuts, help| CommandInfo {
-        command,
-        name,
-        shortcuts,
-        help,
-    };
-    vec![
-        info(
-            OpenFile,
+    match command {
+        OpenFile => (
             "Open file…",
             vec![Shortcut::ctrl(letter('O'))],
             "Open a transcript file (and the folder it is in)",
         ),
-        info(
-            OpenFolder,
+        OpenFolder => (
             "Open folder…",
             vec![Shortcut::ctrl_shift(letter('O'))],
             "Open a folder of transcripts as a corpus",
         ),
-        info(
-            Save,
+        Save => (
             "Save",
             vec![Shortcut::ctrl(letter('S'))],
             "Write this document's annotations now (autosave does it after a second)",
         ),
-        info(
-            Quit,
+        Export => (
+            "Export…",
+            vec![Shortcut::ctrl(letter('E'))],
+            "Export the tagged dataset: CSV, JSON Lines, REFI-QDA",
+        ),
+        Quit => (
             "Quit",
             vec![Shortcut::ctrl(letter('Q'))],
             "Save and close the window",
         ),
-        info(
-            Undo,
+        Undo => (
             "Undo",
             vec![Shortcut::ctrl(letter('Z'))],
             "Undo the last change",
         ),
-        info(
-            Redo,
+        Redo => (
             "Redo",
             vec![
                 Shortcut::ctrl_shift(letter('Z')),
@@ -110,8 +131,7 @@ pub fn all() -> Vec<CommandInfo> {
             ],
             "Redo the last undone change",
         ),
-        info(
-            NextDocument,
+        NextDocument => (
             "Next document",
             vec![
                 Shortcut::ctrl(Key::Named(NamedKey::ArrowDown)),
@@ -119,8 +139,7 @@ pub fn all() -> Vec<CommandInfo> {
             ],
             "Open the next document in the list",
         ),
-        info(
-            PreviousDocument,
+        PreviousDocument => (
             "Previous document",
             vec![
                 Shortcut::ctrl(Key::Named(NamedKey::ArrowUp)),
@@ -128,50 +147,42 @@ pub fn all() -> Vec<CommandInfo> {
             ],
             "Open the previous document in the list",
         ),
-        info(
-            NextNotDone,
+        NextNotDone => (
             "Next document not done",
             vec![Shortcut::ctrl_shift(Key::Named(NamedKey::ArrowDown))],
             "Open the next document you have not marked done",
         ),
-        info(
-            ToggleDone,
+        ToggleDone => (
             "Mark done",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Enter))],
             "Mark this document done, or in progress again",
         ),
-        info(
-            FocusFilter,
+        FocusFilter => (
             "Filter documents",
             vec![Shortcut::ctrl(letter('F'))],
             "Type in the filter above the document list",
         ),
-        info(
-            ZoomIn,
+        ZoomIn => (
             "Zoom in",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Plus))],
             "Larger text",
         ),
-        info(
-            ZoomOut,
+        ZoomOut => (
             "Zoom out",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Minus))],
             "Smaller text",
         ),
-        info(
-            ZoomReset,
+        ZoomReset => (
             "Reset zoom",
             vec![Shortcut::ctrl(Key::Digit(0))],
             "Default text size",
         ),
-        info(
-            ToggleTheme,
+        ToggleTheme => (
             "Switch light/dark",
             vec![Shortcut::ctrl_shift(letter('L'))],
             "Switch between the light and the dark theme",
         ),
-        info(
-            Palette,
+        Palette => (
             "Command palette…",
             vec![
                 Shortcut::ctrl(letter('K')),
@@ -179,32 +190,46 @@ pub fn all() -> Vec<CommandInfo> {
             ],
             "Find and run any command by name",
         ),
-        info(
-            Help,
+        Help => (
             "Keyboard shortcuts",
             vec![Shortcut::plain(Key::F(1))],
             "Show every shortcut, the codebook's too",
         ),
-        info(
-            Settings,
+        Settings => (
             "Annotator…",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Comma))],
             "Change your annotator id and name",
         ),
-    ]
+    }
+}
+
+/// All commands, in menu order.
+pub fn all() -> Vec<CommandInfo> {
+    Command::ALL.iter().map(|&c| info(c)).collect()
 }
 
 /// The info of one command.
 pub fn info(command: Command) -> CommandInfo {
-    all()
-        .into_iter()
-        .find(|c| c.command == command)
-        .expect("every command is in the list")
+    let (name, shortcuts, help) = describe(command);
+    CommandInfo {
+        command,
+        name,
+        shortcuts,
+        help,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_command_is_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Command::ALL {
+            assert!(seen.insert(c), "{c:?} twice");
+        }
+    }
 
     #[test]
     fn shortcuts_are_unique_and_do_not_clash_with_the_codebook() {

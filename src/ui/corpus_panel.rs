@@ -60,6 +60,7 @@ impl MarginaliaApp {
                 });
                 ui.separator();
                 self.command_button(ui, Command::Save);
+                self.command_button(ui, Command::Export);
                 ui.separator();
                 self.command_button(ui, Command::Quit);
             });

@@ -38,6 +38,7 @@ pub fn is_text_input(id: egui::Id) -> bool {
         palette_query_id(),
         identity_id_field(),
         identity_name_field(),
+        super::export_dialog::export_path_id(),
     ]
     .contains(&id)
 }

@@ -6,6 +6,7 @@ pub mod commands;
 mod corpus_panel;
 mod dialogs;
 mod document_panel;
+pub mod export_dialog;
 pub mod keys;
 pub mod settings;
 pub mod text_view;
@@ -112,6 +113,7 @@ pub struct MarginaliaApp {
     /// A short message for the status bar (errors of commands).
     notice: Option<String>,
     focus_filter: bool,
+    export: Option<export_dialog::ExportDialog>,
 }
 
 impl MarginaliaApp {
@@ -142,6 +144,7 @@ impl MarginaliaApp {
             dialog: None,
             notice: None,
             focus_filter: false,
+            export: None,
         };
         app.apply_view_state(&cc.egui_ctx);
         if app.settings.settings.annotator.is_none() {
@@ -491,6 +494,15 @@ impl MarginaliaApp {
                 }
             }
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Command::Export => {
+                self.commit_pending_edits();
+                if let Some(doc) = &mut self.doc
+                    && let Err(e) = doc.save()
+                {
+                    self.notice = Some(e);
+                }
+                self.open_export();
+            }
             Command::Undo | Command::Redo => {
                 self.commit_pending_edits();
                 if let Some(doc) = &mut self.doc {
@@ -755,6 +767,7 @@ impl eframe::App for MarginaliaApp {
         egui::CentralPanel::default().show(ui, |ui| self.document_ui(ui));
 
         self.dialogs_ui(&ctx);
+        self.export_ui(&ctx);
         self.autosave(&ctx);
     }
 
