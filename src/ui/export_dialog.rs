@@ -126,6 +126,8 @@ impl MarginaliaApp {
             .collapsible(false)
             .resizable(false)
             .default_width(460.0)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(ctx.content_rect().center())
             .show(ctx, |ui| {
                 ui.add_enabled_ui(dialog.job.is_none(), |ui| {
                     ui.label(RichText::new("Format").strong());
