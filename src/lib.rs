@@ -3,6 +3,7 @@
 //! The core (transcripts, codebook, sidecars, corpus, CLI) never depends on the GUI toolkit; the
 //! app lives in [`ui`], behind the default cargo feature `gui`.
 
+pub mod agreement;
 pub mod cli;
 pub mod codebook;
 pub mod corpus;
