@@ -64,6 +64,24 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Inter-coder agreement per dimension (or on a unit,coder,value table with --table).
+    Agreement {
+        /// The corpus folder.
+        #[arg(required_unless_present = "table", conflicts_with = "table")]
+        dir: Option<PathBuf>,
+        /// Reliability data from anywhere: CSV with columns unit,coder,value (empty value: missing).
+        #[arg(long)]
+        table: Option<PathBuf>,
+        /// Level of measurement for alpha with --table: nominal, ordinal, interval or ratio.
+        #[arg(long, default_value = "nominal", value_parser = ["nominal", "ordinal", "interval", "ratio"], requires = "table")]
+        level: String,
+        /// Only these annotators (comma-separated; default: all found).
+        #[arg(long, value_delimiter = ',', conflicts_with = "table")]
+        annotators: Option<Vec<String>>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a realistic generated corpus (GLA pages and sidecars) for benchmarks and tests.
     GenerateCorpus {
         /// The folder to write into.
@@ -178,6 +196,13 @@ pub fn run(command: Command) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Agreement {
+            dir,
+            table,
+            level,
+            annotators,
+            json,
+        } => agreement(dir, table, &level, annotators, json),
         Command::GenerateCorpus {
             out,
             docs,
@@ -394,4 +419,150 @@ pub fn report_error(err: &anyhow::Error) {
         }
     }
     eprintln!("marginalia: {line}");
+}
+
+fn fmt_stat(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
+}
+
+fn agreement(
+    dir: Option<PathBuf>,
+    table: Option<PathBuf>,
+    level: &str,
+    annotators: Option<Vec<String>>,
+    json: bool,
+) -> Result<i32> {
+    use crate::agreement::{corpus, stats};
+    if let Some(file) = table {
+        let bytes =
+            std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let (t, coders) = corpus::table_from_csv(&bytes)
+            .map_err(|e| anyhow::anyhow!("cannot read table: {e}: {}", file.display()))?;
+        let lvl = stats::Level::parse(level).unwrap_or(stats::Level::Nominal);
+        let cohen = (coders.len() == 2)
+            .then(|| stats::cohen_kappa(&t, 0, 1))
+            .flatten();
+        let value = serde_json::json!({
+            "coders": coders,
+            "units": stats::pairable_units(&t),
+            "level": level,
+            "percent_agreement": stats::percent_agreement(&t),
+            "cohen_kappa": cohen,
+            "fleiss_kappa": stats::fleiss_kappa(&t),
+            "krippendorff_alpha": stats::krippendorff_alpha(&t, lvl),
+        });
+        if json {
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        } else {
+            println!(
+                "coders: {} · pairable units: {}",
+                coders.join(", "),
+                stats::pairable_units(&t)
+            );
+            println!(
+                "percent agreement   {}",
+                fmt_stat(stats::percent_agreement(&t))
+            );
+            println!("Cohen's kappa       {}", fmt_stat(cohen));
+            println!("Fleiss' kappa       {}", fmt_stat(stats::fleiss_kappa(&t)));
+            println!(
+                "Krippendorff alpha  {} ({level})",
+                fmt_stat(stats::krippendorff_alpha(&t, lvl))
+            );
+        }
+        return Ok(0);
+    }
+    let dir = dir.expect("clap requires a folder without --table");
+    let dataset = Dataset::load(
+        &dir,
+        &Selection {
+            annotators: annotators.clone(),
+            ..Selection::default()
+        },
+        &|_, _| {},
+    )?;
+    let chosen = match annotators {
+        Some(a) => a,
+        None => dataset.annotators().into_iter().map(|(id, _)| id).collect(),
+    };
+    if chosen.len() < 2 {
+        anyhow::bail!(
+            "agreement needs at least two annotators; found {} in {}",
+            chosen.len(),
+            dir.display()
+        );
+    }
+    let r = corpus::compute(&dataset, &chosen);
+    if json {
+        let value = serde_json::json!({
+            "annotators": r.annotators,
+            "documents": r.documents,
+            "dimensions": r.dimensions,
+            "overall": r.overall,
+            "span_matching": r.span_matching,
+            "pairwise": r.pairwise,
+            "per_document": r.per_document,
+            "disagreements": r.disagreements.len(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(0);
+    }
+    println!(
+        "annotators: {} · documents coded by at least two: {}",
+        r.annotators.join(", "),
+        r.documents
+    );
+    println!();
+    println!(
+        "{:<22} {:<20} {:<18} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "dimension", "scope", "value", "units", "agree", "cohen", "fleiss", "alpha"
+    );
+    for d in std::iter::once(&r.overall).chain(&r.dimensions) {
+        println!(
+            "{:<22} {:<20} {:<18} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            d.dimension,
+            d.scope,
+            d.value.as_deref().unwrap_or(""),
+            d.units,
+            fmt_stat(d.percent_agreement),
+            fmt_stat(d.cohen_kappa),
+            fmt_stat(d.fleiss_kappa),
+            fmt_stat(d.krippendorff_alpha)
+        );
+    }
+    if !r.span_matching.is_empty() {
+        println!();
+        println!("span matching (precision / recall / F1 of b against a)");
+        for m in &r.span_matching {
+            println!(
+                "{:<22} {} vs {} ({} / {} spans): exact {} / {} / {}, overlap {} / {} / {}",
+                m.dimension,
+                m.a,
+                m.b,
+                m.spans.0,
+                m.spans.1,
+                fmt_stat(m.exact.precision),
+                fmt_stat(m.exact.recall),
+                fmt_stat(m.exact.f1),
+                fmt_stat(m.overlap.precision),
+                fmt_stat(m.overlap.recall),
+                fmt_stat(m.overlap.f1)
+            );
+        }
+    }
+    println!();
+    println!("pairwise (all one-choice part tags)");
+    for p in &r.pairwise {
+        println!(
+            "{} – {}: {} units, agreement {}, Cohen's kappa {}",
+            p.a,
+            p.b,
+            p.units,
+            fmt_stat(p.percent_agreement),
+            fmt_stat(p.cohen_kappa)
+        );
+    }
+    println!();
+    println!("{} disagreements to review", r.disagreements.len());
+    Ok(0)
 }

@@ -171,3 +171,79 @@ fn without_a_display_the_app_says_so_in_one_line() {
         "{err}"
     );
 }
+
+#[test]
+fn agreement_json_on_sample_data() {
+    let (code, out, err) = marginalia(&["agreement", "sample_data", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["annotators"], serde_json::json!(["alice", "bob"]));
+    let dims = v["dimensions"].as_array().unwrap();
+    let tq = dims
+        .iter()
+        .find(|d| d["dimension"] == "tone_question")
+        .unwrap();
+    for key in [
+        "scope",
+        "units",
+        "percent_agreement",
+        "cohen_kappa",
+        "fleiss_kappa",
+        "krippendorff_alpha",
+    ] {
+        assert!(tq.get(key).is_some(), "{key}");
+    }
+    assert_eq!(tq["units"], 7);
+    assert!(tq["cohen_kappa"].is_number());
+    // Three annotators: no Cohen's kappa.
+    let (code, out, _) = marginalia(&[
+        "agreement",
+        "sample_data",
+        "--annotators",
+        "alice,bob,nobody",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["dimensions"][0]["cohen_kappa"].is_null());
+}
+
+#[test]
+fn agreement_on_a_table_reproduces_krippendorff_example_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.csv");
+    let rows = [
+        "1 2 3 3 2 1 4 1 2 . . .",
+        "1 2 3 3 2 2 4 1 2 5 . 3",
+        ". 3 3 3 2 3 4 2 2 5 1 .",
+        "1 2 3 3 2 4 4 1 2 5 1 .",
+    ];
+    let mut csv = String::from("unit,coder,value\n");
+    for (c, row) in rows.iter().enumerate() {
+        for (u, v) in row.split_whitespace().enumerate() {
+            let v = if v == "." { "" } else { v };
+            csv.push_str(&format!("{},{},{v}\n", u + 1, ["A", "B", "C", "D"][c]));
+        }
+    }
+    std::fs::write(&path, csv).unwrap();
+    for (level, alpha) in [("nominal", 0.743), ("interval", 0.849)] {
+        let (code, out, err) = marginalia(&[
+            "agreement",
+            "--table",
+            path.to_str().unwrap(),
+            "--level",
+            level,
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            (v["krippendorff_alpha"].as_f64().unwrap() - alpha).abs() < 0.0005,
+            "{level}: {v}"
+        );
+        assert!(v["cohen_kappa"].is_null());
+    }
+    let (code, out, _) = marginalia(&["agreement", "--table", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Krippendorff alpha  0.743 (nominal)"), "{out}");
+}

@@ -1,1 +1,744 @@
-//! placeholder
+//! Agreement over a corpus: which units each dimension has, the coefficients per dimension, per
+//! document and per pair of annotators, span matching, and the list of disagreements that review
+//! and adjudication work through. `docs/agreement.md` describes the units and missing data.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::stats::{self, BinaryCounts, Level, Table};
+use crate::codebook::{AppliesTo, DimensionKind};
+use crate::dataset::{Dataset, DocumentData};
+use crate::sidecar::{Sidecar, Span};
+use crate::transcript::{PartId, PartKind};
+
+/// Agreement on one dimension (or one value of a several-choice dimension, or spans).
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionAgreement {
+    /// Dimension id.
+    pub dimension: String,
+    /// `question`, `answer`, or `span characters`.
+    pub scope: String,
+    /// For several-choice dimensions: the value whose presence is compared.
+    pub value: Option<String>,
+    /// Pairable units (parts, or characters for spans).
+    pub units: u64,
+    /// Share of agreeing pairs.
+    pub percent_agreement: Option<f64>,
+    /// Cohen's kappa (two annotators only).
+    pub cohen_kappa: Option<f64>,
+    /// Fleiss' kappa over units coded by all.
+    pub fleiss_kappa: Option<f64>,
+    /// Krippendorff's alpha, nominal.
+    pub krippendorff_alpha: Option<f64>,
+}
+
+/// Precision, recall and F1 of one annotator's spans against another's.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Prf {
+    /// Share of b's spans matched by a span of a.
+    pub precision: Option<f64>,
+    /// Share of a's spans matched by a span of b.
+    pub recall: Option<f64>,
+    /// Harmonic mean.
+    pub f1: Option<f64>,
+}
+
+/// Span matching between a pair of annotators on one dimension.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanMatching {
+    /// Dimension id.
+    pub dimension: String,
+    /// Reference annotator.
+    pub a: String,
+    /// Compared annotator.
+    pub b: String,
+    /// Spans of a and of b.
+    pub spans: (usize, usize),
+    /// Same part, start and end.
+    pub exact: Prf,
+    /// Same part and overlapping.
+    pub overlap: Prf,
+}
+
+/// Agreement of a pair of annotators over all one-choice part tags.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairAgreement {
+    /// First annotator.
+    pub a: String,
+    /// Second annotator.
+    pub b: String,
+    /// Units both coded.
+    pub units: u64,
+    /// Share of agreement.
+    pub percent_agreement: Option<f64>,
+    /// Cohen's kappa.
+    pub cohen_kappa: Option<f64>,
+}
+
+/// Agreement within one document, over its part tags.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentAgreementRow {
+    /// Document, relative to the corpus folder.
+    pub document: String,
+    /// Part-tag units (dimension × part) with at least two annotators.
+    pub units: usize,
+    /// Of those, units where everyone agreed.
+    pub agreed: usize,
+    /// Disagreements, spans included.
+    pub disagreements: usize,
+}
+
+/// What a disagreement is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Subject {
+    /// A dimension on a whole part.
+    Tag,
+    /// Spans of a dimension around `range` (the union of the overlapping spans).
+    Span {
+        /// Char range covered by the spans in question.
+        start: usize,
+        /// End of that range.
+        end: usize,
+    },
+}
+
+/// Annotators who did not say the same thing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    /// Stable key, for adjudication progress.
+    pub key: String,
+    /// Document, relative to the corpus folder.
+    pub document: String,
+    /// Part.
+    pub part: String,
+    /// Dimension id.
+    pub dimension: String,
+    /// Tag or span.
+    pub subject: Subject,
+    /// Each annotator's version: tag values, or spans in the range (empty: said nothing).
+    pub versions: Vec<(String, Vec<String>)>,
+    /// For spans: each annotator's spans in the range, to adopt them.
+    #[serde(skip)]
+    pub spans: Vec<(String, Vec<Span>)>,
+}
+
+/// Everything computed for a set of annotators.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementReport {
+    /// The annotators compared.
+    pub annotators: Vec<String>,
+    /// Documents coded by at least two of them.
+    pub documents: usize,
+    /// Per dimension (and value, and spans).
+    pub dimensions: Vec<DimensionAgreement>,
+    /// All one-choice part tags together.
+    pub overall: DimensionAgreement,
+    /// Span matching per dimension and pair.
+    pub span_matching: Vec<SpanMatching>,
+    /// Per pair of annotators.
+    pub pairwise: Vec<PairAgreement>,
+    /// Per document.
+    pub per_document: Vec<DocumentAgreementRow>,
+    /// Every disagreement, in document order.
+    pub disagreements: Vec<Disagreement>,
+}
+
+fn sidecars_of<'a>(doc: &'a DocumentData, annotators: &[String]) -> Vec<Option<&'a Sidecar>> {
+    annotators
+        .iter()
+        .map(|a| doc.sidecars.iter().find(|s| &s.annotator.id == a))
+        .collect()
+}
+
+fn parts_for(doc: &DocumentData, applies: AppliesTo) -> Vec<PartId> {
+    let kind = match applies {
+        AppliesTo::Question => PartKind::Question,
+        AppliesTo::Answer => PartKind::Answer,
+        AppliesTo::Span => return doc.transcript.parts.iter().map(|p| p.id).collect(),
+    };
+    doc.transcript
+        .parts
+        .iter()
+        .filter(|p| p.id.kind == kind)
+        .map(|p| p.id)
+        .collect()
+}
+
+fn prf(matched_b: usize, nb: usize, matched_a: usize, na: usize) -> Prf {
+    let precision = (nb > 0).then(|| matched_b as f64 / nb as f64);
+    let recall = (na > 0).then(|| matched_a as f64 / na as f64);
+    let f1 = match (precision, recall) {
+        (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+        (Some(_), Some(_)) => Some(0.0),
+        _ => None,
+    };
+    Prf {
+        precision,
+        recall,
+        f1,
+    }
+}
+
+fn dimension_row(
+    dimension: &str,
+    scope: &str,
+    value: Option<&str>,
+    table: &Table,
+    coders: usize,
+) -> DimensionAgreement {
+    DimensionAgreement {
+        dimension: dimension.to_string(),
+        scope: scope.to_string(),
+        value: value.map(String::from),
+        units: stats::pairable_units(table) as u64,
+        percent_agreement: stats::percent_agreement(table),
+        cohen_kappa: if coders == 2 {
+            stats::cohen_kappa(table, 0, 1)
+        } else {
+            None
+        },
+        fleiss_kappa: stats::fleiss_kappa(table),
+        krippendorff_alpha: stats::krippendorff_alpha(table, Level::Nominal),
+    }
+}
+
+/// Computes agreement among `annotators` (at least two) over the documents at least two of them
+/// coded.
+pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
+    let cb = &dataset.codebook;
+    let coded: Vec<&DocumentData> = dataset
+        .documents
+        .iter()
+        .filter(|d| sidecars_of(d, annotators).iter().flatten().count() >= 2)
+        .collect();
+    let mut dimensions = Vec::new();
+    let mut overall: Table = Vec::new();
+    let mut disagreements: Vec<Disagreement> = Vec::new();
+    let mut per_doc: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+
+    for dim in cb
+        .dimensions
+        .iter()
+        .filter(|d| d.applies_to != AppliesTo::Span)
+    {
+        let scope = if dim.applies_to == AppliesTo::Question {
+            "question"
+        } else {
+            "answer"
+        };
+        match dim.kind {
+            DimensionKind::OneChoice => {
+                let mut table: Table = Vec::new();
+                for doc in &coded {
+                    let sidecars = sidecars_of(doc, annotators);
+                    for part in parts_for(doc, dim.applies_to) {
+                        let row: Vec<Option<String>> = sidecars
+                            .iter()
+                            .map(|s| s.and_then(|s| s.part_values(part, &dim.id).first().cloned()))
+                            .collect();
+                        let given: Vec<&String> = row.iter().flatten().collect();
+                        let present = sidecars.iter().flatten().count();
+                        if given.len() >= 2 {
+                            let entry = per_doc.entry(doc.relative.clone()).or_default();
+                            entry.0 += 1;
+                            if given.iter().all(|v| *v == given[0]) {
+                                entry.1 += 1;
+                            }
+                        }
+                        let differs = !given.is_empty()
+                            && (given.iter().any(|v| *v != given[0]) || given.len() < present);
+                        if differs {
+                            disagreements
+                                .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                        }
+                        overall.push(
+                            row.iter()
+                                .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
+                                .collect(),
+                        );
+                        table.push(row);
+                    }
+                }
+                dimensions.push(dimension_row(
+                    &dim.id,
+                    scope,
+                    None,
+                    &table,
+                    annotators.len(),
+                ));
+            }
+            DimensionKind::SeveralChoices | DimensionKind::Entity => {
+                let mut values: BTreeSet<String> =
+                    dim.values.iter().map(|v| v.id.clone()).collect();
+                let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+                for doc in &coded {
+                    let sidecars = sidecars_of(doc, annotators);
+                    for part in parts_for(doc, dim.applies_to) {
+                        let sets: Vec<Option<BTreeSet<String>>> = sidecars
+                            .iter()
+                            .map(|s| {
+                                s.and_then(|s| {
+                                    let v = s.part_values(part, &dim.id);
+                                    (!v.is_empty()).then(|| v.iter().cloned().collect())
+                                })
+                            })
+                            .collect();
+                        for set in sets.iter().flatten() {
+                            values.extend(set.iter().cloned());
+                        }
+                        let given: Vec<&BTreeSet<String>> = sets.iter().flatten().collect();
+                        let present = sidecars.iter().flatten().count();
+                        if !given.is_empty()
+                            && (given.iter().any(|s| *s != given[0]) || given.len() < present)
+                        {
+                            disagreements
+                                .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                        }
+                        for v in &values {
+                            tables.entry(v.clone()).or_default().push(
+                                sets.iter()
+                                    .map(|s| {
+                                        s.as_ref().map(|s| {
+                                            if s.contains(v) { "1" } else { "0" }.to_string()
+                                        })
+                                    })
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+                for v in values {
+                    let table = tables.remove(&v).unwrap_or_default();
+                    dimensions.push(dimension_row(
+                        &dim.id,
+                        scope,
+                        Some(&v),
+                        &table,
+                        annotators.len(),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Spans: characters as units, and span matching.
+    let mut span_matching = Vec::new();
+    for dim in cb.span_dimensions() {
+        let mut counts = BinaryCounts::default();
+        let mut two = [0.0f64; 4];
+        let mut pairs: BTreeMap<(usize, usize), [usize; 6]> = BTreeMap::new();
+        for doc in &coded {
+            let sidecars = sidecars_of(doc, annotators);
+            for part in &doc.transcript.parts {
+                let len = part.text.chars().count();
+                let covered: Vec<Option<Vec<bool>>> = sidecars
+                    .iter()
+                    .map(|s| {
+                        s.map(|s| {
+                            let mut c = vec![false; len];
+                            for x in s
+                                .spans
+                                .iter()
+                                .filter(|x| x.part == part.id && x.dimension == dim.id)
+                            {
+                                for flag in c.iter_mut().take(x.end.min(len)).skip(x.start) {
+                                    *flag = true;
+                                }
+                            }
+                            c
+                        })
+                    })
+                    .collect();
+                let present: Vec<&Vec<bool>> = covered.iter().flatten().collect();
+                let m = present.len();
+                let mut hist: BTreeMap<usize, u64> = BTreeMap::new();
+                for i in 0..len {
+                    let ones = present.iter().filter(|c| c[i]).count();
+                    *hist.entry(ones).or_default() += 1;
+                    if annotators.len() == 2
+                        && let (Some(a), Some(b)) = (&covered[0], &covered[1])
+                    {
+                        let idx = match (a[i], b[i]) {
+                            (true, true) => 0,
+                            (true, false) => 1,
+                            (false, true) => 2,
+                            (false, false) => 3,
+                        };
+                        two[idx] += 1.0;
+                    }
+                }
+                for (ones, n) in hist {
+                    counts.add(m, ones, n);
+                }
+                // Span matching per pair.
+                let spans: Vec<Vec<&Span>> = sidecars
+                    .iter()
+                    .map(|s| {
+                        s.map(|s| {
+                            s.spans
+                                .iter()
+                                .filter(|x| x.part == part.id && x.dimension == dim.id)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                    })
+                    .collect();
+                for i in 0..annotators.len() {
+                    for j in i + 1..annotators.len() {
+                        if sidecars[i].is_none() || sidecars[j].is_none() {
+                            continue;
+                        }
+                        let e = pairs.entry((i, j)).or_default();
+                        let (a, b) = (&spans[i], &spans[j]);
+                        e[0] += a.len();
+                        e[1] += b.len();
+                        e[2] += b
+                            .iter()
+                            .filter(|y| a.iter().any(|x| x.start == y.start && x.end == y.end))
+                            .count();
+                        e[3] += a
+                            .iter()
+                            .filter(|x| b.iter().any(|y| x.start == y.start && x.end == y.end))
+                            .count();
+                        e[4] += b
+                            .iter()
+                            .filter(|y| a.iter().any(|x| x.start < y.end && y.start < x.end))
+                            .count();
+                        e[5] += a
+                            .iter()
+                            .filter(|x| b.iter().any(|y| x.start < y.end && y.start < x.end))
+                            .count();
+                    }
+                }
+                disagreements.extend(span_disagreements(
+                    doc, part.id, &dim.id, annotators, &sidecars,
+                ));
+            }
+        }
+        dimensions.push(DimensionAgreement {
+            dimension: dim.id.clone(),
+            scope: "span characters".to_string(),
+            value: None,
+            units: counts.units(),
+            percent_agreement: counts.percent_agreement(),
+            cohen_kappa: if annotators.len() == 2 {
+                stats::cohen_kappa_2x2(two[0], two[1], two[2], two[3])
+            } else {
+                None
+            },
+            fleiss_kappa: counts.fleiss(annotators.len()),
+            krippendorff_alpha: counts.alpha(),
+        });
+        for ((i, j), e) in pairs {
+            span_matching.push(SpanMatching {
+                dimension: dim.id.clone(),
+                a: annotators[i].clone(),
+                b: annotators[j].clone(),
+                spans: (e[0], e[1]),
+                exact: prf(e[2], e[1], e[3], e[0]),
+                overlap: prf(e[4], e[1], e[5], e[0]),
+            });
+        }
+    }
+
+    let mut pairwise = Vec::new();
+    for i in 0..annotators.len() {
+        for j in i + 1..annotators.len() {
+            let t: Table = overall
+                .iter()
+                .map(|row| vec![row[i].clone(), row[j].clone()])
+                .collect();
+            pairwise.push(PairAgreement {
+                a: annotators[i].clone(),
+                b: annotators[j].clone(),
+                units: stats::pairable_units(&t) as u64,
+                percent_agreement: stats::percent_agreement(&t),
+                cohen_kappa: stats::cohen_kappa(&t, 0, 1),
+            });
+        }
+    }
+    for d in &disagreements {
+        per_doc.entry(d.document.clone()).or_default().2 += 1;
+    }
+    let per_document = coded
+        .iter()
+        .map(|d| {
+            let (units, agreed, disagreements) =
+                per_doc.get(&d.relative).copied().unwrap_or_default();
+            DocumentAgreementRow {
+                document: d.relative.clone(),
+                units,
+                agreed,
+                disagreements,
+            }
+        })
+        .collect();
+    let overall = dimension_row(
+        "overall",
+        "one-choice part tags",
+        None,
+        &overall,
+        annotators.len(),
+    );
+    AgreementReport {
+        annotators: annotators.to_vec(),
+        documents: coded.len(),
+        dimensions,
+        overall,
+        span_matching,
+        pairwise,
+        per_document,
+        disagreements,
+    }
+}
+
+fn tag_disagreement(
+    doc: &DocumentData,
+    part: PartId,
+    dim: &str,
+    annotators: &[String],
+    sidecars: &[Option<&Sidecar>],
+) -> Disagreement {
+    Disagreement {
+        key: format!("{}#{part}#{dim}", doc.relative),
+        document: doc.relative.clone(),
+        part: part.to_string(),
+        dimension: dim.to_string(),
+        subject: Subject::Tag,
+        versions: annotators
+            .iter()
+            .zip(sidecars)
+            .filter_map(|(a, s)| Some((a.clone(), s.as_ref()?.part_values(part, dim).to_vec())))
+            .collect(),
+        spans: Vec::new(),
+    }
+}
+
+/// Clusters of overlapping spans of one dimension in one part; a cluster where the annotators'
+/// spans (range and value) are not all the same is a disagreement.
+fn span_disagreements(
+    doc: &DocumentData,
+    part: PartId,
+    dim: &str,
+    annotators: &[String],
+    sidecars: &[Option<&Sidecar>],
+) -> Vec<Disagreement> {
+    let mut all: Vec<(usize, &Span)> = Vec::new();
+    for (i, s) in sidecars.iter().enumerate() {
+        if let Some(s) = s {
+            all.extend(
+                s.spans
+                    .iter()
+                    .filter(|x| x.part == part && x.dimension == dim)
+                    .map(|x| (i, x)),
+            );
+        }
+    }
+    all.sort_by_key(|(_, x)| (x.start, x.end));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let (start, mut end) = (all[i].1.start, all[i].1.end);
+        let mut j = i + 1;
+        while j < all.len() && all[j].1.start < end {
+            end = end.max(all[j].1.end);
+            j += 1;
+        }
+        let cluster = &all[i..j];
+        let signature = |k: usize| -> BTreeSet<(usize, usize, &str)> {
+            cluster
+                .iter()
+                .filter(|(c, _)| *c == k)
+                .map(|(_, x)| (x.start, x.end, x.value.as_str()))
+                .collect()
+        };
+        let present: Vec<usize> = (0..annotators.len())
+            .filter(|k| sidecars[*k].is_some())
+            .collect();
+        let first = signature(present[0]);
+        if present.iter().any(|&k| signature(k) != first) {
+            out.push(Disagreement {
+                key: format!("{}#{part}#{dim}#{start}-{end}", doc.relative),
+                document: doc.relative.clone(),
+                part: part.to_string(),
+                dimension: dim.to_string(),
+                subject: Subject::Span { start, end },
+                versions: present
+                    .iter()
+                    .map(|&k| {
+                        let texts = cluster
+                            .iter()
+                            .filter(|(c, _)| *c == k)
+                            .map(|(_, x)| {
+                                format!(
+                                    "“{}” = {} ({}–{})",
+                                    crate::sidecar::ellipsize(&x.quote, 50),
+                                    x.value,
+                                    x.start,
+                                    x.end
+                                )
+                            })
+                            .collect();
+                        (annotators[k].clone(), texts)
+                    })
+                    .collect(),
+                spans: present
+                    .iter()
+                    .map(|&k| {
+                        (
+                            annotators[k].clone(),
+                            cluster
+                                .iter()
+                                .filter(|(c, _)| *c == k)
+                                .map(|(_, x)| (*x).clone())
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        i = j;
+    }
+    out
+}
+
+/// Reads reliability data from CSV with columns `unit,coder,value` (an empty value is missing) into
+/// a table and the coder names, in order of first appearance.
+pub fn table_from_csv(bytes: &[u8]) -> Result<(Table, Vec<String>), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("not CSV: {e}"))?
+        .iter()
+        .map(|h| h.to_lowercase())
+        .collect();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("no \"{name}\" column (columns: unit,coder,value)"))
+    };
+    let (u, c, v) = (col("unit")?, col("coder")?, col("value")?);
+    let mut units: Vec<String> = Vec::new();
+    let mut coders: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(usize, usize), Option<String>> = BTreeMap::new();
+    for (line, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| format!("line {}: {e}", line + 2))?;
+        let get = |i: usize| r.get(i).unwrap_or("").to_string();
+        let (unit, coder, value) = (get(u), get(c), get(v));
+        if unit.is_empty() || coder.is_empty() {
+            return Err(format!(
+                "line {}: unit and coder must not be empty",
+                line + 2
+            ));
+        }
+        let ui = units.iter().position(|x| *x == unit).unwrap_or_else(|| {
+            units.push(unit.clone());
+            units.len() - 1
+        });
+        let ci = coders.iter().position(|x| *x == coder).unwrap_or_else(|| {
+            coders.push(coder.clone());
+            coders.len() - 1
+        });
+        if cells
+            .insert((ui, ci), (!value.is_empty()).then_some(value))
+            .is_some()
+        {
+            return Err(format!(
+                "line {}: coder \"{coder}\" has two values for unit \"{unit}\"",
+                line + 2
+            ));
+        }
+    }
+    let table = (0..units.len())
+        .map(|ui| {
+            (0..coders.len())
+                .map(|ci| cells.get(&(ui, ci)).cloned().flatten())
+                .collect()
+        })
+        .collect();
+    Ok((table, coders))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Selection;
+
+    fn sample() -> AgreementReport {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let d = Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap();
+        compute(&d, &["alice".to_string(), "bob".to_string()])
+    }
+
+    #[test]
+    fn sample_data_alice_and_bob() {
+        let r = sample();
+        assert_eq!(r.documents, 7, "alice and bob both coded seven pages");
+        let tq = r
+            .dimensions
+            .iter()
+            .find(|d| d.dimension == "tone_question")
+            .unwrap();
+        // tone_question: alice critical,hostile,critical,critical,critical,critical,hostile;
+        // bob critical,hostile,critical,critical,neutral,hostile,hostile: 5 of 7 agree.
+        assert_eq!(tq.units, 7);
+        assert!((tq.percent_agreement.unwrap() - 5.0 / 7.0).abs() < 1e-9);
+        assert!(tq.cohen_kappa.is_some() && tq.krippendorff_alpha.is_some());
+        let fahy = r
+            .disagreements
+            .iter()
+            .find(|d| {
+                d.document == "prevent.txt"
+                    && d.dimension == "authority_person"
+                    && matches!(d.subject, Subject::Span { .. })
+            })
+            .expect("alice and bob marked Sir Peter Fahy differently");
+        assert_eq!(fahy.versions.len(), 2);
+        let spans = r
+            .dimensions
+            .iter()
+            .find(|d| d.dimension == "authority_person" && d.scope == "span characters")
+            .unwrap();
+        assert!(spans.units > 1000);
+        let m = r
+            .span_matching
+            .iter()
+            .find(|m| m.dimension == "authority_person")
+            .unwrap();
+        assert!(m.overlap.f1.unwrap() > m.exact.f1.unwrap());
+        assert_eq!(r.pairwise.len(), 1);
+        // Part tags where both agree are not disagreements.
+        assert!(
+            !r.disagreements
+                .iter()
+                .any(|d| d.document == "fares-freeze.txt" && d.dimension == "tone_answer")
+        );
+    }
+
+    #[test]
+    fn csv_tables() {
+        let (t, coders) = table_from_csv(b"unit,coder,value\n1,a,x\n1,b,x\n2,a,y\n2,b,\n").unwrap();
+        assert_eq!(coders, ["a", "b"]);
+        assert_eq!(
+            t,
+            vec![
+                vec![Some("x".into()), Some("x".into())],
+                vec![Some("y".into()), None]
+            ]
+        );
+        assert!(
+            table_from_csv(b"u,c\n1,2\n")
+                .unwrap_err()
+                .contains("no \"unit\" column")
+        );
+        assert!(
+            table_from_csv(b"unit,coder,value\n1,a,x\n1,a,y\n")
+                .unwrap_err()
+                .contains("two values")
+        );
+    }
+}
