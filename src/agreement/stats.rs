@@ -106,9 +106,7 @@ pub fn fleiss_kappa(table: &Table) -> Option<f64> {
         .filter(|row| row.len() >= 2 && row.iter().all(Option::is_some))
         .map(|row| row.iter().flatten().collect())
         .collect();
-    let Some(first) = full.first() else {
-        return None;
-    };
+    let first = full.first()?;
     let raters = first.len() as f64;
     let units = full.len() as f64;
     let mut totals: BTreeMap<&String, f64> = BTreeMap::new();
