@@ -13,6 +13,7 @@ pub mod export;
 pub mod fsutil;
 pub mod generate;
 pub mod refi;
+pub mod review;
 pub mod shortcut;
 pub mod sidecar;
 pub mod transcript;
