@@ -236,10 +236,9 @@ pub fn settle(
                 }
                 Decision::Neither => Vec::new(),
             };
-            let mut next = next_number(&gold_doc, &gold.id);
-            for mut s in adopted {
-                s.id = format!("{}-{next:03}", gold.id);
-                next += 1;
+            let first = next_number(&gold_doc, &gold.id);
+            for (number, mut s) in (first..).zip(adopted) {
+                s.id = format!("{}-{number:03}", gold.id);
                 if let Decision::Value(v) = &decision {
                     s.value = v.clone();
                 }
