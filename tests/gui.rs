@@ -407,3 +407,97 @@ fn export_from_the_app_with_progress_and_summary() {
     h.run_ok();
     h.get_by_label_contains("exists: overwrite it");
 }
+
+#[test]
+fn review_mode_compares_measures_and_adjudicates_into_gold() {
+    let f = fixture(Some("carol"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for file in [
+        "prevent.txt.bob.ron",
+        "fares-freeze.txt.alice.ron",
+        "fares-freeze.txt.bob.ron",
+    ] {
+        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
+    }
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    for _ in 0..50 {
+        h.step();
+        if h.state().review().and_then(|r| r.report()).is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_ok();
+    let report = h
+        .state()
+        .review()
+        .unwrap()
+        .report()
+        .expect("agreement computed")
+        .clone();
+    assert_eq!(report.annotators, ["alice", "bob"]);
+    assert_eq!(report.documents, 2);
+    let open = report.disagreements.len();
+    assert!(open > 3);
+    // The document: both annotators' tags side by side, disagreements marked.
+    h.get_by_label_contains("≠ Tone of answer (answer)");
+    // Take bob's version of the answer's tone.
+    let tone_key = report
+        .disagreements
+        .iter()
+        .find(|d| d.document == "prevent.txt" && d.dimension == "tone_answer")
+        .unwrap()
+        .key
+        .clone();
+    h.get_by_label("tone_answer on answer").scroll_to_me();
+    h.run_ok();
+    let buttons = h.get_all_by_label("Take bob's").count();
+    assert!(buttons >= 2);
+    // The document's disagreements are listed in order; tone_answer is its first.
+    let first = report
+        .disagreements
+        .iter()
+        .find(|d| d.document == "prevent.txt")
+        .unwrap();
+    assert_eq!(first.dimension, "tone_answer");
+    h.get_all_by_label("Take bob's").next().unwrap().click();
+    h.run_ok();
+    let gold = Sidecar::load(&f.corpus.join("prevent.txt.gold.ron"))
+        .expect("gold written")
+        .sidecar;
+    assert_eq!(gold.annotator.id, "gold");
+    assert_eq!(gold.part_values(PartId::ANSWER, "tone_answer"), ["evasive"]);
+    let progress = marginalia::review::Progress::load(&f.corpus, "gold").unwrap();
+    assert!(progress.decisions.contains_key(&tone_key));
+    h.get_by_label_contains(&format!("1 of {open} disagreements settled"));
+    // The agreement table and chart.
+    h.get_by_label("Agreement").click();
+    h.run_ok();
+    h.get_by_label("Krippendorff's alpha by dimension");
+    // The corpus-wide list jumps to a document.
+    h.get_by_label("Disagreements").click();
+    h.run_ok();
+    h.get_by_label_contains(&format!("{} of {open} disagreements", open - 1));
+    h.get_all_by_label("fares-freeze.txt")
+        .next()
+        .unwrap()
+        .click();
+    h.run_ok();
+    assert_eq!(
+        h.state().review().unwrap().tab,
+        marginalia::ui::review_panel::ReviewTab::Document
+    );
+    assert_eq!(
+        h.get_all_by_label("Bus fares freeze").count(),
+        2,
+        "the list row and the document's heading"
+    );
+    // Colleagues' sidecars were never written.
+    for file in ["prevent.txt.alice.ron", "prevent.txt.bob.ron"] {
+        assert_eq!(
+            std::fs::read(f.corpus.join(file)).unwrap(),
+            std::fs::read(src.join(file)).unwrap()
+        );
+    }
+}

@@ -40,6 +40,8 @@ pub enum Command {
     ToggleTheme,
     /// Open the command palette.
     Palette,
+    /// Enter or leave review mode.
+    Review,
     /// Show every shortcut.
     Help,
     /// Change the annotator's id and name.
@@ -65,7 +67,7 @@ fn letter(c: char) -> Key {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 19] = [
+    pub const ALL: [Command; 20] = [
         Command::OpenFile,
         Command::OpenFolder,
         Command::Save,
@@ -82,6 +84,7 @@ impl Command {
         Command::ZoomOut,
         Command::ZoomReset,
         Command::ToggleTheme,
+        Command::Review,
         Command::Palette,
         Command::Help,
         Command::Settings,
@@ -181,6 +184,11 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Switch light/dark",
             vec![Shortcut::ctrl_shift(letter('L'))],
             "Switch between the light and the dark theme",
+        ),
+        Review => (
+            "Review mode",
+            vec![Shortcut::ctrl(letter('R'))],
+            "Compare annotators, measure agreement, adjudicate into a reconciled set",
         ),
         Palette => (
             "Command palette…",

@@ -97,6 +97,7 @@ impl MarginaliaApp {
                 });
                 self.command_button(ui, Command::ToggleTheme);
                 ui.separator();
+                self.command_button(ui, Command::Review);
                 self.command_button(ui, Command::Palette);
                 self.command_button(ui, Command::Help);
             });

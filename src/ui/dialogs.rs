@@ -39,6 +39,8 @@ pub fn is_text_input(id: egui::Id) -> bool {
         identity_id_field(),
         identity_name_field(),
         super::export_dialog::export_path_id(),
+        super::review_panel::review_filter_id(),
+        super::review_panel::gold_id_field(),
     ]
     .contains(&id)
 }

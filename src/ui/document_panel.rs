@@ -40,7 +40,7 @@ fn marks_of(doc: &Document, codebook: &Codebook, part: PartId) -> Vec<Mark> {
 }
 
 impl MarginaliaApp {
-    fn text_style(&self, ui: &egui::Ui) -> TextStyle {
+    pub(super) fn text_style(&self, ui: &egui::Ui) -> TextStyle {
         let font = egui::TextStyle::Body.resolve(ui.style());
         let size = font.size * 1.12;
         TextStyle {

@@ -8,6 +8,7 @@ mod dialogs;
 mod document_panel;
 pub mod export_dialog;
 pub mod keys;
+pub mod review_panel;
 pub mod settings;
 pub mod text_view;
 
@@ -114,6 +115,7 @@ pub struct MarginaliaApp {
     notice: Option<String>,
     focus_filter: bool,
     export: Option<export_dialog::ExportDialog>,
+    review: Option<review_panel::ReviewState>,
 }
 
 impl MarginaliaApp {
@@ -145,6 +147,7 @@ impl MarginaliaApp {
             notice: None,
             focus_filter: false,
             export: None,
+            review: None,
         };
         app.apply_view_state(&cc.egui_ctx);
         if app.settings.settings.annotator.is_none() {
@@ -570,6 +573,7 @@ impl MarginaliaApp {
                 self.apply_view_state(ctx);
             }
             Command::Palette => self.palette = Some(dialogs::Palette::default()),
+            Command::Review => self.toggle_review(ctx),
             Command::Help => self.help_open = !self.help_open,
             Command::Settings => {
                 self.identity = Some(dialogs::IdentityForm::new(self.annotator().cloned(), false));
@@ -759,12 +763,21 @@ impl eframe::App for MarginaliaApp {
             .default_size(300.0)
             .min_size(180.0)
             .show(ui, |ui| self.corpus_ui(ui));
-        egui::Panel::right("codebook")
-            .resizable(true)
-            .default_size(330.0)
-            .min_size(240.0)
-            .show(ui, |ui| self.codebook_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.document_ui(ui));
+        if self.review.is_some() {
+            egui::Panel::right("adjudication")
+                .resizable(true)
+                .default_size(420.0)
+                .min_size(260.0)
+                .show(ui, |ui| self.adjudication_ui(ui));
+            egui::CentralPanel::default().show(ui, |ui| self.review_ui(ui));
+        } else {
+            egui::Panel::right("codebook")
+                .resizable(true)
+                .default_size(330.0)
+                .min_size(240.0)
+                .show(ui, |ui| self.codebook_ui(ui));
+            egui::CentralPanel::default().show(ui, |ui| self.document_ui(ui));
+        }
 
         self.dialogs_ui(&ctx);
         self.export_ui(&ctx);

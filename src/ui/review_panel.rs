@@ -1,0 +1,916 @@
+//! Review mode: colleagues' annotations side by side, the agreement table and chart, the corpus-wide
+//! disagreement list, and adjudication into a reconciled sidecar.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+
+use egui::{Color32, RichText};
+
+use super::MarginaliaApp;
+use super::text_view::{self, Mark, PartViewOutput};
+use crate::agreement::corpus::{
+    AgreementReport, DimensionAgreement, Disagreement, Subject, compute,
+};
+use crate::dataset::{Dataset, DocumentData, Selection};
+use crate::review::{DEFAULT_GOLD, Decision, Progress, settle};
+use crate::sidecar::{Annotator, Sidecar, check_annotator_id, sidecar_path};
+use crate::transcript::{Format, PartId, PartKind};
+
+/// Colours of annotators' lanes, in order of choice.
+const LANE_COLORS: &[Color32] = &[
+    Color32::from_rgb(66, 133, 244),
+    Color32::from_rgb(234, 67, 53),
+    Color32::from_rgb(52, 168, 83),
+    Color32::from_rgb(251, 188, 5),
+    Color32::from_rgb(171, 71, 188),
+    Color32::from_rgb(0, 172, 193),
+];
+
+/// Widget id of the disagreement filter box.
+pub fn review_filter_id() -> egui::Id {
+    egui::Id::unique("review-filter")
+}
+
+/// Widget id of the reconciled set's id box.
+pub fn gold_id_field() -> egui::Id {
+    egui::Id::unique("review-gold")
+}
+
+/// The tabs of review mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewTab {
+    /// One document, annotators side by side.
+    Document,
+    /// Every disagreement of the corpus.
+    Disagreements,
+    /// The coefficients.
+    Agreement,
+}
+
+type Computed = (Arc<Dataset>, Arc<AgreementReport>);
+
+/// Review mode's state.
+pub struct ReviewState {
+    /// Every annotator of the corpus and whether it is compared.
+    pub annotators: Vec<(String, bool)>,
+    /// Id of the reconciled set.
+    pub gold: String,
+    /// The tab shown.
+    pub tab: ReviewTab,
+    job: Option<Receiver<Result<Computed, String>>>,
+    data: Option<Computed>,
+    progress: Option<Progress>,
+    filter: String,
+    only_open: bool,
+    error: Option<String>,
+    other: HashMap<String, String>,
+    gold_cache: Option<(PathBuf, Option<Sidecar>)>,
+}
+
+impl ReviewState {
+    fn chosen(&self) -> Vec<String> {
+        self.annotators
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    /// The computed report, once ready.
+    pub fn report(&self) -> Option<&AgreementReport> {
+        self.data.as_ref().map(|(_, r)| r.as_ref())
+    }
+
+    /// Decisions taken so far.
+    pub fn progress(&self) -> Option<&Progress> {
+        self.progress.as_ref()
+    }
+}
+
+impl MarginaliaApp {
+    /// Enters or leaves review mode.
+    pub fn toggle_review(&mut self, ctx: &egui::Context) {
+        if self.review.is_some() {
+            self.review = None;
+            // Back to annotating the document that was reviewed.
+            if let Some(i) = self.current.take() {
+                self.open_entry(i);
+            }
+            return;
+        }
+        if !self.leave_document() {
+            return;
+        }
+        let Some(corpus) = &self.corpus else {
+            self.notice = Some("Open a folder first".to_string());
+            return;
+        };
+        let annotators: Vec<(String, bool)> = corpus
+            .files
+            .annotators()
+            .into_iter()
+            .map(|a| (a, true))
+            .collect();
+        if annotators.len() < 2 {
+            self.notice = Some(
+                "Review needs sidecars from at least two annotators in this folder".to_string(),
+            );
+            return;
+        }
+        self.doc = None;
+        self.review = Some(ReviewState {
+            annotators,
+            gold: DEFAULT_GOLD.to_string(),
+            tab: ReviewTab::Document,
+            job: None,
+            data: None,
+            progress: None,
+            filter: String::new(),
+            only_open: true,
+            error: None,
+            other: HashMap::new(),
+            gold_cache: None,
+        });
+        self.start_review_job(ctx);
+    }
+
+    fn start_review_job(&mut self, ctx: &egui::Context) {
+        let (Some(review), Some(corpus)) = (&mut self.review, &self.corpus) else {
+            return;
+        };
+        let chosen = review.chosen();
+        let gold = review.gold.clone();
+        let root = corpus.files.root.clone();
+        review.data = None;
+        review.error = None;
+        review.gold_cache = None;
+        review.progress = match Progress::load(&root, &gold) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                review.error = Some(e);
+                None
+            }
+        };
+        if chosen.len() < 2 {
+            review.error = Some("Choose at least two annotators".to_string());
+            return;
+        }
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("agreement".into())
+            .spawn(move || {
+                let selection = Selection {
+                    annotators: Some(chosen.clone()),
+                    ..Selection::default()
+                };
+                let result = Dataset::load(&root, &selection, &|_, _| {})
+                    .map_err(|e| e.to_string())
+                    .map(|d| {
+                        let r = compute(&d, &chosen);
+                        (Arc::new(d), Arc::new(r))
+                    });
+                let _ = tx.send(result);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => review.job = Some(rx),
+            Err(e) => review.error = Some(e.to_string()),
+        }
+    }
+
+    /// The review, for tests.
+    pub fn review(&self) -> Option<&ReviewState> {
+        self.review.as_ref()
+    }
+
+    pub(super) fn review_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let Some(review) = &mut self.review else {
+            return;
+        };
+        if let Some(rx) = &review.job
+            && let Ok(result) = rx.try_recv()
+        {
+            review.job = None;
+            match result {
+                Ok(d) => review.data = Some(d),
+                Err(e) => review.error = Some(e),
+            }
+        }
+        let mut recompute = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Review").strong());
+            for (i, (id, on)) in review.annotators.iter_mut().enumerate() {
+                let color = LANE_COLORS[i % LANE_COLORS.len()];
+                if ui
+                    .checkbox(on, RichText::new(id.as_str()).color(color))
+                    .changed()
+                {
+                    recompute = true;
+                }
+            }
+            ui.separator();
+            let l = ui.label("Reconciled set");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut review.gold)
+                        .id(gold_id_field())
+                        .desired_width(90.0),
+                )
+                .labelled_by(l.id);
+            if r.lost_focus() {
+                if check_annotator_id(&review.gold).is_ok() {
+                    recompute = true;
+                } else {
+                    review.error = Some(format!("\"{}\" is not a valid annotator id", review.gold));
+                }
+            }
+            if let (Some((_, report)), Some(progress)) = (&review.data, &review.progress) {
+                let settled = report
+                    .disagreements
+                    .iter()
+                    .filter(|d| progress.decisions.contains_key(&d.key))
+                    .count();
+                ui.separator();
+                ui.label(format!(
+                    "{settled} of {} disagreements settled",
+                    report.disagreements.len()
+                ));
+            }
+        });
+        ui.horizontal(|ui| {
+            for (tab, name) in [
+                (ReviewTab::Document, "Document"),
+                (ReviewTab::Disagreements, "Disagreements"),
+                (ReviewTab::Agreement, "Agreement"),
+            ] {
+                if ui.selectable_label(review.tab == tab, name).clicked() {
+                    review.tab = tab;
+                }
+            }
+        });
+        if let Some(e) = &review.error {
+            ui.colored_label(Color32::from_rgb(200, 60, 60), e);
+        }
+        ui.separator();
+        if recompute {
+            self.start_review_job(&ctx);
+            return;
+        }
+        let Some(review) = &self.review else { return };
+        let Some((dataset, report)) = review.data.clone() else {
+            if review.job.is_some() {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Computing agreement…");
+                });
+            }
+            return;
+        };
+        match review.tab {
+            ReviewTab::Document => self.review_document_ui(ui, &dataset, &report),
+            ReviewTab::Disagreements => self.disagreements_ui(ui, &report),
+            ReviewTab::Agreement => agreement_ui(ui, &report),
+        }
+    }
+
+    fn review_document(&self, dataset: &Dataset) -> Option<usize> {
+        let corpus = self.corpus.as_ref()?;
+        let path = &corpus.entries.get(self.current?)?.path;
+        dataset.documents.iter().position(|d| &d.path == path)
+    }
+
+    fn review_document_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        dataset: &Arc<Dataset>,
+        report: &Arc<AgreementReport>,
+    ) {
+        let Some(index) = self.review_document(dataset) else {
+            ui.label("Choose a document in the list. Documents coded by at least two of the chosen annotators can be compared.");
+            return;
+        };
+        let doc = &dataset.documents[index];
+        let chosen = self.review.as_ref().map(|r| r.chosen()).unwrap_or_default();
+        ui.horizontal_wrapped(|ui| {
+            ui.heading(if doc.transcript.meta.title.is_empty() {
+                &doc.relative
+            } else {
+                &doc.transcript.meta.title
+            });
+            for (i, a) in chosen.iter().enumerate() {
+                let has = doc.sidecars.iter().any(|s| &s.annotator.id == a);
+                let text = if has {
+                    a.clone()
+                } else {
+                    format!("{a} (not coded)")
+                };
+                ui.label(
+                    RichText::new(text)
+                        .color(LANE_COLORS[i % LANE_COLORS.len()])
+                        .strong(),
+                );
+            }
+        });
+        let style = self.text_style(ui);
+        let marks: HashMap<PartId, Vec<Mark>> = doc
+            .transcript
+            .parts
+            .iter()
+            .map(|p| {
+                let mut marks = Vec::new();
+                for (i, a) in chosen.iter().enumerate() {
+                    let Some(s) = doc.sidecars.iter().find(|s| &s.annotator.id == a) else {
+                        continue;
+                    };
+                    for x in s.spans.iter().filter(|x| x.part == p.id && x.start < x.end) {
+                        let label = dataset
+                            .codebook
+                            .dimension(&x.dimension)
+                            .map_or(x.dimension.as_str(), |d| d.label.as_str());
+                        marks.push(Mark {
+                            id: format!("{a}/{}", x.id),
+                            range: x.start..x.end,
+                            color: LANE_COLORS[i % LANE_COLORS.len()],
+                            tooltip: format!("{a} · {label}: {}", x.value),
+                        });
+                    }
+                }
+                (p.id, marks)
+            })
+            .collect();
+        let paragraphs: HashMap<PartId, Vec<text_view::Paragraph>> = doc
+            .transcript
+            .parts
+            .iter()
+            .map(|p| (p.id, text_view::paragraphs(&p.text)))
+            .collect();
+        let heights = &mut self.view.heights;
+        let mut outputs: Vec<PartViewOutput> = Vec::new();
+        let mut column = |ui: &mut egui::Ui, part: PartId| {
+            let name = match part.kind {
+                PartKind::Question => "QUESTION",
+                PartKind::Answer => "ANSWER",
+                PartKind::Text => "TEXT",
+            };
+            ui.label(
+                RichText::new(format!(
+                    "{name} {}",
+                    if doc.transcript.exchange_count() > 1 {
+                        format!("{}", part.exchange + 1)
+                    } else {
+                        String::new()
+                    }
+                ))
+                .small()
+                .strong(),
+            );
+            let empty = Vec::new();
+            outputs.push(text_view::part_ui(
+                ui,
+                part,
+                paragraphs.get(&part).unwrap_or(&empty),
+                marks.get(&part).unwrap_or(&empty_marks()),
+                None,
+                &style,
+                heights,
+                None,
+            ));
+        };
+        egui::ScrollArea::vertical()
+            .id_salt("review-doc")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if doc.transcript.format == Format::Plain {
+                    column(ui, PartId::TEXT);
+                } else {
+                    for exchange in 0..doc.transcript.exchange_count() {
+                        ui.columns(2, |cols| {
+                            column(
+                                &mut cols[0],
+                                PartId {
+                                    exchange,
+                                    kind: PartKind::Question,
+                                },
+                            );
+                            column(
+                                &mut cols[1],
+                                PartId {
+                                    exchange,
+                                    kind: PartKind::Answer,
+                                },
+                            );
+                        });
+                        ui.separator();
+                    }
+                }
+            });
+        let _ = report;
+    }
+
+    fn disagreements_ui(&mut self, ui: &mut egui::Ui, report: &Arc<AgreementReport>) {
+        let Some(review) = &mut self.review else {
+            return;
+        };
+        ui.horizontal(|ui| {
+            let l = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut review.filter)
+                    .id(review_filter_id())
+                    .hint_text("document, dimension, annotator, value…"),
+            )
+            .labelled_by(l.id);
+            ui.checkbox(&mut review.only_open, "Only not yet settled");
+        });
+        let words: Vec<String> = review
+            .filter
+            .to_lowercase()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let progress = review.progress.clone().unwrap_or_default();
+        let rows: Vec<&Disagreement> = report
+            .disagreements
+            .iter()
+            .filter(|d| !review.only_open || !progress.decisions.contains_key(&d.key))
+            .filter(|d| {
+                let hay = format!("{} {} {} {:?}", d.document, d.part, d.dimension, d.versions)
+                    .to_lowercase();
+                words.iter().all(|w| hay.contains(w))
+            })
+            .collect();
+        ui.label(
+            RichText::new(format!(
+                "{} of {} disagreements",
+                rows.len(),
+                report.disagreements.len()
+            ))
+            .small(),
+        );
+        let mut jump = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                egui::Grid::new("disagreements")
+                    .striped(true)
+                    .num_columns(5)
+                    .show(ui, |ui| {
+                        ui.label(RichText::new("Document").strong());
+                        ui.label(RichText::new("Part").strong());
+                        ui.label(RichText::new("Dimension").strong());
+                        ui.label(RichText::new("Who said what").strong());
+                        ui.label(RichText::new("Settled").strong());
+                        ui.end_row();
+                        for d in rows {
+                            if ui.link(&d.document).clicked() {
+                                jump = Some(d.document.clone());
+                            }
+                            ui.label(&d.part);
+                            ui.label(&d.dimension);
+                            ui.label(describe_versions(d));
+                            ui.label(
+                                progress
+                                    .decisions
+                                    .get(&d.key)
+                                    .map(Decision::describe)
+                                    .unwrap_or_default(),
+                            );
+                            ui.end_row();
+                        }
+                    });
+            });
+        if let Some(doc) = jump
+            && let Some(corpus) = &self.corpus
+        {
+            let root = corpus.files.root.clone();
+            if let Some(i) = corpus
+                .entries
+                .iter()
+                .position(|e| crate::dataset::relative_path(&root, &e.path) == doc)
+            {
+                self.current = Some(i);
+                self.view = super::DocView::default();
+                if let Some(r) = &mut self.review {
+                    r.tab = ReviewTab::Document;
+                    r.gold_cache = None;
+                }
+            }
+        }
+    }
+
+    /// The right panel in review mode: the document's tags side by side and the adjudication of
+    /// each of its disagreements.
+    pub(super) fn adjudication_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let Some(review) = &self.review else { return };
+        let Some((dataset, report)) = review.data.clone() else {
+            ui.heading("Adjudication");
+            return;
+        };
+        ui.heading("Adjudication");
+        let Some(index) = self.review_document(&dataset) else {
+            ui.label("Choose a document.");
+            return;
+        };
+        let doc = &dataset.documents[index];
+        let chosen = review.chosen();
+        let gold_id = review.gold.clone();
+        let gold_path = sidecar_path(&doc.path, &gold_id);
+        let gold_sidecar = match &review.gold_cache {
+            Some((p, s)) if *p == gold_path => s.clone(),
+            _ => {
+                let s = Sidecar::load(&gold_path).ok().map(|l| l.sidecar);
+                if let Some(r) = &mut self.review {
+                    r.gold_cache = Some((gold_path.clone(), s.clone()));
+                }
+                s
+            }
+        };
+        let Some(review) = &self.review else { return };
+        let progress = review.progress.clone().unwrap_or_default();
+        let mine: Vec<&Disagreement> = report
+            .disagreements
+            .iter()
+            .filter(|d| d.document == doc.relative)
+            .collect();
+        let settled = mine
+            .iter()
+            .filter(|d| progress.decisions.contains_key(&d.key))
+            .count();
+        ui.label(format!(
+            "{} disagreements here, {settled} settled; decisions go to {}",
+            mine.len(),
+            gold_path.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        ui.separator();
+        let mut action: Option<(Disagreement, Decision)> = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.label(RichText::new("Part tags").strong());
+                egui::Grid::new("tags-compared")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        ui.label("");
+                        for (i, a) in chosen.iter().enumerate() {
+                            ui.label(
+                                RichText::new(a)
+                                    .color(LANE_COLORS[i % LANE_COLORS.len()])
+                                    .strong(),
+                            );
+                        }
+                        ui.label(RichText::new(&gold_id).strong());
+                        ui.end_row();
+                        for dim in dataset
+                            .codebook
+                            .dimensions
+                            .iter()
+                            .filter(|d| d.applies_to != crate::codebook::AppliesTo::Span)
+                        {
+                            let kind = if dim.applies_to == crate::codebook::AppliesTo::Question {
+                                PartKind::Question
+                            } else {
+                                PartKind::Answer
+                            };
+                            for part in doc.transcript.parts.iter().filter(|p| p.id.kind == kind) {
+                                let values: Vec<Vec<String>> = chosen
+                                    .iter()
+                                    .map(|a| {
+                                        doc.sidecars
+                                            .iter()
+                                            .find(|s| &s.annotator.id == a)
+                                            .map(|s| s.part_values(part.id, &dim.id).to_vec())
+                                            .unwrap_or_default()
+                                    })
+                                    .collect();
+                                if values.iter().all(Vec::is_empty) {
+                                    continue;
+                                }
+                                let differs = values.iter().any(|v| *v != values[0]);
+                                let name = format!("{} ({})", dim.label, part.id);
+                                ui.label(if differs {
+                                    RichText::new(format!("≠ {name}"))
+                                        .color(Color32::from_rgb(200, 60, 60))
+                                } else {
+                                    RichText::new(name)
+                                });
+                                for v in &values {
+                                    ui.label(v.join(", "));
+                                }
+                                ui.label(
+                                    gold_sidecar
+                                        .as_ref()
+                                        .map(|g| g.part_values(part.id, &dim.id).join(", "))
+                                        .unwrap_or_default(),
+                                );
+                                ui.end_row();
+                            }
+                        }
+                    });
+                ui.separator();
+                ui.label(RichText::new("Settle each disagreement").strong());
+                if mine.is_empty() {
+                    ui.label("The annotators agree on everything in this document.");
+                }
+                let review = self.review.as_mut().expect("checked above");
+                for d in mine {
+                    ui.group(|ui| {
+                        let done = progress.decisions.get(&d.key);
+                        let title = match &d.subject {
+                            Subject::Tag => format!("{} on {}", d.dimension, d.part),
+                            Subject::Span { start, end } => {
+                                format!("{} spans in {} {start}–{end}", d.dimension, d.part)
+                            }
+                        };
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(title).strong());
+                            if let Some(dec) = done {
+                                ui.label(
+                                    RichText::new(format!("settled: {}", dec.describe()))
+                                        .color(Color32::from_rgb(60, 160, 90)),
+                                );
+                            }
+                        });
+                        for (who, said) in &d.versions {
+                            let i = chosen.iter().position(|a| a == who).unwrap_or(0);
+                            ui.label(
+                                RichText::new(format!(
+                                    "{who}: {}",
+                                    if said.is_empty() {
+                                        "(nothing)".to_string()
+                                    } else {
+                                        said.join("; ")
+                                    }
+                                ))
+                                .color(LANE_COLORS[i % LANE_COLORS.len()]),
+                            );
+                        }
+                        ui.horizontal_wrapped(|ui| {
+                            for (who, _) in &d.versions {
+                                if ui.button(format!("Take {who}'s")).clicked() {
+                                    action = Some((d.clone(), Decision::Take(who.clone())));
+                                }
+                            }
+                            if ui.button("Both").clicked() {
+                                action = Some((d.clone(), Decision::Both));
+                            }
+                            if ui.button("Neither").clicked() {
+                                action = Some((d.clone(), Decision::Neither));
+                            }
+                        });
+                        let other = review.other.entry(d.key.clone()).or_default();
+                        ui.horizontal(|ui| {
+                            match (&d.subject, dataset.codebook.dimension(&d.dimension)) {
+                                (Subject::Tag, Some(dim)) if !dim.values.is_empty() => {
+                                    egui::ComboBox::new(("other", &d.key), "Other value")
+                                        .selected_text(if other.is_empty() {
+                                            "choose…".to_string()
+                                        } else {
+                                            other.clone()
+                                        })
+                                        .show_ui(ui, |ui| {
+                                            for v in &dim.values {
+                                                ui.selectable_value(other, v.id.clone(), &v.label);
+                                            }
+                                        });
+                                }
+                                _ => {
+                                    let l = ui.label("Value");
+                                    ui.add(
+                                        egui::TextEdit::singleline(other)
+                                            .hint_text("another value")
+                                            .desired_width(160.0),
+                                    )
+                                    .labelled_by(l.id);
+                                }
+                            }
+                            if ui
+                                .add_enabled(!other.trim().is_empty(), egui::Button::new("Set"))
+                                .clicked()
+                            {
+                                action =
+                                    Some((d.clone(), Decision::Value(other.trim().to_string())));
+                            }
+                        });
+                    });
+                }
+            });
+        if let Some((d, decision)) = action {
+            self.settle(&ctx, &dataset, index, &d, decision);
+        }
+    }
+
+    fn settle(
+        &mut self,
+        _ctx: &egui::Context,
+        dataset: &Arc<Dataset>,
+        index: usize,
+        d: &Disagreement,
+        decision: Decision,
+    ) {
+        let Some(review) = &mut self.review else {
+            return;
+        };
+        let Some(corpus) = &self.corpus else { return };
+        let chosen = review.chosen();
+        let gold = Annotator {
+            id: review.gold.clone(),
+            name: if review.gold == DEFAULT_GOLD {
+                "Reconciled".to_string()
+            } else {
+                review.gold.clone()
+            },
+        };
+        let doc: &DocumentData = &dataset.documents[index];
+        let Some(progress) = &mut review.progress else {
+            return;
+        };
+        let result = settle(
+            doc,
+            &chosen,
+            d,
+            decision,
+            &gold,
+            &dataset.codebook,
+            progress,
+        )
+        .and_then(|()| progress.save(&corpus.files.root));
+        review.gold_cache = None;
+        if let Err(e) = result {
+            review.error = Some(e);
+        } else {
+            review.error = None;
+        }
+    }
+}
+
+fn empty_marks() -> Vec<Mark> {
+    Vec::new()
+}
+
+fn describe_versions(d: &Disagreement) -> String {
+    d.versions
+        .iter()
+        .map(|(who, said)| {
+            format!(
+                "{who}: {}",
+                if said.is_empty() {
+                    "—".to_string()
+                } else {
+                    said.join(", ")
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("   ")
+}
+
+fn fmt(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
+}
+
+fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        ui.label(format!(
+            "{} annotators ({}), {} documents coded by at least two. Coefficients as defined in docs/agreement.md.",
+            report.annotators.len(),
+            report.annotators.join(", "),
+            report.documents
+        ));
+        ui.add_space(4.0);
+        ui.label(RichText::new("Krippendorff's alpha by dimension").strong());
+        alpha_chart(ui, report);
+        ui.add_space(8.0);
+        egui::Grid::new("agreement-table").striped(true).num_columns(8).show(ui, |ui| {
+            for h in ["dimension", "scope", "value", "units", "agreement", "Cohen", "Fleiss", "alpha"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for d in std::iter::once(&report.overall).chain(&report.dimensions) {
+                ui.label(&d.dimension);
+                ui.label(&d.scope);
+                ui.label(d.value.clone().unwrap_or_default());
+                ui.label(d.units.to_string());
+                ui.label(fmt(d.percent_agreement));
+                ui.label(fmt(d.cohen_kappa));
+                ui.label(fmt(d.fleiss_kappa));
+                ui.label(fmt(d.krippendorff_alpha));
+                ui.end_row();
+            }
+        });
+        ui.add_space(8.0);
+        ui.label(RichText::new("Pairs of annotators (one-choice part tags)").strong());
+        egui::Grid::new("pairwise").striped(true).show(ui, |ui| {
+            for h in ["pair", "units", "agreement", "Cohen's kappa"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for p in &report.pairwise {
+                ui.label(format!("{} – {}", p.a, p.b));
+                ui.label(p.units.to_string());
+                ui.label(fmt(p.percent_agreement));
+                ui.label(fmt(p.cohen_kappa));
+                ui.end_row();
+            }
+        });
+        ui.add_space(8.0);
+        ui.label(RichText::new("Span matching (precision / recall / F1 of the second against the first)").strong());
+        egui::Grid::new("span-matching").striped(true).show(ui, |ui| {
+            for h in ["dimension", "pair", "spans", "exact", "overlapping"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for m in &report.span_matching {
+                ui.label(&m.dimension);
+                ui.label(format!("{} – {}", m.a, m.b));
+                ui.label(format!("{} / {}", m.spans.0, m.spans.1));
+                ui.label(format!("{} / {} / {}", fmt(m.exact.precision), fmt(m.exact.recall), fmt(m.exact.f1)));
+                ui.label(format!("{} / {} / {}", fmt(m.overlap.precision), fmt(m.overlap.recall), fmt(m.overlap.f1)));
+                ui.end_row();
+            }
+        });
+    });
+}
+
+/// Horizontal bars of alpha per one-choice and span dimension, with Krippendorff's 0.667 and 0.8
+/// thresholds marked.
+fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport) {
+    let rows: Vec<&DimensionAgreement> = report
+        .dimensions
+        .iter()
+        .filter(|d| d.value.is_none())
+        .collect();
+    let row_h = 18.0;
+    let label_w = 190.0;
+    let width = ui.available_width().min(640.0);
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(width, row_h * rows.len() as f32 + 18.0),
+        egui::Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    let bar_w = width - label_w - 60.0;
+    let x0 = rect.left() + label_w;
+    let font = egui::FontId::proportional(12.0);
+    let text = ui.visuals().text_color();
+    for (i, d) in rows.iter().enumerate() {
+        let y = rect.top() + i as f32 * row_h;
+        painter.text(
+            egui::pos2(rect.left(), y + row_h / 2.0),
+            egui::Align2::LEFT_CENTER,
+            format!("{} ({})", d.dimension, d.scope),
+            font.clone(),
+            text,
+        );
+        if let Some(a) = d.krippendorff_alpha {
+            let w = bar_w * a.clamp(0.0, 1.0) as f32;
+            let color = if a >= 0.8 {
+                Color32::from_rgb(60, 160, 90)
+            } else if a >= 0.667 {
+                Color32::from_rgb(220, 150, 0)
+            } else {
+                Color32::from_rgb(200, 70, 60)
+            };
+            painter.rect_filled(
+                egui::Rect::from_min_size(
+                    egui::pos2(x0, y + 3.0),
+                    egui::vec2(w.max(1.0), row_h - 6.0),
+                ),
+                2.0,
+                color,
+            );
+            painter.text(
+                egui::pos2(x0 + w + 4.0, y + row_h / 2.0),
+                egui::Align2::LEFT_CENTER,
+                format!("{a:.2}"),
+                font.clone(),
+                text,
+            );
+        } else {
+            painter.text(
+                egui::pos2(x0, y + row_h / 2.0),
+                egui::Align2::LEFT_CENTER,
+                "undefined",
+                font.clone(),
+                ui.visuals().weak_text_color(),
+            );
+        }
+    }
+    let bottom = rect.top() + row_h * rows.len() as f32;
+    for (t, label) in [(0.667f32, "0.667"), (0.8, "0.8"), (1.0, "1")] {
+        let x = x0 + bar_w * t;
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, bottom)],
+            egui::Stroke::new(1.0, ui.visuals().weak_text_color()),
+        );
+        painter.text(
+            egui::pos2(x, bottom + 2.0),
+            egui::Align2::CENTER_TOP,
+            label,
+            font.clone(),
+            ui.visuals().weak_text_color(),
+        );
+    }
+}
