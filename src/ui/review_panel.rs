@@ -773,7 +773,7 @@ fn fmt(x: Option<f64>) -> String {
 }
 
 fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+    egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
         ui.label(format!(
             "{} annotators ({}), {} documents coded by at least two. Coefficients as defined in docs/agreement.md.",
             report.annotators.len(),
@@ -844,8 +844,8 @@ fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport) {
         .filter(|d| d.value.is_none())
         .collect();
     let row_h = 18.0;
-    let label_w = 190.0;
-    let width = ui.available_width().min(640.0);
+    let label_w = 260.0;
+    let width = ui.available_width().clamp(480.0, 720.0);
     let (rect, _) = ui.allocate_exact_size(
         egui::vec2(width, row_h * rows.len() as f32 + 18.0),
         egui::Sense::hover(),
