@@ -817,6 +817,22 @@ fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
             }
         });
         ui.add_space(8.0);
+        ui.label(RichText::new("Per document (one-choice part tags)").strong());
+        egui::Grid::new("per-document").striped(true).show(ui, |ui| {
+            for h in ["document", "units", "agreed", "agreement", "disagreements"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for d in &report.per_document {
+                ui.label(&d.document);
+                ui.label(d.units.to_string());
+                ui.label(d.agreed.to_string());
+                ui.label(if d.units > 0 { format!("{:.3}", d.agreed as f64 / d.units as f64) } else { "—".to_string() });
+                ui.label(d.disagreements.to_string());
+                ui.end_row();
+            }
+        });
+        ui.add_space(8.0);
         ui.label(RichText::new("Span matching (precision / recall / F1 of the second against the first)").strong());
         egui::Grid::new("span-matching").striped(true).show(ui, |ui| {
             for h in ["dimension", "pair", "spans", "exact", "overlapping"] {
