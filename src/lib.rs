@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod refi;
 pub mod review;
+pub mod search;
 pub mod shortcut;
 pub mod sidecar;
 pub mod transcript;

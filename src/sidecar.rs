@@ -334,18 +334,25 @@ impl Sidecar {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let text = crate::transcript::normalize::unify_line_endings(text);
         let options = ron_options();
-        match options.from_str::<SchemaProbe>(&text) {
-            Ok(probe) if probe.schema > SIDECAR_SCHEMA => {
-                return Err(SidecarError::NewerSchema {
-                    path: path.to_path_buf(),
-                    found: probe.schema,
-                });
+        let newer = |found: u32| SidecarError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+        };
+        // One full parse in the common case; the schema probe only explains a failure.
+        let sidecar: Sidecar = match options.from_str::<Sidecar>(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                if let Ok(probe) = options.from_str::<SchemaProbe>(&text)
+                    && probe.schema > SIDECAR_SCHEMA
+                {
+                    return Err(newer(probe.schema));
+                }
+                return Err(invalid(format!("not a valid sidecar ({e})")));
             }
-            _ => {}
+        };
+        if sidecar.schema > SIDECAR_SCHEMA {
+            return Err(newer(sidecar.schema));
         }
-        let sidecar: Sidecar = options
-            .from_str(&text)
-            .map_err(|e| invalid(format!("not a valid sidecar ({e})")))?;
         if sidecar.schema == 0 {
             return Err(invalid("schema 0 is not a Marginalia schema".to_string()));
         }

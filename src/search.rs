@@ -1,0 +1,287 @@
+//! Full-text search across a corpus: case- and accent-insensitive words and "quoted phrases", in the
+//! question, the answer or both. Text is folded char by char (one char in, one char out), so a hit's
+//! position in the folded text is its char offset in the original part.
+
+use crate::transcript::{PartId, PartKind, Transcript};
+
+/// Folds one char for matching: lower case, accents removed, curly quotes and dashes made plain,
+/// any whitespace a space. Always exactly one char, so offsets are preserved.
+pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return if c.is_ascii_whitespace() { ' ' } else { c.to_ascii_lowercase() };
+    }
+    if c.is_whitespace() {
+        return ' ';
+    }
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    match lower {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' | 'đ' => 'd',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ĥ' | 'ħ' => 'h',
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
+        'ĵ' => 'j',
+        'ķ' => 'k',
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => 'l',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ŕ' | 'ŗ' | 'ř' => 'r',
+        'ś' | 'ŝ' | 'ş' | 'š' => 's',
+        'ţ' | 'ť' | 'ŧ' => 't',
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ŵ' => 'w',
+        'ý' | 'ÿ' | 'ŷ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        '‘' | '’' | '‚' | '′' => '\'',
+        '“' | '”' | '„' | '″' => '"',
+        '–' | '—' | '‐' | '‑' | '−' => '-',
+        other => other,
+    }
+}
+
+/// Folds a string char by char.
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+/// Where to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Questions and answers (and plain text).
+    #[default]
+    Both,
+    /// Questions only.
+    Question,
+    /// Answers only.
+    Answer,
+}
+
+impl Scope {
+    /// Parses `both`, `question`, `answer`.
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "both" => Some(Scope::Both),
+            "question" => Some(Scope::Question),
+            "answer" => Some(Scope::Answer),
+            _ => None,
+        }
+    }
+
+    fn admits(self, kind: PartKind) -> bool {
+        match self {
+            Scope::Both => true,
+            Scope::Question => kind == PartKind::Question,
+            Scope::Answer => kind == PartKind::Answer,
+        }
+    }
+}
+
+/// One stretch of folded text: a part of a document.
+#[derive(Debug, Clone)]
+struct Segment {
+    doc: usize,
+    part: PartId,
+    /// Byte offset of the part in the folded text.
+    start: usize,
+}
+
+/// All parts of a corpus, folded into one string, searched with SIMD substring search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchIndex {
+    folded: String,
+    segments: Vec<Segment>,
+}
+
+/// A hit: where a query matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the document (as given when indexing).
+    pub doc: usize,
+    /// The part.
+    pub part: PartId,
+    /// Char offset of the match in the part's normalized text.
+    pub start: usize,
+    /// Char offset after the match.
+    pub end: usize,
+    /// The text around the match, on one line.
+    pub context: String,
+}
+
+/// Separates parts in the folded text; never produced by folding.
+const SEPARATOR: char = '\u{1}';
+
+/// Characters of context on each side of a hit.
+const CONTEXT: usize = 40;
+
+/// The words and phrases of a query, folded; `"quoted text"` is one phrase.
+pub fn terms(query: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = query;
+    while !rest.trim().is_empty() {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix('"') {
+            let (phrase, tail) = after.split_once('"').unwrap_or((after, ""));
+            let f = fold(phrase.trim());
+            if !f.is_empty() {
+                out.push(f);
+            }
+            rest = tail;
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push(fold(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+impl SearchIndex {
+    /// Adds the parts of a transcript as document `doc`.
+    pub fn add(&mut self, doc: usize, transcript: &Transcript) {
+        for part in &transcript.parts {
+            self.add_part(doc, part.id, &part.text);
+        }
+    }
+
+    /// Adds one part's text.
+    pub fn add_part(&mut self, doc: usize, part: PartId, text: &str) {
+        self.segments.push(Segment {
+            doc,
+            part,
+            start: self.folded.len(),
+        });
+        self.folded.extend(text.chars().map(fold_char));
+        self.folded.push(SEPARATOR);
+    }
+
+    /// Bytes of folded text held.
+    pub fn size(&self) -> usize {
+        self.folded.len()
+    }
+
+    fn segment_at(&self, byte: usize) -> usize {
+        self.segments.partition_point(|s| s.start <= byte) - 1
+    }
+
+    fn segment_text(&self, i: usize) -> &str {
+        let start = self.segments[i].start;
+        let end = self.segments.get(i + 1).map_or(self.folded.len(), |s| s.start) - SEPARATOR.len_utf8();
+        &self.folded[start..end]
+    }
+
+    /// Parts (segment indices) containing a folded term.
+    fn parts_with(&self, term: &str, scope: Scope) -> Vec<usize> {
+        let finder = memchr::memmem::Finder::new(term.as_bytes());
+        let mut out: Vec<usize> = Vec::new();
+        let mut from = 0;
+        let bytes = self.folded.as_bytes();
+        while let Some(pos) = finder.find(&bytes[from..]) {
+            let at = from + pos;
+            let seg = self.segment_at(at);
+            if scope.admits(self.segments[seg].part.kind) && out.last() != Some(&seg) {
+                out.push(seg);
+            }
+            // Continue after this part: one entry per part is enough for the AND.
+            from = self.segments.get(seg + 1).map_or(bytes.len(), |s| s.start);
+        }
+        out
+    }
+
+    /// Runs a query: parts containing every term; one hit per occurrence of the first term in them,
+    /// at most `limit` hits.
+    pub fn search(&self, query: &str, scope: Scope, limit: usize) -> Vec<Hit> {
+        let terms = terms(query);
+        let Some(first) = terms.first() else { return Vec::new() };
+        let mut parts = self.parts_with(first, scope);
+        for t in &terms[1..] {
+            let other = self.parts_with(t, scope);
+            parts.retain(|p| other.binary_search(p).is_ok());
+        }
+        let mut hits = Vec::new();
+        'parts: for seg in parts {
+            let text = self.segment_text(seg);
+            for (byte, m) in text.match_indices(first.as_str()) {
+                let start = text[..byte].chars().count();
+                let len = m.chars().count();
+                hits.push(Hit {
+                    doc: self.segments[seg].doc,
+                    part: self.segments[seg].part,
+                    start,
+                    end: start + len,
+                    context: String::new(),
+                });
+                if hits.len() >= limit {
+                    break 'parts;
+                }
+            }
+        }
+        hits
+    }
+}
+
+/// The text around a hit in the original part text, on one line, with the match in brackets.
+pub fn context(text: &str, start: usize, end: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let from = start.saturating_sub(CONTEXT);
+    let to = (end + CONTEXT).min(chars.len());
+    let piece = |a: usize, b: usize| -> String {
+        chars[a..b].iter().map(|&c| if c.is_whitespace() { ' ' } else { c }).collect()
+    };
+    format!(
+        "{}{}[{}]{}{}",
+        if from > 0 { "…" } else { "" },
+        piece(from, start),
+        piece(start, end.min(chars.len())),
+        piece(end.min(chars.len()), to),
+        if to < chars.len() { "…" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(texts: &[(&str, &str)]) -> (SearchIndex, Vec<(String, String)>) {
+        let mut idx = SearchIndex::default();
+        for (i, (q, a)) in texts.iter().enumerate() {
+            idx.add_part(i, PartId::QUESTION, q);
+            idx.add_part(i, PartId::ANSWER, a);
+        }
+        (idx, texts.iter().map(|(q, a)| (q.to_string(), a.to_string())).collect())
+    }
+
+    #[test]
+    fn folding_keeps_offsets() {
+        let s = "Zoë’s “Café” — £5\nÉTÉ";
+        let f = fold(s);
+        assert_eq!(f.chars().count(), s.chars().count());
+        assert_eq!(f, "zoe's \"cafe\" - £5 ete");
+    }
+
+    #[test]
+    fn words_phrases_scope_and_offsets() {
+        let (idx, texts) = index(&[
+            ("What about the Home Office?", "The Home\nOffice said no. Léonie agreed."),
+            ("Housing", "home and office"),
+            ("Transport", "No comment."),
+        ]);
+        let hits = idx.search("\"home office\"", Scope::Both, 100);
+        assert_eq!(hits.len(), 2);
+        assert_eq!((hits[0].doc, hits[0].part), (0, PartId::QUESTION));
+        let answer_hit = &hits[1];
+        let text = &texts[0].1;
+        let found: String = text.chars().skip(answer_hit.start).take(answer_hit.end - answer_hit.start).collect();
+        assert_eq!(found, "Home\nOffice");
+        assert_eq!(idx.search("\"home office\"", Scope::Question, 100).len(), 1);
+        // Words: all in the same part, any order; accents and case ignored.
+        let hits = idx.search("office HOME", Scope::Answer, 100);
+        assert_eq!(hits.iter().map(|h| h.doc).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(idx.search("leonie", Scope::Both, 100).len(), 1);
+        assert!(idx.search("nothing-here", Scope::Both, 100).is_empty());
+        assert!(idx.search("   ", Scope::Both, 100).is_empty());
+        assert_eq!(idx.search("o", Scope::Both, 3).len(), 3);
+        assert_eq!(context("The Home Office said", 4, 15), "The [Home Office] said");
+    }
+}
