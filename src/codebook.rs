@@ -134,6 +134,12 @@ pub struct Codebook {
     pub dimensions: Vec<Dimension>,
 }
 
+impl Default for Codebook {
+    fn default() -> Self {
+        Codebook::builtin()
+    }
+}
+
 impl Codebook {
     /// The codebook shipped with Marginalia.
     pub fn builtin() -> Codebook {

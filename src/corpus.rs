@@ -307,32 +307,174 @@ pub struct Entry {
     pub asked_of: String,
     /// The layout.
     pub format: crate::transcript::Format,
+    /// Whether the question was answered.
+    pub answer_status: crate::transcript::AnswerStatus,
     /// This annotator's status on it.
     pub status: crate::sidecar::Status,
     /// This annotator's number of codings.
     pub codings: usize,
+    /// This annotator's part tags: (dimension, value).
+    pub tags: Vec<(String, String)>,
+    /// This annotator's spans: (dimension, value).
+    pub cites: Vec<(String, String)>,
     /// Why the transcript or this annotator's sidecar could not be read.
     pub error: Option<String>,
 }
 
 impl Entry {
-    /// True when every word of the query appears (case-insensitively) in the title, file name,
-    /// member, party or asked-of.
+    /// True when every word of the query appears (case- and accent-insensitively) in the title,
+    /// file name, member, party or asked-of.
     pub fn matches(&self, query: &str) -> bool {
-        let haystack = format!(
+        let haystack = crate::search::fold(&format!(
             "{} {} {} {} {}",
             self.title, self.file_name, self.member, self.party, self.asked_of
-        )
-        .to_lowercase();
-        query
-            .to_lowercase()
+        ));
+        crate::search::fold(query)
             .split_whitespace()
             .all(|word| haystack.contains(word))
     }
+
+    /// Takes the row's fields from a loaded transcript.
+    pub fn fill_from(&mut self, t: &Transcript) {
+        let m = &t.meta;
+        if !m.title.is_empty() {
+            self.title = m.title.clone();
+        }
+        self.date = m.meeting_date.or(m.session_date);
+        self.member = m.question_by.clone().unwrap_or_default();
+        self.party = m.organisation.clone().unwrap_or_default();
+        self.asked_of = m.asked_of.clone().unwrap_or_default();
+        self.format = t.format;
+        self.answer_status = m.status;
+    }
+
+    /// Takes this annotator's status and codes from their sidecar.
+    pub fn fill_codes(&mut self, s: &Sidecar) {
+        self.status = s.status;
+        self.codings = s.coding_count();
+        self.tags = s
+            .tags
+            .values()
+            .flat_map(|dims| {
+                dims.iter()
+                    .flat_map(|(d, vals)| vals.iter().map(move |v| (d.clone(), v.clone())))
+            })
+            .collect();
+        self.cites = s
+            .spans
+            .iter()
+            .map(|x| (x.dimension.clone(), x.value.clone()))
+            .collect();
+    }
+
+    fn blank(path: &Path) -> Entry {
+        let file_name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        Entry {
+            path: path.to_path_buf(),
+            title: file_name.clone(),
+            file_name,
+            date: None,
+            member: String::new(),
+            party: String::new(),
+            asked_of: String::new(),
+            format: crate::transcript::Format::Plain,
+            answer_status: crate::transcript::AnswerStatus::Answered,
+            status: crate::sidecar::Status::NotStarted,
+            codings: 0,
+            tags: Vec::new(),
+            cites: Vec::new(),
+            error: None,
+        }
+    }
 }
 
-/// A corpus opened for one annotator: its rows, its codebook and the entity values in use.
-#[derive(Debug, Clone)]
+/// A combination of filters on the corpus list; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Words anywhere in title, file name, member, party, asked of.
+    pub text: String,
+    /// Exactly this member.
+    pub member: Option<String>,
+    /// Exactly this party.
+    pub party: Option<String>,
+    /// Exactly this office-holder.
+    pub asked_of: Option<String>,
+    /// On or after this date.
+    pub from: Option<chrono::NaiveDate>,
+    /// On or before this date.
+    pub to: Option<chrono::NaiveDate>,
+    /// This answer status.
+    pub answer_status: Option<crate::transcript::AnswerStatus>,
+    /// This annotation status.
+    pub status: Option<crate::sidecar::Status>,
+    /// Tag query: `dimension=value` terms and `cites:"Home Office"` terms, all required.
+    pub tags: String,
+}
+
+/// A term of a tag query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TagTerm {
+    /// A part tag (dimension id or label, value id or label, compared folded).
+    Tag(String, String),
+    /// A span whose value contains the text.
+    Cites(String),
+}
+
+/// Parses a tag query such as `tone_answer=evasive topic=housing cites:"Home Office"`.
+fn tag_terms(query: &str) -> Result<Vec<TagTerm>, String> {
+    let mut out = Vec::new();
+    let mut rest = query.trim();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("cites:") {
+            let (value, tail) = if let Some(q) = after.strip_prefix('"') {
+                q.split_once('"').unwrap_or((q, ""))
+            } else {
+                after.split_once(char::is_whitespace).unwrap_or((after, ""))
+            };
+            out.push(TagTerm::Cites(crate::search::fold(value.trim())));
+            rest = tail.trim_start();
+            continue;
+        }
+        let (term, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let Some((d, v)) = term.split_once('=') else {
+            return Err(format!(
+                "\"{term}\": write dimension=value or cites:\"name\""
+            ));
+        };
+        out.push(TagTerm::Tag(crate::search::fold(d), crate::search::fold(v)));
+        rest = tail.trim_start();
+    }
+    Ok(out)
+}
+
+/// Columns the list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Path order (as found).
+    Path,
+    /// Date.
+    Date,
+    /// Title.
+    Title,
+    /// Member.
+    Member,
+    /// Party.
+    Party,
+    /// Asked of.
+    AskedOf,
+    /// Annotation status.
+    Status,
+    /// Number of codings.
+    Tags,
+}
+
+/// A corpus opened for one annotator: its rows, its codebook, the entity values in use and the
+/// full-text index.
+#[derive(Debug, Clone, Default)]
 pub struct CorpusIndex {
     /// The files.
     pub files: CorpusFiles,
@@ -344,103 +486,230 @@ pub struct CorpusIndex {
     pub codebook_error: Option<String>,
     /// Values used for each entity dimension in any sidecar of the corpus, for completion.
     pub entity_values: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Full-text index over every part, by entry index.
+    pub search: crate::search::SearchIndex,
+    /// True once every transcript has been read.
+    pub complete: bool,
+}
+
+/// What a streaming load reports, in order: the files, then rows in path order, then the end.
+#[derive(Debug)]
+pub enum LoadEvent {
+    /// The folder was scanned.
+    Started(Box<CorpusIndex>),
+    /// Rows read, continuing the list; with the entity values found in their sidecars.
+    Entries(Vec<Entry>, Vec<(String, String)>),
+    /// Everything is read; the full-text index.
+    Finished(crate::search::SearchIndex),
+}
+
+/// Transcripts read per batch: a batch is parsed on all cores, then handed to the list.
+const BATCH: usize = 512;
+
+/// Reads a corpus folder in batches on all cores, reporting each batch as it is ready, so a list can
+/// fill while the rest loads.
+pub fn load_streaming(
+    root: &Path,
+    annotator: &str,
+    send: &mut dyn FnMut(LoadEvent),
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let files = scan(root)?;
+    let (codebook, codebook_error) = match &files.codebook {
+        Some(path) => match Codebook::load(path) {
+            Ok(cb) => (cb, None),
+            Err(e) => (Codebook::builtin(), Some(e.to_string())),
+        },
+        None => (Codebook::builtin(), None),
+    };
+    let mut by_transcript: std::collections::HashMap<PathBuf, Vec<SidecarFile>> =
+        std::collections::HashMap::new();
+    for sc in &files.sidecars {
+        by_transcript
+            .entry(sc.transcript.clone())
+            .or_default()
+            .push(sc.clone());
+    }
+    let paths = files.transcripts.clone();
+    let entity_dims: std::collections::HashSet<String> = codebook
+        .dimensions
+        .iter()
+        .filter(|d| d.kind == crate::codebook::DimensionKind::Entity)
+        .map(|d| d.id.clone())
+        .collect();
+    send(LoadEvent::Started(Box::new(CorpusIndex {
+        files,
+        codebook,
+        codebook_error,
+        ..CorpusIndex::default()
+    })));
+    let mut search = crate::search::SearchIndex::default();
+    let mut next = 0usize;
+    for chunk in paths.chunks(BATCH) {
+        let loaded: Vec<(Entry, Option<Transcript>, Vec<(String, String)>)> = chunk
+            .par_iter()
+            .map(|path| {
+                let mut entry = Entry::blank(path);
+                let transcript = match Transcript::load(path) {
+                    Ok(t) => {
+                        entry.fill_from(&t);
+                        Some(t)
+                    }
+                    Err(e) => {
+                        entry.error = Some(e.to_string());
+                        None
+                    }
+                };
+                let mut values = Vec::new();
+                for sc in by_transcript.get(path).into_iter().flatten() {
+                    match Sidecar::load(&sc.path) {
+                        Ok(l) => {
+                            for x in &l.sidecar.spans {
+                                if entity_dims.contains(&x.dimension) && !x.value.is_empty() {
+                                    values.push((x.dimension.clone(), x.value.clone()));
+                                }
+                            }
+                            if sc.annotator == annotator {
+                                entry.fill_codes(&l.sidecar);
+                            }
+                        }
+                        Err(e) if sc.annotator == annotator => entry.error = Some(e.to_string()),
+                        Err(_) => {}
+                    }
+                }
+                (entry, transcript, values)
+            })
+            .collect();
+        let mut entries = Vec::with_capacity(loaded.len());
+        let mut values = Vec::new();
+        for (entry, transcript, v) in loaded {
+            if let Some(t) = &transcript {
+                search.add(next, t);
+            }
+            next += 1;
+            entries.push(entry);
+            values.extend(v);
+        }
+        send(LoadEvent::Entries(entries, values));
+    }
+    send(LoadEvent::Finished(search));
+    Ok(())
 }
 
 impl CorpusIndex {
-    /// Reads the folder: every transcript's header and every sidecar's tags.
+    /// Reads the folder: every transcript's header, this annotator's sidecars, the entity values
+    /// used by anyone, and the full-text index.
     pub fn load(root: &Path, annotator: &str) -> std::io::Result<CorpusIndex> {
-        let files = scan(root)?;
-        let (codebook, codebook_error) = match &files.codebook {
-            Some(path) => match Codebook::load(path) {
-                Ok(cb) => (cb, None),
-                Err(e) => (Codebook::builtin(), Some(e.to_string())),
-            },
-            None => (Codebook::builtin(), None),
-        };
-        let mut entity_values: std::collections::BTreeMap<_, std::collections::BTreeSet<_>> =
-            Default::default();
-        let mut mine = std::collections::HashMap::new();
-        for sc in &files.sidecars {
-            let Ok(loaded) = Sidecar::load(&sc.path) else {
-                if sc.annotator == annotator {
-                    mine.insert(sc.transcript.clone(), Err(()));
-                }
-                continue;
-            };
-            for span in &loaded.sidecar.spans {
-                if let Some(d) = codebook.dimension(&span.dimension)
-                    && d.kind == crate::codebook::DimensionKind::Entity
-                    && !span.value.is_empty()
-                {
-                    entity_values
-                        .entry(span.dimension.clone())
-                        .or_default()
-                        .insert(span.value.clone());
+        let mut index = CorpusIndex::default();
+        load_streaming(root, annotator, &mut |e| index.apply(e))?;
+        Ok(index)
+    }
+
+    /// Takes one event of a streaming load.
+    pub fn apply(&mut self, event: LoadEvent) {
+        match event {
+            LoadEvent::Started(start) => *self = *start,
+            LoadEvent::Entries(entries, values) => {
+                self.entries.extend(entries);
+                for (d, v) in values {
+                    self.entity_values.entry(d).or_default().insert(v);
                 }
             }
-            if sc.annotator == annotator {
-                mine.insert(sc.transcript.clone(), Ok(loaded.sidecar));
+            LoadEvent::Finished(search) => {
+                self.search = search;
+                self.complete = true;
             }
         }
-        let entries = files
-            .transcripts
-            .iter()
-            .map(|path| {
-                let file_name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
-                let mut entry = Entry {
-                    path: path.clone(),
-                    title: file_name.clone(),
-                    file_name,
-                    date: None,
-                    member: String::new(),
-                    party: String::new(),
-                    asked_of: String::new(),
-                    format: crate::transcript::Format::Plain,
-                    status: crate::sidecar::Status::NotStarted,
-                    codings: 0,
-                    error: None,
-                };
-                match Transcript::load(path) {
-                    Ok(t) => entry.fill_from(&t),
-                    Err(e) => entry.error = Some(e.to_string()),
-                }
-                match mine.get(path) {
-                    Some(Ok(s)) => {
-                        entry.status = s.status;
-                        entry.codings = s.coding_count();
-                    }
-                    Some(Err(())) => {
-                        entry.error = Some("this annotator's sidecar cannot be read".to_string())
-                    }
-                    None => {}
-                }
-                entry
-            })
-            .collect();
-        Ok(CorpusIndex {
-            files,
-            entries,
-            codebook,
-            codebook_error,
-            entity_values,
-        })
     }
 
     /// Indices of the entries matching a filter query, in order.
     pub fn filter(&self, query: &str) -> Vec<usize> {
-        (0..self.entries.len())
-            .filter(|&i| self.entries[i].matches(query))
-            .collect()
+        self.filter_by(&Filter {
+            text: query.to_string(),
+            ..Filter::default()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Indices of the entries passing every filter, in path order; an error for a bad tag query.
+    pub fn filter_by(&self, f: &Filter) -> Result<Vec<usize>, String> {
+        let terms = tag_terms(&f.tags)?;
+        // A term may name a dimension or value by id or label.
+        let matches_tag = |e: &Entry, d: &str, v: &str| {
+            e.tags.iter().any(|(dim, val)| {
+                let def = self.codebook.dimension(dim);
+                let dim_ok = crate::search::fold(dim) == d
+                    || def.is_some_and(|x| crate::search::fold(&x.label) == d);
+                let val_ok = crate::search::fold(val) == v
+                    || def
+                        .and_then(|x| x.value(val))
+                        .is_some_and(|x| crate::search::fold(&x.label) == v);
+                dim_ok && val_ok
+            })
+        };
+        Ok((0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                (f.text.is_empty() || e.matches(&f.text))
+                    && f.member.as_ref().is_none_or(|m| *m == e.member)
+                    && f.party.as_ref().is_none_or(|p| *p == e.party)
+                    && f.asked_of.as_ref().is_none_or(|a| *a == e.asked_of)
+                    && f.from.is_none_or(|d| e.date.is_some_and(|x| x >= d))
+                    && f.to.is_none_or(|d| e.date.is_some_and(|x| x <= d))
+                    && f.answer_status.is_none_or(|s| e.answer_status == s)
+                    && f.status.is_none_or(|s| e.status == s)
+                    && terms.iter().all(|t| match t {
+                        TagTerm::Tag(d, v) => matches_tag(e, d, v),
+                        TagTerm::Cites(text) => e
+                            .cites
+                            .iter()
+                            .any(|(_, v)| crate::search::fold(v).contains(text.as_str())),
+                    })
+            })
+            .collect())
+    }
+
+    /// Sorts entry indices by a column.
+    pub fn sort(&self, rows: &mut [usize], key: SortKey, descending: bool) {
+        let e = &self.entries;
+        match key {
+            SortKey::Path => rows.sort(),
+            SortKey::Date => {
+                // Undated rows go last either way.
+                rows.sort_by_key(|&i| (e[i].date.is_none(), e[i].date));
+                if descending {
+                    let dated = rows.iter().take_while(|&&i| e[i].date.is_some()).count();
+                    rows[..dated].reverse();
+                }
+                return;
+            }
+            SortKey::Title => rows.sort_by_cached_key(|&i| crate::search::fold(&e[i].title)),
+            SortKey::Member => rows.sort_by_cached_key(|&i| crate::search::fold(&e[i].member)),
+            SortKey::Party => rows.sort_by_cached_key(|&i| crate::search::fold(&e[i].party)),
+            SortKey::AskedOf => rows.sort_by_cached_key(|&i| crate::search::fold(&e[i].asked_of)),
+            SortKey::Status => rows.sort_by_key(|&i| e[i].status as u8),
+            SortKey::Tags => rows.sort_by_key(|&i| e[i].codings),
+        }
+        if descending {
+            rows.reverse();
+        }
+    }
+
+    /// The distinct values of a column, sorted, for filter choices.
+    pub fn distinct(&self, column: impl Fn(&Entry) -> &str) -> Vec<String> {
+        let set: std::collections::BTreeSet<&str> = self
+            .entries
+            .iter()
+            .map(&column)
+            .filter(|s| !s.is_empty())
+            .collect();
+        set.into_iter().map(String::from).collect()
     }
 
     /// Suggestions for an entity dimension: the codebook's known values and the values used in the
     /// corpus, those containing `typed` (case-insensitively), known values first.
     pub fn suggestions(&self, dimension: &str, typed: &str) -> Vec<String> {
-        let typed = typed.to_lowercase();
+        let typed = crate::search::fold(typed);
         let mut out: Vec<String> = Vec::new();
         let known = self
             .codebook
@@ -454,26 +723,11 @@ impl CorpusIndex {
             .flatten()
             .cloned();
         for v in known.into_iter().chain(used) {
-            if v.to_lowercase().contains(&typed) && !out.contains(&v) {
+            if crate::search::fold(&v).contains(&typed) && !out.contains(&v) {
                 out.push(v);
             }
         }
         out
-    }
-}
-
-impl Entry {
-    /// Takes the row's fields from a loaded transcript.
-    pub fn fill_from(&mut self, t: &Transcript) {
-        let m = &t.meta;
-        if !m.title.is_empty() {
-            self.title = m.title.clone();
-        }
-        self.date = m.meeting_date.or(m.session_date);
-        self.member = m.question_by.clone().unwrap_or_default();
-        self.party = m.organisation.clone().unwrap_or_default();
-        self.asked_of = m.asked_of.clone().unwrap_or_default();
-        self.format = t.format;
     }
 }
 
@@ -504,6 +758,88 @@ mod tests {
             index
                 .suggestions("authority_report", "")
                 .contains(&"KPMG review".to_string())
+        );
+    }
+
+    #[test]
+    fn filters_combine_and_sort() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let index = CorpusIndex::load(&root, "alice").unwrap();
+        assert!(index.complete);
+        assert!(
+            !index
+                .search
+                .search("Sir Peter Fahy", crate::search::Scope::Answer, 10)
+                .is_empty()
+        );
+        let names = |rows: &[usize]| {
+            rows.iter()
+                .map(|&i| index.entries[i].file_name.clone())
+                .collect::<Vec<_>>()
+        };
+        let f = Filter {
+            tags: "tone_answer=defensive".into(),
+            ..Filter::default()
+        };
+        assert_eq!(
+            names(&index.filter_by(&f).unwrap()),
+            ["crossrail-delay.txt", "fares-freeze.txt", "prevent.txt"]
+        );
+        let f = Filter {
+            tags: "topic=housing".into(),
+            ..Filter::default()
+        };
+        assert_eq!(names(&index.filter_by(&f).unwrap()), ["housing-zones.txt"]);
+        // A citation and a party, and a tag named by its labels.
+        let f = Filter {
+            tags: "cites:\"Home Office\" Tone=Defensive".into(),
+            party: Some("GLA Conservatives".into()),
+            ..Filter::default()
+        };
+        assert!(
+            index.filter_by(&f).unwrap().is_empty(),
+            "labels must match whole: Tone is not a dimension"
+        );
+        let f = Filter {
+            tags: "cites:\"Home Office\" tone_answer=Defensive".into(),
+            party: Some("GLA Conservatives".into()),
+            ..Filter::default()
+        };
+        assert_eq!(names(&index.filter_by(&f).unwrap()), ["prevent.txt"]);
+        let f = Filter {
+            from: chrono::NaiveDate::from_ymd_opt(2016, 1, 1),
+            to: chrono::NaiveDate::from_ymd_opt(2016, 12, 31),
+            ..Filter::default()
+        };
+        assert_eq!(index.filter_by(&f).unwrap().len(), 3);
+        let f = Filter {
+            answer_status: Some(crate::transcript::AnswerStatus::Unanswered),
+            ..Filter::default()
+        };
+        assert_eq!(names(&index.filter_by(&f).unwrap()), ["night-tube.txt"]);
+        let f = Filter {
+            status: Some(crate::sidecar::Status::Done),
+            member: Some("Roger Evans".into()),
+            ..Filter::default()
+        };
+        assert_eq!(names(&index.filter_by(&f).unwrap()), ["prevent.txt"]);
+        assert!(
+            index
+                .filter_by(&Filter {
+                    tags: "nonsense".into(),
+                    ..Filter::default()
+                })
+                .is_err()
+        );
+        let mut rows = index.filter("");
+        index.sort(&mut rows, SortKey::Date, false);
+        assert_eq!(index.entries[rows[0]].file_name, "police-numbers.txt");
+        index.sort(&mut rows, SortKey::Date, true);
+        assert_eq!(index.entries[rows[0]].file_name, "cost-of-living.txt");
+        assert!(
+            index
+                .distinct(|e| &e.party)
+                .contains(&"Green Party".to_string())
         );
     }
 }

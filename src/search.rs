@@ -8,7 +8,11 @@ use crate::transcript::{PartId, PartKind, Transcript};
 /// any whitespace a space. Always exactly one char, so offsets are preserved.
 pub fn fold_char(c: char) -> char {
     if c.is_ascii() {
-        return if c.is_ascii_whitespace() { ' ' } else { c.to_ascii_lowercase() };
+        return if c.is_ascii_whitespace() {
+            ' '
+        } else {
+            c.to_ascii_lowercase()
+        };
     }
     if c.is_whitespace() {
         return ' ';
@@ -167,7 +171,11 @@ impl SearchIndex {
 
     fn segment_text(&self, i: usize) -> &str {
         let start = self.segments[i].start;
-        let end = self.segments.get(i + 1).map_or(self.folded.len(), |s| s.start) - SEPARATOR.len_utf8();
+        let end = self
+            .segments
+            .get(i + 1)
+            .map_or(self.folded.len(), |s| s.start)
+            - SEPARATOR.len_utf8();
         &self.folded[start..end]
     }
 
@@ -193,7 +201,9 @@ impl SearchIndex {
     /// at most `limit` hits.
     pub fn search(&self, query: &str, scope: Scope, limit: usize) -> Vec<Hit> {
         let terms = terms(query);
-        let Some(first) = terms.first() else { return Vec::new() };
+        let Some(first) = terms.first() else {
+            return Vec::new();
+        };
         let mut parts = self.parts_with(first, scope);
         for t in &terms[1..] {
             let other = self.parts_with(t, scope);
@@ -227,7 +237,10 @@ pub fn context(text: &str, start: usize, end: usize) -> String {
     let from = start.saturating_sub(CONTEXT);
     let to = (end + CONTEXT).min(chars.len());
     let piece = |a: usize, b: usize| -> String {
-        chars[a..b].iter().map(|&c| if c.is_whitespace() { ' ' } else { c }).collect()
+        chars[a..b]
+            .iter()
+            .map(|&c| if c.is_whitespace() { ' ' } else { c })
+            .collect()
     };
     format!(
         "{}{}[{}]{}{}",
@@ -249,7 +262,13 @@ mod tests {
             idx.add_part(i, PartId::QUESTION, q);
             idx.add_part(i, PartId::ANSWER, a);
         }
-        (idx, texts.iter().map(|(q, a)| (q.to_string(), a.to_string())).collect())
+        (
+            idx,
+            texts
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -263,7 +282,10 @@ mod tests {
     #[test]
     fn words_phrases_scope_and_offsets() {
         let (idx, texts) = index(&[
-            ("What about the Home Office?", "The Home\nOffice said no. Léonie agreed."),
+            (
+                "What about the Home Office?",
+                "The Home\nOffice said no. Léonie agreed.",
+            ),
             ("Housing", "home and office"),
             ("Transport", "No comment."),
         ]);
@@ -272,7 +294,11 @@ mod tests {
         assert_eq!((hits[0].doc, hits[0].part), (0, PartId::QUESTION));
         let answer_hit = &hits[1];
         let text = &texts[0].1;
-        let found: String = text.chars().skip(answer_hit.start).take(answer_hit.end - answer_hit.start).collect();
+        let found: String = text
+            .chars()
+            .skip(answer_hit.start)
+            .take(answer_hit.end - answer_hit.start)
+            .collect();
         assert_eq!(found, "Home\nOffice");
         assert_eq!(idx.search("\"home office\"", Scope::Question, 100).len(), 1);
         // Words: all in the same part, any order; accents and case ignored.
@@ -282,6 +308,9 @@ mod tests {
         assert!(idx.search("nothing-here", Scope::Both, 100).is_empty());
         assert!(idx.search("   ", Scope::Both, 100).is_empty());
         assert_eq!(idx.search("o", Scope::Both, 3).len(), 3);
-        assert_eq!(context("The Home Office said", 4, 15), "The [Home Office] said");
+        assert_eq!(
+            context("The Home Office said", 4, 15),
+            "The [Home Office] said"
+        );
     }
 }
