@@ -503,6 +503,9 @@ pub enum LoadEvent {
     Finished(crate::search::SearchIndex),
 }
 
+/// A row read by a batch: the entry, its transcript (for the index) and entity values found.
+type LoadedRow = (Entry, Option<Transcript>, Vec<(String, String)>);
+
 /// Transcripts read per batch: a batch is parsed on all cores, then handed to the list.
 const BATCH: usize = 512;
 
@@ -546,7 +549,7 @@ pub fn load_streaming(
     let mut search = crate::search::SearchIndex::default();
     let mut next = 0usize;
     for chunk in paths.chunks(BATCH) {
-        let loaded: Vec<(Entry, Option<Transcript>, Vec<(String, String)>)> = chunk
+        let loaded: Vec<LoadedRow> = chunk
             .par_iter()
             .map(|path| {
                 let mut entry = Entry::blank(path);
