@@ -60,8 +60,21 @@ fn harness(f: &Fixture, path: &Path) -> Harness<'static, MarginaliaApp> {
         .with_size(egui::vec2(1400.0, 900.0))
         .with_max_steps(12)
         .build_eframe(move |cc| MarginaliaApp::new(cc, options));
-    h.run_ok();
+    wait_for_corpus(&mut h);
     h
+}
+
+/// The folder loads on a background thread: step until it is read.
+fn wait_for_corpus(h: &mut Harness<'static, MarginaliaApp>) {
+    for _ in 0..500 {
+        h.step();
+        if h.state().loading_progress().is_none() && h.state().corpus().is_some_and(|c| c.complete)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    h.run_ok();
 }
 
 fn answer_tone(h: &Harness<'_, MarginaliaApp>) -> Vec<String> {
@@ -272,7 +285,7 @@ fn first_start_asks_who_is_annotating() {
     h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Annotator id")
         .type_text("dana");
     h.get_by_label("Save").click();
-    h.run_ok();
+    wait_for_corpus(&mut h);
     assert_eq!(h.state().annotator().map(|a| a.id.as_str()), Some("dana"));
     let stored = SettingsStore::load(Some(f.settings.clone()));
     assert_eq!(stored.settings.annotator.unwrap().id, "dana");
@@ -500,4 +513,39 @@ fn review_mode_compares_measures_and_adjudicates_into_gold() {
             std::fs::read(src.join(file)).unwrap()
         );
     }
+}
+
+#[test]
+fn search_filters_and_sort_in_the_list() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::F);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search")
+        .type_text("\"home office\"");
+    h.run_ok();
+    h.get_by_label_contains("1 hit in 1 document ");
+    // Ctrl+G opens the document of the first hit with the hit highlighted.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::G);
+    h.run_ok();
+    let doc = h.state().document().unwrap();
+    assert_eq!(doc.transcript.file_name, "prevent.txt");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::G);
+    h.run_ok();
+    // Tag filter: carol has no tags yet, so nothing matches; then clear it.
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search")
+        .focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.key_press(Key::Backspace);
+    h.run_ok();
+    h.get_by_label_contains("3 of 3 documents");
+    h.get_by_label("Filters").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Tags")
+        .focus();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Tags")
+        .type_text("topic=housing");
+    h.run_ok();
+    h.get_by_label_contains("0 of 3 documents");
 }

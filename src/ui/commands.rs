@@ -30,6 +30,12 @@ pub enum Command {
     ToggleDone,
     /// Put the keyboard in the corpus filter.
     FocusFilter,
+    /// Put the keyboard in the full-text search.
+    FocusSearch,
+    /// Next search hit.
+    NextHit,
+    /// Previous search hit.
+    PreviousHit,
     /// Larger text.
     ZoomIn,
     /// Smaller text.
@@ -67,7 +73,7 @@ fn letter(c: char) -> Key {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 20] = [
+    pub const ALL: [Command; 23] = [
         Command::OpenFile,
         Command::OpenFolder,
         Command::Save,
@@ -80,6 +86,9 @@ impl Command {
         Command::NextNotDone,
         Command::ToggleDone,
         Command::FocusFilter,
+        Command::FocusSearch,
+        Command::NextHit,
+        Command::PreviousHit,
         Command::ZoomIn,
         Command::ZoomOut,
         Command::ZoomReset,
@@ -159,6 +168,21 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Mark done",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Enter))],
             "Mark this document done, or in progress again",
+        ),
+        FocusSearch => (
+            "Search the corpus",
+            vec![Shortcut::ctrl_shift(letter('F'))],
+            "Full-text search in questions and answers: words or \"a phrase\"",
+        ),
+        NextHit => (
+            "Next search hit",
+            vec![Shortcut::ctrl(letter('G'))],
+            "Go to the next hit of the search",
+        ),
+        PreviousHit => (
+            "Previous search hit",
+            vec![Shortcut::ctrl_shift(letter('G'))],
+            "Go to the previous hit of the search",
         ),
         FocusFilter => (
             "Filter documents",

@@ -75,6 +75,9 @@ impl MarginaliaApp {
                 self.command_button(ui, Command::ToggleDone);
                 ui.separator();
                 self.command_button(ui, Command::FocusFilter);
+                self.command_button(ui, Command::FocusSearch);
+                self.command_button(ui, Command::NextHit);
+                self.command_button(ui, Command::PreviousHit);
             });
             ui.menu_button("View", |ui| {
                 self.command_button(ui, Command::ZoomIn);
@@ -160,6 +163,18 @@ impl MarginaliaApp {
 
     pub(super) fn corpus_ui(&mut self, ui: &mut egui::Ui) {
         let Some(corpus) = &self.corpus else {
+            if let Some((done, total)) = self.loading_progress() {
+                ui.heading("Opening…");
+                ui.add(
+                    egui::ProgressBar::new(if total > 0 {
+                        done as f32 / total as f32
+                    } else {
+                        0.0
+                    })
+                    .text(format!("{done} of {total}")),
+                );
+                return;
+            }
             ui.heading("No folder open");
             if let Some(e) = &self.corpus_error {
                 ui.colored_label(Color32::from_rgb(200, 60, 60), e);
@@ -177,6 +192,16 @@ impl MarginaliaApp {
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| corpus.files.root.display().to_string());
         ui.heading(root_name);
+        if let Some((done, total)) = self.loading_progress() {
+            ui.add(
+                egui::ProgressBar::new(if total > 0 {
+                    done as f32 / total as f32
+                } else {
+                    0.0
+                })
+                .text(format!("Reading {done} of {total} documents…")),
+            );
+        }
         if let Some(e) = &corpus.codebook_error {
             ui.colored_label(
                 Color32::from_rgb(200, 60, 60),
@@ -186,24 +211,30 @@ impl MarginaliaApp {
         if let Some(e) = &self.corpus_error {
             ui.colored_label(Color32::from_rgb(200, 60, 60), e);
         }
-        let response = ui
-            .horizontal(|ui| {
-                let l = ui.label("Filter");
-                let filter = egui::TextEdit::singleline(&mut self.filter)
-                    .id(filter_id())
-                    .hint_text("title, member, party… (Ctrl+F)")
-                    .desired_width(f32::INFINITY);
-                ui.add(filter).labelled_by(l.id)
-            })
-            .inner;
-        if self.focus_filter {
-            response.request_focus();
-            self.focus_filter = false;
-        }
-        if response.changed() {
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            let l = ui.label("Filter");
+            let filter = egui::TextEdit::singleline(&mut self.filter.text)
+                .id(filter_id())
+                .hint_text("title, member, party… (Ctrl+F)")
+                .desired_width(f32::INFINITY);
+            let r = ui.add(filter).labelled_by(l.id);
+            if self.focus_filter {
+                r.request_focus();
+                self.focus_filter = false;
+            }
+            changed |= r.changed();
+        });
+        changed |= self.filters_ui(ui);
+        changed |= self.sort_ui(ui);
+        if changed {
             self.refilter();
         }
-        let corpus = self.corpus.as_ref().expect("checked above");
+        self.search_box_ui(ui);
+        let Some(corpus) = &self.corpus else { return };
+        if let Some(e) = &self.filter_error {
+            ui.colored_label(Color32::from_rgb(200, 60, 60), e);
+        }
         let total = corpus.entries.len();
         let done = corpus
             .entries
@@ -219,10 +250,16 @@ impl MarginaliaApp {
             .color(ui.visuals().weak_text_color()),
         );
         ui.separator();
+        if !self.search.query.trim().is_empty() {
+            self.hits_ui(ui);
+            return;
+        }
+        let corpus = self.corpus.as_ref().expect("checked above");
         let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
         let mut clicked = None;
-        let visible = self.visible.clone();
+        let visible = &self.visible;
         egui::ScrollArea::vertical()
+            .id_salt("document-list")
             .auto_shrink([false, false])
             .show_rows(ui, row_height, visible.len(), |ui, rows| {
                 for &i in &visible[rows] {
@@ -265,11 +302,210 @@ impl MarginaliaApp {
             self.open_entry(i);
         }
     }
+
+    /// The filters beyond the text box; true when one changed.
+    fn filters_ui(&mut self, ui: &mut egui::Ui) -> bool {
+        let Some(corpus) = &self.corpus else {
+            return false;
+        };
+        let mut changed = false;
+        let active = self.filter
+            != crate::corpus::Filter {
+                text: self.filter.text.clone(),
+                ..Default::default()
+            };
+        let title = if active {
+            "Filters (active)"
+        } else {
+            "Filters"
+        };
+        egui::CollapsingHeader::new(title)
+            .id_salt("filters")
+            .show(ui, |ui| {
+                let members = corpus.distinct(|e| &e.member);
+                let parties = corpus.distinct(|e| &e.party);
+                let asked = corpus.distinct(|e| &e.asked_of);
+                egui::Grid::new("filter-grid")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        changed |= choice_ui(ui, "Member", &mut self.filter.member, &members);
+                        changed |= choice_ui(ui, "Party", &mut self.filter.party, &parties);
+                        changed |= choice_ui(ui, "Asked of", &mut self.filter.asked_of, &asked);
+                        changed |=
+                            date_ui(ui, "From", &mut self.filter.from, &mut self.date_text.0);
+                        changed |= date_ui(ui, "To", &mut self.filter.to, &mut self.date_text.1);
+                        use crate::transcript::AnswerStatus as A;
+                        let l = ui.label("Answer");
+                        egui::ComboBox::new("answer-status", "")
+                            .selected_text(self.filter.answer_status.map_or("any", |s| s.as_str()))
+                            .show_ui(ui, |ui| {
+                                changed |= ui
+                                    .selectable_value(&mut self.filter.answer_status, None, "any")
+                                    .changed();
+                                for s in [A::Answered, A::Holding, A::Unanswered] {
+                                    changed |= ui
+                                        .selectable_value(
+                                            &mut self.filter.answer_status,
+                                            Some(s),
+                                            s.as_str(),
+                                        )
+                                        .changed();
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                        let l = ui.label("My status");
+                        egui::ComboBox::new("my-status", "")
+                            .selected_text(self.filter.status.map_or("any", |s| s.as_str()))
+                            .show_ui(ui, |ui| {
+                                changed |= ui
+                                    .selectable_value(&mut self.filter.status, None, "any")
+                                    .changed();
+                                for s in [Status::NotStarted, Status::InProgress, Status::Done] {
+                                    changed |= ui
+                                        .selectable_value(
+                                            &mut self.filter.status,
+                                            Some(s),
+                                            s.as_str(),
+                                        )
+                                        .changed();
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                        let l = ui.label("Tags");
+                        let r = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.filter.tags)
+                                    .id(tag_query_id())
+                                    .hint_text("tone_answer=evasive cites:\"Home Office\""),
+                            )
+                            .labelled_by(l.id);
+                        changed |= r.changed();
+                        ui.end_row();
+                    });
+                if active && ui.button("Clear filters").clicked() {
+                    let text = std::mem::take(&mut self.filter.text);
+                    self.filter = crate::corpus::Filter {
+                        text,
+                        ..Default::default()
+                    };
+                    self.date_text = Default::default();
+                    changed = true;
+                }
+            });
+        changed
+    }
+
+    /// Sort buttons; true when the order changed.
+    fn sort_ui(&mut self, ui: &mut egui::Ui) -> bool {
+        use crate::corpus::SortKey as K;
+        let mut changed = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Sort").small());
+            for (key, name) in [
+                (K::Path, "File"),
+                (K::Date, "Date"),
+                (K::Title, "Title"),
+                (K::Member, "Member"),
+                (K::Party, "Party"),
+                (K::AskedOf, "Asked of"),
+                (K::Status, "Status"),
+                (K::Tags, "Tags"),
+            ] {
+                let on = self.sort.0 == key;
+                let text = if on {
+                    format!("{name} {}", if self.sort.1 { "v" } else { "^" })
+                } else {
+                    name.to_string()
+                };
+                if ui
+                    .selectable_label(on, RichText::new(text).small())
+                    .on_hover_text(format!("Sort by {}", name.to_lowercase()))
+                    .clicked()
+                {
+                    self.sort = if on {
+                        (key, !self.sort.1)
+                    } else {
+                        (key, false)
+                    };
+                    changed = true;
+                }
+            }
+        });
+        changed
+    }
+}
+
+/// Widget id of the tag query box.
+pub fn tag_query_id() -> egui::Id {
+    egui::Id::unique("tag-query")
+}
+
+/// Widget id of the date boxes.
+pub fn date_ids() -> [egui::Id; 2] {
+    [egui::Id::unique("date-From"), egui::Id::unique("date-To")]
+}
+
+fn choice_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut Option<String>,
+    choices: &[String],
+) -> bool {
+    let mut changed = false;
+    let l = ui.label(label);
+    egui::ComboBox::new(("choice", label), "")
+        .selected_text(value.clone().unwrap_or_else(|| "any".to_string()))
+        .width(170.0)
+        .show_ui(ui, |ui| {
+            changed |= ui.selectable_value(value, None, "any").changed();
+            for c in choices {
+                changed |= ui.selectable_value(value, Some(c.clone()), c).changed();
+            }
+        })
+        .response
+        .labelled_by(l.id);
+    ui.end_row();
+    changed
+}
+
+fn date_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut Option<chrono::NaiveDate>,
+    text: &mut String,
+) -> bool {
+    let l = ui.label(label);
+    let id = egui::Id::unique(format!("date-{label}"));
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(text)
+                .id(id)
+                .hint_text("YYYY-MM-DD")
+                .desired_width(110.0),
+        )
+        .labelled_by(l.id);
+    ui.end_row();
+    if !r.changed() {
+        return false;
+    }
+    let parsed = crate::transcript::parse_date(text);
+    let new = if text.trim().is_empty() {
+        None
+    } else {
+        parsed.or(*value)
+    };
+    let changed = new != *value;
+    *value = new;
+    changed
 }
 
 /// One row of the document list: a status dot and the title on the first line, date, member and
 /// party on the second, both cut to the width.
-fn list_row(
+pub(super) fn list_row(
     ui: &mut egui::Ui,
     height: f32,
     selected: bool,

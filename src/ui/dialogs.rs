@@ -41,6 +41,10 @@ pub fn is_text_input(id: egui::Id) -> bool {
         super::export_dialog::export_path_id(),
         super::review_panel::review_filter_id(),
         super::review_panel::gold_id_field(),
+        super::search_panel::search_id(),
+        super::corpus_panel::tag_query_id(),
+        super::corpus_panel::date_ids()[0],
+        super::corpus_panel::date_ids()[1],
     ]
     .contains(&id)
 }
@@ -147,12 +151,12 @@ impl MarginaliaApp {
         }
         self.identity = None;
         // Statuses and the open sidecar belong to the annotator: read them again.
-        let current = self.current.take();
+        let select = self
+            .current
+            .take()
+            .and_then(|i| self.corpus.as_ref().map(|c| c.entries[i].path.clone()));
         self.doc = None;
-        self.reload_corpus();
-        if let Some(i) = current.or_else(|| (!self.visible.is_empty()).then(|| self.visible[0])) {
-            self.open_entry(i);
-        }
+        self.reload_corpus(select);
     }
 
     fn span_popup_ui(&mut self, ctx: &egui::Context) {

@@ -216,8 +216,25 @@ impl MarginaliaApp {
             );
             return PartViewOutput::default();
         }
-        let marks = marks_of(doc, &corpus.codebook, part);
+        let mut marks = marks_of(doc, &corpus.codebook, part);
+        if let Some(entry) = self.current {
+            for (i, hit) in self.hits_in(entry).filter(|(_, h)| h.part == part) {
+                marks.push(Mark {
+                    id: format!("hit:{i}"),
+                    range: hit.start..hit.end,
+                    color: Color32::from_rgb(240, 200, 40),
+                    tooltip: "search hit".to_string(),
+                });
+            }
+        }
         let selected = self.view.selected_span.clone();
+        let scroll_to = match self.view.scroll_to {
+            Some((p, at)) if p == part => {
+                self.view.scroll_to = None;
+                Some(at)
+            }
+            _ => None,
+        };
         text_view::part_ui(
             ui,
             part,
@@ -227,6 +244,7 @@ impl MarginaliaApp {
             style,
             &mut self.view.heights,
             viewport,
+            scroll_to,
         )
     }
 }

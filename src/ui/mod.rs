@@ -9,6 +9,7 @@ mod document_panel;
 pub mod export_dialog;
 pub mod keys;
 pub mod review_panel;
+pub mod search_panel;
 pub mod settings;
 pub mod text_view;
 
@@ -54,6 +55,15 @@ struct ViewState {
     last_path: Option<PathBuf>,
 }
 
+/// A corpus being read by the loader thread.
+struct Loading {
+    events: Receiver<Result<crate::corpus::LoadEvent, String>>,
+    /// The file to open when its row arrives.
+    select: Option<PathBuf>,
+    /// Transcripts in the folder.
+    total: usize,
+}
+
 /// The span being tagged: waiting for the value in the popup.
 #[derive(Debug, Clone)]
 pub struct PendingSpan {
@@ -88,6 +98,8 @@ pub struct DocView {
     pub memo: String,
     /// Span value and note being edited: (span id, value, note).
     pub span_edit: Option<(String, String, String)>,
+    /// Scroll to this char of this part on the next frame (a search hit).
+    pub scroll_to: Option<(PartId, usize)>,
 }
 
 /// The app.
@@ -97,7 +109,13 @@ pub struct MarginaliaApp {
     /// Message about the opened path, shown where the list would be.
     corpus_error: Option<String>,
     root: Option<PathBuf>,
-    filter: String,
+    filter: crate::corpus::Filter,
+    filter_error: Option<String>,
+    sort: (crate::corpus::SortKey, bool),
+    loading: Option<Loading>,
+    repaint: Option<egui::Context>,
+    date_text: (String, String),
+    search: search_panel::SearchState,
     /// Indices into the corpus entries that pass the filter.
     visible: Vec<usize>,
     current: Option<usize>,
@@ -131,7 +149,13 @@ impl MarginaliaApp {
             corpus: None,
             corpus_error: None,
             root: None,
-            filter: String::new(),
+            filter: crate::corpus::Filter::default(),
+            filter_error: None,
+            sort: (crate::corpus::SortKey::Path, false),
+            loading: None,
+            repaint: Some(cc.egui_ctx.clone()),
+            date_text: Default::default(),
+            search: Default::default(),
             visible: Vec::new(),
             current: None,
             doc: None,
@@ -227,43 +251,137 @@ impl MarginaliaApp {
                 let _ = self.settings.save();
             }
         }
-        self.reload_corpus();
-        let Some(corpus) = &self.corpus else { return };
-        let index = match &select {
-            Some(file) => corpus.entries.iter().position(|e| same_file(&e.path, file)),
-            None => (!corpus.entries.is_empty()).then_some(0),
-        };
-        if select.is_some() && index.is_none() {
-            self.corpus_error = Some(format!(
-                "{} is not a transcript Marginalia reads",
-                path.display()
-            ));
-        }
-        if let Some(i) = index {
-            self.open_entry(i);
-        }
+        self.reload_corpus(select);
     }
 
-    fn reload_corpus(&mut self) {
+    /// Reads the corpus folder on a background thread; the list fills batch by batch. `select` is
+    /// the file to open once its row arrives (else the first document).
+    fn reload_corpus(&mut self, select: Option<PathBuf>) {
         let Some(root) = self.root.clone() else {
             return;
         };
         let annotator = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
-        match CorpusIndex::load(&root, &annotator) {
-            Ok(c) => {
-                self.corpus = Some(c);
-                self.refilter();
+        let (tx, rx) = channel();
+        let repaint = self.repaint.clone();
+        let spawned = std::thread::Builder::new()
+            .name("corpus-loader".to_string())
+            .spawn(move || {
+                let result = crate::corpus::load_streaming(&root, &annotator, &mut |event| {
+                    let _ = tx.send(Ok(event));
+                    if let Some(ctx) = &repaint {
+                        ctx.request_repaint();
+                    }
+                });
+                if let Err(e) = result {
+                    let _ = tx.send(Err(format!("cannot open {}: {e}", root.display())));
+                }
+                if let Some(ctx) = &repaint {
+                    ctx.request_repaint();
+                }
+            });
+        match spawned {
+            Ok(_) => {
+                self.loading = Some(Loading {
+                    events: rx,
+                    select,
+                    total: 0,
+                });
             }
-            Err(e) => self.corpus_error = Some(format!("cannot open {}: {e}", root.display())),
+            Err(e) => self.corpus_error = Some(format!("cannot start loading: {e}")),
         }
     }
 
+    /// Takes what the loader thread has read so far.
+    fn poll_loading(&mut self, ctx: &egui::Context) {
+        let (events, failed, finished) = {
+            let Some(loading) = &mut self.loading else {
+                return;
+            };
+            let mut events = Vec::new();
+            let mut failed = None;
+            let mut finished = false;
+            loop {
+                match loading.events.try_recv() {
+                    Ok(Ok(e)) => events.push(e),
+                    Ok(Err(e)) => failed = Some(e),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        finished = true;
+                        break;
+                    }
+                }
+            }
+            (events, failed, finished)
+        };
+        if events.is_empty() && failed.is_none() && !finished {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            return;
+        }
+        for event in events {
+            match event {
+                crate::corpus::LoadEvent::Started(index) => {
+                    if let Some(l) = &mut self.loading {
+                        l.total = index.files.transcripts.len();
+                    }
+                    self.corpus = Some(*index);
+                }
+                other => {
+                    if let Some(c) = &mut self.corpus {
+                        c.apply(other);
+                    }
+                }
+            }
+        }
+        if let Some(e) = failed {
+            self.corpus_error = Some(e);
+        }
+        self.refilter();
+        // Open the wanted document as soon as its row is there.
+        let select = self.loading.as_ref().and_then(|l| l.select.clone());
+        let done = finished || self.corpus.as_ref().is_some_and(|c| c.complete);
+        if self.current.is_none()
+            && let Some(corpus) = &self.corpus
+        {
+            let found = match &select {
+                Some(file) => corpus.entries.iter().position(|e| same_file(&e.path, file)),
+                None => (!corpus.entries.is_empty()).then_some(0),
+            };
+            if let Some(i) = found {
+                if let Some(l) = &mut self.loading {
+                    l.select = None;
+                }
+                self.open_entry(i);
+            } else if done && let Some(file) = &select {
+                self.corpus_error = Some(format!(
+                    "{} is not a transcript Marginalia reads",
+                    file.display()
+                ));
+            }
+        }
+        if done {
+            self.loading = None;
+        }
+    }
+
+    /// Documents read and to read, while the folder loads.
+    pub fn loading_progress(&self) -> Option<(usize, usize)> {
+        let l = self.loading.as_ref()?;
+        Some((self.corpus.as_ref().map_or(0, |c| c.entries.len()), l.total))
+    }
+
     fn refilter(&mut self) {
-        self.visible = self
-            .corpus
-            .as_ref()
-            .map(|c| c.filter(&self.filter))
-            .unwrap_or_default();
+        let Some(corpus) = &self.corpus else {
+            self.visible.clear();
+            return;
+        };
+        match corpus.filter_by(&self.filter) {
+            Ok(mut rows) => {
+                corpus.sort(&mut rows, self.sort.0, self.sort.1);
+                self.visible = rows;
+                self.filter_error = None;
+            }
+            Err(e) => self.filter_error = Some(e),
+        }
     }
 
     /// Saves the open document; false (and a notice) when it could not be saved.
@@ -340,8 +458,7 @@ impl MarginaliaApp {
             return;
         };
         if let Some(entry) = corpus.entries.get_mut(i) {
-            entry.status = doc.sidecar.status;
-            entry.codings = doc.sidecar.coding_count();
+            entry.fill_codes(&doc.sidecar);
         }
         for span in &doc.sidecar.spans {
             if corpus
@@ -561,6 +678,9 @@ impl MarginaliaApp {
                 }
             }
             Command::FocusFilter => self.focus_filter = true,
+            Command::FocusSearch => self.search.focus = true,
+            Command::NextHit => self.step_hit(true),
+            Command::PreviousHit => self.step_hit(false),
             Command::ZoomIn => self.zoom(ctx, 1.1),
             Command::ZoomOut => self.zoom(ctx, 1.0 / 1.1),
             Command::ZoomReset => {
@@ -749,6 +869,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 impl eframe::App for MarginaliaApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        self.poll_loading(&ctx);
         self.poll_dialog();
         self.handle_dropped_files(&ctx);
         if ctx.input(|i| i.viewport().close_requested()) {

@@ -378,6 +378,7 @@ impl MarginaliaApp {
                 &style,
                 heights,
                 None,
+                None,
             ));
         };
         egui::ScrollArea::vertical()

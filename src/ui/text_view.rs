@@ -113,6 +113,7 @@ pub fn part_ui(
     style: &TextStyle,
     heights: &mut HeightCache,
     visible: Option<egui::Rect>,
+    scroll_to: Option<usize>,
 ) -> PartViewOutput {
     let mut out = PartViewOutput::default();
     let width = ui.available_width();
@@ -131,8 +132,12 @@ pub fn part_ui(
             None => true,
         };
         let focused_here = ui.memory(|m| m.has_focus(paragraph_id(part, index)));
+        let target = scroll_to.is_some_and(|at| para.start <= at && at <= para.start + para.chars);
         if !is_visible && !focused_here {
-            ui.allocate_space(egui::vec2(width, estimate));
+            let (_, rect) = ui.allocate_space(egui::vec2(width, estimate));
+            if target {
+                ui.scroll_to_rect(rect, Some(egui::Align::Center));
+            }
             ui.add_space(spacing);
             continue;
         }
@@ -142,6 +147,9 @@ pub fn part_ui(
             .collect();
         let response = paragraph_ui(ui, part, index, para, &para_marks, selected_span, style);
         heights.heights.insert(key, response.height);
+        if target {
+            ui.scroll_to_rect(response.rect, Some(egui::Align::Center));
+        }
         if response.focused {
             out.focused = true;
             out.selection = Some(response.selection.clone());
@@ -156,6 +164,7 @@ pub fn part_ui(
 
 struct ParagraphResponse {
     height: f32,
+    rect: egui::Rect,
     focused: bool,
     selection: Range<usize>,
     clicked_span: Option<String>,
@@ -237,6 +246,7 @@ fn paragraph_ui(
     }
     ParagraphResponse {
         height: response.rect.height(),
+        rect: response.rect,
         focused,
         selection,
         clicked_span,

@@ -1,0 +1,197 @@
+//! Full-text search in the left panel: the query, its scope, the hits with context, and moving from
+//! hit to hit in the documents.
+
+use egui::{Color32, RichText};
+
+use super::MarginaliaApp;
+use crate::search::{Hit, Scope};
+
+/// Most hits kept for one query.
+pub const MAX_HITS: usize = 5_000;
+
+/// Widget id of the search box.
+pub fn search_id() -> egui::Id {
+    egui::Id::unique("corpus-search")
+}
+
+/// The search's state.
+#[derive(Debug, Default)]
+pub struct SearchState {
+    /// The query as typed.
+    pub query: String,
+    /// Question, answer or both.
+    pub scope: Scope,
+    /// Hits of the last query run, with their context once shown.
+    pub hits: Vec<Hit>,
+    /// The hit shown in the document.
+    pub current: Option<usize>,
+    /// Put the keyboard in the search box next frame.
+    pub focus: bool,
+    /// How long the last query took, in milliseconds.
+    pub millis: f64,
+}
+
+impl MarginaliaApp {
+    /// Runs the query in the search box over the corpus index.
+    pub fn run_search(&mut self) {
+        let Some(corpus) = &self.corpus else { return };
+        let started = std::time::Instant::now();
+        self.search.hits = corpus
+            .search
+            .search(&self.search.query, self.search.scope, MAX_HITS);
+        self.search.millis = started.elapsed().as_secs_f64() * 1000.0;
+        self.search.current = None;
+    }
+
+    /// The hits of the search in a document (by entry index).
+    pub fn hits_in(&self, entry: usize) -> impl Iterator<Item = (usize, &Hit)> {
+        self.search
+            .hits
+            .iter()
+            .enumerate()
+            .filter(move |(_, h)| h.doc == entry)
+    }
+
+    pub(super) fn search_box_ui(&mut self, ui: &mut egui::Ui) {
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            let l = ui.label("Search");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.search.query)
+                        .id(search_id())
+                        .hint_text("words or \"a phrase\" (Ctrl+Shift+F)")
+                        .desired_width(150.0),
+                )
+                .labelled_by(l.id);
+            if self.search.focus {
+                r.request_focus();
+                self.search.focus = false;
+            }
+            changed |= r.changed();
+            egui::ComboBox::new("search-scope", "")
+                .selected_text(match self.search.scope {
+                    Scope::Both => "both",
+                    Scope::Question => "questions",
+                    Scope::Answer => "answers",
+                })
+                .width(80.0)
+                .show_ui(ui, |ui| {
+                    changed |= ui
+                        .selectable_value(&mut self.search.scope, Scope::Both, "both")
+                        .changed();
+                    changed |= ui
+                        .selectable_value(&mut self.search.scope, Scope::Question, "questions")
+                        .changed();
+                    changed |= ui
+                        .selectable_value(&mut self.search.scope, Scope::Answer, "answers")
+                        .changed();
+                })
+                .response
+                .on_hover_text("Search in questions, answers or both")
+                .labelled_by(l.id);
+        });
+        if changed {
+            self.run_search();
+        }
+    }
+
+    pub(super) fn hits_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(corpus) = &self.corpus else { return };
+        let n = self.search.hits.len();
+        let docs = {
+            let mut d: Vec<usize> = self.search.hits.iter().map(|h| h.doc).collect();
+            d.dedup();
+            d.len()
+        };
+        let more = if n >= MAX_HITS { " (first)" } else { "" };
+        let plural =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+        ui.label(
+            RichText::new(format!(
+                "{}{more} in {} · {:.1} ms · Ctrl+G next, Ctrl+Shift+G previous",
+                plural(n, "hit", "hits"),
+                plural(docs, "document", "documents"),
+                self.search.millis
+            ))
+            .small(),
+        );
+        if !corpus.complete {
+            ui.label(
+                RichText::new("Still reading the folder: hits so far are incomplete")
+                    .small()
+                    .color(Color32::from_rgb(200, 140, 0)),
+            );
+        }
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .id_salt("hit-list")
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, n, |ui, rows| {
+                for i in rows {
+                    if self.search.hits[i].context.is_empty() {
+                        fill_context(corpus, &mut self.search.hits[i]);
+                    }
+                    let hit = &self.search.hits[i];
+                    let Some(entry) = corpus.entries.get(hit.doc) else {
+                        continue;
+                    };
+                    let selected = self.search.current == Some(i);
+                    let r = super::corpus_panel::list_row(
+                        ui,
+                        row_height,
+                        selected,
+                        ("•", Color32::from_rgb(230, 190, 40)),
+                        &format!("{} · {}", entry.title, hit.part),
+                        &hit.context,
+                    );
+                    if r.clicked() {
+                        clicked = Some(i);
+                    }
+                }
+            });
+        if let Some(i) = clicked {
+            self.go_to_hit(i);
+        }
+    }
+
+    /// Opens the document of hit `i` and scrolls to it.
+    pub fn go_to_hit(&mut self, i: usize) {
+        let Some(hit) = self.search.hits.get(i).cloned() else {
+            return;
+        };
+        self.open_entry(hit.doc);
+        if self.current == Some(hit.doc) {
+            self.search.current = Some(i);
+            self.view.scroll_to = Some((hit.part, hit.start));
+        }
+    }
+
+    /// Moves to the next (or previous) hit.
+    pub fn step_hit(&mut self, forward: bool) {
+        let n = self.search.hits.len();
+        if n == 0 {
+            self.notice = Some("No search hits: type in the search box (Ctrl+Shift+F)".to_string());
+            return;
+        }
+        let next = match (self.search.current, forward) {
+            (Some(c), true) => (c + 1) % n,
+            (Some(c), false) => (c + n - 1) % n,
+            (None, true) => 0,
+            (None, false) => n - 1,
+        };
+        self.go_to_hit(next);
+    }
+}
+
+fn fill_context(corpus: &crate::corpus::CorpusIndex, hit: &mut Hit) {
+    let Some(entry) = corpus.entries.get(hit.doc) else {
+        return;
+    };
+    let text = crate::transcript::Transcript::load(&entry.path)
+        .ok()
+        .and_then(|t| t.part(hit.part).map(|p| p.text.clone()))
+        .unwrap_or_default();
+    hit.context = crate::search::context(&text, hit.start, hit.end);
+}
