@@ -64,6 +64,22 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Full-text search: one hit per line (file, part, char offset, context).
+    Search {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// Words (all required) and "quoted phrases"; case and accents are ignored.
+        query: String,
+        /// Where to search: both, question or answer.
+        #[arg(long, default_value = "both", value_parser = ["both", "question", "answer"])]
+        scope: String,
+        /// Print one JSON object per hit.
+        #[arg(long)]
+        json: bool,
+        /// Most hits printed.
+        #[arg(long, default_value_t = 10_000)]
+        limit: usize,
+    },
     /// Inter-coder agreement per dimension (or on a unit,coder,value table with --table).
     Agreement {
         /// The corpus folder.
@@ -194,6 +210,41 @@ pub fn run(command: Command) -> Result<i32> {
                 summary.annotations,
                 summary.warnings.len()
             );
+            Ok(0)
+        }
+        Command::Search {
+            dir,
+            query,
+            scope,
+            json,
+            limit,
+        } => {
+            let index = crate::corpus::CorpusIndex::load(&dir, "")
+                .with_context(|| format!("cannot read folder {}", dir.display()))?;
+            let scope = crate::search::Scope::parse(&scope).unwrap_or_default();
+            let hits = index.search.search(&query, scope, limit);
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            let mut texts: std::collections::HashMap<usize, Transcript> =
+                std::collections::HashMap::new();
+            for h in &hits {
+                let entry = &index.entries[h.doc];
+                if !texts.contains_key(&h.doc) {
+                    texts.insert(h.doc, Transcript::load(&entry.path)?);
+                }
+                let text = texts[&h.doc].part(h.part).map_or("", |p| p.text.as_str());
+                let context = crate::search::context(text, h.start, h.end);
+                let file = crate::dataset::relative_path(&dir, &entry.path);
+                if json {
+                    let v = serde_json::json!({"file": file, "part": h.part.to_string(), "start": h.start, "end": h.end, "context": context});
+                    writeln!(out, "{v}")?;
+                } else {
+                    writeln!(out, "{file}\t{}\t{}\t{context}", h.part, h.start)?;
+                }
+            }
+            if !json {
+                eprintln!("{} hits", hits.len());
+            }
             Ok(0)
         }
         Command::Agreement {

@@ -163,17 +163,22 @@ impl Codebook {
             path: path.to_path_buf(),
             source,
         };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if meta.len() > MAX_CODEBOOK_BYTES {
-            return Err(CodebookError::Invalid {
-                path: path.to_path_buf(),
-                message: format!(
-                    "{} bytes is over the limit of {MAX_CODEBOOK_BYTES}",
-                    meta.len()
-                ),
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let invalid = |message: String| CodebookError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes = match crate::fsutil::read_limited(path, MAX_CODEBOOK_BYTES) {
+            Ok(b) => b,
+            Err(crate::fsutil::ReadError::Io(e)) => return Err(io(e)),
+            Err(crate::fsutil::ReadError::NotAFile) => {
+                return Err(invalid("not a regular file".to_string()));
+            }
+            Err(crate::fsutil::ReadError::TooLarge { size }) => {
+                return Err(invalid(format!(
+                    "{size} bytes is over the limit of {MAX_CODEBOOK_BYTES}"
+                )));
+            }
+        };
         let text = String::from_utf8(bytes).map_err(|_| CodebookError::Invalid {
             path: path.to_path_buf(),
             message: "not UTF-8 text".to_string(),

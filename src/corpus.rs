@@ -503,8 +503,12 @@ pub enum LoadEvent {
     Finished(crate::search::SearchIndex),
 }
 
-/// A row read by a batch: the entry, its transcript (for the index) and entity values found.
-type LoadedRow = (Entry, Option<Transcript>, Vec<(String, String)>);
+/// A row read by a batch: the entry, its parts' folded text (for the index) and entity values found.
+type LoadedRow = (
+    Entry,
+    Vec<(crate::transcript::PartId, String)>,
+    Vec<(String, String)>,
+);
 
 /// Transcripts read per batch: a batch is parsed on all cores, then handed to the list.
 const BATCH: usize = 512;
@@ -553,41 +557,42 @@ pub fn load_streaming(
             .par_iter()
             .map(|path| {
                 let mut entry = Entry::blank(path);
-                let transcript = match Transcript::load(path) {
+                let mut folded = Vec::new();
+                match Transcript::load(path) {
                     Ok(t) => {
                         entry.fill_from(&t);
-                        Some(t)
+                        folded = t
+                            .parts
+                            .iter()
+                            .map(|p| (p.id, crate::search::fold(&p.text)))
+                            .collect();
                     }
-                    Err(e) => {
-                        entry.error = Some(e.to_string());
-                        None
-                    }
-                };
+                    Err(e) => entry.error = Some(e.to_string()),
+                }
                 let mut values = Vec::new();
-                for sc in by_transcript.get(path).into_iter().flatten() {
+                // Only this annotator's sidecar is needed for the list; colleagues' are read after.
+                for sc in by_transcript
+                    .get(path)
+                    .into_iter()
+                    .flatten()
+                    .filter(|sc| sc.annotator == annotator)
+                {
                     match Sidecar::load(&sc.path) {
                         Ok(l) => {
-                            for x in &l.sidecar.spans {
-                                if entity_dims.contains(&x.dimension) && !x.value.is_empty() {
-                                    values.push((x.dimension.clone(), x.value.clone()));
-                                }
-                            }
-                            if sc.annotator == annotator {
-                                entry.fill_codes(&l.sidecar);
-                            }
+                            values.extend(entity_values_of(&l.sidecar, &entity_dims));
+                            entry.fill_codes(&l.sidecar);
                         }
-                        Err(e) if sc.annotator == annotator => entry.error = Some(e.to_string()),
-                        Err(_) => {}
+                        Err(e) => entry.error = Some(e.to_string()),
                     }
                 }
-                (entry, transcript, values)
+                (entry, folded, values)
             })
             .collect();
         let mut entries = Vec::with_capacity(loaded.len());
         let mut values = Vec::new();
-        for (entry, transcript, v) in loaded {
-            if let Some(t) = &transcript {
-                search.add(next, t);
+        for (entry, folded, v) in loaded {
+            for (part, text) in &folded {
+                search.add_folded(next, *part, text);
             }
             next += 1;
             entries.push(entry);
@@ -596,7 +601,32 @@ pub fn load_streaming(
         send(LoadEvent::Entries(entries, values));
     }
     send(LoadEvent::Finished(search));
+    // Completion values from colleagues' sidecars: useful, not needed to show the list.
+    let others: Vec<&SidecarFile> = by_transcript
+        .values()
+        .flatten()
+        .filter(|sc| sc.annotator != annotator)
+        .collect();
+    let values: Vec<(String, String)> = others
+        .par_iter()
+        .flat_map_iter(|sc| match Sidecar::load(&sc.path) {
+            Ok(l) => entity_values_of(&l.sidecar, &entity_dims),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+    send(LoadEvent::Entries(Vec::new(), values));
     Ok(())
+}
+
+fn entity_values_of(
+    s: &Sidecar,
+    entity_dims: &std::collections::HashSet<String>,
+) -> Vec<(String, String)> {
+    s.spans
+        .iter()
+        .filter(|x| entity_dims.contains(&x.dimension) && !x.value.is_empty())
+        .map(|x| (x.dimension.clone(), x.value.clone()))
+        .collect()
 }
 
 impl CorpusIndex {

@@ -160,6 +160,7 @@ pub struct Document {
     /// The sidecar file as last read or written by us; `None` when there was none.
     disk: Option<Fingerprint>,
     dirty: bool,
+    revision: u64,
 }
 
 impl Document {
@@ -184,6 +185,7 @@ impl Document {
             typing_memo: false,
             disk: None,
             dirty: false,
+            revision: 0,
         };
         if doc.sidecar_path.exists() {
             match Sidecar::load(&doc.sidecar_path) {
@@ -273,7 +275,13 @@ impl Document {
         (self.undo.len(), self.redo.len())
     }
 
+    /// A number that changes with every change of the sidecar, to cache what is derived from it.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     fn touch(&mut self) {
+        self.revision += 1;
         self.dirty = true;
         self.save_state = SaveState::Unsaved;
     }

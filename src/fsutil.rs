@@ -109,6 +109,46 @@ fn sync_dir(dir: &Path) {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) {}
 
+/// Why [`read_limited`] could not read a file.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file system refused.
+    Io(io::Error),
+    /// A folder, a FIFO, a device...
+    NotAFile,
+    /// Bigger than the limit.
+    TooLarge {
+        /// The file's size.
+        size: u64,
+    },
+}
+
+/// Reads a regular file of at most `limit` bytes. The checks use the opened file, so nothing can
+/// swap the file between check and read, and a FIFO is never read from.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let file = fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge { size: meta.len() });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow after the check: never read past the limit.
+    (&file)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge {
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
 /// What we remember about a file we loaded or saved, to notice when someone else changed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {

@@ -45,9 +45,29 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
-/// Folds a string char by char.
+/// Folds a string char by char (ASCII bytes on a fast path: most transcript text is ASCII).
 pub fn fold(s: &str) -> String {
-    s.chars().map(fold_char).collect()
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        out.extend(rest[..ascii].bytes().map(|b| {
+            if b.is_ascii_whitespace() {
+                ' '
+            } else {
+                b.to_ascii_lowercase() as char
+            }
+        }));
+        rest = &rest[ascii..];
+        if let Some(c) = rest.chars().next() {
+            out.push(fold_char(c));
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// Where to search.
@@ -151,12 +171,17 @@ impl SearchIndex {
 
     /// Adds one part's text.
     pub fn add_part(&mut self, doc: usize, part: PartId, text: &str) {
+        self.add_folded(doc, part, &fold(text));
+    }
+
+    /// Adds one part's text already folded with [`fold`] (folding can then run in parallel).
+    pub fn add_folded(&mut self, doc: usize, part: PartId, folded: &str) {
         self.segments.push(Segment {
             doc,
             part,
             start: self.folded.len(),
         });
-        self.folded.extend(text.chars().map(fold_char));
+        self.folded.push_str(folded);
         self.folded.push(SEPARATOR);
     }
 

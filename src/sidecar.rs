@@ -299,23 +299,22 @@ impl Sidecar {
             path: path.to_path_buf(),
             source,
         };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(SidecarError::Invalid {
-                path: path.to_path_buf(),
-                message: "not a regular file".to_string(),
-            });
-        }
-        if meta.len() > MAX_SIDECAR_BYTES {
-            return Err(SidecarError::Invalid {
-                path: path.to_path_buf(),
-                message: format!(
-                    "{} bytes is over the limit of {MAX_SIDECAR_BYTES} bytes",
-                    meta.len()
-                ),
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let invalid = |message: String| SidecarError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes = match crate::fsutil::read_limited(path, MAX_SIDECAR_BYTES) {
+            Ok(b) => b,
+            Err(crate::fsutil::ReadError::Io(e)) => return Err(io(e)),
+            Err(crate::fsutil::ReadError::NotAFile) => {
+                return Err(invalid("not a regular file".to_string()));
+            }
+            Err(crate::fsutil::ReadError::TooLarge { size }) => {
+                return Err(invalid(format!(
+                    "{size} bytes is over the limit of {MAX_SIDECAR_BYTES} bytes"
+                )));
+            }
+        };
         let sidecar = Sidecar::parse(&bytes, path)?;
         Ok(LoadedSidecar { sidecar, bytes })
     }
@@ -332,7 +331,7 @@ impl Sidecar {
         let text = std::str::from_utf8(bytes)
             .map_err(|e| invalid(format!("not UTF-8 text (byte {})", e.valid_up_to())))?;
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-        let text = crate::transcript::normalize::unify_line_endings(text);
+        let text = crate::transcript::normalize::unify_line_endings(text).into_owned();
         let options = ron_options();
         let newer = |found: u32| SidecarError::NewerSchema {
             path: path.to_path_buf(),

@@ -247,3 +247,43 @@ fn agreement_on_a_table_reproduces_krippendorff_example_c() {
     assert_eq!(code, 0);
     assert!(out.contains("Krippendorff alpha  0.743 (nominal)"), "{out}");
 }
+
+#[test]
+fn search_prints_one_hit_per_line() {
+    let (code, out, _) = marginalia(&["search", "sample_data", "\"Home Office\""]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let prevent = lines
+        .iter()
+        .find(|l| l.starts_with("prevent.txt\t"))
+        .unwrap();
+    let fields: Vec<&str> = prevent.split('\t').collect();
+    assert_eq!(fields[1], "answer");
+    assert_eq!(fields[2], "1417");
+    assert!(fields[3].contains("[Home Office]"));
+    let (code, out, _) = marginalia(&[
+        "search",
+        "sample_data",
+        "leonie",
+        "--json",
+        "--scope",
+        "question",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.is_empty(),
+        "the name is in metadata, not in question text: {out}"
+    );
+    let (_, out, _) = marginalia(&[
+        "search",
+        "sample_data",
+        "FAHY",
+        "--json",
+        "--scope",
+        "answer",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["file"], "prevent.txt");
+    assert_eq!(v["start"], 965);
+}

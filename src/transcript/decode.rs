@@ -22,6 +22,27 @@ pub enum DecodeError {
     Binary(&'static str),
 }
 
+/// Decodes a file's bytes, taking ownership so that UTF-8 text (the usual case) is not copied.
+pub fn decode_owned(bytes: Vec<u8>) -> Result<Decoded, DecodeError> {
+    if !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+        && Encoding::for_bom(&bytes).is_none()
+        && sniff_utf16(&bytes).is_none()
+    {
+        refuse_binary(&bytes)?;
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                return Ok(Decoded {
+                    text,
+                    encoding: UTF_8.name().to_string(),
+                    warnings: Vec::new(),
+                });
+            }
+            Err(e) => return decode(&e.into_bytes()),
+        }
+    }
+    decode(&bytes)
+}
+
 /// Decodes a transcript file's bytes, detecting the encoding.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
@@ -66,7 +87,8 @@ fn decode_with(encoding: &'static Encoding, bytes: &[u8], note: &str) -> Decoded
 /// UTF-16 without a BOM shows as a NUL byte in every other position for Latin text.
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     let sample = &bytes[..bytes.len().min(4096) & !1];
-    if sample.len() < 4 {
+    // Latin text in UTF-16 is full of NUL bytes; without any, it is not UTF-16 we can recognise.
+    if sample.len() < 4 || memchr::memchr(0, sample).is_none() {
         return None;
     }
     let pairs = sample.len() / 2;
@@ -103,7 +125,7 @@ fn refuse_binary(bytes: &[u8]) -> Result<(), DecodeError> {
         }
     }
     let sample = &bytes[..bytes.len().min(8192)];
-    if sample.contains(&0) {
+    if memchr::memchr(0, sample).is_some() {
         return Err(DecodeError::Binary("contains NUL bytes"));
     }
     let control = sample
@@ -203,6 +225,20 @@ mod tests {
         );
         assert!(decode(b"abc\0\x01\x02\x03\0\0\xff\xfe\x00\x10").is_err());
         assert!(decode(&[1u8, 2, 3, 4, 5, 6, 7, 8, 65, 66]).is_err());
+    }
+
+    #[test]
+    fn owned_and_borrowed_decoding_agree() {
+        let samples: Vec<Vec<u8>> = vec![
+            "£5 “quoted”".as_bytes().to_vec(),
+            b"\xEF\xBB\xBFcaf\xC3\xA9".to_vec(),
+            b"The Mayor\x92s \xA31bn caf\xE9 plan and more text to help the detector.".to_vec(),
+            b"abc\0\x01".to_vec(),
+            Vec::new(),
+        ];
+        for b in samples {
+            assert_eq!(decode_owned(b.clone()), decode(&b));
+        }
     }
 
     #[test]

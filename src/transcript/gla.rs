@@ -34,20 +34,34 @@ const HOLDING_PHRASES: &[&str] = &[
     "a holding answer",
 ];
 
+/// Label names as they appear on pages (compared ignoring ASCII case).
+const LABELS: &[(&str, Label)] = &[
+    ("session date", Label::SessionDate),
+    ("question by", Label::QuestionBy),
+    ("asked by", Label::QuestionBy),
+    ("asked of", Label::AskedOf),
+    ("answered by", Label::AnsweredBy),
+    ("meeting", Label::Meeting),
+    ("reference", Label::Reference),
+    ("question number", Label::Reference),
+    ("question no", Label::Reference),
+    ("question no.", Label::Reference),
+    ("organisation", Label::Organisation),
+    ("organization", Label::Organisation),
+    ("party", Label::Organisation),
+    ("category", Label::Category),
+    ("supplementary to", Label::SupplementaryTo),
+];
+
 fn label_of(line: &str) -> Option<(Label, &str)> {
-    let (key, rest) = line.split_once(':')?;
-    let label = match key.trim().to_ascii_lowercase().as_str() {
-        "session date" => Label::SessionDate,
-        "question by" | "asked by" => Label::QuestionBy,
-        "asked of" => Label::AskedOf,
-        "answered by" => Label::AnsweredBy,
-        "meeting" => Label::Meeting,
-        "reference" | "question number" | "question no" | "question no." => Label::Reference,
-        "organisation" | "organization" | "party" => Label::Organisation,
-        "category" => Label::Category,
-        "supplementary to" => Label::SupplementaryTo,
-        _ => return None,
-    };
+    // Labels are short: most lines are ruled out without looking further.
+    let colon = line.as_bytes().iter().take(24).position(|&b| b == b':')?;
+    let (key, rest) = (&line[..colon], &line[colon + 1..]);
+    let key = key.trim();
+    let label = LABELS
+        .iter()
+        .find(|(name, _)| key.eq_ignore_ascii_case(name))?
+        .1;
     Some((label, rest.trim_matches(|c: char| c.is_whitespace())))
 }
 
@@ -297,8 +311,11 @@ fn answer_status(answer_lines: &[&str], meta: &mut Metadata) -> AnswerStatus {
         return AnswerStatus::Unanswered;
     }
     let holding = answer_lines.iter().position(|l| {
-        let lower = l.to_lowercase();
-        HOLDING_PHRASES.iter().any(|p| lower.contains(p))
+        // Cheap test first: every holding phrase contains "response" or "holding".
+        (l.contains("esponse") || l.contains("olding")) && {
+            let lower = l.to_lowercase();
+            HOLDING_PHRASES.iter().any(|p| lower.contains(p))
+        }
     });
     let Some(holding) = holding else {
         return AnswerStatus::Answered;

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use decode::{DecodeError, Decoded, decode};
+pub use decode::{DecodeError, Decoded, decode, decode_owned};
 pub use normalize::normalize;
 
 /// Largest transcript file read, in bytes; a bigger file is refused rather than freezing the app.
@@ -274,28 +274,36 @@ impl Transcript {
             path: path.to_path_buf(),
             source,
         };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(TranscriptError::NotAFile {
-                path: path.to_path_buf(),
-            });
-        }
-        if meta.len() > MAX_TRANSCRIPT_BYTES {
-            return Err(TranscriptError::TooLarge {
-                path: path.to_path_buf(),
-                size: meta.len(),
-                limit: MAX_TRANSCRIPT_BYTES,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = match crate::fsutil::read_limited(path, MAX_TRANSCRIPT_BYTES) {
+            Ok(b) => b,
+            Err(crate::fsutil::ReadError::Io(e)) => return Err(io(e)),
+            Err(crate::fsutil::ReadError::NotAFile) => {
+                return Err(TranscriptError::NotAFile {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(crate::fsutil::ReadError::TooLarge { size }) => {
+                return Err(TranscriptError::TooLarge {
+                    path: path.to_path_buf(),
+                    size,
+                    limit: MAX_TRANSCRIPT_BYTES,
+                });
+            }
+        };
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Transcript::from_bytes(&file_name, &bytes).map_err(|source| TranscriptError::Decode {
+        let decoded = decode_owned(bytes).map_err(|source| TranscriptError::Decode {
             path: path.to_path_buf(),
             source,
-        })
+        })?;
+        Ok(Transcript::from_text(
+            &file_name,
+            &decoded.text,
+            decoded.encoding,
+            decoded.warnings,
+        ))
     }
 
     /// Parses a transcript from its bytes.

@@ -1,11 +1,11 @@
 //! The normalized form of text that all positions refer to.
 
-/// Converts CRLF and lone CR to LF.
-pub fn unify_line_endings(text: &str) -> String {
+/// Converts CRLF and lone CR to LF (borrowing when there is nothing to change).
+pub fn unify_line_endings(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('\r') {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 /// True for the whitespace that is removed at the end of lines: spaces, tabs and the

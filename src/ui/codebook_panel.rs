@@ -258,71 +258,92 @@ impl MarginaliaApp {
         editable: bool,
     ) {
         let Some(doc) = &self.doc else { return };
-        let mut spans = doc.sidecar.spans.clone();
-        spans.sort_by_key(|s| (s.part, s.start, s.end));
+        let spans = &doc.sidecar.spans;
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by_key(|&i| (spans[i].part, spans[i].start, spans[i].end));
         ui.label(RichText::new(format!("Annotations in this document ({})", spans.len())).strong());
         let mut select = None;
         let mut delete = None;
-        for s in &spans {
-            let dim = codebook.dimension(&s.dimension);
-            let color = dim.map_or(Color32::GRAY, |d| color32(&d.color));
-            let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
-            let selected = self.view.selected_span.as_deref() == Some(s.id.as_str());
-            let quote = crate::sidecar::ellipsize(&s.quote, 60);
-            let text = format!("{label}: {}\n“{quote}” · {}", s.value, s.part);
-            ui.horizontal(|ui| {
-                let (rect, _) = ui.allocate_exact_size(egui::vec2(6.0, 32.0), egui::Sense::hover());
-                ui.painter().rect_filled(rect, 2.0, color);
-                let r = ui.add(egui::Button::selectable(selected, text).wrap());
-                let r = if s.note.is_empty() {
-                    r
-                } else {
-                    r.on_hover_text(&s.note)
-                };
-                if r.clicked() {
-                    select = Some(s.id.clone());
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
+        // Laid out only for the visible rows: a long answer can carry thousands of spans.
+        egui::ScrollArea::vertical()
+            .id_salt("span-list")
+            .max_height(row_height * 8.0)
+            .auto_shrink([false, true])
+            .show_rows(ui, row_height, order.len(), |ui, rows| {
+                for &i in &order[rows] {
+                    let s = &spans[i];
+                    let dim = codebook.dimension(&s.dimension);
+                    let color = dim.map_or(Color32::GRAY, |d| color32(&d.color));
+                    let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
+                    let selected = self.view.selected_span.as_deref() == Some(s.id.as_str());
+                    let quote = crate::sidecar::ellipsize(&s.quote, 60);
+                    let r = super::corpus_panel::list_row(
+                        ui,
+                        row_height,
+                        selected,
+                        ("•", color),
+                        &format!("{label}: {}", s.value),
+                        &format!("“{quote}” · {}", s.part),
+                    );
+                    let r = if s.note.is_empty() {
+                        r
+                    } else {
+                        r.on_hover_text(&s.note)
+                    };
+                    if r.clicked() {
+                        select = Some(s.id.clone());
+                    }
                 }
             });
-            if selected && editable {
-                let edit = self
-                    .view
-                    .span_edit
-                    .get_or_insert_with(|| (s.id.clone(), s.value.clone(), s.note.clone()));
-                if edit.0 != s.id {
-                    *edit = (s.id.clone(), s.value.clone(), s.note.clone());
-                }
-                let mut commit = false;
-                egui::Grid::new("span-editor")
-                    .num_columns(2)
-                    .show(ui, |ui| {
-                        let l = ui.label("Value");
-                        let r = ui
-                            .add(
-                                egui::TextEdit::singleline(&mut edit.1)
-                                    .id(span_value_id())
-                                    .desired_width(f32::INFINITY),
-                            )
-                            .labelled_by(l.id);
-                        commit |= r.lost_focus();
-                        ui.end_row();
-                        let l = ui.label("Note");
-                        let r = ui
-                            .add(
-                                egui::TextEdit::multiline(&mut edit.2)
-                                    .id(span_note_id())
-                                    .desired_rows(2)
-                                    .desired_width(f32::INFINITY),
-                            )
-                            .labelled_by(l.id);
-                        commit |= r.lost_focus();
-                        ui.end_row();
-                    });
-                if ui.button("Delete this annotation").clicked() {
-                    delete = Some(s.id.clone());
-                }
-                if commit {
-                    self.commit_pending_edits();
-                }
+        let selected = self
+            .view
+            .selected_span
+            .as_deref()
+            .and_then(|id| spans.iter().find(|s| s.id == id))
+            .cloned();
+        if let (Some(s), true) = (selected, editable) {
+            let edit = self
+                .view
+                .span_edit
+                .get_or_insert_with(|| (s.id.clone(), s.value.clone(), s.note.clone()));
+            if edit.0 != s.id {
+                *edit = (s.id.clone(), s.value.clone(), s.note.clone());
+            }
+            let mut commit = false;
+            ui.label(
+                RichText::new(format!("“{}”", crate::sidecar::ellipsize(&s.quote, 80))).italics(),
+            );
+            egui::Grid::new("span-editor")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    let l = ui.label("Value");
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut edit.1)
+                                .id(span_value_id())
+                                .desired_width(f32::INFINITY),
+                        )
+                        .labelled_by(l.id);
+                    commit |= r.lost_focus();
+                    ui.end_row();
+                    let l = ui.label("Note");
+                    let r = ui
+                        .add(
+                            egui::TextEdit::multiline(&mut edit.2)
+                                .id(span_note_id())
+                                .desired_rows(2)
+                                .desired_width(f32::INFINITY),
+                        )
+                        .labelled_by(l.id);
+                    commit |= r.lost_focus();
+                    ui.end_row();
+                });
+            if ui.button("Delete this annotation").clicked() {
+                delete = Some(s.id.clone());
+            }
+            if commit {
+                self.commit_pending_edits();
             }
         }
         if let Some(id) = select {

@@ -216,7 +216,22 @@ impl MarginaliaApp {
             );
             return PartViewOutput::default();
         }
-        let mut marks = marks_of(doc, &corpus.codebook, part);
+        let revision = doc.revision();
+        if self.view.marks.as_ref().is_none_or(|(r, _)| *r != revision) {
+            let all = doc
+                .transcript
+                .parts
+                .iter()
+                .map(|p| (p.id, marks_of(doc, &corpus.codebook, p.id)))
+                .collect();
+            self.view.marks = Some((revision, all));
+        }
+        let mut marks = self
+            .view
+            .marks
+            .as_ref()
+            .and_then(|(_, m)| m.get(&part).cloned())
+            .unwrap_or_default();
         if let Some(entry) = self.current {
             for (i, hit) in self.hits_in(entry).filter(|(_, h)| h.part == part) {
                 marks.push(Mark {

@@ -100,6 +100,8 @@ pub struct DocView {
     pub span_edit: Option<(String, String, String)>,
     /// Scroll to this char of this part on the next frame (a search hit).
     pub scroll_to: Option<(PartId, usize)>,
+    /// The highlights of each part, for the document revision they were made for.
+    pub marks: Option<(u64, HashMap<PartId, Vec<text_view::Mark>>)>,
 }
 
 /// The app.
@@ -338,7 +340,7 @@ impl MarginaliaApp {
         self.refilter();
         // Open the wanted document as soon as its row is there.
         let select = self.loading.as_ref().and_then(|l| l.select.clone());
-        let done = finished || self.corpus.as_ref().is_some_and(|c| c.complete);
+        let done = finished;
         if self.current.is_none()
             && let Some(corpus) = &self.corpus
         {

@@ -1,0 +1,257 @@
+//! Corpus-scale benchmark (issue 4), on the 10,000-page generated corpus, 30% annotated by three
+//! annotators:
+//! - opening the corpus (decode, parse, load sidecars, build the list and the search index) beside
+//!   reading all its bytes (the read floor), in the same run;
+//! - full-text queries over the 10,000 pages;
+//! - GUI frames with the 10,000-row list and a 400-paragraph answer with 2,000 highlighted spans
+//!   (headless kittest harness, CPU time per frame);
+//! - peak memory with the corpus open.
+//!
+//! `cargo bench --bench corpus`
+
+use std::path::Path;
+use std::time::Instant;
+
+use marginalia::codebook::Codebook;
+use marginalia::corpus::CorpusIndex;
+use marginalia::generate::{GenerateOptions, generate};
+use marginalia::search::Scope;
+use marginalia::sidecar::{Annotator, Sidecar, Span, sidecar_path};
+use marginalia::transcript::{PartId, Transcript};
+
+fn read_floor(root: &Path) -> (u64, f64) {
+    let t = Instant::now();
+    let mut bytes = 0u64;
+    for e in walkdir::WalkDir::new(root).into_iter().flatten() {
+        if e.file_type().is_file() {
+            bytes += std::fs::read(e.path()).map(|b| b.len() as u64).unwrap_or(0);
+        }
+    }
+    (bytes, t.elapsed().as_secs_f64())
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A 400-paragraph answer with 2,000 spans of one annotator.
+fn long_document(root: &Path) -> std::path::PathBuf {
+    let mut text = String::from(
+        "A very long answer\n\nMQT on 2020-01-15\nQuestion By:\nA Member\nGLA Conservatives\nAsked Of:\nThe Mayor\n\nWhat is the plan?\n\nAnswer for A very long answer\n\nAnswered By:\nThe Mayor\n\n",
+    );
+    for i in 0..400 {
+        text.push_str(&format!(
+            "Paragraph {i}: the Home Office and the Metropolitan Police Service agreed with MOPAC that CONTEST, the Prevent duty and the London Plan would be reviewed by HM Treasury, as Sir Peter Fahy said, with £{i} million from the Department for Transport.\n\n"
+        ));
+    }
+    let path = root.join("0000-long-answer.txt");
+    std::fs::write(&path, &text).unwrap();
+    let t = Transcript::load(&path).unwrap();
+    let answer = t.answer().to_string();
+    let cb = Codebook::builtin();
+    let mut s = Sidecar::new(
+        Annotator {
+            id: "ann".into(),
+            name: "Ann".into(),
+        },
+        &t,
+        &cb,
+    );
+    let names = [
+        ("Home Office", "authority_government"),
+        ("Metropolitan Police Service", "authority_police"),
+        ("CONTEST", "authority_legislation"),
+        ("Sir Peter Fahy", "authority_person"),
+        ("HM Treasury", "authority_government"),
+    ];
+    let mut n = 0;
+    for (name, dim) in names {
+        for (byte, _) in answer.match_indices(name) {
+            let start = answer[..byte].chars().count();
+            n += 1;
+            s.spans.push(
+                Span::new(
+                    format!("ann-{n:04}"),
+                    PartId::ANSWER,
+                    &answer,
+                    start,
+                    start + name.chars().count(),
+                    dim,
+                    name,
+                )
+                .unwrap(),
+            );
+        }
+    }
+    assert_eq!(s.spans.len(), 2000);
+    s.save(&sidecar_path(&path, "ann")).unwrap();
+    path
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("corpus");
+    let g = generate(
+        &root,
+        &GenerateOptions {
+            docs: 10_000,
+            annotators: vec!["ann".into(), "ben".into(), "cai".into()],
+            coverage: 0.3,
+            seed: 1,
+        },
+    )
+    .expect("generate");
+    let long = long_document(&root);
+    println!(
+        "corpus: {} pages + one 400-paragraph answer with 2,000 spans; {} sidecars; {} threads",
+        g.pages,
+        g.sidecars + 1,
+        rayon::current_num_threads()
+    );
+
+    // Warm the page cache once, then measure the floor and the open side by side, best of 3 each.
+    let (bytes, _) = read_floor(&root);
+    let mut floor = f64::INFINITY;
+    let mut open = f64::INFINITY;
+    let mut all = f64::INFINITY;
+    let mut index = None;
+    for _ in 0..5 {
+        floor = floor.min(read_floor(&root).1);
+        let t = Instant::now();
+        let mut i = CorpusIndex::default();
+        let mut ready = 0.0;
+        marginalia::corpus::load_streaming(&root, "ann", &mut |e| {
+            let finished = matches!(e, marginalia::corpus::LoadEvent::Finished(_));
+            i.apply(e);
+            if finished {
+                ready = t.elapsed().as_secs_f64();
+            }
+        })
+        .expect("open");
+        open = open.min(ready);
+        all = all.min(t.elapsed().as_secs_f64());
+        index = Some(i);
+    }
+    let index = index.expect("opened");
+    println!(
+        "read floor (every file's bytes, one thread): {:.1} MB in {floor:.3} s",
+        bytes as f64 / 1e6
+    );
+    println!(
+        "open: list and search index ready (decode and parse every page, this annotator's sidecars, fold {:.1} MB of text): {open:.3} s = {:.2} x the read floor",
+        index.search.size() as f64 / 1e6,
+        open / floor
+    );
+    println!(
+        "  then colleagues' sidecars read for value completion: done at {all:.3} s = {:.2} x",
+        all / floor
+    );
+
+    let queries = [
+        "\"home office\"",
+        "housing",
+        "fares freeze",
+        "\"Sir Peter Fahy\"",
+        "radicalisation prevent",
+        "zzzz-not-there",
+        "the",
+    ];
+    println!();
+    println!("| query | hits | time (best of 5) |");
+    println!("|---|---|---|");
+    let mut worst: f64 = 0.0;
+    for q in queries {
+        let mut best = f64::INFINITY;
+        let mut n = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            n = index.search.search(q, Scope::Both, 5_000).len();
+            best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        worst = worst.max(best);
+        println!("| `{q}` | {n} | {best:.2} ms |");
+    }
+    println!("slowest query: {worst:.2} ms");
+    let rss_open = peak_rss_mb();
+
+    // GUI frames.
+    let cfg = dir.path().join("cfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("settings.ron"),
+        "(annotator: Some((id: \"ann\", name: \"Ann\")), recent: [])",
+    )
+    .unwrap();
+    let options = marginalia::ui::AppOptions {
+        path: Some(long.clone()),
+        settings_path: Some(cfg.join("settings.ron")),
+    };
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1400.0, 860.0))
+        .with_max_steps(100)
+        .build_eframe(move |cc| marginalia::ui::MarginaliaApp::new(cc, options));
+    for _ in 0..400 {
+        h.step();
+        if h.state().loading_progress().is_none() && h.state().document().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(h.state().corpus().unwrap().entries.len(), 10_001);
+    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 2000);
+    let mut frames = Vec::new();
+    for i in 0..300 {
+        // Move the pointer over the text and scroll now and then, so every frame has work to do.
+        h.hover_at(egui::pos2(
+            700.0 + (i % 50) as f32,
+            300.0 + (i % 40) as f32 * 5.0,
+        ));
+        if i % 10 == 0 {
+            h.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Line,
+                delta: egui::vec2(0.0, -3.0),
+                modifiers: egui::Modifiers::NONE,
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+            });
+        }
+        let t = Instant::now();
+        h.step();
+        frames.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let frames = frames[20..].to_vec();
+    println!();
+    println!(
+        "GUI frame (10,001-row list, 400-paragraph answer, 2,000 spans; {} frames): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        frames.len(),
+        percentile(frames.clone(), 0.5),
+        percentile(frames.clone(), 0.95),
+        percentile(frames, 1.0)
+    );
+    let disk: u64 = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let rss = peak_rss_mb();
+    println!();
+    println!(
+        "peak memory: {rss_open:.0} MB after opening, {rss:.0} MB with the app open too; corpus on disk {:.0} MB: bound 3 x {:.0} + 100 = {:.0} MB",
+        disk as f64 / 1e6 / 1.048576,
+        disk as f64 / 1048576.0,
+        3.0 * disk as f64 / 1048576.0 + 100.0
+    );
+}
