@@ -229,8 +229,8 @@ pub fn run(command: Command) -> Result<i32> {
                 std::collections::HashMap::new();
             for h in &hits {
                 let entry = &index.entries[h.doc];
-                if !texts.contains_key(&h.doc) {
-                    texts.insert(h.doc, Transcript::load(&entry.path)?);
+                if let std::collections::hash_map::Entry::Vacant(v) = texts.entry(h.doc) {
+                    v.insert(Transcript::load(&entry.path)?);
                 }
                 let text = texts[&h.doc].part(h.part).map_or("", |p| p.text.as_str());
                 let context = crate::search::context(text, h.start, h.end);
