@@ -51,6 +51,67 @@ pub fn is_transcript_name(name: &str) -> bool {
             .is_some_and(|e| TRANSCRIPT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// What one walk found.
+#[derive(Default)]
+struct Walked {
+    codebook: Option<PathBuf>,
+    transcripts: Vec<PathBuf>,
+    ron_files: Vec<PathBuf>,
+    skipped: Vec<(PathBuf, String)>,
+}
+
+/// Walks one top-level entry of the corpus (a file at depth 1, or a folder and all below it).
+fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
+    let mut out = Walked::default();
+    let walker = walkdir::WalkDir::new(start)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| start.to_path_buf());
+                out.skipped.push((path, e.to_string()));
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_type().is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+                Ok(_) => {
+                    out.skipped.push((
+                        path.to_path_buf(),
+                        "symlink leads outside the folder".to_string(),
+                    ));
+                    continue;
+                }
+                Err(_) => {
+                    out.skipped
+                        .push((path.to_path_buf(), "broken symlink".to_string()));
+                    continue;
+                }
+            }
+        } else if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if !is_dir && entry.depth() == 0 && name == CODEBOOK_FILE_NAME {
+            out.codebook = Some(path.to_path_buf());
+        } else if is_transcript_name(&name) {
+            out.transcripts.push(path.to_path_buf());
+        } else if name.ends_with(".ron") {
+            out.ron_files.push(path.to_path_buf());
+        }
+    }
+    out
+}
+
 /// Finds the transcripts, sidecars and codebook under `root`, recursively. Hidden folders and
 /// symlinks that lead out of the folder are left out.
 pub fn scan(root: &Path) -> std::io::Result<CorpusFiles> {
@@ -65,53 +126,38 @@ pub fn scan(root: &Path) -> std::io::Result<CorpusFiles> {
         root: root.to_path_buf(),
         ..CorpusFiles::default()
     };
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    let mut ron_files = Vec::new();
-    for entry in walker {
+    // Each top-level folder (a year, a session) is walked on its own core; the results are joined
+    // in name order, which is the order one sorted walk would give.
+    let mut top: Vec<(std::ffi::OsString, PathBuf, bool)> = Vec::new();
+    for entry in std::fs::read_dir(root)? {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.to_path_buf());
-                files.skipped.push((path, e.to_string()));
+                files.skipped.push((root.to_path_buf(), e.to_string()));
                 continue;
             }
         };
-        let path = entry.path();
-        if entry.file_type().is_symlink() {
-            match path.canonicalize() {
-                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
-                Ok(_) => {
-                    files.skipped.push((
-                        path.to_path_buf(),
-                        "symlink leads outside the folder".to_string(),
-                    ));
-                    continue;
-                }
-                Err(_) => {
-                    files
-                        .skipped
-                        .push((path.to_path_buf(), "broken symlink".to_string()));
-                    continue;
-                }
-            }
-        } else if !entry.file_type().is_file() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
-        if entry.depth() == 1 && name == CODEBOOK_FILE_NAME {
-            files.codebook = Some(path.to_path_buf());
-        } else if is_transcript_name(&name) {
-            files.transcripts.push(path.to_path_buf());
-        } else if name.ends_with(".ron") {
-            ron_files.push(path.to_path_buf());
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        top.push((name, entry.path(), is_dir));
+    }
+    top.sort_by(|a, b| a.0.cmp(&b.0));
+    use rayon::prelude::*;
+    let walked: Vec<Walked> = top
+        .par_iter()
+        .map(|(_, path, is_dir)| walk(path, *is_dir, &canonical_root))
+        .collect();
+    let mut ron_files = Vec::new();
+    for w in walked {
+        if let Some(cb) = w.codebook {
+            files.codebook = Some(cb);
         }
+        files.transcripts.extend(w.transcripts);
+        files.skipped.extend(w.skipped);
+        ron_files.extend(w.ron_files);
     }
     for path in ron_files {
         let name = path
