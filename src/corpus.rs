@@ -42,8 +42,11 @@ impl CorpusFiles {
     }
 }
 
-/// True for a file name Marginalia reads as a transcript.
+/// True for a file name Marginalia reads as a transcript (including `file.xml#id` items).
 pub fn is_transcript_name(name: &str) -> bool {
+    if let Some((file, id)) = name.split_once(".xml#") {
+        return !file.is_empty() && !id.is_empty() && !id.contains('.') && !name.starts_with('.');
+    }
     !name.starts_with('.')
         && Path::new(name)
             .extension()
@@ -105,6 +108,18 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
             out.codebook = Some(path.to_path_buf());
         } else if is_transcript_name(&name) {
             out.transcripts.push(path.to_path_buf());
+        } else if crate::transcript::parlparse::is_parlparse_name(&name) {
+            match crate::transcript::parlparse::items(path) {
+                Ok(items) => out.transcripts.extend(
+                    items
+                        .iter()
+                        .map(|i| crate::transcript::parlparse::virtual_path(path, &i.id)),
+                ),
+                Err(e) => out.skipped.push((
+                    path.to_path_buf(),
+                    format!("not read as ParlParse XML: {e}"),
+                )),
+            }
         } else if name.ends_with(".ron") {
             out.ron_files.push(path.to_path_buf());
         }

@@ -4,6 +4,7 @@
 pub mod decode;
 mod gla;
 pub mod normalize;
+pub mod parlparse;
 mod turns;
 
 use std::fmt;
@@ -19,7 +20,8 @@ pub use normalize::normalize;
 /// Largest transcript file read, in bytes; a bigger file is refused rather than freezing the app.
 pub const MAX_TRANSCRIPT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// File name extensions read as transcripts when a folder is opened.
+/// File name extensions read as transcripts when a folder is opened (and `.xml` ParlParse files,
+/// whose items are transcripts).
 pub const TRANSCRIPT_EXTENSIONS: &[&str] = &["txt", "text"];
 
 /// Why a transcript could not be read.
@@ -50,6 +52,14 @@ pub enum TranscriptError {
         /// The limit.
         limit: u64,
     },
+    /// An item of a ParlParse XML file could not be read.
+    #[error("cannot read transcript: {message}: {}", path.display())]
+    Xml {
+        /// The virtual path `file.xml#id`.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
     /// The bytes are not text.
     #[error("cannot read transcript: {source}: {}", path.display())]
     Decode {
@@ -70,6 +80,8 @@ pub enum Format {
     SpeakerTurns,
     /// Anything else: one part of text.
     Plain,
+    /// A heading with its questions and replies from a ParlParse XML file.
+    ParlParse,
 }
 
 impl Format {
@@ -79,6 +91,7 @@ impl Format {
             Format::GlaMqt => "gla-mqt",
             Format::SpeakerTurns => "speaker-turns",
             Format::Plain => "plain",
+            Format::ParlParse => "parlparse",
         }
     }
 }
@@ -268,8 +281,20 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    /// Reads and parses a transcript file.
+    /// Reads and parses a transcript file, or an item `file.xml#id` of a ParlParse file.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
+        if let Some((file, id)) = parlparse::split_virtual(path) {
+            let xml = |message: String| TranscriptError::Xml {
+                path: path.to_path_buf(),
+                message,
+            };
+            let items = parlparse::items(&file).map_err(xml)?;
+            let item = items
+                .iter()
+                .find(|i| i.id == id)
+                .ok_or_else(|| xml(format!("no item \"{id}\" in the file")))?;
+            return Ok(parlparse::transcript(&file, item));
+        }
         let io = |source| TranscriptError::Io {
             path: path.to_path_buf(),
             source,

@@ -72,7 +72,7 @@ impl MarginaliaApp {
         let format = doc.transcript.format;
         let mut outputs: Vec<(PartId, PartViewOutput)> = Vec::new();
         match format {
-            Format::GlaMqt => {
+            Format::GlaMqt | Format::ParlParse => {
                 let half = (ui.available_width() / 2.0).max(200.0);
                 egui::Panel::left("question-column")
                     .resizable(true)
