@@ -549,3 +549,48 @@ fn search_filters_and_sort_in_the_list() {
     h.run_ok();
     h.get_by_label_contains("0 of 3 documents");
 }
+
+#[test]
+fn files_added_or_removed_on_disk_appear_without_restarting() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    assert_eq!(h.state().corpus().unwrap().entries.len(), 3);
+    h.key_press(Key::Num4);
+    h.run_ok();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    std::fs::copy(
+        src.join("air-quality-schools.txt"),
+        f.corpus.join("air-quality-schools.txt"),
+    )
+    .unwrap();
+    std::fs::remove_file(f.corpus.join("housing-zones.txt")).unwrap();
+    let mut seen = false;
+    for _ in 0..400 {
+        h.step();
+        let names: Vec<String> = h
+            .state()
+            .corpus()
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.file_name.clone())
+            .collect();
+        if h.state().loading_progress().is_none()
+            && names.contains(&"air-quality-schools.txt".to_string())
+            && !names.contains(&"housing-zones.txt".to_string())
+        {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(seen, "the list follows the folder");
+    // The open document stayed open, with its edit, at its new place in the list.
+    let doc = h.state().document().unwrap();
+    assert_eq!(doc.transcript.file_name, "prevent.txt");
+    assert_eq!(
+        doc.sidecar.part_values(PartId::ANSWER, "tone_answer"),
+        ["hostile"]
+    );
+    h.get_by_label_contains("Document 3 of 3");
+}

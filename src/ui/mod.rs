@@ -60,6 +60,8 @@ struct Loading {
     events: Receiver<Result<crate::corpus::LoadEvent, String>>,
     /// The file to open when its row arrives.
     select: Option<PathBuf>,
+    /// The file already open, to find again in the new list (a reload after changes on disk).
+    keep: Option<PathBuf>,
     /// Transcripts in the folder.
     total: usize,
 }
@@ -118,6 +120,11 @@ pub struct MarginaliaApp {
     repaint: Option<egui::Context>,
     date_text: (String, String),
     search: search_panel::SearchState,
+    watcher: Option<(
+        notify::RecommendedWatcher,
+        Receiver<notify::Result<notify::Event>>,
+    )>,
+    rescan_at: Option<f64>,
     /// Indices into the corpus entries that pass the filter.
     visible: Vec<usize>,
     current: Option<usize>,
@@ -158,6 +165,8 @@ impl MarginaliaApp {
             repaint: Some(cc.egui_ctx.clone()),
             date_text: Default::default(),
             search: Default::default(),
+            watcher: None,
+            rescan_at: None,
             visible: Vec::new(),
             current: None,
             doc: None,
@@ -253,7 +262,94 @@ impl MarginaliaApp {
                 let _ = self.settings.save();
             }
         }
+        self.watch(&root);
         self.reload_corpus(select);
+    }
+
+    /// Watches the corpus folder, so files added, removed or changed on disk show in the list.
+    fn watch(&mut self, root: &Path) {
+        use notify::Watcher;
+        let (tx, rx) = channel();
+        let repaint = self.repaint.clone();
+        let watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+            if let Some(ctx) = &repaint {
+                ctx.request_repaint();
+            }
+        });
+        self.watcher = match watcher {
+            Ok(mut w) => match w.watch(root, notify::RecursiveMode::Recursive) {
+                Ok(()) => Some((w, rx)),
+                Err(e) => {
+                    self.notice =
+                        Some(format!("changes on disk will not show until reopened: {e}"));
+                    None
+                }
+            },
+            Err(e) => {
+                self.notice = Some(format!("changes on disk will not show until reopened: {e}"));
+                None
+            }
+        };
+    }
+
+    /// Takes file-system events; a relevant change schedules a reload of the list half a second
+    /// after the last one (a git pull writes many files).
+    fn poll_watcher(&mut self, ctx: &egui::Context) {
+        let Some((_, rx)) = &self.watcher else { return };
+        let own = self.doc.as_ref().map(|d| d.sidecar_path.clone());
+        let root = self.root.clone().unwrap_or_default();
+        let root = root.canonicalize().unwrap_or(root);
+        let mut relevant = false;
+        while let Ok(event) = rx.try_recv() {
+            let Ok(event) = event else { continue };
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                continue;
+            }
+            relevant |= event.paths.iter().any(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                // Hidden below the corpus folder (.git, .marginalia), not above it.
+                let inside = p.strip_prefix(&root).unwrap_or(p);
+                let hidden = inside
+                    .components()
+                    .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+                let ours = own.as_ref().is_some_and(|o| same_file(o, p));
+                let kind = crate::corpus::is_transcript_name(&name)
+                    || crate::transcript::parlparse::is_parlparse_name(&name)
+                    || name.ends_with(".ron");
+                kind && !hidden && !ours
+            });
+        }
+        let now = ctx.input(|i| i.time);
+        if relevant {
+            self.rescan_at = Some(now + 0.5);
+        }
+        if let Some(at) = self.rescan_at {
+            if now >= at && self.loading.is_none() {
+                self.rescan_at = None;
+                let keep = self.current.and_then(|i| {
+                    self.corpus
+                        .as_ref()
+                        .and_then(|c| c.entries.get(i))
+                        .map(|e| e.path.clone())
+                });
+                self.reload_corpus(None);
+                if let Some(l) = &mut self.loading {
+                    l.keep = keep.clone();
+                }
+                if keep.is_none() {
+                    // Nothing open: do not jump to the first document on a background reload.
+                    if let Some(l) = &mut self.loading {
+                        l.keep = Some(PathBuf::new());
+                    }
+                }
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - now).max(0.05)));
+            }
+        }
     }
 
     /// Reads the corpus folder on a background thread; the list fills batch by batch. `select` is
@@ -286,6 +382,7 @@ impl MarginaliaApp {
                 self.loading = Some(Loading {
                     events: rx,
                     select,
+                    keep: None,
                     total: 0,
                 });
             }
@@ -325,11 +422,20 @@ impl MarginaliaApp {
                     if let Some(l) = &mut self.loading {
                         l.total = index.files.transcripts.len();
                     }
+                    // Rows are about to change: the open document is found again by its path.
+                    if self.loading.as_ref().is_some_and(|l| l.keep.is_some()) {
+                        self.current = None;
+                    }
                     self.corpus = Some(*index);
                 }
                 other => {
+                    let finished_index = matches!(other, crate::corpus::LoadEvent::Finished(_));
                     if let Some(c) = &mut self.corpus {
                         c.apply(other);
+                    }
+                    // Hits point at rows: run the search again on the new index.
+                    if finished_index && !self.search.query.trim().is_empty() {
+                        self.run_search();
                     }
                 }
             }
@@ -338,6 +444,24 @@ impl MarginaliaApp {
             self.corpus_error = Some(e);
         }
         self.refilter();
+        // After a reload, the open document keeps its place in the new list.
+        if let (Some(keep), Some(corpus)) = (
+            self.loading.as_ref().and_then(|l| l.keep.clone()),
+            &self.corpus,
+        ) && let Some(i) = corpus.entries.iter().position(|e| e.path == keep)
+        {
+            self.current = Some(i);
+            if let Some(l) = &mut self.loading {
+                l.keep = None;
+            }
+            self.sync_entry();
+        }
+        if self.loading.as_ref().is_some_and(|l| l.keep.is_some()) {
+            if finished {
+                self.loading = None;
+            }
+            return;
+        }
         // Open the wanted document as soon as its row is there.
         let select = self.loading.as_ref().and_then(|l| l.select.clone());
         let done = finished;
@@ -872,6 +996,7 @@ impl eframe::App for MarginaliaApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_loading(&ctx);
+        self.poll_watcher(&ctx);
         self.poll_dialog();
         self.handle_dropped_files(&ctx);
         if ctx.input(|i| i.viewport().close_requested()) {
