@@ -170,14 +170,7 @@ impl Codebook {
         let bytes = match crate::fsutil::read_limited(path, MAX_CODEBOOK_BYTES) {
             Ok(b) => b,
             Err(crate::fsutil::ReadError::Io(e)) => return Err(io(e)),
-            Err(crate::fsutil::ReadError::NotAFile) => {
-                return Err(invalid("not a regular file".to_string()));
-            }
-            Err(crate::fsutil::ReadError::TooLarge { size }) => {
-                return Err(invalid(format!(
-                    "{size} bytes is over the limit of {MAX_CODEBOOK_BYTES}"
-                )));
-            }
+            Err(other) => return Err(invalid(other.to_string())),
         };
         let text = String::from_utf8(bytes).map_err(|_| CodebookError::Invalid {
             path: path.to_path_buf(),

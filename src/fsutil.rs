@@ -120,7 +120,21 @@ pub enum ReadError {
     TooLarge {
         /// The file's size.
         size: u64,
+        /// The limit.
+        limit: u64,
     },
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::NotAFile => f.write_str("not a regular file"),
+            ReadError::TooLarge { size, limit } => {
+                write!(f, "{size} bytes is over the limit of {limit} bytes")
+            }
+        }
+    }
 }
 
 /// Reads a regular file of at most `limit` bytes. The checks use the opened file, so nothing can
@@ -133,7 +147,10 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::NotAFile);
     }
     if meta.len() > limit {
-        return Err(ReadError::TooLarge { size: meta.len() });
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // The file may grow after the check: never read past the limit.
@@ -144,6 +161,7 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge {
             size: bytes.len() as u64,
+            limit,
         });
     }
     Ok(bytes)

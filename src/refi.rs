@@ -760,21 +760,11 @@ fn parse_qdc(xml: &str) -> Result<Vec<QdcCode>, String> {
                 }
             }
             Event::GeneralRef(r) if in_description => {
-                if let Some(code) = stack.last_mut() {
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => Some(c),
-                        _ => match &*r {
-                            "amp" => Some('&'),
-                            "lt" => Some('<'),
-                            "gt" => Some('>'),
-                            "quot" => Some('"'),
-                            "apos" => Some('\''),
-                            _ => None,
-                        },
-                    };
-                    if let Some(c) = resolved {
-                        code.description.push(c);
-                    }
+                if let (Some(code), Some(c)) = (
+                    stack.last_mut(),
+                    crate::transcript::parlparse::resolve_entity(&r),
+                ) {
+                    code.description.push(c);
                 }
             }
             Event::Eof => break,

@@ -306,14 +306,7 @@ impl Sidecar {
         let bytes = match crate::fsutil::read_limited(path, MAX_SIDECAR_BYTES) {
             Ok(b) => b,
             Err(crate::fsutil::ReadError::Io(e)) => return Err(io(e)),
-            Err(crate::fsutil::ReadError::NotAFile) => {
-                return Err(invalid("not a regular file".to_string()));
-            }
-            Err(crate::fsutil::ReadError::TooLarge { size }) => {
-                return Err(invalid(format!(
-                    "{size} bytes is over the limit of {MAX_SIDECAR_BYTES} bytes"
-                )));
-            }
+            Err(other) => return Err(invalid(other.to_string())),
         };
         let sidecar = Sidecar::parse(&bytes, path)?;
         Ok(LoadedSidecar { sidecar, bytes })

@@ -6,7 +6,7 @@
 //! `Answer` section headings. The parser is a forgiving line scanner: any field may be missing.
 
 use super::normalize::normalize_lines;
-use super::{AnswerStatus, Metadata, Part, PartId, parse_date};
+use super::{AnswerStatus, Metadata, Part, parse_date};
 
 pub(super) struct Page {
     pub meta: Metadata,
@@ -247,18 +247,7 @@ pub(super) fn parse(lines: &[&str]) -> Option<Page> {
         warnings.push("no \"Answer for\" heading or \"Answered By\" label found".to_string());
     }
 
-    let parts = vec![
-        Part {
-            id: PartId::QUESTION,
-            speaker: meta.question_by.clone(),
-            text: question,
-        },
-        Part {
-            id: PartId::ANSWER,
-            speaker: meta.answered_by.clone(),
-            text: answer,
-        },
-    ];
+    let parts = super::question_and_answer(&meta, question, answer);
     Some(Page {
         meta,
         parts,

@@ -230,6 +230,22 @@ pub struct Part {
     pub text: String,
 }
 
+/// The question and answer parts of a single-exchange transcript, with their speakers.
+pub(crate) fn question_and_answer(meta: &Metadata, question: String, answer: String) -> Vec<Part> {
+    vec![
+        Part {
+            id: PartId::QUESTION,
+            speaker: meta.question_by.clone(),
+            text: question,
+        },
+        Part {
+            id: PartId::ANSWER,
+            speaker: meta.answered_by.clone(),
+            text: answer,
+        },
+    ]
+}
+
 /// The fields of a page's header. All optional: real pages leave many out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
@@ -307,11 +323,11 @@ impl Transcript {
                     path: path.to_path_buf(),
                 });
             }
-            Err(crate::fsutil::ReadError::TooLarge { size }) => {
+            Err(crate::fsutil::ReadError::TooLarge { size, limit }) => {
                 return Err(TranscriptError::TooLarge {
                     path: path.to_path_buf(),
                     size,
-                    limit: MAX_TRANSCRIPT_BYTES,
+                    limit,
                 });
             }
         };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use quick_xml::events::Event;
 
-use super::{AnswerStatus, Format, Metadata, Part, PartId, Transcript, content_hash};
+use super::{AnswerStatus, Format, Metadata, Transcript, content_hash};
 
 /// One item of a ParlParse file, before it becomes a transcript.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,20 +217,7 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
                 push_text(state, depth_p, &mut text, &mut paragraph, &s);
             }
             Event::GeneralRef(r) => {
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c),
-                    _ => match &*r {
-                        "amp" => Some('&'),
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        "nbsp" => Some(' '),
-                        "pound" => Some('£'),
-                        _ => None,
-                    },
-                };
-                if let Some(c) = c {
+                if let Some(c) = resolve_entity(&r) {
                     push_text(
                         state,
                         depth_p,
@@ -259,6 +246,23 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
         }
     }
     Ok(items)
+}
+
+/// The char of an entity or character reference: the XML ones and the few HTML ones these files use.
+pub(crate) fn resolve_entity(r: &quick_xml::events::BytesRef) -> Option<char> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c);
+    }
+    match &**r {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some('\u{a0}'),
+        "pound" => Some('£'),
+        _ => None,
+    }
 }
 
 fn push_text(state: In, depth_p: usize, heading: &mut String, paragraph: &mut String, s: &str) {
@@ -313,18 +317,7 @@ pub fn transcript(file: &Path, item: &Item) -> Transcript {
         "{}\n\n{}\n\n{}\n\n{}",
         item.title, item.department, question, answer
     );
-    let parts = vec![
-        Part {
-            id: PartId::QUESTION,
-            speaker: meta.question_by.clone(),
-            text: question,
-        },
-        Part {
-            id: PartId::ANSWER,
-            speaker: meta.answered_by.clone(),
-            text: answer,
-        },
-    ];
+    let parts = super::question_and_answer(&meta, question, answer);
     let name = virtual_path(file, &item.id)
         .file_name()
         .unwrap_or_default()
@@ -365,14 +358,8 @@ pub fn items(file: &Path) -> Result<Arc<Vec<Item>>, String> {
     if let Some(items) = cached {
         return Ok(items);
     }
-    let bytes =
-        crate::fsutil::read_limited(file, super::MAX_TRANSCRIPT_BYTES).map_err(|e| match e {
-            crate::fsutil::ReadError::Io(e) => e.to_string(),
-            crate::fsutil::ReadError::NotAFile => "not a regular file".to_string(),
-            crate::fsutil::ReadError::TooLarge { size } => {
-                format!("{size} bytes is over the limit")
-            }
-        })?;
+    let bytes = crate::fsutil::read_limited(file, super::MAX_TRANSCRIPT_BYTES)
+        .map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 XML".to_string())?;
     let items = Arc::new(parse(&text)?);
     LAST.with(|c| *c.borrow_mut() = Some((file.to_path_buf(), modified, items.clone())));
