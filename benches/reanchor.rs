@@ -1,0 +1,244 @@
+//! Re-anchoring benchmark: realistic edits (spelling fixes, inserted and deleted sentences and
+//! paragraphs, whitespace and line-ending changes, curly vs straight quotes) applied to the answers of
+//! the annotated generated corpus; every span is placed again and compared with where its text really
+//! went, tracked char by char through the edits.
+//!
+//! `cargo bench --bench reanchor`
+
+use std::time::Instant;
+
+use marginalia::anchor::{Placement, anchor_all};
+use marginalia::dataset::{Dataset, Selection};
+use marginalia::generate::{GenerateOptions, generate};
+use marginalia::transcript::PartId;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Text being edited: each char with the position it had in the original, if any.
+struct Tracked(Vec<(char, Option<usize>)>);
+
+impl Tracked {
+    fn new(text: &str) -> Tracked {
+        Tracked(
+            text.chars()
+                .enumerate()
+                .map(|(i, c)| (c, Some(i)))
+                .collect(),
+        )
+    }
+    fn text(&self) -> Vec<char> {
+        self.0.iter().map(|x| x.0).collect()
+    }
+    fn insert(&mut self, at: usize, s: &str) {
+        let new: Vec<(char, Option<usize>)> = s.chars().map(|c| (c, None)).collect();
+        self.0.splice(at..at, new);
+    }
+    fn delete(&mut self, from: usize, to: usize) {
+        self.0.drain(from..to);
+    }
+    /// Positions where `pat` starts.
+    fn find(&self, pat: &str) -> Vec<usize> {
+        let p: Vec<char> = pat.chars().collect();
+        let t = self.text();
+        if p.len() > t.len() {
+            return Vec::new();
+        }
+        (0..=t.len() - p.len())
+            .filter(|&i| t[i..i + p.len()] == *p)
+            .collect()
+    }
+}
+
+fn edit(rng: &mut Rng, t: &mut Tracked) -> &'static str {
+    match rng.below(7) {
+        0 => {
+            // Spelling fix: swap two letters inside a long word.
+            let text = t.text();
+            let words: Vec<usize> = (1..text.len().saturating_sub(6))
+                .filter(|&i| text[i - 1] == ' ' && text[i..i + 6].iter().all(|c| c.is_alphabetic()))
+                .collect();
+            if words.is_empty() {
+                return "none";
+            }
+            let w = words[rng.below(words.len())] + 2;
+            t.0.swap(w, w + 1);
+            // The chars stay the same ones, swapped: origins follow them.
+            "spelling"
+        }
+        1 => {
+            let ends = t.find(". ");
+            if ends.is_empty() {
+                return "none";
+            }
+            let at = ends[rng.below(ends.len())] + 2;
+            t.insert(at, "This sentence was added in the corrected version. ");
+            "insert sentence"
+        }
+        2 => {
+            let ends = t.find(". ");
+            if ends.len() < 2 {
+                return "none";
+            }
+            let k = rng.below(ends.len() - 1);
+            t.delete(ends[k] + 2, ends[k + 1] + 2);
+            "delete sentence"
+        }
+        3 => {
+            let breaks = t.find("\n\n");
+            let at = if breaks.is_empty() {
+                0
+            } else {
+                breaks[rng.below(breaks.len())] + 2
+            };
+            t.insert(at, "A paragraph added when the answer was revised.\n\n");
+            "insert paragraph"
+        }
+        4 => {
+            let breaks = t.find("\n\n");
+            if breaks.len() < 2 {
+                return "none";
+            }
+            let k = rng.below(breaks.len() - 1);
+            t.delete(breaks[k] + 2, breaks[k + 1] + 2);
+            "delete paragraph"
+        }
+        5 => {
+            // Whitespace: a double space after some sentences.
+            for at in t.find(". ").into_iter().rev().step_by(3) {
+                t.insert(at + 1, " ");
+            }
+            "whitespace"
+        }
+        _ => {
+            // Curly quotes straightened, one for one.
+            for x in &mut t.0 {
+                x.0 = match x.0 {
+                    '‘' | '’' => '\'',
+                    '“' | '”' => '"',
+                    c => c,
+                };
+            }
+            "quotes"
+        }
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let g = generate(
+        dir.path(),
+        &GenerateOptions {
+            docs: 10_000,
+            annotators: vec!["ann".into(), "ben".into(), "cai".into()],
+            coverage: 0.3,
+            seed: 3,
+        },
+    )
+    .expect("generate");
+    let data = Dataset::load(dir.path(), &Selection::default(), &|_, _| {}).expect("load");
+    let mut rng = Rng(42);
+    let (
+        mut spans,
+        mut survived,
+        mut exact,
+        mut unflagged_wrong,
+        mut flagged_wrong,
+        mut orphaned_survivors,
+    ) = (0, 0, 0, 0, 0, 0);
+    let (mut destroyed, mut destroyed_orphaned) = (0, 0);
+    let mut by_placement = std::collections::BTreeMap::new();
+    let mut edits = std::collections::BTreeMap::new();
+    let started = Instant::now();
+    for doc in &data.documents {
+        if doc.sidecars.iter().all(|s| s.spans.is_empty()) {
+            continue;
+        }
+        let answer = doc.transcript.answer();
+        let mut t = Tracked::new(answer);
+        for _ in 0..1 + rng.below(4) {
+            *edits.entry(edit(&mut rng, &mut t)).or_insert(0) += 1;
+        }
+        let new_text = t.text();
+        // Where each original char went.
+        let mut moved_to = vec![None; answer.chars().count()];
+        for (pos, (_, origin)) in t.0.iter().enumerate() {
+            if let Some(o) = origin {
+                moved_to[*o] = Some(pos);
+            }
+        }
+        let new_string: String = new_text.iter().collect();
+        for sidecar in &doc.sidecars {
+            // As the app does: one annotator's spans of one part together.
+            let part_spans: Vec<&marginalia::sidecar::Span> = sidecar
+                .spans
+                .iter()
+                .filter(|s| s.part == PartId::ANSWER)
+                .collect();
+            let placed = anchor_all(&part_spans, &new_string);
+            for (s, a) in part_spans.iter().zip(placed) {
+                spans += 1;
+                *by_placement
+                    .entry(format!("{:?}", a.placement))
+                    .or_insert(0) += 1;
+                let targets: Vec<Option<usize>> = moved_to[s.start..s.end].to_vec();
+                if targets.iter().any(Option::is_none) {
+                    destroyed += 1;
+                    destroyed_orphaned += usize::from(a.placement == Placement::Orphan);
+                    continue;
+                }
+                survived += 1;
+                let first = targets.iter().flatten().min().copied().unwrap_or(0);
+                let last = targets.iter().flatten().max().copied().unwrap_or(0);
+                let truth = (first, last + 1);
+                if a.placement == Placement::Orphan {
+                    orphaned_survivors += 1;
+                } else if (a.start, a.end) == truth {
+                    exact += 1;
+                } else if a.placement == Placement::Unchanged {
+                    unflagged_wrong += 1;
+                } else {
+                    flagged_wrong += 1;
+                    if flagged_wrong <= 6 && std::env::var("DEBUG_ANCHOR").is_ok() {
+                        let got: String = new_text[a.start..a.end.min(new_text.len())]
+                            .iter()
+                            .collect();
+                        let want: String = new_text[truth.0..truth.1].iter().collect();
+                        eprintln!(
+                            "{:?} quote={:?} got {:?}@{} want {:?}@{} old {}",
+                            a.placement, s.quote, got, a.start, want, truth.0, s.start
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "corpus: {} pages, {} sidecars; edits applied: {edits:?}",
+        g.pages, g.sidecars
+    );
+    println!("spans: {spans}; placements: {by_placement:?}; {secs:.2} s");
+    println!(
+        "spans whose text survived the edits: {survived}; put back on exactly the right text: {exact} = {:.2}%",
+        100.0 * exact as f64 / survived.max(1) as f64
+    );
+    println!(
+        "placed on the wrong text without a flag: {unflagged_wrong}; with a flag: {flagged_wrong}; orphaned although their text survived: {orphaned_survivors}"
+    );
+    println!(
+        "spans whose text was deleted or cut: {destroyed}, of which orphaned: {destroyed_orphaned} (the rest placed with a flag)"
+    );
+}

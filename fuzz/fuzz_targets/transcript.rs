@@ -1,0 +1,14 @@
+#![no_main]
+//! The transcript reader on arbitrary bytes: decoding, normalizing, every layout, ParlParse XML.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(t) = marginalia::transcript::Transcript::from_bytes("fuzz.txt", data) {
+        for p in &t.parts {
+            assert!(!p.text.contains('\r'));
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = marginalia::transcript::parlparse::parse(text);
+    }
+});
