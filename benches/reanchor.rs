@@ -211,16 +211,6 @@ fn main() {
                     unflagged_wrong += 1;
                 } else {
                     flagged_wrong += 1;
-                    if flagged_wrong <= 6 && std::env::var("DEBUG_ANCHOR").is_ok() {
-                        let got: String = new_text[a.start..a.end.min(new_text.len())]
-                            .iter()
-                            .collect();
-                        let want: String = new_text[truth.0..truth.1].iter().collect();
-                        eprintln!(
-                            "{:?} quote={:?} got {:?}@{} want {:?}@{} old {}",
-                            a.placement, s.quote, got, a.start, want, truth.0, s.start
-                        );
-                    }
                 }
             }
         }

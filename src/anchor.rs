@@ -203,14 +203,12 @@ pub fn anchor_chars(span: &Span, chars: &[char]) -> Anchored {
         common_suffix(&chars[..start], &prefix) + common_prefix(&chars[end..], &suffix)
     };
     let hits = find_all(chars, &quote);
-    // 1. Stored offsets, with the whole context, and no other place that fits as well: silent.
+    // 1. Stored offsets, with the whole context, and the quote nowhere else: silent. Another
+    //    occurrence could be the span's own text moved there by an edit, its context spoilt.
     if span.end <= chars.len() && span.start < span.end && chars[span.start..span.end] == *quote {
         let full = prefix.len().min(span.start) + suffix.len().min(chars.len() - span.end);
         let here = context_at(span.start, span.end);
-        let rival = hits
-            .iter()
-            .any(|&s| s != span.start && context_at(s, s + quote.len()) >= here);
-        if here >= full && !rival {
+        if here >= full && hits.len() == 1 {
             return Anchored {
                 placement: Placement::Unchanged,
                 start: span.start,

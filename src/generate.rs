@@ -250,76 +250,6 @@ const NON_REPLIES: &[&str] = &[
 
 const HOLDING: &str = "Officers are drafting a response which will be sent shortly.";
 
-const BOROUGHS: &[&str] = &[
-    "Barking and Dagenham",
-    "Barnet",
-    "Bexley",
-    "Brent",
-    "Bromley",
-    "Camden",
-    "Croydon",
-    "Ealing",
-    "Enfield",
-    "Greenwich",
-    "Hackney",
-    "Hammersmith and Fulham",
-    "Haringey",
-    "Harrow",
-    "Havering",
-    "Hillingdon",
-    "Hounslow",
-    "Islington",
-    "Kensington and Chelsea",
-    "Kingston",
-    "Lambeth",
-    "Lewisham",
-    "Merton",
-    "Newham",
-    "Redbridge",
-    "Richmond",
-    "Southwark",
-    "Sutton",
-    "Tower Hamlets",
-    "Waltham Forest",
-    "Wandsworth",
-    "Westminster",
-];
-
-fn rng_pick_answer(rng: &mut Rng, topic: &Topic) -> &'static str {
-    topic.answers[rng.below(topic.answers.len())]
-}
-
-/// A sentence with a varying clause, as real answers never repeat a sentence word for word.
-fn vary(rng: &mut Rng, sentence: &str) -> String {
-    let base = sentence.trim_end_matches('.');
-    let clause = match rng.below(6) {
-        0 => format!(
-            ", as we have seen in {}",
-            BOROUGHS[rng.below(BOROUGHS.len())]
-        ),
-        1 => format!(" since {}", 2000 + rng.below(25)),
-        2 => format!(", with £{} million committed this year", 1 + rng.below(900)),
-        3 => format!(" across {} boroughs", 2 + rng.below(31)),
-        4 => format!(
-            ", according to figures published in {} {}",
-            ["January", "March", "June", "September", "November"][rng.below(5)],
-            2005 + rng.below(20)
-        ),
-        _ => String::new(),
-    };
-    let lead = match rng.below(6) {
-        0 => format!("This matters in {}. ", BOROUGHS[rng.below(BOROUGHS.len())]),
-        1 => format!("The figures for {} bear this out. ", 2000 + rng.below(25)),
-        2 => "Let me be clear. ".to_string(),
-        3 => format!(
-            "I have discussed this with {} residents. ",
-            10 + rng.below(990)
-        ),
-        _ => String::new(),
-    };
-    format!("{lead}{base}{clause}.")
-}
-
 /// One generated page and the "true" codes the simulated annotators start from.
 struct Page {
     text: String,
@@ -363,8 +293,7 @@ fn page(rng: &mut Rng, index: usize) -> Page {
             if !p.is_empty() {
                 p.push(' ');
             }
-            let sentence = rng_pick_answer(rng, topic);
-            p.push_str(&vary(rng, sentence));
+            p.push_str(rng.pick::<&str>(topic.answers));
         }
         answer.push(p);
     }
