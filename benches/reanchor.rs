@@ -9,23 +9,8 @@ use std::time::Instant;
 
 use marginalia::anchor::{Placement, anchor_all};
 use marginalia::dataset::{Dataset, Selection};
-use marginalia::generate::{GenerateOptions, generate};
+use marginalia::generate::{GenerateOptions, Rng, generate};
 use marginalia::transcript::PartId;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Text being edited: each char with the position it had in the original, if any.
 struct Tracked(Vec<(char, Option<usize>)>);

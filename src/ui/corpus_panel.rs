@@ -328,53 +328,30 @@ impl MarginaliaApp {
                 egui::Grid::new("filter-grid")
                     .num_columns(2)
                     .show(ui, |ui| {
-                        changed |= choice_ui(ui, "Member", &mut self.filter.member, &members);
-                        changed |= choice_ui(ui, "Party", &mut self.filter.party, &parties);
-                        changed |= choice_ui(ui, "Asked of", &mut self.filter.asked_of, &asked);
+                        let named = |v: &[String]| -> Vec<(String, String)> {
+                            v.iter().map(|x| (x.clone(), x.clone())).collect()
+                        };
+                        changed |=
+                            choice_ui(ui, "Member", &mut self.filter.member, &named(&members));
+                        changed |= choice_ui(ui, "Party", &mut self.filter.party, &named(&parties));
+                        changed |=
+                            choice_ui(ui, "Asked of", &mut self.filter.asked_of, &named(&asked));
                         changed |=
                             date_ui(ui, "From", &mut self.filter.from, &mut self.date_text.0);
                         changed |= date_ui(ui, "To", &mut self.filter.to, &mut self.date_text.1);
                         use crate::transcript::AnswerStatus as A;
-                        let l = ui.label("Answer");
-                        egui::ComboBox::new("answer-status", "")
-                            .selected_text(self.filter.answer_status.map_or("any", |s| s.as_str()))
-                            .show_ui(ui, |ui| {
-                                changed |= ui
-                                    .selectable_value(&mut self.filter.answer_status, None, "any")
-                                    .changed();
-                                for s in [A::Answered, A::Holding, A::Unanswered] {
-                                    changed |= ui
-                                        .selectable_value(
-                                            &mut self.filter.answer_status,
-                                            Some(s),
-                                            s.as_str(),
-                                        )
-                                        .changed();
-                                }
-                            })
-                            .response
-                            .labelled_by(l.id);
-                        ui.end_row();
-                        let l = ui.label("My status");
-                        egui::ComboBox::new("my-status", "")
-                            .selected_text(self.filter.status.map_or("any", |s| s.as_str()))
-                            .show_ui(ui, |ui| {
-                                changed |= ui
-                                    .selectable_value(&mut self.filter.status, None, "any")
-                                    .changed();
-                                for s in [Status::NotStarted, Status::InProgress, Status::Done] {
-                                    changed |= ui
-                                        .selectable_value(
-                                            &mut self.filter.status,
-                                            Some(s),
-                                            s.as_str(),
-                                        )
-                                        .changed();
-                                }
-                            })
-                            .response
-                            .labelled_by(l.id);
-                        ui.end_row();
+                        let answers: Vec<(A, String)> = [A::Answered, A::Holding, A::Unanswered]
+                            .into_iter()
+                            .map(|s| (s, s.as_str().to_string()))
+                            .collect();
+                        changed |=
+                            choice_ui(ui, "Answer", &mut self.filter.answer_status, &answers);
+                        let statuses: Vec<(Status, String)> =
+                            [Status::NotStarted, Status::InProgress, Status::Done]
+                                .into_iter()
+                                .map(|s| (s, s.as_str().to_string()))
+                                .collect();
+                        changed |= choice_ui(ui, "My status", &mut self.filter.status, &statuses);
                         let l = ui.label("Tags");
                         let r = ui
                             .add(
@@ -449,21 +426,26 @@ pub fn date_ids() -> [egui::Id; 2] {
     [egui::Id::unique("date-From"), egui::Id::unique("date-To")]
 }
 
-fn choice_ui(
+/// A labelled choice of one value or "any"; true when it changed.
+fn choice_ui<T: PartialEq + Clone>(
     ui: &mut egui::Ui,
     label: &str,
-    value: &mut Option<String>,
-    choices: &[String],
+    value: &mut Option<T>,
+    choices: &[(T, String)],
 ) -> bool {
     let mut changed = false;
     let l = ui.label(label);
+    let shown = value
+        .as_ref()
+        .and_then(|v| choices.iter().find(|(c, _)| c == v))
+        .map_or_else(|| "any".to_string(), |(_, name)| name.clone());
     egui::ComboBox::new(("choice", label), "")
-        .selected_text(value.clone().unwrap_or_else(|| "any".to_string()))
+        .selected_text(shown)
         .width(170.0)
         .show_ui(ui, |ui| {
             changed |= ui.selectable_value(value, None, "any").changed();
-            for c in choices {
-                changed |= ui.selectable_value(value, Some(c.clone()), c).changed();
+            for (c, name) in choices {
+                changed |= ui.selectable_value(value, Some(c.clone()), name).changed();
             }
         })
         .response
