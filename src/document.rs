@@ -36,6 +36,24 @@ pub enum Edit {
         /// New note.
         note: String,
     },
+    /// Put a span on another stretch of its part (re-anchoring, or the user placing an orphan):
+    /// offsets, quote and context, and the flag.
+    Relocate {
+        /// Span id.
+        id: String,
+        /// New first char.
+        start: usize,
+        /// New end.
+        end: usize,
+        /// Text there.
+        quote: String,
+        /// Context before.
+        prefix: String,
+        /// Context after.
+        suffix: String,
+        /// New flag.
+        flag: Option<String>,
+    },
     /// Replace the memo.
     SetMemo(String),
     /// Set the document's status.
@@ -97,6 +115,28 @@ impl Edit {
                     id,
                     value: old_value,
                     note: old_note,
+                }
+            }
+            Edit::Relocate {
+                id,
+                start,
+                end,
+                quote,
+                prefix,
+                suffix,
+                flag,
+            } => {
+                let Some(span) = s.spans.iter_mut().find(|x| x.id == id) else {
+                    return Err(EditError(format!("no span with id {id}")));
+                };
+                Edit::Relocate {
+                    id,
+                    start: std::mem::replace(&mut span.start, start),
+                    end: std::mem::replace(&mut span.end, end),
+                    quote: std::mem::replace(&mut span.quote, quote),
+                    prefix: std::mem::replace(&mut span.prefix, prefix),
+                    suffix: std::mem::replace(&mut span.suffix, suffix),
+                    flag: std::mem::replace(&mut span.flag, flag),
                 }
             }
             Edit::SetMemo(memo) => Edit::SetMemo(std::mem::replace(&mut s.memo, memo)),
@@ -192,12 +232,71 @@ impl Document {
                 Ok(loaded) => {
                     doc.disk = Some(Fingerprint::of(&doc.sidecar_path, &loaded.bytes));
                     doc.sidecar = loaded.sidecar;
+                    if doc.sidecar.transcript.hash != doc.transcript.hash {
+                        doc.reanchor();
+                    }
                     doc.problems = doc.sidecar.check(&doc.transcript, codebook);
                 }
                 Err(e) => doc.load_error = Some(e.to_string()),
             }
         }
         Ok(doc)
+    }
+
+    /// Places the spans again on a transcript whose text changed: moved spans get the flag `moved`
+    /// (one undoable step, saved like any edit); orphans keep their old offsets and are listed by
+    /// [`Document::orphans`] until the annotator places or deletes them.
+    fn reanchor(&mut self) {
+        let mut edits = Vec::new();
+        for part in &self.transcript.parts {
+            let spans: Vec<&Span> = self
+                .sidecar
+                .spans
+                .iter()
+                .filter(|s| s.part == part.id)
+                .collect();
+            let placed = crate::anchor::anchor_all(&spans, &part.text);
+            for (span, a) in spans.iter().zip(placed) {
+                use crate::anchor::Placement;
+                if matches!(a.placement, Placement::Moved | Placement::Approximate)
+                    && let Some(moved) =
+                        Span::new(span.id.clone(), part.id, &part.text, a.start, a.end, "", "")
+                {
+                    edits.push(Edit::Relocate {
+                        id: span.id.clone(),
+                        start: moved.start,
+                        end: moved.end,
+                        quote: moved.quote,
+                        prefix: moved.prefix,
+                        suffix: moved.suffix,
+                        flag: Some("moved".to_string()),
+                    });
+                }
+            }
+        }
+        if !edits.is_empty() && self.load_error.is_none() {
+            let _ = self.apply(Edit::Batch(edits));
+        }
+    }
+
+    /// Spans that cannot be placed: their part's text at their offsets is not their quote.
+    pub fn orphans(&self) -> Vec<&Span> {
+        self.sidecar
+            .spans
+            .iter()
+            .filter(|s| {
+                let Some(p) = self.transcript.part(s.part) else {
+                    return true;
+                };
+                s.start >= s.end
+                    || p.text
+                        .chars()
+                        .skip(s.start)
+                        .take(s.end - s.start)
+                        .collect::<String>()
+                        != s.quote
+            })
+            .collect()
     }
 
     /// True when edits are allowed (the sidecar was read, or there was none).
@@ -460,6 +559,61 @@ mod tests {
             ["hostile"]
         );
         assert_eq!(again.sidecar.status, Status::InProgress);
+    }
+
+    #[test]
+    fn a_changed_transcript_moves_spans_with_a_flag_and_keeps_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        let answer = doc.transcript.answer().to_string();
+        let at = |q: &str| answer[..answer.find(q).unwrap()].chars().count();
+        for (id, q) in [("carol-001", "Sir Peter Fahy"), ("carol-002", "a key part")] {
+            let s = at(q);
+            let span = Span::new(
+                id.into(),
+                PartId::ANSWER,
+                &answer,
+                s,
+                s + q.chars().count(),
+                "authority_person",
+                "x",
+            )
+            .unwrap();
+            doc.apply(Edit::AddSpan(span)).unwrap();
+        }
+        doc.save().unwrap();
+        // A colleague fixes the page: a sentence added at the top of the answer, one removed.
+        let page = std::fs::read_to_string(&doc.path).unwrap();
+        let page = page
+            .replace("MPS and MOPAC recognise", "This answer was corrected. MPS and MOPAC recognise")
+            .replace("preventing radicalisation forms a key part of the national counter-terrorism strategy, CONTEST.", "this matters.");
+        std::fs::write(&doc.path, page).unwrap();
+        let again =
+            Document::open(&doc.path, &doc.sidecar.annotator, &Codebook::builtin()).unwrap();
+        let fahy = again
+            .sidecar
+            .spans
+            .iter()
+            .find(|s| s.id == "carol-001")
+            .unwrap();
+        assert_eq!(fahy.flag.as_deref(), Some("moved"));
+        assert_eq!(
+            again
+                .transcript
+                .answer()
+                .chars()
+                .skip(fahy.start)
+                .take(14)
+                .collect::<String>(),
+            "Sir Peter Fahy"
+        );
+        let orphans: Vec<&str> = again.orphans().iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(orphans, ["carol-002"]);
+        assert!(
+            again.is_dirty(),
+            "the new places are saved with the next save"
+        );
+        assert_eq!(again.sidecar.spans.len(), 2, "nothing dropped");
     }
 
     #[test]

@@ -188,6 +188,10 @@ pub struct Span {
     /// The annotator's note.
     #[serde(default)]
     pub note: String,
+    /// Set when the span was placed again after the transcript's text changed (`moved`), until the
+    /// annotator has looked at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
 }
 
 impl Span {
@@ -219,6 +223,7 @@ impl Span {
             dimension: dimension.to_string(),
             value: value.to_string(),
             note: String::new(),
+            flag: None,
         })
     }
 }

@@ -594,3 +594,40 @@ fn files_added_or_removed_on_disk_appear_without_restarting() {
     );
     h.get_by_label_contains("Document 3 of 3");
 }
+
+#[test]
+fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
+    let f = fixture(Some("carol"));
+    let page = f.corpus.join("prevent.txt");
+    let mut h = harness(&f, &page);
+    select_in_answer(&mut h, "Sir Peter Fahy");
+    h.key_press_modifiers(Modifiers::SHIFT, Key::P);
+    h.run_ok();
+    h.key_press(Key::Enter);
+    h.run_ok();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    drop(h);
+    // Someone edits the page: the name is now spelt out differently.
+    let text = std::fs::read_to_string(&page).unwrap().replace(
+        "As Sir Peter Fahy, national police lead",
+        "As the national police lead",
+    );
+    std::fs::write(&page, text).unwrap();
+    let mut h = harness(&f, &page);
+    assert_eq!(h.state().document().unwrap().orphans().len(), 1);
+    h.get_by_label_contains("Orphans: text no longer found (1)");
+    // Place it on "the national police lead".
+    let (start, end) = select_in_answer(&mut h, "the national police lead");
+    h.get_by_label("Place on the selection").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Place on the selection").click();
+    h.run_ok();
+    let doc = h.state().document().unwrap();
+    assert!(doc.orphans().is_empty());
+    assert_eq!(
+        (doc.sidecar.spans[0].start, doc.sidecar.spans[0].end),
+        (start, end)
+    );
+    assert_eq!(doc.sidecar.spans[0].quote, "the national police lead");
+}

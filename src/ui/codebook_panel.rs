@@ -83,6 +83,7 @@ impl MarginaliaApp {
                 });
                 ui.separator();
                 self.span_list_ui(ui, &ctx, &codebook, editable);
+                self.reanchored_ui(ui, &ctx, editable);
                 self.problems_ui(ui);
             });
     }
@@ -355,6 +356,127 @@ impl MarginaliaApp {
             self.view.span_edit = None;
             self.view.selected_span = None;
             self.edit(ctx, Edit::RemoveSpan { id });
+        }
+    }
+
+    /// Spans moved after the transcript changed (to look at) and orphans (to place or delete).
+    fn reanchored_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context, editable: bool) {
+        let Some(doc) = &self.doc else { return };
+        let moved: Vec<crate::sidecar::Span> = doc
+            .sidecar
+            .spans
+            .iter()
+            .filter(|s| s.flag.is_some())
+            .cloned()
+            .collect();
+        let orphans: Vec<crate::sidecar::Span> = doc.orphans().into_iter().cloned().collect();
+        if moved.is_empty() && orphans.is_empty() {
+            return;
+        }
+        let mut edit = None;
+        ui.separator();
+        if !moved.is_empty() {
+            ui.label(
+                RichText::new(format!("Moved after the text changed ({})", moved.len())).strong(),
+            )
+            .on_hover_text(
+                "The transcript was edited: these spans were placed again. Check each one.",
+            );
+            for s in &moved {
+                ui.horizontal_wrapped(|ui| {
+                    let r = ui.link(format!(
+                        "“{}” · {}",
+                        crate::sidecar::ellipsize(&s.quote, 40),
+                        s.part
+                    ));
+                    if r.clicked() {
+                        self.view.selected_span = Some(s.id.clone());
+                        self.view.scroll_to = Some((s.part, s.start));
+                    }
+                    if ui
+                        .add_enabled(editable, egui::Button::new("Looks right"))
+                        .clicked()
+                    {
+                        edit = Some(crate::document::Edit::Relocate {
+                            id: s.id.clone(),
+                            start: s.start,
+                            end: s.end,
+                            quote: s.quote.clone(),
+                            prefix: s.prefix.clone(),
+                            suffix: s.suffix.clone(),
+                            flag: None,
+                        });
+                    }
+                });
+            }
+        }
+        if !orphans.is_empty() {
+            ui.label(
+                RichText::new(format!("Orphans: text no longer found ({})", orphans.len()))
+                    .strong()
+                    .color(Color32::from_rgb(200, 60, 60)),
+            )
+            .on_hover_text("Kept in your sidecar until you place or delete them.");
+            let selection = self.view.selection.clone();
+            for s in &orphans {
+                ui.label(format!(
+                    "“{}” · {} · {}",
+                    crate::sidecar::ellipsize(&s.quote, 60),
+                    s.dimension,
+                    s.value
+                ));
+                ui.horizontal(|ui| {
+                    let place = ui
+                        .add_enabled(
+                            editable && selection.is_some(),
+                            egui::Button::new("Place on the selection"),
+                        )
+                        .on_disabled_hover_text("Select the text where it belongs first");
+                    if place.clicked()
+                        && let Some((part, range)) = &selection
+                        && let Some(text) = self
+                            .doc
+                            .as_ref()
+                            .and_then(|d| d.transcript.part(*part))
+                            .map(|p| p.text.clone())
+                        && let Some(n) = crate::sidecar::Span::new(
+                            s.id.clone(),
+                            *part,
+                            &text,
+                            range.start,
+                            range.end,
+                            "",
+                            "",
+                        )
+                    {
+                        if *part == s.part {
+                            edit = Some(crate::document::Edit::Relocate {
+                                id: s.id.clone(),
+                                start: n.start,
+                                end: n.end,
+                                quote: n.quote,
+                                prefix: n.prefix,
+                                suffix: n.suffix,
+                                flag: None,
+                            });
+                        } else {
+                            self.notice = Some(format!(
+                                "This span belongs in the {}; select text there",
+                                s.part
+                            ));
+                        }
+                    }
+                    if ui
+                        .add_enabled(editable, egui::Button::new("Delete"))
+                        .clicked()
+                    {
+                        edit = Some(crate::document::Edit::RemoveSpan { id: s.id.clone() });
+                    }
+                });
+            }
+        }
+        if let Some(e) = edit {
+            self.edit(ctx, e);
         }
     }
 

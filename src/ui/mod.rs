@@ -556,6 +556,10 @@ impl MarginaliaApp {
                         .insert(part.id, text_view::paragraphs(&part.text));
                 }
                 self.view.memo = doc.sidecar.memo.clone();
+                // Spans placed again after the text changed: saved soon, like any edit.
+                if doc.is_dirty() {
+                    self.autosave_at = Some(0.0);
+                }
                 self.doc = Some(doc);
                 self.doc_error = None;
             }
