@@ -279,6 +279,95 @@ impl Document {
         }
     }
 
+    /// True when the sidecar file is no longer what we last read or wrote: someone else changed it.
+    pub fn changed_on_disk(&self) -> bool {
+        match &self.disk {
+            Some(fp) => !fp.matches_disk(&self.sidecar_path),
+            None => self.sidecar_path.exists(),
+        }
+    }
+
+    /// Keeps a copy of the sidecar file as it is on disk beside it (`…ron.<what>-<time>.bak`) and
+    /// returns its path, so that nobody's version is lost when another one is written.
+    fn copy_on_disk(&self, what: &str) -> Result<PathBuf, String> {
+        let bytes = std::fs::read(&self.sidecar_path)
+            .map_err(|e| format!("cannot read {}: {e}", self.sidecar_path.display()))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        let mut name = self
+            .sidecar_path
+            .file_name()
+            .unwrap_or_default()
+            .to_os_string();
+        name.push(format!(".{what}-{stamp}.bak"));
+        let copy = self.sidecar_path.with_file_name(name);
+        crate::fsutil::atomic_write(&copy, &bytes).map_err(|e| e.to_string())?;
+        Ok(copy)
+    }
+
+    /// Someone else changed the sidecar and we have unsaved changes: keep ours. Their file is kept as
+    /// a copy, then ours is written.
+    pub fn keep_mine(&mut self) -> Result<PathBuf, String> {
+        let copy = self.copy_on_disk("theirs")?;
+        self.disk = None;
+        let _ = std::fs::remove_file(&self.sidecar_path);
+        self.dirty = true;
+        self.save()?;
+        Ok(copy)
+    }
+
+    /// Someone else changed the sidecar: take their version. Our unsaved version is written as a copy
+    /// first.
+    pub fn take_theirs(&mut self, codebook: &Codebook) -> Result<Option<PathBuf>, String> {
+        let mine = if self.dirty {
+            let bytes = self.sidecar.to_ron().into_bytes();
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+            let mut name = self
+                .sidecar_path
+                .file_name()
+                .unwrap_or_default()
+                .to_os_string();
+            name.push(format!(".mine-{stamp}.bak"));
+            let copy = self.sidecar_path.with_file_name(name);
+            crate::fsutil::atomic_write(&copy, &bytes).map_err(|e| e.to_string())?;
+            Some(copy)
+        } else {
+            None
+        };
+        let fresh = Document::open(&self.path, &self.sidecar.annotator, codebook)
+            .map_err(|e| e.to_string())?;
+        *self = fresh;
+        Ok(mine)
+    }
+
+    /// Someone else changed the sidecar: merge by annotation id. Spans from both (ours win on the
+    /// same id), tags from both (ours win on the same part and dimension), our memo unless empty;
+    /// then written.
+    pub fn merge_theirs(&mut self) -> Result<(), String> {
+        let theirs = Sidecar::load(&self.sidecar_path)
+            .map_err(|e| e.to_string())?
+            .sidecar;
+        for span in theirs.spans {
+            if !self.sidecar.spans.iter().any(|s| s.id == span.id) {
+                self.sidecar.spans.push(span);
+            }
+        }
+        for (part, dims) in theirs.tags {
+            let mine = self.sidecar.tags.entry(part).or_default();
+            for (dim, values) in dims {
+                mine.entry(dim).or_insert(values);
+            }
+        }
+        if self.sidecar.memo.trim().is_empty() {
+            self.sidecar.memo = theirs.memo;
+        }
+        self.disk = None;
+        let _ = std::fs::remove_file(&self.sidecar_path);
+        self.dirty = true;
+        self.undo.clear();
+        self.redo.clear();
+        self.save()
+    }
+
     /// Spans that cannot be placed: their part's text at their offsets is not their quote.
     pub fn orphans(&self) -> Vec<&Span> {
         self.sidecar
@@ -614,6 +703,68 @@ mod tests {
             "the new places are saved with the next save"
         );
         assert_eq!(again.sidecar.spans.len(), 2, "nothing dropped");
+    }
+
+    #[test]
+    fn a_colleague_changing_the_sidecar_is_never_lost_either_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        doc.apply(tone(&["hostile"])).unwrap();
+        doc.save().unwrap();
+        let path = dir.path().join("prevent.txt.carol.ron");
+        // Someone else (a git pull) writes a version with a memo; we have an unsaved change.
+        let mut theirs = Sidecar::load(&path).unwrap().sidecar;
+        theirs.memo = "from the other machine".into();
+        theirs
+            .tags
+            .entry(PartId::QUESTION)
+            .or_default()
+            .insert("topic".into(), vec!["housing".into()]);
+        theirs.save(&path).unwrap();
+        doc.apply(tone(&["evasive"])).unwrap();
+        assert!(doc.changed_on_disk());
+        assert!(doc.save().is_err(), "not overwritten silently");
+
+        // Merge: ours win where both said something, theirs fill the rest.
+        let mut merged =
+            Document::open(&doc.path, &doc.sidecar.annotator, &Codebook::builtin()).unwrap();
+        merged.apply(tone(&["evasive"])).unwrap();
+        theirs.save(&path).unwrap();
+        merged.merge_theirs().unwrap();
+        let on_disk = Sidecar::load(&path).unwrap().sidecar;
+        assert_eq!(
+            on_disk.part_values(PartId::ANSWER, "tone_answer"),
+            ["evasive"]
+        );
+        assert_eq!(on_disk.part_values(PartId::QUESTION, "topic"), ["housing"]);
+        assert_eq!(on_disk.memo, "from the other machine");
+
+        // Keep mine: theirs is kept as a copy.
+        theirs.save(&path).unwrap();
+        let copy = doc.keep_mine().unwrap();
+        assert!(
+            std::fs::read_to_string(&copy)
+                .unwrap()
+                .contains("from the other machine")
+        );
+        assert_eq!(
+            Sidecar::load(&path)
+                .unwrap()
+                .sidecar
+                .part_values(PartId::ANSWER, "tone_answer"),
+            ["evasive"]
+        );
+
+        // Take theirs: mine is kept as a copy.
+        theirs.save(&path).unwrap();
+        doc.apply(tone(&["neutral"])).unwrap();
+        let mine = doc.take_theirs(&Codebook::builtin()).unwrap().unwrap();
+        assert!(std::fs::read_to_string(&mine).unwrap().contains("neutral"));
+        assert_eq!(doc.sidecar.memo, "from the other machine");
+        assert!(!doc.is_dirty());
+        // The copies are not taken for sidecars.
+        let files = crate::corpus::scan(dir.path()).unwrap();
+        assert_eq!(files.sidecars.len(), 1);
     }
 
     #[test]

@@ -631,3 +631,58 @@ fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
     );
     assert_eq!(doc.sidecar.spans[0].quote, "the national police lead");
 }
+
+#[test]
+fn a_colleague_writing_the_open_sidecar_is_noticed() {
+    let f = fixture(Some("carol"));
+    let page = f.corpus.join("prevent.txt");
+    let sidecar = f.corpus.join("prevent.txt.carol.ron");
+    let mut h = harness(&f, &page);
+    h.key_press(Key::Num4);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    // Quietly reloaded when nothing is unsaved.
+    let mut theirs = Sidecar::load(&sidecar).unwrap().sidecar;
+    theirs.memo = "from the other machine".into();
+    theirs.save(&sidecar).unwrap();
+    let wait = |h: &mut Harness<'static, MarginaliaApp>, done: &dyn Fn(&MarginaliaApp) -> bool| {
+        for _ in 0..300 {
+            h.step();
+            if done(h.state()) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    };
+    assert!(wait(&mut h, &|a| a
+        .document()
+        .is_some_and(|d| d.sidecar.memo == "from the other machine")));
+    // With an unsaved change, the user is asked.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    theirs.memo = "second edit elsewhere".into();
+    theirs.save(&sidecar).unwrap();
+    let mut asked = false;
+    for _ in 0..300 {
+        h.step();
+        if h.query_by_label("Merge by annotation id").is_some() {
+            asked = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(asked, "the user is asked what to do");
+    h.get_by_label("Merge by annotation id").click();
+    h.run_ok();
+    let on_disk = Sidecar::load(&sidecar).unwrap().sidecar;
+    assert_eq!(
+        on_disk.part_values(PartId::ANSWER, "tone_answer"),
+        ["evasive"],
+        "ours wins on the same tag"
+    );
+    assert_eq!(
+        on_disk.memo, "from the other machine",
+        "ours wins on the memo too"
+    );
+}

@@ -81,6 +81,7 @@ pub struct Palette {
 impl MarginaliaApp {
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
         self.identity_ui(ctx);
+        self.conflict_ui(ctx);
         self.span_popup_ui(ctx);
         self.palette_ui(ctx);
         self.help_ui(ctx);
@@ -157,6 +158,49 @@ impl MarginaliaApp {
             .and_then(|i| self.corpus.as_ref().map(|c| c.entries[i].path.clone()));
         self.doc = None;
         self.reload_corpus(select);
+    }
+
+    fn conflict_ui(&mut self, ctx: &egui::Context) {
+        if !self.conflict {
+            return;
+        }
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("conflict")).show(ctx, |ui| {
+            ui.set_width(460.0);
+            ui.heading("Your annotations changed on disk");
+            ui.label("Someone else (a colleague, a git pull, another window) wrote this document's sidecar while you had unsaved changes. Nothing is lost whichever you choose.");
+            ui.add_space(6.0);
+            if ui.button("Keep mine").on_hover_text("Write your version; theirs is kept beside it as a .theirs-….bak copy").clicked() {
+                choice = Some(0);
+            }
+            if ui.button("Take theirs").on_hover_text("Load their version; yours is kept beside it as a .mine-….bak copy").clicked() {
+                choice = Some(1);
+            }
+            if ui.button("Merge by annotation id").on_hover_text("Spans and tags from both; yours win where both changed the same one").clicked() {
+                choice = Some(2);
+            }
+        });
+        let Some(choice) = choice else { return };
+        let (Some(doc), Some(corpus)) = (&mut self.doc, &self.corpus) else {
+            return;
+        };
+        let result = match choice {
+            0 => doc
+                .keep_mine()
+                .map(|p| format!("Kept yours; theirs is in {}", p.display())),
+            1 => doc.take_theirs(&corpus.codebook).map(|p| match p {
+                Some(p) => format!("Took theirs; yours is in {}", p.display()),
+                None => "Took theirs".to_string(),
+            }),
+            _ => doc
+                .merge_theirs()
+                .map(|()| "Merged by annotation id".to_string()),
+        };
+        self.view.memo = doc.sidecar.memo.clone();
+        self.view.marks = None;
+        self.notice = Some(result.unwrap_or_else(|e| e));
+        self.conflict = false;
+        self.autosave_at = None;
     }
 
     fn span_popup_ui(&mut self, ctx: &egui::Context) {

@@ -143,6 +143,8 @@ pub struct MarginaliaApp {
     focus_filter: bool,
     export: Option<export_dialog::ExportDialog>,
     review: Option<review_panel::ReviewState>,
+    /// Someone else changed the open sidecar while we have unsaved changes: ask.
+    conflict: bool,
 }
 
 impl MarginaliaApp {
@@ -183,6 +185,7 @@ impl MarginaliaApp {
             focus_filter: false,
             export: None,
             review: None,
+            conflict: false,
         };
         app.apply_view_state(&cc.egui_ctx);
         if app.settings.settings.annotator.is_none() {
@@ -293,11 +296,54 @@ impl MarginaliaApp {
         };
     }
 
+    /// The open document's files changed on disk. Our own saves match the remembered fingerprint and
+    /// are ignored. A colleague's sidecar is taken quietly when we have no unsaved changes, else the
+    /// user chooses; a changed transcript is opened again, which places the spans again.
+    fn check_open_document_on_disk(&mut self) {
+        let Some(doc) = &mut self.doc else { return };
+        let Some(corpus) = &self.corpus else { return };
+        if doc.changed_on_disk() {
+            if doc.is_dirty() {
+                self.conflict = true;
+            } else {
+                match doc.take_theirs(&corpus.codebook) {
+                    Ok(_) => {
+                        self.view.memo = doc.sidecar.memo.clone();
+                        self.view.marks = None;
+                        self.notice = Some(
+                            "Your annotations of this document changed on disk: reloaded"
+                                .to_string(),
+                        );
+                    }
+                    Err(e) => self.notice = Some(e),
+                }
+            }
+            return;
+        }
+        let changed_text = crate::transcript::Transcript::load(&doc.path)
+            .is_ok_and(|t| t.hash != doc.transcript.hash);
+        if changed_text {
+            if let Err(e) = doc.save() {
+                self.notice = Some(e);
+                return;
+            }
+            if let Some(i) = self.current.take() {
+                self.doc = None;
+                self.open_entry(i);
+                self.notice = Some(
+                    "The transcript changed on disk: reopened, spans placed again".to_string(),
+                );
+            }
+        }
+    }
+
     /// Takes file-system events; a relevant change schedules a reload of the list half a second
     /// after the last one (a git pull writes many files).
     fn poll_watcher(&mut self, ctx: &egui::Context) {
         let Some((_, rx)) = &self.watcher else { return };
         let own = self.doc.as_ref().map(|d| d.sidecar_path.clone());
+        let own_text = self.doc.as_ref().map(|d| d.path.clone());
+        let mut own_touched = false;
         let root = self.root.clone().unwrap_or_default();
         let root = root.canonicalize().unwrap_or(root);
         let mut relevant = false;
@@ -317,6 +363,9 @@ impl MarginaliaApp {
                     .components()
                     .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
                 let ours = own.as_ref().is_some_and(|o| same_file(o, p));
+                if ours || own_text.as_ref().is_some_and(|t| same_file(t, p)) {
+                    own_touched = true;
+                }
                 let kind = crate::corpus::is_transcript_name(&name)
                     || crate::transcript::parlparse::is_parlparse_name(&name)
                     || name.ends_with(".ron");
@@ -326,6 +375,9 @@ impl MarginaliaApp {
         let now = ctx.input(|i| i.time);
         if relevant {
             self.rescan_at = Some(now + 0.5);
+        }
+        if own_touched {
+            self.check_open_document_on_disk();
         }
         if let Some(at) = self.rescan_at {
             if now >= at && self.loading.is_none() {
@@ -887,7 +939,11 @@ impl MarginaliaApp {
     }
 
     fn handle_keys(&mut self, ctx: &egui::Context) {
-        if self.identity.is_some() || self.palette.is_some() || self.pending.is_some() {
+        if self.identity.is_some()
+            || self.palette.is_some()
+            || self.pending.is_some()
+            || self.conflict
+        {
             return;
         }
         for info in commands::all() {
@@ -966,7 +1022,12 @@ impl MarginaliaApp {
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - now));
             return;
         }
-        // Typing in the memo or a span note: wait until it pauses.
+        if doc.is_dirty() && doc.changed_on_disk() {
+            // Someone else wrote the file: ask rather than fail.
+            self.conflict = true;
+            self.autosave_at = None;
+            return;
+        }
         if doc.save_state == crate::document::SaveState::Saving {
             let _ = doc.save();
             self.autosave_at = None;
