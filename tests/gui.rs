@@ -686,3 +686,27 @@ fn a_colleague_writing_the_open_sidecar_is_noticed() {
         "ours wins on the memo too"
     );
 }
+
+#[test]
+fn unsaved_work_survives_a_crash_through_the_journal() {
+    let f = fixture(Some("carol"));
+    let page = f.corpus.join("prevent.txt");
+    let sidecar = f.corpus.join("prevent.txt.carol.ron");
+    let mut h = harness(&f, &page);
+    h.key_press(Key::Num4);
+    h.step();
+    assert_eq!(answer_tone(&h), ["hostile"]);
+    assert!(!sidecar.exists(), "not saved yet");
+    // The process dies: no save, no exit handler.
+    std::mem::forget(h);
+    let mut h = harness(&f, &page);
+    h.get_by_label("Unsaved work from the last session");
+    h.get_by_label("Restore").click();
+    h.run_ok();
+    let saved = Sidecar::load(&sidecar).expect("restored").sidecar;
+    assert_eq!(
+        saved.part_values(PartId::ANSWER, "tone_answer"),
+        ["hostile"]
+    );
+    assert_eq!(answer_tone(&h), ["hostile"], "the open document shows it");
+}

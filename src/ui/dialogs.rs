@@ -81,6 +81,7 @@ pub struct Palette {
 impl MarginaliaApp {
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
         self.identity_ui(ctx);
+        self.recovery_ui(ctx);
         self.conflict_ui(ctx);
         self.span_popup_ui(ctx);
         self.palette_ui(ctx);
@@ -158,6 +159,50 @@ impl MarginaliaApp {
             .and_then(|i| self.corpus.as_ref().map(|c| c.entries[i].path.clone()));
         self.doc = None;
         self.reload_corpus(select);
+    }
+
+    fn recovery_ui(&mut self, ctx: &egui::Context) {
+        if self.recovered.is_empty() || self.identity.is_some() {
+            return;
+        }
+        let mut action: Option<(usize, bool)> = None;
+        egui::Modal::new(egui::Id::unique("recovery")).show(ctx, |ui| {
+            ui.set_width(520.0);
+            ui.heading("Unsaved work from the last session");
+            ui.label("Marginalia did not close normally. These annotations were not saved:");
+            for (i, e) in self.recovered.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.label(e.sidecar_path.display().to_string());
+                    if ui.button("Restore").clicked() {
+                        action = Some((i, true));
+                    }
+                    if ui.button("Discard").clicked() {
+                        action = Some((i, false));
+                    }
+                });
+            }
+        });
+        let Some((i, restore)) = action else { return };
+        let entry = self.recovered.remove(i);
+        let Some(journal) = &self.journal else { return };
+        if restore {
+            match journal.restore(&entry) {
+                Ok(()) => {
+                    self.notice = Some(format!("Restored {}", entry.sidecar_path.display()));
+                    // The open document may be the restored one: read it again.
+                    if let Some(doc) = &self.doc
+                        && super::same_file(&doc.sidecar_path, &entry.sidecar_path)
+                        && let Some(c) = self.current.take()
+                    {
+                        self.doc = None;
+                        self.open_entry(c);
+                    }
+                }
+                Err(e) => self.notice = Some(format!("Could not restore: {e}")),
+            }
+        } else {
+            journal.discard(&entry);
+        }
     }
 
     fn conflict_ui(&mut self, ctx: &egui::Context) {

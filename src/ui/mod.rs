@@ -145,6 +145,11 @@ pub struct MarginaliaApp {
     review: Option<review_panel::ReviewState>,
     /// Someone else changed the open sidecar while we have unsaved changes: ask.
     conflict: bool,
+    journal: Option<crate::journal::Journal>,
+    /// The open document's unsaved state is in the journal.
+    journaled: bool,
+    /// Unsaved work found in the journal at start, offered for restoring.
+    recovered: Vec<crate::journal::Entry>,
 }
 
 impl MarginaliaApp {
@@ -186,7 +191,16 @@ impl MarginaliaApp {
             export: None,
             review: None,
             conflict: false,
+            journal: None,
+            journaled: false,
+            recovered: Vec::new(),
         };
+        // The journal sits beside the settings: the user's own folder.
+        if let Some(dir) = app.settings.path.as_ref().and_then(|p| p.parent()) {
+            let journal = crate::journal::Journal::new(dir.join("journal"));
+            app.recovered = journal.pending();
+            app.journal = Some(journal);
+        }
         app.apply_view_state(&cc.egui_ctx);
         if app.settings.settings.annotator.is_none() {
             app.identity = Some(dialogs::IdentityForm::new(None, true));
@@ -628,6 +642,11 @@ impl MarginaliaApp {
         match doc.apply(edit) {
             Ok(()) => {
                 self.autosave_at = Some(ctx.input(|i| i.time) + AUTOSAVE_DELAY_SECS);
+                if let Some(j) = &self.journal
+                    && j.record(&doc.sidecar_path, &doc.sidecar).is_ok()
+                {
+                    self.journaled = true;
+                }
                 self.sync_entry();
             }
             Err(e) => self.notice = Some(e.to_string()),
@@ -814,6 +833,11 @@ impl MarginaliaApp {
                         doc.redo()
                     };
                     if done {
+                        if let Some(j) = &self.journal
+                            && j.record(&doc.sidecar_path, &doc.sidecar).is_ok()
+                        {
+                            self.journaled = true;
+                        }
                         self.view.memo = doc.sidecar.memo.clone();
                         self.view.span_edit = None;
                         self.autosave_at = Some(ctx.input(|i| i.time) + AUTOSAVE_DELAY_SECS);
@@ -1042,10 +1066,16 @@ impl MarginaliaApp {
     /// Saves before the window closes.
     fn save_on_close(&mut self) {
         self.commit_pending_edits();
-        if let Some(doc) = &mut self.doc
-            && let Err(e) = doc.save()
-        {
-            eprintln!("marginalia: {e}");
+        if let Some(doc) = &mut self.doc {
+            match doc.save() {
+                Ok(()) => {
+                    if let Some(j) = &self.journal {
+                        j.clear(&doc.sidecar_path);
+                    }
+                }
+                // The journal keeps the work; the next start offers it.
+                Err(e) => eprintln!("marginalia: {e}"),
+            }
         }
     }
 }
@@ -1095,6 +1125,15 @@ impl eframe::App for MarginaliaApp {
         self.dialogs_ui(&ctx);
         self.export_ui(&ctx);
         self.autosave(&ctx);
+        if self.journaled
+            && let Some(doc) = &self.doc
+            && !doc.is_dirty()
+        {
+            if let Some(j) = &self.journal {
+                j.clear(&doc.sidecar_path);
+            }
+            self.journaled = false;
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
