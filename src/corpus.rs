@@ -68,6 +68,7 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
     let mut out = Walked::default();
     let walker = walkdir::WalkDir::new(start)
         .follow_links(false)
+        .follow_root_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));

@@ -141,6 +141,10 @@ impl std::fmt::Display for ReadError {
 /// swap the file between check and read, and a FIFO is never read from.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
+    // Opening a FIFO for reading would wait for a writer: look before opening.
+    if !fs::metadata(path).map_err(ReadError::Io)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
     let file = fs::File::open(path).map_err(ReadError::Io)?;
     let meta = file.metadata().map_err(ReadError::Io)?;
     if !meta.is_file() {
