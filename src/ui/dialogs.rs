@@ -56,6 +56,7 @@ pub struct IdentityForm {
     name: String,
     first_start: bool,
     error: Option<String>,
+    focus_pending: bool,
 }
 
 impl IdentityForm {
@@ -67,6 +68,7 @@ impl IdentityForm {
             name,
             first_start,
             error: None,
+            focus_pending: true,
         }
     }
 }
@@ -76,6 +78,8 @@ impl IdentityForm {
 pub struct Palette {
     query: String,
     selected: usize,
+    /// The query box has been given the focus (once: asking every frame fights the window system).
+    focused: bool,
 }
 
 impl MarginaliaApp {
@@ -102,8 +106,9 @@ impl MarginaliaApp {
             egui::Grid::new("identity-grid").num_columns(2).show(ui, |ui| {
                 let l = ui.label("Annotator id");
                 let r = ui.add(egui::TextEdit::singleline(&mut form.id).id(identity_id_field()).hint_text("e.g. alice")).labelled_by(l.id);
-                if form.id.is_empty() && !r.has_focus() && form.first_start && form.error.is_none() {
+                if form.focus_pending {
                     r.request_focus();
+                    form.focus_pending = false;
                 }
                 ui.end_row();
                 let l = ui.label("Display name");
@@ -390,7 +395,10 @@ impl MarginaliaApp {
                     .labelled_by(l.id)
                 })
                 .inner;
-            r.request_focus();
+            if !palette.focused {
+                r.request_focus();
+                palette.focused = true;
+            }
             if r.changed() {
                 palette.selected = 0;
             }
