@@ -271,7 +271,7 @@ impl MarginaliaApp {
             return;
         };
         match review.tab {
-            ReviewTab::Document => self.review_document_ui(ui, &dataset, &report),
+            ReviewTab::Document => self.review_document_ui(ui, &dataset),
             ReviewTab::Disagreements => self.disagreements_ui(ui, &report),
             ReviewTab::Agreement => agreement_ui(ui, &report),
         }
@@ -283,12 +283,7 @@ impl MarginaliaApp {
         dataset.documents.iter().position(|d| &d.path == path)
     }
 
-    fn review_document_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        dataset: &Arc<Dataset>,
-        report: &Arc<AgreementReport>,
-    ) {
+    fn review_document_ui(&mut self, ui: &mut egui::Ui, dataset: &Arc<Dataset>) {
         let Some(index) = self.review_document(dataset) else {
             ui.label("Choose a document in the list. Documents coded by at least two of the chosen annotators can be compared.");
             return;
@@ -409,7 +404,6 @@ impl MarginaliaApp {
                     }
                 }
             });
-        let _ = report;
     }
 
     fn disagreements_ui(&mut self, ui: &mut egui::Ui, report: &Arc<AgreementReport>) {
