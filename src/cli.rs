@@ -186,12 +186,7 @@ pub fn run(command: Command) -> Result<i32> {
             status,
             force,
         } => {
-            if output.exists() && !force {
-                anyhow::bail!(
-                    "{} exists; choose another name or overwrite it with --force",
-                    output.display()
-                );
-            }
+            refuse_overwrite(&output, force)?;
             let selection = Selection {
                 annotators,
                 only_done: status.is_some(),
@@ -285,12 +280,7 @@ pub fn run(command: Command) -> Result<i32> {
             output,
             force,
         } => {
-            if output.exists() && !force {
-                anyhow::bail!(
-                    "{} exists; choose another name or overwrite it with --force",
-                    output.display()
-                );
-            }
+            refuse_overwrite(&output, force)?;
             let xml = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let name = file
@@ -616,4 +606,15 @@ fn agreement(
     println!();
     println!("{} disagreements to review", r.disagreements.len());
     Ok(0)
+}
+
+/// Stops before any work when the output exists and `--force` was not given.
+fn refuse_overwrite(output: &Path, force: bool) -> Result<()> {
+    if output.exists() && !force {
+        anyhow::bail!(
+            "{} exists; choose another name or overwrite it with --force",
+            output.display()
+        );
+    }
+    Ok(())
 }

@@ -287,29 +287,22 @@ impl Document {
         }
     }
 
-    /// Keeps a copy of the sidecar file as it is on disk beside it (`…ron.<what>-<time>.bak`) and
-    /// returns its path, so that nobody's version is lost when another one is written.
-    fn copy_on_disk(&self, what: &str) -> Result<PathBuf, String> {
+    /// Keeps a copy of the sidecar file as it is on disk (`…ron.<what>-<time>.bak`) and takes that
+    /// version as the one we know, so the next save replaces it in one atomic step: at no moment is
+    /// there no sidecar on disk.
+    fn back_up_disk(&mut self, what: &str) -> Result<PathBuf, String> {
         let bytes = std::fs::read(&self.sidecar_path)
             .map_err(|e| format!("cannot read {}: {e}", self.sidecar_path.display()))?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let mut name = self
-            .sidecar_path
-            .file_name()
-            .unwrap_or_default()
-            .to_os_string();
-        name.push(format!(".{what}-{stamp}.bak"));
-        let copy = self.sidecar_path.with_file_name(name);
-        crate::fsutil::atomic_write(&copy, &bytes).map_err(|e| e.to_string())?;
+        let copy = crate::fsutil::write_backup(&self.sidecar_path, what, &bytes)
+            .map_err(|e| e.to_string())?;
+        self.disk = Some(Fingerprint::of(&self.sidecar_path, &bytes));
         Ok(copy)
     }
 
     /// Someone else changed the sidecar and we have unsaved changes: keep ours. Their file is kept as
     /// a copy, then ours is written.
     pub fn keep_mine(&mut self) -> Result<PathBuf, String> {
-        let copy = self.copy_on_disk("theirs")?;
-        self.disk = None;
-        let _ = std::fs::remove_file(&self.sidecar_path);
+        let copy = self.back_up_disk("theirs")?;
         self.dirty = true;
         self.save()?;
         Ok(copy)
@@ -320,16 +313,10 @@ impl Document {
     pub fn take_theirs(&mut self, codebook: &Codebook) -> Result<Option<PathBuf>, String> {
         let mine = if self.dirty {
             let bytes = self.sidecar.to_ron().into_bytes();
-            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-            let mut name = self
-                .sidecar_path
-                .file_name()
-                .unwrap_or_default()
-                .to_os_string();
-            name.push(format!(".mine-{stamp}.bak"));
-            let copy = self.sidecar_path.with_file_name(name);
-            crate::fsutil::atomic_write(&copy, &bytes).map_err(|e| e.to_string())?;
-            Some(copy)
+            Some(
+                crate::fsutil::write_backup(&self.sidecar_path, "mine", &bytes)
+                    .map_err(|e| e.to_string())?,
+            )
         } else {
             None
         };
@@ -360,8 +347,7 @@ impl Document {
         if self.sidecar.memo.trim().is_empty() {
             self.sidecar.memo = theirs.memo;
         }
-        self.disk = None;
-        let _ = std::fs::remove_file(&self.sidecar_path);
+        self.back_up_disk("theirs")?;
         self.dirty = true;
         self.undo.clear();
         self.redo.clear();

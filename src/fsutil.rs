@@ -109,6 +109,19 @@ fn sync_dir(dir: &Path) {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) {}
 
+/// Writes `bytes` as a dated copy beside `path` (`<name>.<what>-<time>.bak`), so that a version about
+/// to be replaced is never lost; returns the copy's path. Sidecar scans ignore such files.
+pub fn write_backup(path: &Path, what: &str, bytes: &[u8]) -> Result<PathBuf, WriteError> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(
+        ".{what}-{}.bak",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+    ));
+    let copy = path.with_file_name(name);
+    atomic_write(&copy, bytes)?;
+    Ok(copy)
+}
+
 /// Why [`read_limited`] could not read a file.
 #[derive(Debug)]
 pub enum ReadError {

@@ -103,16 +103,7 @@ impl Journal {
     pub fn restore(&self, entry: &Entry) -> Result<(), String> {
         if entry.sidecar_path.exists() {
             let bytes = std::fs::read(&entry.sidecar_path).map_err(|e| e.to_string())?;
-            let mut name = entry
-                .sidecar_path
-                .file_name()
-                .unwrap_or_default()
-                .to_os_string();
-            name.push(format!(
-                ".before-restore-{}.bak",
-                chrono::Utc::now().format("%Y%m%dT%H%M%S")
-            ));
-            atomic_write(&entry.sidecar_path.with_file_name(name), &bytes)
+            crate::fsutil::write_backup(&entry.sidecar_path, "before-restore", &bytes)
                 .map_err(|e| e.to_string())?;
         }
         entry
