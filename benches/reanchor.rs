@@ -172,7 +172,9 @@ fn main() {
                 .iter()
                 .filter(|s| s.part == PartId::ANSWER)
                 .collect();
-            let placed = anchor_all(&part_spans, &new_string);
+            // The part's length when the sidecar was saved, as the app reads it.
+            let old_len = sidecar.transcript.parts.get(&PartId::ANSWER).copied();
+            let placed = anchor_all(&part_spans, &new_string, old_len);
             for (s, a) in part_spans.iter().zip(placed) {
                 spans += 1;
                 *by_placement

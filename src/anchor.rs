@@ -48,18 +48,18 @@ fn find_all(hay: &[char], needle: &[char]) -> Vec<usize> {
     if needle.is_empty() || needle.len() > hay.len() {
         return Vec::new();
     }
+    let first = needle[0];
     (0..=hay.len() - needle.len())
-        .filter(|&i| hay[i..i + needle.len()] == *needle)
+        .filter(|&i| hay[i] == first && hay[i..i + needle.len()] == *needle)
         .collect()
 }
 
-/// Similarity of two strings from 0 to 1: 1 − edit distance / longer length.
-fn similarity(a: &[char], b: &[char]) -> f64 {
+/// Edit distance between two strings: insertions, deletions, substitutions and swaps of
+/// neighbouring chars (the commonest typo) each count one.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
     let (n, m) = (a.len(), b.len());
-    if n.max(m) == 0 {
-        return 1.0;
-    }
-    // Plain dynamic programming: quotes are short.
+    // Plain dynamic programming over three rows: quotes are short.
+    let mut before: Vec<usize> = vec![0; m + 1];
     let mut prev: Vec<usize> = (0..=m).collect();
     let mut cur = vec![0; m + 1];
     for i in 1..=n {
@@ -67,90 +67,79 @@ fn similarity(a: &[char], b: &[char]) -> f64 {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(before[j - 2] + 1);
+            }
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
-    1.0 - prev[m] as f64 / n.max(m) as f64
+    prev[m]
+}
+
+/// Similarity of two strings from 0 to 1: 1 − edit distance / longer length.
+fn similarity(a: &[char], b: &[char]) -> f64 {
+    let longer = a.len().max(b.len());
+    if longer == 0 {
+        return 1.0;
+    }
+    1.0 - edit_distance(a, b) as f64 / longer as f64
+}
+
+/// Extra text read past the stored context, so that chars inserted into it cost one edit each
+/// instead of the rest of the context.
+const CONTEXT_SLACK: usize = 8;
+
+/// Edits that turn `pattern` into the start of `text` (where the text's matched part ends is
+/// free): how much of a span's context an edit spoilt. The prefix is compared reversed, reading
+/// the text backwards from the span.
+fn context_distance(pattern: &[char], text: impl Iterator<Item = char>) -> usize {
+    let p = pattern.len();
+    if p == 0 {
+        return 0;
+    }
+    // col[i]: edits for the first i pattern chars against the text read so far.
+    let mut col: Vec<usize> = (0..=p).collect();
+    let mut best = col[p];
+    for (j, t) in text.take(p + CONTEXT_SLACK).enumerate() {
+        let mut diag = col[0];
+        col[0] = j + 1;
+        for i in 1..=p {
+            let up = col[i];
+            col[i] = (diag + usize::from(pattern[i - 1] != t))
+                .min(up + 1)
+                .min(col[i - 1] + 1);
+            diag = up;
+        }
+        best = best.min(col[p]);
+        if best == 0 {
+            break;
+        }
+    }
+    best
 }
 
 /// Lowest similarity accepted for an approximate placement.
 pub const MIN_SIMILARITY: f64 = 0.75;
 
-/// Places every span of one part. Where a span's quote and context occur more than once (a sentence
-/// repeated), the places are chosen together: edits never reorder text, so spans keep their order,
-/// and the gaps between neighbouring spans change only by the edits between them. Among the tied
-/// places, the choice that keeps spans in order with the smallest total change of gaps wins.
-pub fn anchor_all(spans: &[&Span], text: &str) -> Vec<Anchored> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out: Vec<Anchored> = spans.iter().map(|s| anchor_chars(s, &chars)).collect();
-    // The spans placed at an exact occurrence, with their tied candidates, in old order.
-    let mut chain: Vec<(usize, Vec<(usize, u64)>)> = (0..spans.len())
-        .filter_map(|i| match out[i].placement {
-            Placement::Unchanged => Some((i, vec![(out[i].start, 0)])),
-            Placement::Moved => Some((i, candidates(spans[i], &chars))),
-            _ => None,
-        })
-        .filter(|(_, c)| !c.is_empty())
-        .collect();
-    chain.sort_by_key(|(i, _)| (spans[*i].start, spans[*i].end));
-    if chain.iter().all(|(_, c)| c.len() == 1) {
-        return out;
-    }
-    // cost[k][j]: least total change of gaps for the first k+1 spans, span k at candidate j.
-    let mut cost: Vec<Vec<u64>> = Vec::with_capacity(chain.len());
-    let mut from: Vec<Vec<usize>> = Vec::with_capacity(chain.len());
-    for (k, (i, cands)) in chain.iter().enumerate() {
-        let old = spans[*i].start as i64;
-        let mut row = Vec::with_capacity(cands.len());
-        let mut back = Vec::with_capacity(cands.len());
-        for &(c, lost) in cands {
-            if k == 0 {
-                row.push(gap_cost(c as i64 - old) + lost);
-                back.push(0);
-                continue;
-            }
-            let (pi, pc) = &chain[k - 1];
-            let old_gap = old - spans[*pi].start as i64;
-            let mut best = (u64::MAX, 0);
-            for (pj, &(p, _)) in pc.iter().enumerate() {
-                if p > c || cost[k - 1][pj] == u64::MAX {
-                    continue;
-                }
-                let total = cost[k - 1][pj] + gap_cost((c as i64 - p as i64) - old_gap) + lost;
-                if total < best.0 {
-                    best = (total, pj);
-                }
-            }
-            row.push(best.0);
-            back.push(best.1);
-        }
-        cost.push(row);
-        from.push(back);
-    }
-    let last = cost.len() - 1;
-    let Some((mut j, _)) = cost[last]
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c != u64::MAX)
-        .min_by_key(|(_, c)| **c)
-    else {
-        return out;
-    };
-    for k in (0..chain.len()).rev() {
-        let (i, cands) = &chain[k];
-        let len = out[*i].end - out[*i].start;
-        out[*i].start = cands[j].0;
-        out[*i].end = cands[j].0 + len;
-        j = from[k][j];
-    }
-    out
-}
-
-/// Weight of a char of lost context against a char of changed gap when choosing among places.
+/// Cost of a char of context that no longer matches, against the cost of an edit between spans.
 const CONTEXT_WEIGHT: u64 = 2;
 
-/// Cost of a gap between neighbouring spans that changed by `delta` chars: one edit between them
-/// explains any change, so the cost is mostly for there being an edit at all.
+/// Cost of an edit inside the quote (after folding case, accents, quote marks and spaces): more
+/// than an edit between spans, so that a window shifted by a char never beats the quote itself.
+const QUOTE_EDIT_WEIGHT: u64 = 30;
+
+/// Cost of a quote that differs only by folding (curly vs straight quotes, case).
+const FOLD_COST: u64 = 1;
+
+/// Cost of placing spans out of their old order: edits never reorder text.
+const ORDER_BREAK: u64 = 1_000;
+
+/// Most places considered for one span; the cheapest and nearest are kept.
+const MAX_CANDIDATES: usize = 64;
+
+/// Cost of a stretch of text whose length changed by `delta` chars: one edit explains any change,
+/// so the cost is mostly for there being an edit at all.
 fn gap_cost(delta: i64) -> u64 {
     if delta == 0 {
         0
@@ -159,167 +148,333 @@ fn gap_cost(delta: i64) -> u64 {
     }
 }
 
-/// Exact occurrences of the quote, each with the context it lost compared with the best one. An edit
-/// next to the true place can spoil some of its context while a repeated sentence elsewhere keeps
-/// all of its own, so every occurrence stays a candidate, at a cost.
-fn candidates(span: &Span, chars: &[char]) -> Vec<(usize, u64)> {
-    let quote: Vec<char> = span.quote.chars().collect();
-    let prefix: Vec<char> = span.prefix.chars().collect();
-    let suffix: Vec<char> = span.suffix.chars().collect();
-    let hits = find_all(chars, &quote);
-    let score = |s: usize| {
-        common_suffix(&chars[..s], &prefix) + common_prefix(&chars[s + quote.len()..], &suffix)
-    };
-    let scores: Vec<usize> = hits.iter().map(|&s| score(s)).collect();
-    let Some(&top) = scores.iter().max() else {
+/// One possible place for a span.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    start: usize,
+    end: usize,
+    /// How badly quote and context fit here.
+    cost: u64,
+    /// The quote is here char for char.
+    exact: bool,
+}
+
+/// A span's quote and context, as chars and folded.
+struct Needle {
+    quote: Vec<char>,
+    prefix: Vec<char>,
+    suffix: Vec<char>,
+    folded_quote: Vec<char>,
+    /// Folded and reversed, to read backwards from a place.
+    folded_prefix_rev: Vec<char>,
+    folded_suffix: Vec<char>,
+}
+
+impl Needle {
+    fn of(span: &Span) -> Needle {
+        let quote: Vec<char> = span.quote.chars().collect();
+        let prefix: Vec<char> = span.prefix.chars().collect();
+        let suffix: Vec<char> = span.suffix.chars().collect();
+        Needle {
+            folded_quote: quote.iter().map(|&c| fold_char(c)).collect(),
+            folded_prefix_rev: prefix.iter().rev().map(|&c| fold_char(c)).collect(),
+            folded_suffix: suffix.iter().map(|&c| fold_char(c)).collect(),
+            quote,
+            prefix,
+            suffix,
+        }
+    }
+
+    /// Context chars spoilt around `start..end` of the folded text.
+    fn context_cost(&self, folded: &[char], start: usize, end: usize) -> u64 {
+        let before = context_distance(
+            &self.folded_prefix_rev,
+            folded[..start].iter().rev().copied(),
+        );
+        let after = context_distance(&self.folded_suffix, folded[end..].iter().copied());
+        (before + after) as u64 * CONTEXT_WEIGHT
+    }
+
+    /// Cost of the quote against `start..end`, or `None` when it is too different.
+    fn quote_cost(&self, chars: &[char], folded: &[char], start: usize, end: usize) -> Option<u64> {
+        if chars[start..end] == *self.quote {
+            return Some(0);
+        }
+        let here = &folded[start..end];
+        if *here == *self.folded_quote {
+            return Some(FOLD_COST);
+        }
+        if similarity(&self.folded_quote, here) < MIN_SIMILARITY {
+            return None;
+        }
+        Some(FOLD_COST + QUOTE_EDIT_WEIGHT * edit_distance(&self.folded_quote, here) as u64)
+    }
+}
+
+/// Every place where a span could be now: exact occurrences of its quote, occurrences after
+/// folding, text between its context that is similar enough to the quote, and its stored offsets
+/// when the text there is similar enough; each with how badly quote and context fit.
+fn candidates(span: &Span, needle: &Needle, chars: &[char], folded: &[char]) -> Vec<Candidate> {
+    let len = needle.quote.len();
+    if len == 0 {
         return Vec::new();
-    };
-    hits.into_iter()
-        .zip(scores)
-        .map(|(h, sc)| (h, (top - sc) as u64 * CONTEXT_WEIGHT))
+    }
+    let mut places: Vec<(usize, usize)> = find_all(folded, &needle.folded_quote)
+        .into_iter()
+        .map(|s| (s, s + len))
+        .collect();
+    places.extend(between_context(needle, folded));
+    if span.start < span.end && span.end <= chars.len() {
+        places.push((span.start, span.end));
+    }
+    // A window found from the context can take in a char inserted next to the quote (a second
+    // space) or lose one of its own: its ends are moved to where the quote fits best.
+    for place in &mut places {
+        *place = refine(needle, folded, *place);
+    }
+    places.sort_unstable();
+    places.dedup();
+    let mut out: Vec<Candidate> = places
+        .into_iter()
+        .filter_map(|(start, end)| {
+            let quote = needle.quote_cost(chars, folded, start, end)?;
+            Some(Candidate {
+                start,
+                end,
+                cost: quote + needle.context_cost(folded, start, end),
+                exact: quote == 0,
+            })
+        })
+        .collect();
+    if out.len() > MAX_CANDIDATES {
+        out.sort_by_key(|c| c.cost + gap_cost(c.start as i64 - span.start as i64));
+        out.truncate(MAX_CANDIDATES);
+    }
+    out
+}
+
+/// Chars an approximate window's ends may move to fit the quote.
+const REFINE: usize = 2;
+
+/// Moves each end of `start..end` by up to [`REFINE`] chars to where the folded quote differs
+/// least from the text (the nearer end on ties).
+fn refine(needle: &Needle, folded: &[char], (start, end): (usize, usize)) -> (usize, usize) {
+    if folded[start..end] == *needle.folded_quote {
+        return (start, end);
+    }
+    let mut best = (usize::MAX, 0, (start, end));
+    for s in start.saturating_sub(REFINE)..=start + REFINE {
+        for e in end.saturating_sub(REFINE)..=(end + REFINE).min(folded.len()) {
+            if s >= e {
+                continue;
+            }
+            let d = edit_distance(&needle.folded_quote, &folded[s..e]);
+            let off = s.abs_diff(start) + e.abs_diff(end);
+            if (d, off) < (best.0, best.1) {
+                best = (d, off, (s, e));
+            }
+        }
+    }
+    best.2
+}
+
+/// Places in the folded text between the end of a span's prefix and the start of its suffix
+/// (where an edit changed the quote itself), about the quote's length apart.
+fn between_context(needle: &Needle, folded: &[char]) -> Vec<(usize, usize)> {
+    let len = needle.folded_quote.len();
+    let tail: Vec<char> = needle.folded_prefix_rev[..needle.folded_prefix_rev.len().min(16)]
+        .iter()
+        .rev()
+        .copied()
+        .collect();
+    let head = &needle.folded_suffix[..needle.folded_suffix.len().min(16)];
+    let mut out = Vec::new();
+    if tail.len() >= 8 {
+        for p in find_all(folded, &tail) {
+            let start = p + tail.len();
+            out.push((start, (start + len).min(folded.len())));
+            if head.len() >= 8 {
+                // The edited quote sits between prefix and suffix: not much longer than it was.
+                let window = (start + 2 * len + 40).min(folded.len());
+                for q in find_all(&folded[start..window], head).into_iter().take(3) {
+                    out.push((start, start + q));
+                }
+            }
+        }
+    }
+    if head.len() >= 8 {
+        for q in find_all(folded, head) {
+            out.push((q.saturating_sub(len), q));
+        }
+    }
+    out.retain(|(s, e)| s < e);
+    out
+}
+
+/// Places every span of one part of the new `text`. `old_len`, the part's length in chars when
+/// the spans were saved, ties the end of the text as the start ties its beginning.
+///
+/// Each span has candidate places, each with a cost for how badly quote and context fit there.
+/// The places are chosen together: edits never reorder text, so spans keep their order, and the
+/// stretch of text between neighbouring spans (and between the text's ends and the first and last
+/// span) changes length only where an edit fell. The choice with the least total cost wins; where
+/// a quote occurs more than once (a sentence repeated), this is what tells the occurrences apart.
+/// A span is placed silently only at its stored offsets, with its whole context, where its quote
+/// occurs nowhere else; every other placement is flagged; a span with no candidate is an orphan.
+pub fn anchor_all(spans: &[&Span], text: &str, old_len: Option<usize>) -> Vec<Anchored> {
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<char> = chars.iter().map(|&c| fold_char(c)).collect();
+    let needles: Vec<Needle> = spans.iter().map(|s| Needle::of(s)).collect();
+    let cands: Vec<Vec<Candidate>> = spans
+        .iter()
+        .zip(&needles)
+        .map(|(s, n)| candidates(s, n, &chars, &folded))
+        .collect();
+    let mut order: Vec<usize> = (0..spans.len()).filter(|&i| !cands[i].is_empty()).collect();
+    order.sort_by_key(|&i| (spans[i].start, spans[i].end));
+
+    let chosen = choose(spans, &order, &cands, chars.len(), old_len);
+    spans
+        .iter()
+        .zip(&needles)
+        .zip(chosen)
+        .map(|((span, needle), c)| match c {
+            None => Anchored {
+                placement: Placement::Orphan,
+                start: span.start,
+                end: span.end,
+            },
+            Some(c) => Anchored {
+                placement: if !c.exact {
+                    Placement::Approximate
+                } else if c.start == span.start && unchanged_here(span, needle, &chars) {
+                    Placement::Unchanged
+                } else {
+                    Placement::Moved
+                },
+                start: c.start,
+                end: c.end,
+            },
+        })
         .collect()
 }
 
-/// Places a span in (possibly changed) part text.
-pub fn anchor(span: &Span, text: &str) -> Anchored {
-    let chars: Vec<char> = text.chars().collect();
-    anchor_chars(span, &chars)
+/// A span placed at one of its candidates, after the spans before it were placed or left out.
+struct State {
+    /// Index in the order of spans.
+    k: usize,
+    /// The candidate taken.
+    j: usize,
+    /// Least total cost of the spans up to `k`.
+    cost: u64,
+    /// The state of the span placed before, if any.
+    back: Option<usize>,
 }
 
-/// As [`anchor`], on the text's chars.
-pub fn anchor_chars(span: &Span, chars: &[char]) -> Anchored {
-    let quote: Vec<char> = span.quote.chars().collect();
-    let prefix: Vec<char> = span.prefix.chars().collect();
-    let suffix: Vec<char> = span.suffix.chars().collect();
-    let orphan = Anchored {
-        placement: Placement::Orphan,
-        start: span.start,
-        end: span.end,
-    };
-    if quote.is_empty() {
-        return orphan;
-    }
-    let context_at = |start: usize, end: usize| -> usize {
-        common_suffix(&chars[..start], &prefix) + common_prefix(&chars[end..], &suffix)
-    };
-    let hits = find_all(chars, &quote);
-    // 1. Stored offsets, with the whole context, and the quote nowhere else: silent. Another
-    //    occurrence could be the span's own text moved there by an edit, its context spoilt.
-    if span.end <= chars.len() && span.start < span.end && chars[span.start..span.end] == *quote {
-        let full = prefix.len().min(span.start) + suffix.len().min(chars.len() - span.end);
-        let here = context_at(span.start, span.end);
-        if here >= full && hits.len() == 1 {
-            return Anchored {
-                placement: Placement::Unchanged,
-                start: span.start,
-                end: span.end,
-            };
-        }
-    }
-    // 2. Exact occurrences of the quote: the one whose context fits best, then nearest. An edit
-    //    inside the quote (a typo fixed) leaves the quote elsewhere only: then the context, found
-    //    around the edited text, wins over a distant exact occurrence with little context.
-    let best = |candidates: &[usize], len: usize| -> Option<usize> {
-        candidates.iter().copied().max_by_key(|&s| {
-            let ctx = context_at(s, s + len);
-            let distance = s.abs_diff(span.start);
-            (ctx, std::cmp::Reverse(distance))
-        })
-    };
-    let around = between_context(span, chars, &quote, &prefix, &suffix);
-    if let Some(s) = best(&hits, quote.len()) {
-        let exact_ctx = context_at(s, s + quote.len());
-        if let Some((start, end, ctx)) = around
-            && ctx > exact_ctx + 8
-        {
-            // An exact occurrence where the context points (an edit only spoiled its context)
-            // is taken as it is; else the edited text between the context.
-            if let Some(&h) = hits
-                .iter()
-                .find(|&&h| h + 2 >= start && h + quote.len() <= end + 2)
-            {
-                return Anchored {
-                    placement: Placement::Moved,
-                    start: h,
-                    end: h + quote.len(),
-                };
-            }
-            return Anchored {
-                placement: Placement::Approximate,
-                start,
-                end,
-            };
-        }
-        return Anchored {
-            placement: Placement::Moved,
-            start: s,
-            end: s + quote.len(),
-        };
-    }
-    // 3. The quote after folding (curly vs straight quotes, case, accents, any whitespace).
-    let folded_text: Vec<char> = chars.iter().map(|&c| fold_char(c)).collect();
-    let folded_quote: Vec<char> = quote.iter().map(|&c| fold_char(c)).collect();
-    let hits = find_all(&folded_text, &folded_quote);
-    if let Some(s) = best(&hits, quote.len()) {
-        return Anchored {
-            placement: Placement::Approximate,
-            start: s,
-            end: s + quote.len(),
-        };
-    }
-    // 4. Between the context: the prefix's end and the suffix's start, about the quote's length apart.
-    if let Some((start, end, _)) = around {
-        return Anchored {
-            placement: Placement::Approximate,
-            start,
-            end,
-        };
-    }
-    orphan
-}
-
-/// The text between the end of the span's prefix and the start of its suffix, when it is similar
-/// enough to the quote; with the length of context matched there.
-fn between_context(
-    span: &Span,
-    chars: &[char],
-    quote: &[char],
-    prefix: &[char],
-    suffix: &[char],
-) -> Option<(usize, usize, usize)> {
-    let tail = &prefix[prefix.len().saturating_sub(16)..];
-    let head = &suffix[..suffix.len().min(16)];
-    let mut candidates: Vec<(usize, usize, f64)> = Vec::new();
-    if tail.len() >= 8 {
-        for p in find_all(chars, tail) {
-            let start = p + tail.len();
-            if head.len() >= 8 {
-                // The quote's text sits between prefix and suffix: not much longer than it was.
-                let window = (start + 2 * quote.len() + 40).min(chars.len());
-                for q in find_all(&chars[start..window], head).into_iter().take(3) {
-                    let end = start + q;
-                    candidates.push((start, end, similarity(quote, &chars[start..end])));
-                }
+/// Chooses a candidate for each span in `order` (spans sorted by old place), or none where the
+/// span's text is gone: the choice of least total cost, counting how badly each place fits, how
+/// much the text between neighbouring places changed length, and each span left out.
+fn choose(
+    spans: &[&Span],
+    order: &[usize],
+    cands: &[Vec<Candidate>],
+    new_len: usize,
+    old_len: Option<usize>,
+) -> Vec<Option<Candidate>> {
+    let mut states: Vec<State> = Vec::new();
+    // First state of each span in `order`, and one past its last.
+    let mut first: Vec<usize> = Vec::with_capacity(order.len() + 1);
+    for (k, &i) in order.iter().enumerate() {
+        first.push(states.len());
+        let span = spans[i];
+        // The states a span can follow: those of the last few spans (the ones between are left out).
+        let from = first[k.saturating_sub(MAX_LEFT_OUT + 1)];
+        for (j, c) in cands[i].iter().enumerate() {
+            let shift = c.start as i64 - span.start as i64;
+            // Placed first: every span before it left out. Later spans always have the states of
+            // the span just before them to follow, in order or not.
+            let mut best = if k <= MAX_LEFT_OUT {
+                (gap_cost(shift) + k as u64 * LEFT_OUT, None)
             } else {
-                let end = (start + quote.len()).min(chars.len());
-                candidates.push((start, end, similarity(quote, &chars[start..end])));
+                (u64::MAX, None)
+            };
+            for (a, st) in states.iter().enumerate().take(first[k]).skip(from) {
+                let prev = spans[order[st.k]];
+                let p = &cands[order[st.k]][st.j];
+                let in_order = if prev.start < span.start {
+                    p.start < c.start
+                } else {
+                    p.start <= c.start
+                };
+                let moved = shift - (p.end as i64 - prev.end as i64);
+                let total = st.cost
+                    + gap_cost(moved)
+                    + (k - st.k - 1) as u64 * LEFT_OUT
+                    + if in_order { 0 } else { ORDER_BREAK };
+                if total < best.0 {
+                    best = (total, Some(a));
+                }
             }
-        }
-    } else if head.len() >= 8 {
-        for q in find_all(chars, head) {
-            let start = q.saturating_sub(quote.len());
-            candidates.push((start, q, similarity(quote, &chars[start..q])));
+            states.push(State {
+                k,
+                j,
+                cost: best.0 + c.cost,
+                back: best.1,
+            });
         }
     }
-    let &(start, end, sim) = candidates.iter().max_by(|a, b| {
-        a.2.total_cmp(&b.2)
-            .then(b.0.abs_diff(span.start).cmp(&a.0.abs_diff(span.start)))
-    })?;
-    if sim < MIN_SIMILARITY || start >= end {
-        return None;
+    first.push(states.len());
+    let mut chosen = vec![None; spans.len()];
+    let tail = first[order.len().saturating_sub(MAX_LEFT_OUT + 1)];
+    let end = states
+        .iter()
+        .enumerate()
+        .skip(tail)
+        .map(|(a, st)| {
+            let span = spans[order[st.k]];
+            let c = &cands[order[st.k]][st.j];
+            let end_cost = old_len.map_or(0, |old| {
+                gap_cost((new_len as i64 - c.end as i64) - (old as i64 - span.end as i64))
+            });
+            (
+                st.cost + end_cost + (order.len() - 1 - st.k) as u64 * LEFT_OUT,
+                a,
+            )
+        })
+        .min();
+    let mut at = end.map(|(_, a)| a);
+    while let Some(a) = at {
+        let st = &states[a];
+        chosen[order[st.k]] = Some(cands[order[st.k]][st.j]);
+        at = st.back;
     }
-    let ctx = common_suffix(&chars[..start], prefix) + common_prefix(&chars[end..], suffix);
-    Some((start, end, ctx))
+    chosen
+}
+
+/// Cost of leaving a span out (its text deleted): more than the edits that usually surround a
+/// surviving span, less than placing it out of order.
+const LEFT_OUT: u64 = 120;
+
+/// Most spans in a row left out between two placed ones.
+const MAX_LEFT_OUT: usize = 3;
+
+/// The quote at its stored offsets with its whole context, char for char, and nowhere else. Another
+/// occurrence could be the span's own text moved there by an edit, its context spoilt, so a quote
+/// found twice is never placed silently.
+fn unchanged_here(span: &Span, needle: &Needle, chars: &[char]) -> bool {
+    let (start, end) = (span.start, span.end);
+    if end > chars.len() || chars[start..end] != *needle.quote {
+        return false;
+    }
+    let full = needle.prefix.len().min(start) + needle.suffix.len().min(chars.len() - end);
+    let here = common_suffix(&chars[..start], &needle.prefix)
+        + common_prefix(&chars[end..], &needle.suffix);
+    here >= full && find_all(chars, &needle.quote).len() == 1
+}
+
+/// Places a span in (possibly changed) part text, on its own.
+pub fn anchor(span: &Span, text: &str) -> Anchored {
+    anchor_all(&[span], text, None)[0]
 }
 
 #[cfg(test)]
@@ -396,5 +551,57 @@ mod tests {
             "",
         );
         assert_eq!(anchor(&s, &edited).placement, Placement::Orphan);
+    }
+
+    const HOUSING: &str = "I would gently remind the Member that the last Labour Government built fewer social homes. The Housing Zones programme has unlocked the delivery of more than 75,000 homes across London.\n\nThe Housing Zones programme has unlocked the delivery of more than 75,000 homes across London. The London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site.\n\nThe London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site. The Housing Zones programme has unlocked the delivery of more than 75,000 homes across London. The London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site.";
+
+    fn nth(text: &str, quote: &str, n: usize) -> Span {
+        let b = text.match_indices(quote).nth(n).unwrap().0;
+        let s = text[..b].chars().count();
+        Span::new(
+            "x".into(),
+            PartId::ANSWER,
+            text,
+            s,
+            s + quote.chars().count(),
+            "d",
+            "v",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn repeated_sentences_keep_their_order_and_shift() {
+        // Second spaces after two sentences: each repeated quote moves by the spaces before it,
+        // and never onto a window that takes in the new space.
+        let edited = HOUSING.replacen("homes. ", "homes.  ", 1).replacen(
+            "across London. The London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site.\n\nThe London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site. The Housing Zones programme has unlocked the delivery of more than 75,000 homes across London. ",
+            "across London. The London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site.\n\nThe London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site. The Housing Zones programme has unlocked the delivery of more than 75,000 homes across London.  ",
+            1,
+        );
+        let a = nth(HOUSING, "The London Plan", 0);
+        let b = nth(HOUSING, "The London Plan", 2);
+        let old_len = Some(HOUSING.chars().count());
+        let placed = anchor_all(&[&a, &b], &edited, old_len);
+        assert_eq!((placed[0].start, placed[0].end), (a.start + 1, a.end + 1));
+        assert_eq!((placed[1].start, placed[1].end), (b.start + 2, b.end + 2));
+        assert!(placed.iter().all(|p| p.placement == Placement::Moved));
+    }
+
+    #[test]
+    fn a_span_whose_text_was_deleted_is_an_orphan_not_a_neighbours_place() {
+        let text = "The fares freeze is fully funded. The Department for Transport controls the price of Travelcards. I have written to the Secretary of State about it, twice this year. Londoners have saved hundreds of pounds. The Department for Transport controls the price of Travelcards.";
+        let gone = nth(text, "Department for Transport", 0);
+        let kept = nth(text, "Department for Transport", 1);
+        let edited = text.replacen(
+            " The Department for Transport controls the price of Travelcards.",
+            "",
+            1,
+        );
+        let placed = anchor_all(&[&gone, &kept], &edited, Some(text.chars().count()));
+        assert_eq!(placed[0].placement, Placement::Orphan);
+        let cut = " The Department for Transport controls the price of Travelcards.".len();
+        assert_eq!(placed[1].start, kept.start - cut);
+        assert_eq!(placed[1].placement, Placement::Moved);
     }
 }

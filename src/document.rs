@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codebook::Codebook;
 use crate::fsutil::Fingerprint;
-use crate::sidecar::{Annotator, Problem, Sidecar, Span, Status, sidecar_path};
+use crate::sidecar::{Annotator, Problem, Sidecar, Span, Status, TranscriptRef, sidecar_path};
 use crate::transcript::{PartId, Transcript, TranscriptError};
 
 /// A change to a sidecar. Applying one returns its inverse, which gives undo and redo.
@@ -255,7 +255,11 @@ impl Document {
                 .iter()
                 .filter(|s| s.part == part.id)
                 .collect();
-            let placed = crate::anchor::anchor_all(&spans, &part.text);
+            let placed = crate::anchor::anchor_all(
+                &spans,
+                &part.text,
+                self.sidecar.transcript.parts.get(&part.id).copied(),
+            );
             for (span, a) in spans.iter().zip(placed) {
                 use crate::anchor::Placement;
                 if matches!(a.placement, Placement::Moved | Placement::Approximate)
@@ -503,8 +507,11 @@ impl Document {
         }
         let mut to_write = self.sidecar.clone();
         to_write.modified = crate::sidecar::now();
-        to_write.transcript.hash = self.transcript.hash.clone();
-        to_write.transcript.chars = self.transcript.chars;
+        // The file name stays as the sidecar has it: a mismatch is reported, not hidden.
+        to_write.transcript = TranscriptRef {
+            file: to_write.transcript.file,
+            ..TranscriptRef::of(&self.transcript)
+        };
         let bytes = to_write
             .save(&self.sidecar_path)
             .map_err(|e| e.to_string())?;

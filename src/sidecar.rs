@@ -136,6 +136,26 @@ pub struct TranscriptRef {
     pub hash: String,
     /// Its length in chars.
     pub chars: usize,
+    /// Each part's length in chars when last saved: where a part's text changed, re-anchoring
+    /// knows how much longer or shorter it got, which tells repeated sentences apart.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<PartId, usize>,
+}
+
+impl TranscriptRef {
+    /// What a sidecar records of `transcript`.
+    pub fn of(transcript: &Transcript) -> TranscriptRef {
+        TranscriptRef {
+            file: transcript.file_name.clone(),
+            hash: transcript.hash.clone(),
+            chars: transcript.chars,
+            parts: transcript
+                .parts
+                .iter()
+                .map(|p| (p.id, p.text.chars().count()))
+                .collect(),
+        }
+    }
 }
 
 /// How far the annotator has got with a document.
@@ -282,11 +302,7 @@ impl Sidecar {
         Sidecar {
             schema: SIDECAR_SCHEMA,
             annotator,
-            transcript: TranscriptRef {
-                file: transcript.file_name.clone(),
-                hash: transcript.hash.clone(),
-                chars: transcript.chars,
-            },
+            transcript: TranscriptRef::of(transcript),
             codebook: codebook.id.clone(),
             status: Status::NotStarted,
             created: now,
