@@ -352,29 +352,47 @@ impl Document {
             self.sidecar.memo = theirs.memo;
         }
         self.back_up_disk("theirs")?;
-        self.dirty = true;
+        // The spans changed: what is cached from them must be derived again.
+        self.touch();
         self.undo.clear();
         self.redo.clear();
         self.save()
     }
 
-    /// Spans that cannot be placed: their part's text at their offsets is not their quote.
+    /// Spans that cannot be placed: their part's text at their offsets is not their quote. One pass
+    /// over each part's text, whatever the number of spans: the panel asks for this every frame.
     pub fn orphans(&self) -> Vec<&Span> {
+        let mut placed = std::collections::HashSet::new();
+        for part in &self.transcript.parts {
+            let spans: Vec<(usize, &Span)> = self
+                .sidecar
+                .spans
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.part == part.id && s.start < s.end)
+                .collect();
+            if spans.is_empty() {
+                continue;
+            }
+            let mut wanted: Vec<usize> = spans.iter().flat_map(|(_, s)| [s.start, s.end]).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let bytes = byte_offsets(&part.text, &wanted);
+            let byte_of = |c: usize| wanted.binary_search(&c).ok().and_then(|i| bytes[i]);
+            for (i, s) in spans {
+                if let (Some(a), Some(b)) = (byte_of(s.start), byte_of(s.end))
+                    && part.text[a..b] == s.quote
+                {
+                    placed.insert(i);
+                }
+            }
+        }
         self.sidecar
             .spans
             .iter()
-            .filter(|s| {
-                let Some(p) = self.transcript.part(s.part) else {
-                    return true;
-                };
-                s.start >= s.end
-                    || p.text
-                        .chars()
-                        .skip(s.start)
-                        .take(s.end - s.start)
-                        .collect::<String>()
-                        != s.quote
-            })
+            .enumerate()
+            .filter(|(i, _)| !placed.contains(i))
+            .map(|(_, s)| s)
             .collect()
     }
 
@@ -522,9 +540,39 @@ impl Document {
     }
 }
 
+/// Byte offsets in `text` of the char positions `sorted` (ascending; the text's length in chars is a
+/// position too); `None` past the end.
+fn byte_offsets(text: &str, sorted: &[usize]) -> Vec<Option<usize>> {
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut positions = sorted.iter().peekable();
+    for (c, (b, _)) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+        .enumerate()
+    {
+        while positions.next_if(|&&p| p == c).is_some() {
+            out.push(Some(b));
+        }
+        if positions.peek().is_none() {
+            break;
+        }
+    }
+    out.resize(sorted.len(), None);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_offsets_of_char_positions() {
+        let text = "a “b” 🚌 c";
+        assert_eq!(
+            byte_offsets(text, &[0, 2, 3, 6, 9, 10]),
+            vec![Some(0), Some(2), Some(5), Some(10), Some(16), None]
+        );
+    }
 
     fn open_seed(dir: &Path) -> Document {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/prevent.txt");
