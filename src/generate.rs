@@ -90,7 +90,9 @@ const OFFICE_HOLDERS: &[&str] = &[
 ];
 
 /// Topic id, title words, question sentences, answer sentences, an authority that answers cite
-/// (dimension, name).
+/// (dimension, name). Answer sentences are templates: each `[a|b|c]` is filled with one of its
+/// words when the page is written, so an answer, like a real one, seldom says the same sentence
+/// twice word for word.
 struct Topic {
     id: &'static str,
     titles: &'static [&'static str],
@@ -114,9 +116,11 @@ const TOPICS: &[Topic] = &[
             "What assessment have you made of the impact of the £400 million in cuts on response times?",
         ],
         answers: &[
-            "Police numbers remain at around 32,000, as the Commissioner has confirmed to the Police and Crime Committee.",
-            "The Metropolitan Police Service is reorganising its estate so that money is spent on officers rather than buildings.",
-            "I am not going to be lectured on police funding by a party whose Home Office cut grants to forces across the country.",
+            "Police numbers [remain at around|stand at|are close to] [31,000|32,000|32,125|31,800], as [the Commissioner|Sir Bernard Hogan-Howe] [has confirmed|said] to the Police and Crime Committee.",
+            "The Metropolitan Police Service is [reorganising|reviewing|modernising] its estate so that money is spent on [officers|front-line officers|detectives] rather than [buildings|front counters|old buildings].",
+            "I am not going to be lectured on police funding by a party whose Home Office [cut grants to forces|cut £600 million from policing|took money from forces] [across the country|in every region|year after year].",
+            "[I have asked|I have written to|MOPAC has asked] the Home Office [to fund|for the money for|to pay for] [1,000|600|1,500|800] more officers in [Croydon|Brent|Lambeth|Hackney|Barnet|Ealing].",
+            "Sir Bernard Hogan-Howe [has said|told me|made clear] that [the Metropolitan Police Service|the Met] will [protect|keep|maintain] neighbourhood teams in [every ward|each borough|outer London].",
         ],
         authorities: &[
             ("authority_police", "Metropolitan Police Service"),
@@ -136,9 +140,11 @@ const TOPICS: &[Topic] = &[
             "Will you publish the number of referrals made under the Prevent duty by London schools?",
         ],
         answers: &[
-            "Preventing radicalisation forms a key part of the national counter-terrorism strategy, CONTEST.",
-            "As Sir Peter Fahy, national police lead for Prevent, said recently, blaming the authorities can create a backlash.",
-            "The statutory duty applies from July, and MOPAC is working with partners across London.",
+            "Preventing radicalisation forms [a key part|a central part|an important part] of the [national|Government’s] counter-terrorism strategy, CONTEST[.|, as I said in March.|, agreed in 2011.]",
+            "As Sir Peter Fahy, national police lead for Prevent, said [recently|last month|in his evidence], blaming the authorities [can create a backlash|only feeds resentment|helps no one].",
+            "The statutory duty applies from [July|September|next year], and MOPAC is working with [partners|schools|councils|faith groups] across [London|every borough|the capital].",
+            "CONTEST [sets out|describes|defines] [four strands|the work|the duties] of Prevent, and [MOPAC|the Met|my office] [funds|supports|reviews] [12|20|33|8] projects in [Tower Hamlets|Newham|Waltham Forest|Hounslow].",
+            "[I have met|I spoke to|I wrote to] Sir Peter Fahy [about|on] the [referrals|concerns|complaints] raised by [parents|teachers|mosques] in [Luton|Brent|Ealing|Redbridge].",
         ],
         authorities: &[
             ("authority_legislation", "CONTEST"),
@@ -160,9 +166,11 @@ const TOPICS: &[Topic] = &[
             "When did you first learn that the Elizabeth line would not open on time?",
         ],
         answers: &[
-            "The fares freeze is putting money back into the pockets of ordinary Londoners.",
-            "TfL’s Business Plan shows that the cost of the freeze is fully funded through efficiencies.",
-            "The Department for Transport controls the price of Travelcards, and I have written to the Secretary of State.",
+            "The fares freeze is putting [money|£40 a year|£200 a year] back into the pockets of [ordinary Londoners|working families|commuters in outer London].",
+            "TfL’s Business Plan shows that the cost of the freeze [is fully funded|is met|is paid for] through [efficiencies|savings|back-office savings] [over five years|by 2020|this year].",
+            "The Department for Transport controls the price of [Travelcards|rail fares|season tickets], and I have written to the [Secretary of State|Minister|Transport Secretary] [twice|again|in January].",
+            "[The Elizabeth line|The new cycle route|The Night Tube] is [on budget|on track|delayed], as [the TfL Business Plan|the Department for Transport] [made clear|confirmed|reported] in [May|June|October].",
+            "[I have asked|I want] the Department for Transport to [devolve|hand over|give us] [suburban rail|Southeastern services|the Overground routes] [so that|because] [passengers|Londoners] deserve better.",
         ],
         authorities: &[
             ("authority_report", "TfL Business Plan"),
@@ -182,9 +190,11 @@ const TOPICS: &[Topic] = &[
             "What are you doing about the record number of families in temporary accommodation?",
         ],
         answers: &[
-            "The Housing Zones programme has unlocked the delivery of more than 75,000 homes across London.",
-            "The London Plan sets a strategic target, and boroughs negotiate the tenure mix on each site.",
-            "I would gently remind the Member that the last Labour Government built fewer social homes.",
+            "The Housing Zones programme has [unlocked|started|supported] the delivery of more than [75,000|50,000|30,000|60,000] homes across [London|31 boroughs|the capital].",
+            "The London Plan sets a [strategic|clear|long-term] target, and boroughs negotiate the tenure mix on [each site|every site|large sites] [with developers|with my team|case by case].",
+            "I would gently remind the Member that the last [Labour|Conservative] Government built fewer [social homes|council homes|homes for rent] [than we have|in ten years|than this one].",
+            "[My officials|The GLA|My team] and the Department for Communities and Local Government [are agreeing|have agreed|will publish] [£1.7 billion|£3 billion|a new deal] for [Barking|Croydon|Enfield|Lewisham].",
+            "[Under|As set out in] The London Plan, [every borough|each borough|Southwark] must [meet|plan for|deliver] [35|50|40] per cent affordable homes on [public land|new estates|large sites].",
         ],
         authorities: &[
             ("authority_legislation", "The London Plan"),
@@ -206,9 +216,11 @@ const TOPICS: &[Topic] = &[
             "Will you bring forward the expansion of the Ultra Low Emission Zone?",
         ],
         answers: &[
-            "Toxic air is a public health emergency, and I share your determination to protect children’s lungs.",
-            "The Royal College of Physicians estimates that around 9,400 Londoners die prematurely each year because of poor air.",
-            "I would be happy to meet you and the schools in your area to discuss what more we can do together.",
+            "Toxic air is a [public health emergency|public health crisis|national scandal], and I share your determination to protect [children’s lungs|our children|children’s health].",
+            "The Royal College of Physicians estimates that around [9,400|9,000|40,000] [Londoners|people|adults] die prematurely each year because of [poor air|air pollution|dirty air].",
+            "I would be happy to meet you and the schools in [your area|Lambeth|Camden|Haringey] to discuss what more we can do [together|this year|before the summer].",
+            "[The evidence of|A report by|Research from] the Royal College of Physicians [shows|confirms|suggests] that [children|older people|pregnant women] in [Brixton|Putney|Kensington] [suffer most|are most at risk].",
+            "[We are|My team is] [auditing|monitoring|testing the air at] [50|100|200|360] [primary schools|schools|nurseries] in [the worst areas|central London|inner London] [this year|by July|since May].",
         ],
         authorities: &[("authority_report", "Royal College of Physicians")],
     },
@@ -220,9 +232,11 @@ const TOPICS: &[Topic] = &[
             "What is City Hall doing to help those hardest hit by rising energy bills?",
         ],
         answers: &[
-            "This is a national emergency that requires a national response, and HM Treasury has failed to rise to it.",
-            "The Resolution Foundation estimates that typical household incomes will fall by 7 per cent.",
-            "We have funded a network of warm spaces across all 32 boroughs.",
+            "This is a national emergency that requires a national response, and HM Treasury has [failed to rise to it|not risen to it|done nothing about it].",
+            "The Resolution Foundation estimates that typical household incomes will fall by [7|5|4|6] per cent [this year|by 2024|in real terms].",
+            "We have funded a network of [warm spaces|warm hubs|food banks] across [all 32 boroughs|every borough|London] [this winter|since October|with partners].",
+            "[I have written to|I have asked|I urge] HM Treasury to [freeze|cut|cap] [energy bills|the price cap|fares] for [households|families|pensioners] in [Bexley|Harrow|Sutton|Merton].",
+            "[Figures from|Analysis by|A report by] the Resolution Foundation [shows|suggests|finds] that [one in four|one in five|half of all] [families|renters|children] in [London|Newham|Tower Hamlets] [are struggling|cannot pay their bills].",
         ],
         authorities: &[
             ("authority_government", "HM Treasury"),
@@ -251,6 +265,23 @@ const NON_REPLIES: &[&str] = &[
 ];
 
 const HOLDING: &str = "Officers are drafting a response which will be sent shortly.";
+
+/// Fills a sentence template: each `[a|b|c]` becomes one of its choices.
+fn fill(rng: &mut Rng, template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find(']') else {
+            break;
+        };
+        let choices: Vec<&str> = rest[open + 1..open + close].split('|').collect();
+        out.push_str(rng.pick::<&str>(&choices));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
 
 /// One generated page and the "true" codes the simulated annotators start from.
 struct Page {
@@ -295,7 +326,8 @@ fn page(rng: &mut Rng, index: usize) -> Page {
             if !p.is_empty() {
                 p.push(' ');
             }
-            p.push_str(rng.pick::<&str>(topic.answers));
+            let template = *rng.pick(topic.answers);
+            p.push_str(&fill(rng, template));
         }
         answer.push(p);
     }
