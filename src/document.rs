@@ -332,8 +332,8 @@ impl Document {
 
     /// Someone else changed the sidecar: merge by annotation id. Spans from both (ours win on the
     /// same id), tags from both (ours win on the same part and dimension), our memo unless empty;
-    /// then written.
-    pub fn merge_theirs(&mut self) -> Result<(), String> {
+    /// then written. Their file is kept as a copy, whose path is returned.
+    pub fn merge_theirs(&mut self) -> Result<PathBuf, String> {
         let theirs = Sidecar::load(&self.sidecar_path)
             .map_err(|e| e.to_string())?
             .sidecar;
@@ -351,12 +351,13 @@ impl Document {
         if self.sidecar.memo.trim().is_empty() {
             self.sidecar.memo = theirs.memo;
         }
-        self.back_up_disk("theirs")?;
+        let copy = self.back_up_disk("theirs")?;
         // The spans changed: what is cached from them must be derived again.
         self.touch();
         self.undo.clear();
         self.redo.clear();
-        self.save()
+        self.save()?;
+        Ok(copy)
     }
 
     /// Spans that cannot be placed: their part's text at their offsets is not their quote. One pass

@@ -617,6 +617,8 @@ fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
     let mut h = harness(&f, &page);
     assert_eq!(h.state().document().unwrap().orphans().len(), 1);
     h.get_by_label_contains("Orphans: text no longer found (1)");
+    // Said on opening, not only in the panel.
+    h.get_by_label_contains("The transcript's text changed: 1 span no longer found.");
     // Place it on "the national police lead".
     let (start, end) = select_in_answer(&mut h, "the national police lead");
     h.get_by_label("Place on the selection").scroll_to_me();

@@ -60,6 +60,8 @@ impl MarginaliaApp {
                         .small(),
                     );
                 }
+                // First, where it is seen on opening: what the changed text did to the spans.
+                self.reanchored_ui(ui, &ctx, editable);
                 ui.add_enabled_ui(editable, |ui| {
                     if has_question {
                         for applies in [AppliesTo::Question, AppliesTo::Answer] {
@@ -83,7 +85,6 @@ impl MarginaliaApp {
                 });
                 ui.separator();
                 self.span_list_ui(ui, &ctx, &codebook, editable);
-                self.reanchored_ui(ui, &ctx, editable);
                 self.problems_ui(ui);
             });
     }

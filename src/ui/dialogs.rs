@@ -242,9 +242,12 @@ impl MarginaliaApp {
                 Some(p) => format!("Took theirs; yours is in {}", p.display()),
                 None => "Took theirs".to_string(),
             }),
-            _ => doc
-                .merge_theirs()
-                .map(|()| "Merged by annotation id".to_string()),
+            _ => doc.merge_theirs().map(|p| {
+                format!(
+                    "Merged by annotation id; theirs as it was is in {}",
+                    p.display()
+                )
+            }),
         };
         self.view.memo = doc.sidecar.memo.clone();
         self.view.marks = None;

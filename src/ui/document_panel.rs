@@ -13,12 +13,15 @@ pub fn color32(hex: &str) -> Color32 {
     parse_color(hex).map_or(Color32::GRAY, |[r, g, b]| Color32::from_rgb(r, g, b))
 }
 
-/// The marks of a part: this annotator's spans, coloured by dimension.
+/// The marks of a part: this annotator's spans, coloured by dimension. Orphans are not drawn: their
+/// old offsets now hold other text.
 fn marks_of(doc: &Document, codebook: &Codebook, part: PartId) -> Vec<Mark> {
+    let orphans: std::collections::HashSet<*const crate::sidecar::Span> =
+        doc.orphans().into_iter().map(std::ptr::from_ref).collect();
     doc.sidecar
         .spans
         .iter()
-        .filter(|s| s.part == part && s.start < s.end)
+        .filter(|s| s.part == part && s.start < s.end && !orphans.contains(&std::ptr::from_ref(*s)))
         .map(|s| {
             let dim = codebook.dimension(&s.dimension);
             let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
@@ -348,4 +351,40 @@ fn header_ui(ui: &mut egui::Ui, doc: &Document) {
         );
     }
     ui.add_space(4.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sidecar::{Annotator, Sidecar, Span, sidecar_path};
+    use crate::transcript::Transcript;
+
+    #[test]
+    fn orphans_are_not_highlighted_at_their_old_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("p.txt");
+        std::fs::write(&page, "Q: Why?\n\nA: Because the Home Office said so.\n").unwrap();
+        let t = Transcript::load(&page).unwrap();
+        let cb = Codebook::builtin();
+        let who = Annotator {
+            id: "ann".into(),
+            name: String::new(),
+        };
+        let mut s = Sidecar::new(who.clone(), &t, &cb);
+        let answer = t.answer();
+        let at = answer.find("Home Office").unwrap();
+        let kept = Span::new("ann-1".into(), PartId::ANSWER, answer, at, at + 11, "d", "v");
+        let mut gone = kept.clone().unwrap();
+        gone.id = "ann-2".into();
+        gone.quote = "Treasury".into();
+        s.spans = vec![kept.unwrap(), gone];
+        s.save(&sidecar_path(&page, "ann")).unwrap();
+        let doc = Document::open(&page, &who, &cb).unwrap();
+        assert_eq!(doc.orphans().len(), 1);
+        let ids: Vec<String> = marks_of(&doc, &cb, PartId::ANSWER)
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, ["ann-1"]);
+    }
 }

@@ -626,6 +626,9 @@ impl MarginaliaApp {
                 if doc.is_dirty() {
                     self.autosave_at = Some(0.0);
                 }
+                if let Some(n) = reanchor_notice(&doc) {
+                    self.notice = Some(n);
+                }
                 self.doc = Some(doc);
                 self.doc_error = None;
             }
@@ -1177,4 +1180,35 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
             "cannot open a window: {e}; the command line works without one, see marginalia --help"
         )
     })
+}
+
+/// What the user is told on opening a document whose spans wait for a look after its text changed
+/// (now or at an earlier opening).
+fn reanchor_notice(doc: &Document) -> Option<String> {
+    let moved = doc
+        .sidecar
+        .spans
+        .iter()
+        .filter(|s| s.flag.is_some())
+        .count();
+    let orphans = doc.orphans().len();
+    let count = |n: usize, what: &str| match n {
+        0 => None,
+        1 => Some(format!("1 span {what}")),
+        n => Some(format!("{n} spans {what}")),
+    };
+    let parts: Vec<String> = [
+        count(moved, "placed again"),
+        count(orphans, "no longer found"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "The transcript's text changed: {}. Check them at the top of the right panel.",
+        parts.join(", ")
+    ))
 }
