@@ -18,6 +18,58 @@ pub struct Entry {
     pub sidecar: Sidecar,
 }
 
+impl Entry {
+    /// What restoring would change in the file on disk, in one line: codings added and removed,
+    /// memo and status changed (or that the file is missing or unreadable).
+    pub fn changes(&self) -> String {
+        let disk = match Sidecar::load(&self.sidecar_path) {
+            Ok(l) => l.sidecar,
+            Err(_) if !self.sidecar_path.exists() => {
+                return format!("{} codings; the file is gone", self.sidecar.coding_count());
+            }
+            Err(_) => return "the file on disk cannot be read".to_string(),
+        };
+        let codings = |s: &Sidecar| -> std::collections::BTreeSet<String> {
+            let tags = s.tags.iter().flat_map(|(part, dims)| {
+                dims.iter()
+                    .flat_map(move |(d, vs)| vs.iter().map(move |v| format!("{part} {d} {v}")))
+            });
+            let spans = s.spans.iter().map(|x| {
+                format!(
+                    "{} {} {}..{} {} {} {} {:?}",
+                    x.id, x.part, x.start, x.end, x.dimension, x.value, x.note, x.flag
+                )
+            });
+            tags.chain(spans).collect()
+        };
+        let (mine, theirs) = (codings(&self.sidecar), codings(&disk));
+        let added = mine.difference(&theirs).count();
+        let removed = theirs.difference(&mine).count();
+        let mut parts = Vec::new();
+        if added > 0 {
+            parts.push(format!("{added} coding{} added or changed", plural(added)));
+        }
+        if removed > 0 {
+            parts.push(format!("{removed} removed or changed"));
+        }
+        if self.sidecar.memo != disk.memo {
+            parts.push("memo changed".to_string());
+        }
+        if self.sidecar.status != disk.status {
+            parts.push(format!("status {}", self.sidecar.status.as_str()));
+        }
+        if parts.is_empty() {
+            "the same as the file on disk".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// The journal folder.
 #[derive(Debug, Clone)]
 pub struct Journal {
@@ -147,6 +199,15 @@ mod tests {
         let pending = journal.pending();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].sidecar.memo, "unsaved work");
+        assert_eq!(pending[0].changes(), "memo changed");
+        let mut tagged = pending[0].clone();
+        tagged
+            .sidecar
+            .tags
+            .entry(crate::transcript::PartId::TEXT)
+            .or_default()
+            .insert("topic".into(), vec!["housing".into(), "transport".into()]);
+        assert_eq!(tagged.changes(), "2 codings added or changed, memo changed");
         journal.restore(&pending[0]).unwrap();
         assert_eq!(Sidecar::load(&path).unwrap().sidecar.memo, "unsaved work");
         assert!(journal.pending().is_empty());

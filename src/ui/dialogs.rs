@@ -175,9 +175,10 @@ impl MarginaliaApp {
             ui.set_width(520.0);
             ui.heading("Unsaved work from the last session");
             ui.label("Marginalia did not close normally. These annotations were not saved:");
-            for (i, e) in self.recovered.iter().enumerate() {
+            for (i, (e, changes)) in self.recovered.iter().enumerate() {
                 ui.horizontal(|ui| {
                     ui.label(e.sidecar_path.display().to_string());
+                    ui.label(RichText::new(changes).weak());
                     if ui.button("Restore").clicked() {
                         action = Some((i, true));
                     }
@@ -188,7 +189,7 @@ impl MarginaliaApp {
             }
         });
         let Some((i, restore)) = action else { return };
-        let entry = self.recovered.remove(i);
+        let (entry, _) = self.recovered.remove(i);
         let Some(journal) = &self.journal else { return };
         if restore {
             match journal.restore(&entry) {

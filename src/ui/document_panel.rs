@@ -373,7 +373,15 @@ mod tests {
         let mut s = Sidecar::new(who.clone(), &t, &cb);
         let answer = t.answer();
         let at = answer.find("Home Office").unwrap();
-        let kept = Span::new("ann-1".into(), PartId::ANSWER, answer, at, at + 11, "d", "v");
+        let kept = Span::new(
+            "ann-1".into(),
+            PartId::ANSWER,
+            answer,
+            at,
+            at + 11,
+            "d",
+            "v",
+        );
         let mut gone = kept.clone().unwrap();
         gone.id = "ann-2".into();
         gone.quote = "Treasury".into();

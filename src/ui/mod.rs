@@ -149,7 +149,7 @@ pub struct MarginaliaApp {
     /// The open document's unsaved state is in the journal.
     journaled: bool,
     /// Unsaved work found in the journal at start, offered for restoring.
-    recovered: Vec<crate::journal::Entry>,
+    recovered: Vec<(crate::journal::Entry, String)>,
 }
 
 impl MarginaliaApp {
@@ -198,7 +198,15 @@ impl MarginaliaApp {
         // The journal sits beside the settings: the user's own folder.
         if let Some(dir) = app.settings.path.as_ref().and_then(|p| p.parent()) {
             let journal = crate::journal::Journal::new(dir.join("journal"));
-            app.recovered = journal.pending();
+            // What each would change, read once: the dialog is drawn every frame.
+            app.recovered = journal
+                .pending()
+                .into_iter()
+                .map(|e| {
+                    let changes = e.changes();
+                    (e, changes)
+                })
+                .collect();
             app.journal = Some(journal);
         }
         app.apply_view_state(&cc.egui_ctx);
