@@ -85,6 +85,47 @@ fn write_inner(
     Ok(())
 }
 
+/// Age after which a temporary file of [`atomic_write`] is certainly abandoned: a write takes
+/// milliseconds, so one this old was left by a process killed in the middle of writing.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes what writes of `path` killed in the middle left behind (`.<name>.<random>.tmp` beside
+/// it, older than [`STALE_TEMP_AGE`]), so shared folders do not fill with them. Returns how many
+/// were removed; errors are ignored, as the files are hidden and harmless.
+pub fn remove_stale_temps(path: &Path) -> usize {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return 0;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let n = file_name.to_string_lossy();
+        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if old && fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 #[cfg(unix)]
 fn set_default_permissions(file: &fs::File) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -64,3 +64,158 @@ fn kill_during_writes_leaves_every_file_whole() {
         "the writer was killed mid-way in {kills} rounds only"
     );
 }
+
+/// Set in the child process of the next test: the transcript whose sidecar it edits and saves.
+const CHILD: &str = "MARGINALIA_KILL_LOOP_DOCUMENT";
+
+/// Spans in the sidecar the app saves.
+const SPANS: usize = 200;
+
+/// A long memo, so that most of a save's time goes into writing the file (about 400 kB) rather
+/// than into building it: that is where a kill could tear it.
+fn memo(round: u64) -> String {
+    format!("memo {round} {} end", "x".repeat(400_000))
+}
+
+/// The app's save path, in a child process: the document is edited, journalled and saved as the app
+/// does on every autosave, again and again, until it is killed. Does nothing unless started by
+/// `kill_during_the_apps_saves_leaves_the_sidecar_whole`.
+#[test]
+fn kill_loop_child() {
+    let Ok(page) = std::env::var(CHILD) else {
+        return;
+    };
+    let page = std::path::PathBuf::from(page);
+    let who = marginalia::sidecar::Annotator {
+        id: "ann".into(),
+        name: "Ann".into(),
+    };
+    let codebook = marginalia::codebook::Codebook::builtin();
+    let journal = marginalia::journal::Journal::new(page.with_file_name("journal"));
+    let mut doc = marginalia::document::Document::open(&page, &who, &codebook).unwrap();
+    for round in 0u64.. {
+        doc.apply(marginalia::document::Edit::SetMemo(memo(round)))
+            .unwrap();
+        journal.record(&doc.sidecar_path, &doc.sidecar).unwrap();
+        doc.save().unwrap();
+        journal.clear(&doc.sidecar_path);
+    }
+}
+
+#[test]
+fn kill_during_the_apps_saves_leaves_the_sidecar_whole() {
+    use marginalia::sidecar::{Annotator, Span, sidecar_path};
+    use marginalia::transcript::PartId;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("prevent.txt");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/sample_data/prevent.txt"),
+        &page,
+    )
+    .unwrap();
+    let t = Transcript::load(&page).unwrap();
+    let who = Annotator {
+        id: "ann".into(),
+        name: "Ann".into(),
+    };
+    let mut s = Sidecar::new(who, &t, &marginalia::codebook::Codebook::builtin());
+    let answer = t.answer().to_string();
+    let n = answer.chars().count();
+    for i in 0..SPANS {
+        let start = (i * 7) % (n - 20);
+        s.spans.push(
+            Span::new(
+                format!("ann-{i:04}"),
+                PartId::ANSWER,
+                &answer,
+                start,
+                start + 12,
+                "authority_other",
+                "x",
+            )
+            .unwrap(),
+        );
+    }
+    let path = sidecar_path(&page, "ann");
+    s.save(&path).unwrap();
+    let mut kills = 0;
+    let mut memos = std::collections::HashSet::new();
+    for round in 0..30u64 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "kill_loop_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, &page)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(60 + (round * 37) % 200));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // Old or new, never partial: every span there, whichever memo was last saved.
+        let loaded = Sidecar::load(&path);
+        assert!(loaded.is_ok(), "round {round}: {}", loaded.unwrap_err());
+        let loaded = loaded.unwrap().sidecar;
+        assert_eq!(loaded.spans.len(), SPANS, "round {round}");
+        assert!(
+            loaded.memo.is_empty() || loaded.memo.ends_with(" end"),
+            "round {round}: a torn memo: {} chars, ends {:?}",
+            loaded.memo.len(),
+            &loaded.memo[loaded.memo.len().saturating_sub(30)..]
+        );
+        memos.insert(loaded.memo.split(' ').take(2).collect::<Vec<_>>().join(" "));
+        // Nothing else beside it but the journal folder and hidden temporary files of killed writes.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "prevent.txt" && n != "prevent.txt.ann.ron" && n != "journal")
+            .filter(|n| !(n.starts_with(".prevent.txt.ann.ron.") && n.ends_with(".tmp")))
+            .collect();
+        assert!(names.is_empty(), "round {round}: left behind {names:?}");
+        // The journal holds whole sidecars too: the next start can read what it offers.
+        let journal = marginalia::journal::Journal::new(dir.path().join("journal"));
+        for e in journal.pending() {
+            assert_eq!(e.sidecar.spans.len(), SPANS, "round {round}");
+        }
+    }
+    assert!(
+        kills >= 25,
+        "the app was killed mid-way in {kills} rounds only"
+    );
+    assert!(
+        memos.iter().any(|m| m.starts_with("memo ")),
+        "no save finished between kills: {memos:?}"
+    );
+    // Temporary files of killed writes, once old, are removed when the document is next opened.
+    let temps = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "tmp"))
+            .collect()
+    };
+    let old =
+        std::time::SystemTime::now() - marginalia::fsutil::STALE_TEMP_AGE - Duration::from_secs(60);
+    for t in temps() {
+        std::fs::File::options()
+            .write(true)
+            .open(&t)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let who = Annotator {
+        id: "ann".into(),
+        name: "Ann".into(),
+    };
+    marginalia::document::Document::open(&page, &who, &marginalia::codebook::Codebook::builtin())
+        .unwrap();
+    assert!(temps().is_empty(), "{:?}", temps());
+}
