@@ -218,4 +218,65 @@ fn main() {
     println!(
         "spans whose text was deleted or cut: {destroyed}, of which orphaned: {destroyed_orphaned} (the rest placed with a flag)"
     );
+    worst_case();
+}
+
+/// The largest part the app is measured with (issue 4's 400-paragraph answer, 2,000 spans on names
+/// that occur 400 times each), after a sentence is inserted near its start: the time the app takes
+/// to place its spans again when it opens the changed transcript.
+fn worst_case() {
+    let mut answer = String::new();
+    for i in 0..400 {
+        answer.push_str(&format!(
+            "Paragraph {i}: the Home Office and the Metropolitan Police Service agreed with MOPAC that CONTEST, the Prevent duty and the London Plan would be reviewed by HM Treasury, as Sir Peter Fahy said, with £{i} million from the Department for Transport.\n\n"
+        ));
+    }
+    let answer = answer.trim_end().to_string();
+    let mut spans = Vec::new();
+    for name in [
+        "Home Office",
+        "Metropolitan Police Service",
+        "CONTEST",
+        "Sir Peter Fahy",
+        "HM Treasury",
+    ] {
+        for (byte, _) in answer.match_indices(name) {
+            let start = answer[..byte].chars().count();
+            let id = format!("s{}", spans.len());
+            spans.extend(marginalia::sidecar::Span::new(
+                id,
+                PartId::ANSWER,
+                &answer,
+                start,
+                start + name.chars().count(),
+                "d",
+                "v",
+            ));
+        }
+    }
+    let edited = answer.replacen(
+        "Paragraph 3: ",
+        "Paragraph 3: This sentence was added in the corrected version. ",
+        1,
+    );
+    let refs: Vec<&marginalia::sidecar::Span> = spans.iter().collect();
+    let t = Instant::now();
+    let placed = anchor_all(&refs, &edited, Some(answer.chars().count()));
+    let secs = t.elapsed().as_secs_f64();
+    let shift = "This sentence was added in the corrected version. ".len();
+    let byte = answer.find("Paragraph 3: ").expect("paragraph 3") + "Paragraph 3: ".len();
+    let at = answer[..byte].chars().count();
+    let exact = spans
+        .iter()
+        .zip(&placed)
+        .filter(|(s, a)| {
+            let by = if s.start >= at { shift } else { 0 };
+            (a.start, a.end) == (s.start + by, s.end + by)
+        })
+        .count();
+    println!(
+        "worst case: {} spans in a {}-char answer, a sentence inserted: placed in {secs:.2} s, {exact} exactly",
+        spans.len(),
+        answer.chars().count()
+    );
 }

@@ -54,6 +54,30 @@ fn find_all(hay: &[char], needle: &[char]) -> Vec<usize> {
         .collect()
 }
 
+/// Finds every occurrence of a needle in the text, remembering the answers: the spans of a part
+/// often share their quote and context (a name cited again and again), and a long part would be
+/// scanned once per span otherwise.
+struct Finder<'a> {
+    hay: &'a [char],
+    found: std::collections::HashMap<Vec<char>, Vec<usize>>,
+}
+
+impl<'a> Finder<'a> {
+    fn new(hay: &'a [char]) -> Finder<'a> {
+        Finder {
+            hay,
+            found: std::collections::HashMap::new(),
+        }
+    }
+
+    fn all(&mut self, needle: &[char]) -> &[usize] {
+        let hay = self.hay;
+        self.found
+            .entry(needle.to_vec())
+            .or_insert_with(|| find_all(hay, needle))
+    }
+}
+
 /// Edit distance between two strings: insertions, deletions, substitutions and swaps of
 /// neighbouring chars (the commonest typo) each count one.
 fn edit_distance(a: &[char], b: &[char]) -> usize {
@@ -98,10 +122,15 @@ fn context_distance(pattern: &[char], text: impl Iterator<Item = char>) -> usize
     if p == 0 {
         return 0;
     }
+    let text: Vec<char> = text.take(p + CONTEXT_SLACK).collect();
+    // Most contexts are intact: no table needed.
+    if text.len() >= p && text[..p] == *pattern {
+        return 0;
+    }
     // col[i]: edits for the first i pattern chars against the text read so far.
     let mut col: Vec<usize> = (0..=p).collect();
     let mut best = col[p];
-    for (j, t) in text.take(p + CONTEXT_SLACK).enumerate() {
+    for (j, &t) in text.iter().enumerate() {
         let mut diag = col[0];
         col[0] = j + 1;
         for i in 1..=p {
@@ -214,16 +243,23 @@ impl Needle {
 /// Every place where a span could be now: exact occurrences of its quote, occurrences after
 /// folding, text between its context that is similar enough to the quote, and its stored offsets
 /// when the text there is similar enough; each with how badly quote and context fit.
-fn candidates(span: &Span, needle: &Needle, chars: &[char], folded: &[char]) -> Vec<Candidate> {
+fn candidates(
+    span: &Span,
+    needle: &Needle,
+    chars: &[char],
+    finder: &mut Finder<'_>,
+) -> Vec<Candidate> {
+    let folded = finder.hay;
     let len = needle.quote.len();
     if len == 0 {
         return Vec::new();
     }
-    let mut places: Vec<(usize, usize)> = find_all(folded, &needle.folded_quote)
-        .into_iter()
-        .map(|s| (s, s + len))
+    let mut places: Vec<(usize, usize)> = finder
+        .all(&needle.folded_quote)
+        .iter()
+        .map(|&s| (s, s + len))
         .collect();
-    places.extend(between_context(needle, folded));
+    places.extend(between_context(needle, finder));
     if span.start < span.end && span.end <= chars.len() {
         places.push((span.start, span.end));
     }
@@ -234,23 +270,41 @@ fn candidates(span: &Span, needle: &Needle, chars: &[char], folded: &[char]) -> 
     }
     places.sort_unstable();
     places.dedup();
-    let mut out: Vec<Candidate> = places
+    // The cheapest and nearest are kept. Comparing the context is the costly part, so places are
+    // taken by what they cost without it (it only adds), and once enough are kept, the rest, which
+    // cannot do better than the worst kept, are not compared at all.
+    let shift_cost = |start: usize| gap_cost(start as i64 - span.start as i64);
+    let mut cheap: Vec<(u64, usize, usize, u64)> = places
         .into_iter()
         .filter_map(|(start, end)| {
             let quote = needle.quote_cost(chars, folded, start, end)?;
-            Some(Candidate {
-                start,
-                end,
-                cost: quote + needle.context_cost(folded, start, end),
-                exact: quote == 0,
-            })
+            Some((quote + shift_cost(start), start, end, quote))
         })
         .collect();
-    if out.len() > MAX_CANDIDATES {
-        out.sort_by_key(|c| c.cost + gap_cost(c.start as i64 - span.start as i64));
-        out.truncate(MAX_CANDIDATES);
+    cheap.sort_unstable();
+    let mut kept: Vec<(u64, Candidate)> = Vec::new();
+    for (bound, start, end, quote) in cheap {
+        let worst = kept.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
+        if kept.len() >= MAX_CANDIDATES && bound >= worst {
+            break;
+        }
+        let cost = quote + needle.context_cost(folded, start, end);
+        kept.push((
+            cost + shift_cost(start),
+            Candidate {
+                start,
+                end,
+                cost,
+                exact: quote == 0,
+            },
+        ));
+        if kept.len() > MAX_CANDIDATES
+            && let Some(i) = (0..kept.len()).max_by_key(|&i| kept[i].0)
+        {
+            kept.swap_remove(i);
+        }
     }
-    out
+    kept.into_iter().map(|(_, c)| c).collect()
 }
 
 /// Chars an approximate window's ends may move to fit the quote.
@@ -280,7 +334,8 @@ fn refine(needle: &Needle, folded: &[char], (start, end): (usize, usize)) -> (us
 
 /// Places in the folded text between the end of a span's prefix and the start of its suffix
 /// (where an edit changed the quote itself), about the quote's length apart.
-fn between_context(needle: &Needle, folded: &[char]) -> Vec<(usize, usize)> {
+fn between_context(needle: &Needle, finder: &mut Finder<'_>) -> Vec<(usize, usize)> {
+    let folded = finder.hay;
     let len = needle.folded_quote.len();
     let tail: Vec<char> = needle.folded_prefix_rev[..needle.folded_prefix_rev.len().min(16)]
         .iter()
@@ -290,7 +345,7 @@ fn between_context(needle: &Needle, folded: &[char]) -> Vec<(usize, usize)> {
     let head = &needle.folded_suffix[..needle.folded_suffix.len().min(16)];
     let mut out = Vec::new();
     if tail.len() >= 8 {
-        for p in find_all(folded, &tail) {
+        for &p in finder.all(&tail) {
             let start = p + tail.len();
             out.push((start, (start + len).min(folded.len())));
             if head.len() >= 8 {
@@ -303,7 +358,7 @@ fn between_context(needle: &Needle, folded: &[char]) -> Vec<(usize, usize)> {
         }
     }
     if head.len() >= 8 {
-        for q in find_all(folded, head) {
+        for &q in finder.all(head) {
             out.push((q.saturating_sub(len), q));
         }
     }
@@ -325,10 +380,11 @@ pub fn anchor_all(spans: &[&Span], text: &str, old_len: Option<usize>) -> Vec<An
     let chars: Vec<char> = text.chars().collect();
     let folded: Vec<char> = chars.iter().map(|&c| fold_char(c)).collect();
     let needles: Vec<Needle> = spans.iter().map(|s| Needle::of(s)).collect();
+    let mut finder = Finder::new(&folded);
     let cands: Vec<Vec<Candidate>> = spans
         .iter()
         .zip(&needles)
-        .map(|(s, n)| candidates(s, n, &chars, &folded))
+        .map(|(s, n)| candidates(s, n, &chars, &mut finder))
         .collect();
     let mut order: Vec<usize> = (0..spans.len()).filter(|&i| !cands[i].is_empty()).collect();
     order.sort_by_key(|&i| (spans[i].start, spans[i].end));
@@ -347,7 +403,8 @@ pub fn anchor_all(spans: &[&Span], text: &str, old_len: Option<usize>) -> Vec<An
             Some(c) => Anchored {
                 placement: if !c.exact {
                     Placement::Approximate
-                } else if c.start == span.start && unchanged_here(span, needle, &chars) {
+                } else if c.start == span.start && unchanged_here(span, needle, &chars, &mut finder)
+                {
                     Placement::Unchanged
                 } else {
                     Placement::Moved
@@ -461,7 +518,7 @@ const MAX_LEFT_OUT: usize = 3;
 /// The quote at its stored offsets with its whole context, char for char, and nowhere else. Another
 /// occurrence could be the span's own text moved there by an edit, its context spoilt, so a quote
 /// found twice is never placed silently.
-fn unchanged_here(span: &Span, needle: &Needle, chars: &[char]) -> bool {
+fn unchanged_here(span: &Span, needle: &Needle, chars: &[char], finder: &mut Finder<'_>) -> bool {
     let (start, end) = (span.start, span.end);
     if end > chars.len() || chars[start..end] != *needle.quote {
         return false;
@@ -469,7 +526,14 @@ fn unchanged_here(span: &Span, needle: &Needle, chars: &[char]) -> bool {
     let full = needle.prefix.len().min(start) + needle.suffix.len().min(chars.len() - end);
     let here = common_suffix(&chars[..start], &needle.prefix)
         + common_prefix(&chars[end..], &needle.suffix);
-    here >= full && find_all(chars, &needle.quote).len() == 1
+    // Exact occurrences are among the folded ones.
+    here >= full
+        && finder
+            .all(&needle.folded_quote)
+            .iter()
+            .filter(|&&h| chars[h..h + needle.quote.len()] == *needle.quote)
+            .count()
+            == 1
 }
 
 /// Places a span in (possibly changed) part text, on its own.
