@@ -263,9 +263,16 @@ impl Document {
             );
             for (span, a) in spans.iter().zip(placed) {
                 use crate::anchor::Placement;
-                if matches!(a.placement, Placement::Moved | Placement::Approximate)
-                    && let Some(moved) =
-                        Span::new(span.id.clone(), part.id, &part.text, a.start, a.end, "", "")
+                let (start, end) = match a.placement {
+                    Placement::Moved | Placement::Approximate => (a.start, a.end),
+                    // Left out, yet its old offsets hold its words (a repeated phrase): it stays
+                    // there, but flagged, as it may belong to text that was deleted.
+                    Placement::Orphan => (span.start, span.end),
+                    Placement::Unchanged => continue,
+                };
+                if let Some(moved) =
+                    Span::new(span.id.clone(), part.id, &part.text, start, end, "", "")
+                    && (a.placement != Placement::Orphan || moved.quote == span.quote)
                 {
                     edits.push(Edit::Relocate {
                         id: span.id.clone(),
