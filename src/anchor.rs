@@ -547,18 +547,7 @@ mod tests {
     use crate::transcript::PartId;
 
     fn span(text: &str, quote: &str) -> Span {
-        let b = text.find(quote).unwrap();
-        let s = text[..b].chars().count();
-        Span::new(
-            "x".into(),
-            PartId::ANSWER,
-            text,
-            s,
-            s + quote.chars().count(),
-            "d",
-            "v",
-        )
-        .unwrap()
+        nth(text, quote, 0)
     }
 
     fn placed(text: &str, a: Anchored) -> String {

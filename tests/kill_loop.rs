@@ -9,6 +9,23 @@ use marginalia::corpus::scan;
 use marginalia::sidecar::Sidecar;
 use marginalia::transcript::{Format, Transcript};
 
+/// Starts the command, waits `ms` milliseconds and kills it with `SIGKILL` if it is still running;
+/// true when it was killed.
+fn run_and_kill(command: &mut Command, ms: u64) -> bool {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
+    let killed = child.try_wait().unwrap().is_none();
+    if killed {
+        child.kill().unwrap(); // SIGKILL
+    }
+    child.wait().unwrap();
+    killed
+}
+
 #[test]
 fn kill_during_writes_leaves_every_file_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -16,7 +33,8 @@ fn kill_during_writes_leaves_every_file_whole() {
     let mut kills = 0;
     for round in 0..30u64 {
         // Each round rewrites the same files with another seed: old or new, never in between.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"));
+        child
             .args([
                 "generate-corpus",
                 out.to_str().unwrap(),
@@ -28,17 +46,8 @@ fn kill_during_writes_leaves_every_file_whole() {
                 "0.8",
                 "--seed",
             ])
-            .arg((round % 3).to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(5 + (round * 37) % 120));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
+            .arg((round % 3).to_string());
+        kills += usize::from(run_and_kill(&mut child, 5 + (round * 37) % 120));
         let Ok(files) = scan(&out) else { continue };
         for sc in &files.sidecars {
             let loaded = Sidecar::load(&sc.path);
@@ -141,24 +150,16 @@ fn kill_during_the_apps_saves_leaves_the_sidecar_whole() {
     let mut kills = 0;
     let mut memos = std::collections::HashSet::new();
     for round in 0..30u64 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+        let mut child = Command::new(std::env::current_exe().unwrap());
+        child
             .args([
                 "--exact",
                 "kill_loop_child",
                 "--nocapture",
                 "--test-threads=1",
             ])
-            .env(CHILD, &page)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(60 + (round * 37) % 200));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
+            .env(CHILD, &page);
+        kills += usize::from(run_and_kill(&mut child, 60 + (round * 37) % 200));
         // Old or new, never partial: every span there, whichever memo was last saved.
         let loaded = Sidecar::load(&path);
         assert!(loaded.is_ok(), "round {round}: {}", loaded.unwrap_err());
