@@ -115,6 +115,18 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Place spans again in every sidecar whose transcript's text changed, as opening each in the app
+    /// does: moved spans flagged for a look, orphans kept and listed; each sidecar written atomically.
+    Reanchor {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// Only these annotators (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Say what would change without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Turn a REFI-QDA codebook (.qdc) into a Marginalia codebook.ron.
     ImportCodebook {
         /// The .qdc file.
@@ -207,6 +219,11 @@ pub fn run(command: Command) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Reanchor {
+            dir,
+            annotators,
+            dry_run,
+        } => reanchor(&dir, annotators.as_deref(), dry_run),
         Command::Search {
             dir,
             query,
@@ -606,6 +623,88 @@ fn agreement(
     println!();
     println!("{} disagreements to review", r.disagreements.len());
     Ok(0)
+}
+
+/// The `reanchor` command: one line per sidecar of a changed transcript, then a summary; exit status
+/// 1 when a sidecar or transcript could not be read (those are left untouched).
+fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<i32> {
+    use crate::anchor::Placement;
+    let files =
+        corpus::scan(dir).with_context(|| format!("cannot read folder {}", dir.display()))?;
+    let (codebook, _) = crate::codebook::Codebook::for_folder(dir)?;
+    let (mut changed, mut failed) = (0, 0);
+    let mut totals = [0usize; 3];
+    for sc in &files.sidecars {
+        if annotators.is_some_and(|a| !a.contains(&sc.annotator)) {
+            continue;
+        }
+        let loaded = match crate::sidecar::Sidecar::load(&sc.path) {
+            Ok(l) => l.sidecar,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let Ok(transcript) = Transcript::load(&sc.transcript) else {
+            // A sidecar without its transcript is for `validate` to report.
+            if sc.transcript.exists()
+                || crate::transcript::parlparse::split_virtual(&sc.transcript).is_some()
+            {
+                eprintln!("error: cannot read the transcript of {}", sc.path.display());
+                failed += 1;
+            }
+            continue;
+        };
+        if loaded.transcript.hash == transcript.hash {
+            continue;
+        }
+        changed += 1;
+        // [placed again, orphans, unchanged]
+        let mut counts = [0usize; 3];
+        for a in loaded.placements(&transcript).into_iter().flatten() {
+            counts[match a.placement {
+                Placement::Moved | Placement::Approximate => 0,
+                Placement::Orphan => 1,
+                Placement::Unchanged => 2,
+            }] += 1;
+        }
+        for (t, c) in totals.iter_mut().zip(counts) {
+            *t += c;
+        }
+        println!(
+            "{}: {} placed again (flagged), {} orphans, {} unchanged",
+            sc.path.display(),
+            counts[0],
+            counts[1],
+            counts[2]
+        );
+        if dry_run {
+            continue;
+        }
+        let who = crate::sidecar::Annotator {
+            id: sc.annotator.clone(),
+            name: loaded.annotator.name.clone(),
+        };
+        let written = crate::document::Document::open(&sc.transcript, &who, &codebook)
+            .map_err(|e| e.to_string())
+            .and_then(|mut doc| match &doc.load_error {
+                Some(e) => Err(e.clone()),
+                None => doc.save(),
+            });
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            failed += 1;
+        }
+    }
+    println!(
+        "{changed} sidecars of changed transcripts{}: {} spans placed again (flagged for a look), {} orphans, {} unchanged",
+        if dry_run { " (nothing written)" } else { "" },
+        totals[0],
+        totals[1],
+        totals[2]
+    );
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
 /// Stops before any work when the output exists and `--force` was not given.

@@ -248,46 +248,41 @@ impl Document {
     /// (one undoable step, saved like any edit); orphans keep their old offsets and are listed by
     /// [`Document::orphans`] until the annotator places or deletes them.
     fn reanchor(&mut self) {
+        use crate::anchor::Placement;
         let mut edits = Vec::new();
-        for part in &self.transcript.parts {
-            let spans: Vec<&Span> = self
-                .sidecar
-                .spans
-                .iter()
-                .filter(|s| s.part == part.id)
-                .collect();
-            let placed = crate::anchor::anchor_all(
-                &spans,
-                &part.text,
-                self.sidecar.transcript.parts.get(&part.id).copied(),
-            );
-            for (span, a) in spans.iter().zip(placed) {
-                use crate::anchor::Placement;
-                let (start, end) = match a.placement {
-                    Placement::Moved | Placement::Approximate => (a.start, a.end),
-                    // Left out, yet its old offsets hold its words (a repeated phrase): it stays
-                    // there, but flagged, as it may belong to text that was deleted.
-                    Placement::Orphan => (span.start, span.end),
-                    Placement::Unchanged => continue,
-                };
-                if let Some(moved) =
-                    Span::new(span.id.clone(), part.id, &part.text, start, end, "", "")
-                    && (a.placement != Placement::Orphan || moved.quote == span.quote)
-                {
-                    edits.push(Edit::Relocate {
-                        id: span.id.clone(),
-                        start: moved.start,
-                        end: moved.end,
-                        quote: moved.quote,
-                        prefix: moved.prefix,
-                        suffix: moved.suffix,
-                        flag: Some("moved".to_string()),
-                    });
-                }
+        let placed = self.sidecar.placements(&self.transcript);
+        for (span, a) in self.sidecar.spans.iter().zip(placed) {
+            let (Some(a), Some(part)) = (a, self.transcript.part(span.part)) else {
+                continue;
+            };
+            let (start, end) = match a.placement {
+                Placement::Moved | Placement::Approximate => (a.start, a.end),
+                // Left out, yet its old offsets hold its words (a repeated phrase): it stays
+                // there, but flagged, as it may belong to text that was deleted.
+                Placement::Orphan => (span.start, span.end),
+                Placement::Unchanged => continue,
+            };
+            if let Some(moved) = Span::new(span.id.clone(), part.id, &part.text, start, end, "", "")
+                && (a.placement != Placement::Orphan || moved.quote == span.quote)
+            {
+                edits.push(Edit::Relocate {
+                    id: span.id.clone(),
+                    start: moved.start,
+                    end: moved.end,
+                    quote: moved.quote,
+                    prefix: moved.prefix,
+                    suffix: moved.suffix,
+                    flag: Some("moved".to_string()),
+                });
             }
         }
-        if !edits.is_empty() && self.load_error.is_none() {
-            let _ = self.apply(Edit::Batch(edits));
+        if self.load_error.is_none() {
+            if !edits.is_empty() {
+                let _ = self.apply(Edit::Batch(edits));
+            }
+            // Saved even when no span moved: the sidecar then records the text its spans were
+            // checked against, and is not placed again at every opening.
+            self.dirty = true;
         }
     }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::anchor::{Anchored, Placement, anchor_all};
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::fsutil::{WriteError, atomic_write};
 use crate::transcript::{PartId, PartKind, Transcript};
@@ -435,6 +436,29 @@ impl Sidecar {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Where re-anchoring places each span (in the order of `spans`) on a transcript whose text
+    /// changed: each part's spans together, with the part's length when the sidecar was saved.
+    /// `None` for spans on a part the transcript does not have.
+    pub fn placements(&self, transcript: &Transcript) -> Vec<Option<Anchored>> {
+        let mut out = vec![None; self.spans.len()];
+        for part in &transcript.parts {
+            let (index, spans): (Vec<usize>, Vec<&Span>) = self
+                .spans
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.part == part.id)
+                .unzip();
+            let old_len = self.transcript.parts.get(&part.id).copied();
+            for (i, a) in index
+                .into_iter()
+                .zip(anchor_all(&spans, &part.text, old_len))
+            {
+                out[i] = Some(a);
+            }
+        }
+        out
+    }
+
     /// Checks the sidecar against its transcript and codebook, listing every problem found.
     /// Nothing is removed: the caller shows the problems.
     pub fn check(&self, transcript: &Transcript, codebook: &Codebook) -> Vec<Problem> {
@@ -461,15 +485,21 @@ impl Sidecar {
                 problems.extend(check_tag(codebook, Some(*part), dim, values));
             }
         }
+        // After an edit of the transcript, what opening it will do to each span, as the app does it.
+        let placed: Vec<Option<Anchored>> = if text_changed {
+            self.placements(transcript)
+        } else {
+            vec![None; self.spans.len()]
+        };
         let mut ids = std::collections::HashSet::new();
-        for span in &self.spans {
+        for (span, placed) in self.spans.iter().zip(placed) {
             if !ids.insert(span.id.as_str()) {
                 problems.push(Problem::error(format!(
                     "two spans have the id \"{}\"",
                     span.id
                 )));
             }
-            problems.extend(check_span(span, transcript, codebook, text_changed));
+            problems.extend(check_span(span, transcript, codebook, placed));
         }
         problems
     }
@@ -550,7 +580,7 @@ fn check_span(
     span: &Span,
     transcript: &Transcript,
     codebook: &Codebook,
-    text_changed: bool,
+    placed: Option<Anchored>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let here = format!(
@@ -560,11 +590,27 @@ fn check_span(
     if span.start >= span.end {
         problems.push(Problem::error(format!("{here}: start is not before end")));
     }
+    match placed.map(|a| (a.placement, a)) {
+        Some((Placement::Unchanged, _)) => {}
+        Some((Placement::Orphan, _)) => problems.push(Problem::warning(format!(
+            "{here}: \"{}\" is no longer found in the changed text; the app lists it as an orphan until it is placed by hand or deleted",
+            ellipsize(&span.quote, 40)
+        ))),
+        Some((_, a)) => problems.push(Problem::warning(format!(
+            "{here}: the text changed; \"{}\" will be placed again at {}..{} and flagged for a look",
+            ellipsize(&span.quote, 40),
+            a.start,
+            a.end
+        ))),
+        None => {}
+    }
     match transcript.part(span.part) {
         None => problems.push(Problem::error(format!(
             "{here}: the transcript has no part \"{}\"",
             span.part
         ))),
+        // Placed again after an edit: what happens to it is said above.
+        Some(_) if placed.is_some() => {}
         Some(part) => {
             let len = part.text.chars().count();
             if span.end > len {
@@ -578,19 +624,14 @@ fn check_span(
                     .skip(span.start)
                     .take(span.end - span.start)
                     .collect();
+                // The text did not change since it was saved (else the span was placed again
+                // above): an orphan left for the user, or a damaged sidecar.
                 if actual != span.quote {
-                    let msg = format!(
-                        "{here}: the text there is \"{}\", not the quoted \"{}\"",
+                    problems.push(Problem::error(format!(
+                        "{here}: the text there is \"{}\", not the quoted \"{}\"; the app lists it as an orphan to place again or delete",
                         ellipsize(&actual, 40),
                         ellipsize(&span.quote, 40)
-                    );
-                    // After an edit of the transcript this is expected and re-anchoring will
-                    // place the span; on unchanged text it means the sidecar is damaged.
-                    problems.push(if text_changed {
-                        Problem::warning(msg)
-                    } else {
-                        Problem::error(msg)
-                    });
+                    )));
                 }
             }
         }

@@ -287,3 +287,103 @@ fn search_prints_one_hit_per_line() {
     assert_eq!(v["file"], "prevent.txt");
     assert_eq!(v["start"], 965);
 }
+
+/// `prevent.txt` with its two sidecars, after the transcript was corrected: a sentence added before
+/// the answer and the sentence citing Sir Peter Fahy deleted.
+fn corrected_prevent() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for f in ["prevent.txt.alice.ron", "prevent.txt.bob.ron"] {
+        std::fs::copy(root.join(f), dir.path().join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(root.join("prevent.txt"))
+        .unwrap()
+        .replace(
+            "MPS and MOPAC recognise",
+            "The Deputy Mayor has written to you separately.\n\nMPS and MOPAC recognise",
+        )
+        .replace(
+            " As Sir Peter Fahy, national police lead for Prevent said recently, blaming the authorities, police or schools can be ill-advised and create the conditions for a backlash against all Prevent work.",
+            "",
+        );
+    std::fs::write(dir.path().join("prevent.txt"), text).unwrap();
+    dir
+}
+
+#[test]
+fn validate_says_what_reanchoring_will_do_to_a_changed_transcript() {
+    let dir = corrected_prevent();
+    let (code, out, _) = marginalia(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "a changed text is not an error: {out}");
+    assert!(
+        out.contains("span \"alice-002\" (answer 116..123): the text changed; \"CONTEST\" will be placed again at 165..172 and flagged for a look"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\"Sir Peter Fahy\" is no longer found in the changed text"),
+        "{out}"
+    );
+}
+
+#[test]
+fn reanchor_places_every_annotators_spans_again_and_keeps_orphans() {
+    use marginalia::sidecar::Sidecar;
+    use marginalia::transcript::Transcript;
+    let dir = corrected_prevent();
+    let d = dir.path().to_str().unwrap();
+    let alice = dir.path().join("prevent.txt.alice.ron");
+    let before = std::fs::read(&alice).unwrap();
+    let (code, out, err) = marginalia(&["reanchor", d, "--dry-run"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("2 sidecars of changed transcripts (nothing written)"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(&alice).unwrap(),
+        before,
+        "a dry run writes nothing"
+    );
+
+    let (code, out, err) = marginalia(&["reanchor", d]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("prevent.txt.alice.ron: 2 placed again (flagged), 1 orphans, 1 unchanged"),
+        "{out}"
+    );
+    let t = Transcript::load(&dir.path().join("prevent.txt")).unwrap();
+    for who in ["alice", "bob"] {
+        let s = Sidecar::load(&dir.path().join(format!("prevent.txt.{who}.ron")))
+            .unwrap()
+            .sidecar;
+        assert_eq!(s.transcript.hash, t.hash, "{who}: the new text is recorded");
+        for span in &s.spans {
+            let text: String = t
+                .part(span.part)
+                .unwrap()
+                .text
+                .chars()
+                .skip(span.start)
+                .take(span.end - span.start)
+                .collect();
+            if span.quote.contains("Sir Peter Fahy") {
+                // Kept, for the annotator to place or delete.
+                assert_ne!(text, span.quote, "{who}: {}", span.id);
+            } else {
+                assert_eq!(text, span.quote, "{who}: {}", span.id);
+                assert_eq!(
+                    span.flag.is_some(),
+                    span.part.kind != marginalia::transcript::PartKind::Question,
+                    "{who}: {}",
+                    span.id
+                );
+            }
+        }
+    }
+    // Done: nothing left to place; the orphans are what validate still reports.
+    let (_, out, _) = marginalia(&["reanchor", d]);
+    assert!(out.contains("0 sidecars of changed transcripts"), "{out}");
+    let (code, out, _) = marginalia(&["validate", d]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("lists it as an orphan").count(), 2, "{out}");
+}
