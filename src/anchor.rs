@@ -281,6 +281,12 @@ fn candidates(
             Some((quote + shift_cost(start), start, end, quote))
         })
         .collect();
+    // A common word quoted by many spans occurs thousands of times: only the cheapest few are
+    // sorted and looked at.
+    if cheap.len() > 4 * MAX_CANDIDATES {
+        cheap.select_nth_unstable(4 * MAX_CANDIDATES);
+        cheap.truncate(4 * MAX_CANDIDATES);
+    }
     cheap.sort_unstable();
     let mut kept: Vec<(u64, Candidate)> = Vec::new();
     for (bound, start, end, quote) in cheap {
