@@ -32,6 +32,11 @@ fn marks_of(doc: &Document, codebook: &Codebook, part: PartId) -> Vec<Mark> {
             if !s.note.is_empty() {
                 tooltip.push_str(&format!("\n{}", s.note));
             }
+            if s.flag.is_some() {
+                tooltip.push_str(
+                    "\nPlaced again after the text changed: check it (\"Looks right\" at the top of the right panel)",
+                );
+            }
             Mark {
                 id: s.id.clone(),
                 range: s.start..s.end,
