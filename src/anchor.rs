@@ -1,7 +1,9 @@
 //! Re-anchoring: placing a span again when the transcript's text changed under it (a typo fixed, a
-//! paragraph added, quotes straightened). A span is placed silently only where its stored offsets
-//! still hold its quote with its context; anything else is flagged, and what cannot be placed is an
-//! orphan, kept until the user decides.
+//! paragraph added, quotes straightened). The spans of a part are placed together, each at one of
+//! its candidate places, so that they keep their order and the text between them changes length only
+//! where an edit fell ([`anchor_all`]). A span is placed silently only where its stored offsets still
+//! hold its quote with its context and the quote occurs nowhere else; anything else is flagged, and
+//! what cannot be placed is an orphan, kept until the user decides.
 
 use crate::search::fold_char;
 use crate::sidecar::Span;
@@ -11,11 +13,12 @@ use crate::sidecar::Span;
 pub enum Placement {
     /// At its stored offsets, text and context unchanged.
     Unchanged,
-    /// At an exact occurrence of its quote elsewhere: flagged for a look.
+    /// At an exact occurrence of its quote, elsewhere, or at its offsets where the quote also
+    /// occurs elsewhere: flagged for a look.
     Moved,
     /// By approximate matching (quote edited, quotes or spaces changed): flagged for a look.
     Approximate,
-    /// Nowhere: an orphan.
+    /// Nowhere (its text is gone, or was left out as deleted): an orphan.
     Orphan,
 }
 
