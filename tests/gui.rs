@@ -635,6 +635,54 @@ fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
 }
 
 #[test]
+fn spans_moved_by_an_edit_are_confirmed_together_and_undone_together() {
+    let f = fixture(Some("carol"));
+    let page = f.corpus.join("prevent.txt");
+    let mut h = harness(&f, &page);
+    for (name, key) in [("Sir Peter Fahy", Key::P), ("Home Office", Key::G)] {
+        select_in_answer(&mut h, name);
+        h.key_press_modifiers(Modifiers::SHIFT, key);
+        h.run_ok();
+        h.key_press(Key::Enter);
+        h.run_ok();
+    }
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 2);
+    drop(h);
+    // A paragraph added at the top of the answer moves both.
+    let text = std::fs::read_to_string(&page).unwrap().replace(
+        "MPS and MOPAC recognise",
+        "The Deputy Mayor has written to you separately.\n\nMPS and MOPAC recognise",
+    );
+    std::fs::write(&page, text).unwrap();
+    let mut h = harness(&f, &page);
+    h.get_by_label_contains("The transcript's text changed: 2 spans placed again.");
+    let flagged = |h: &Harness<'_, MarginaliaApp>| {
+        h.state()
+            .document()
+            .unwrap()
+            .sidecar
+            .spans
+            .iter()
+            .filter(|s| s.flag.is_some())
+            .count()
+    };
+    assert_eq!(flagged(&h), 2);
+    h.get_by_label("All look right (2)").click();
+    h.run_ok();
+    assert_eq!(flagged(&h), 0);
+    assert!(
+        h.query_by_label_contains("Moved after the text changed")
+            .is_none()
+    );
+    // One step to undo.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert_eq!(flagged(&h), 2);
+}
+
+#[test]
 fn a_colleague_writing_the_open_sidecar_is_noticed() {
     let f = fixture(Some("carol"));
     let page = f.corpus.join("prevent.txt");

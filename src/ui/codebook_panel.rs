@@ -383,6 +383,21 @@ impl MarginaliaApp {
             .on_hover_text(
                 "The transcript was edited: these spans were placed again. Check each one.",
             );
+            // An edit near the top moves every span after it: checking them is reading the list,
+            // confirming them should not be one click each.
+            if moved.len() > 1
+                && ui
+                    .add_enabled(
+                        editable,
+                        egui::Button::new(format!("All look right ({})", moved.len())),
+                    )
+                    .on_hover_text("Clear the flag of every span in this list, as one step to undo")
+                    .clicked()
+            {
+                edit = Some(crate::document::Edit::Batch(
+                    moved.iter().map(looks_right).collect(),
+                ));
+            }
             for s in &moved {
                 ui.horizontal_wrapped(|ui| {
                     let r = ui.link(format!(
@@ -398,15 +413,7 @@ impl MarginaliaApp {
                         .add_enabled(editable, egui::Button::new("Looks right"))
                         .clicked()
                     {
-                        edit = Some(crate::document::Edit::Relocate {
-                            id: s.id.clone(),
-                            start: s.start,
-                            end: s.end,
-                            quote: s.quote.clone(),
-                            prefix: s.prefix.clone(),
-                            suffix: s.suffix.clone(),
-                            flag: None,
-                        });
+                        edit = Some(looks_right(s));
                     }
                 });
             }
@@ -509,5 +516,18 @@ fn contrast(c: Color32) -> Color32 {
         Color32::BLACK
     } else {
         Color32::WHITE
+    }
+}
+
+/// The edit that clears a moved span's flag, leaving it where it was placed.
+fn looks_right(s: &crate::sidecar::Span) -> crate::document::Edit {
+    crate::document::Edit::Relocate {
+        id: s.id.clone(),
+        start: s.start,
+        end: s.end,
+        quote: s.quote.clone(),
+        prefix: s.prefix.clone(),
+        suffix: s.suffix.clone(),
+        flag: None,
     }
 }
