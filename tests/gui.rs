@@ -595,26 +595,40 @@ fn files_added_or_removed_on_disk_appear_without_restarting() {
     h.get_by_label_contains("Document 3 of 3");
 }
 
-#[test]
-fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
-    let f = fixture(Some("carol"));
+/// Tags names in the seed page's answer (each with `Shift+key`, the value as offered), saves, closes
+/// the app, edits the page with `edit`, and opens it again.
+fn tag_then_edit_page(
+    f: &Fixture,
+    tags: &[(&str, Key)],
+    edit: impl Fn(String) -> String,
+) -> Harness<'static, MarginaliaApp> {
     let page = f.corpus.join("prevent.txt");
-    let mut h = harness(&f, &page);
-    select_in_answer(&mut h, "Sir Peter Fahy");
-    h.key_press_modifiers(Modifiers::SHIFT, Key::P);
-    h.run_ok();
-    h.key_press(Key::Enter);
-    h.run_ok();
+    let mut h = harness(f, &page);
+    for &(name, key) in tags {
+        select_in_answer(&mut h, name);
+        h.key_press_modifiers(Modifiers::SHIFT, key);
+        h.run_ok();
+        h.key_press(Key::Enter);
+        h.run_ok();
+    }
     h.key_press_modifiers(Modifiers::COMMAND, Key::S);
     h.run_ok();
     drop(h);
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, edit(text)).unwrap();
+    harness(f, &page)
+}
+
+#[test]
+fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
+    let f = fixture(Some("carol"));
     // Someone edits the page: the name is now spelt out differently.
-    let text = std::fs::read_to_string(&page).unwrap().replace(
-        "As Sir Peter Fahy, national police lead",
-        "As the national police lead",
-    );
-    std::fs::write(&page, text).unwrap();
-    let mut h = harness(&f, &page);
+    let mut h = tag_then_edit_page(&f, &[("Sir Peter Fahy", Key::P)], |text| {
+        text.replace(
+            "As Sir Peter Fahy, national police lead",
+            "As the national police lead",
+        )
+    });
     assert_eq!(h.state().document().unwrap().orphans().len(), 1);
     h.get_by_label_contains("Orphans: text no longer found (1)");
     // Said on opening, not only in the panel.
@@ -637,26 +651,15 @@ fn orphans_are_listed_and_can_be_placed_again_or_deleted() {
 #[test]
 fn spans_moved_by_an_edit_are_confirmed_together_and_undone_together() {
     let f = fixture(Some("carol"));
-    let page = f.corpus.join("prevent.txt");
-    let mut h = harness(&f, &page);
-    for (name, key) in [("Sir Peter Fahy", Key::P), ("Home Office", Key::G)] {
-        select_in_answer(&mut h, name);
-        h.key_press_modifiers(Modifiers::SHIFT, key);
-        h.run_ok();
-        h.key_press(Key::Enter);
-        h.run_ok();
-    }
-    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
-    h.run_ok();
-    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 2);
-    drop(h);
     // A paragraph added at the top of the answer moves both.
-    let text = std::fs::read_to_string(&page).unwrap().replace(
-        "MPS and MOPAC recognise",
-        "The Deputy Mayor has written to you separately.\n\nMPS and MOPAC recognise",
-    );
-    std::fs::write(&page, text).unwrap();
-    let mut h = harness(&f, &page);
+    let tags = [("Sir Peter Fahy", Key::P), ("Home Office", Key::G)];
+    let mut h = tag_then_edit_page(&f, &tags, |text| {
+        text.replace(
+            "MPS and MOPAC recognise",
+            "The Deputy Mayor has written to you separately.\n\nMPS and MOPAC recognise",
+        )
+    });
+    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 2);
     h.get_by_label_contains("The transcript's text changed: 2 spans placed again.");
     let flagged = |h: &Harness<'_, MarginaliaApp>| {
         h.state()
