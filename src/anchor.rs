@@ -529,7 +529,8 @@ const MAX_LEFT_OUT: usize = 3;
 /// found twice is never placed silently.
 fn unchanged_here(span: &Span, needle: &Needle, chars: &[char], finder: &mut Finder<'_>) -> bool {
     let (start, end) = (span.start, span.end);
-    if end > chars.len() || chars[start..end] != *needle.quote {
+    // Offsets come from other people's files: reversed or beyond the text is never unchanged.
+    if start >= end || end > chars.len() || chars[start..end] != *needle.quote {
         return false;
     }
     let full = needle.prefix.len().min(start) + needle.suffix.len().min(chars.len() - end);

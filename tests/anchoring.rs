@@ -99,3 +99,48 @@ proptest! {
         prop_assert!(a.placement == Placement::Unchanged || a.placement == Placement::Moved);
     }
 }
+
+proptest! {
+    #[test]
+    fn spans_from_untrusted_sidecars_never_make_placement_panic(
+        start in 0usize..3000,
+        end in 0usize..3000,
+        quote in "\\PC{0,20}",
+        prefix in "\\PC{0,40}",
+        suffix in "\\PC{0,40}",
+        at in 0usize..1500,
+    ) {
+        let text = answer();
+        // Offsets, quote and context as a colleague's file may have them: in any order, beyond
+        // the text, not matching each other.
+        let mut span = Span::new("s".into(), PartId::ANSWER, &text, 10, 20, "d", "v").unwrap();
+        span.start = start;
+        span.end = end;
+        span.quote = if quote.is_empty() {
+            text.chars().skip(at).take(12).collect()
+        } else {
+            quote
+        };
+        span.prefix = prefix;
+        span.suffix = suffix;
+        let old_len = Some(text.chars().count());
+        let placed = anchor_all(&[&span], &text, old_len)[0];
+        if placed.placement != Placement::Orphan {
+            prop_assert!(placed.start < placed.end && placed.end <= text.chars().count());
+        }
+    }
+
+    #[test]
+    fn reversed_offsets_on_the_quotes_own_place_are_never_unchanged(
+        at in 20usize..1500,
+        back in 1usize..20,
+    ) {
+        let text = answer();
+        let mut span = Span::new("s".into(), PartId::ANSWER, &text, at, at + 12, "d", "v").unwrap();
+        // The start still where the quote is, the end before it.
+        span.end = at - back;
+        let placed = anchor_all(&[&span], &text, None)[0];
+        prop_assert_ne!(placed.placement, Placement::Unchanged);
+        prop_assert!(placed.placement == Placement::Orphan || placed.start < placed.end);
+    }
+}
