@@ -144,3 +144,26 @@ proptest! {
         prop_assert!(placed.placement == Placement::Orphan || placed.start < placed.end);
     }
 }
+
+#[test]
+fn a_page_saved_again_with_crlf_or_windows_1252_moves_nothing() {
+    // Line endings and encoding are normalized away: the text, its hash and every offset stay.
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample_data/prevent.txt"
+    ));
+    let original = Transcript::load(path).unwrap();
+    let text = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
+    let crlf = text.replace('\n', "\r\n");
+    let (cp1252, _, lossy) = encoding_rs::WINDOWS_1252.encode(&crlf);
+    assert!(!lossy);
+    for (what, bytes) in [("CRLF", crlf.as_bytes()), ("Windows-1252", &cp1252[..])] {
+        let again = Transcript::from_bytes("prevent.txt", bytes).unwrap();
+        assert_eq!(again.hash, original.hash, "{what}");
+        let answer = original.answer();
+        let span = Span::new("s".into(), PartId::ANSWER, answer, 955, 969, "d", "v").unwrap();
+        assert_eq!(span.quote, "Sir Peter Fahy");
+        let placed = anchor_all(&[&span], again.answer(), None)[0];
+        assert_eq!(placed.placement, Placement::Unchanged, "{what}");
+    }
+}
