@@ -11,6 +11,7 @@ use marginalia::anchor::{Placement, anchor_all};
 use marginalia::dataset::{Dataset, Selection};
 use marginalia::generate::{GenerateOptions, Rng, generate};
 use marginalia::transcript::PartId;
+use marginalia::transcript::normalize::normalize;
 
 /// Text being edited: each char with the position it had in the original, if any.
 struct Tracked(Vec<(char, Option<usize>)>);
@@ -48,7 +49,7 @@ impl Tracked {
 }
 
 fn edit(rng: &mut Rng, t: &mut Tracked) -> &'static str {
-    match rng.below(7) {
+    match rng.below(8) {
         0 => {
             // Spelling fix: swap two letters inside a long word.
             let text = t.text();
@@ -107,6 +108,14 @@ fn edit(rng: &mut Rng, t: &mut Tracked) -> &'static str {
             }
             "whitespace"
         }
+        6 => {
+            // The page saved again with Windows line endings: the app normalizes them away
+            // (below), so the text the spans are placed in is checked to be the same.
+            for at in t.find("\n").into_iter().rev() {
+                t.insert(at, "\r");
+            }
+            "line endings"
+        }
         _ => {
             // Curly quotes straightened, one for one.
             for x in &mut t.0 {
@@ -156,7 +165,11 @@ fn main() {
         for _ in 0..1 + rng.below(4) {
             *edits.entry(edit(&mut rng, &mut t)).or_insert(0) += 1;
         }
+        // What the app reads: line endings normalized (the '\r's are new chars, dropped again).
+        let read = normalize(&t.text().iter().collect::<String>());
+        t.0.retain(|(c, _)| *c != '\r');
         let new_text = t.text();
+        assert_eq!(read, new_text.iter().collect::<String>(), "tracked as the app reads it");
         // Where each original char went.
         let mut moved_to = vec![None; answer.chars().count()];
         for (pos, (_, origin)) in t.0.iter().enumerate() {
