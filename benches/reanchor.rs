@@ -169,7 +169,11 @@ fn main() {
         let read = normalize(&t.text().iter().collect::<String>());
         t.0.retain(|(c, _)| *c != '\r');
         let new_text = t.text();
-        assert_eq!(read, new_text.iter().collect::<String>(), "tracked as the app reads it");
+        assert_eq!(
+            read,
+            new_text.iter().collect::<String>(),
+            "tracked as the app reads it"
+        );
         // Where each original char went.
         let mut moved_to = vec![None; answer.chars().count()];
         for (pos, (_, origin)) in t.0.iter().enumerate() {
