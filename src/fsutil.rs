@@ -191,15 +191,32 @@ impl std::fmt::Display for ReadError {
     }
 }
 
+/// Opens a file for reading. Opening a FIFO for reading would wait for a writer: on Unix it is
+/// opened without waiting (a regular file reads as usual with the flag), elsewhere it is looked at
+/// first.
+#[cfg(unix)]
+fn open_without_waiting(path: &Path) -> Result<fs::File, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(ReadError::Io)
+}
+
+#[cfg(not(unix))]
+fn open_without_waiting(path: &Path) -> Result<fs::File, ReadError> {
+    if !fs::metadata(path).map_err(ReadError::Io)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    fs::File::open(path).map_err(ReadError::Io)
+}
+
 /// Reads a regular file of at most `limit` bytes. The checks use the opened file, so nothing can
 /// swap the file between check and read, and a FIFO is never read from.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    // Opening a FIFO for reading would wait for a writer: look before opening.
-    if !fs::metadata(path).map_err(ReadError::Io)?.is_file() {
-        return Err(ReadError::NotAFile);
-    }
-    let file = fs::File::open(path).map_err(ReadError::Io)?;
+    let file = open_without_waiting(path)?;
     let meta = file.metadata().map_err(ReadError::Io)?;
     if !meta.is_file() {
         return Err(ReadError::NotAFile);
