@@ -30,6 +30,9 @@ pub struct CorpusFiles {
     pub codebook: Option<PathBuf>,
     /// Entries left out, with the reason (symlinks leaving the folder, unreadable folders).
     pub skipped: Vec<(PathBuf, String)>,
+    /// Hidden temporary files that writes of sidecars or transcripts left when they were killed
+    /// half-way (`.<name>.<random>.tmp`).
+    pub temps: Vec<PathBuf>,
 }
 
 impl CorpusFiles {
@@ -61,6 +64,14 @@ struct Walked {
     transcripts: Vec<PathBuf>,
     ron_files: Vec<PathBuf>,
     skipped: Vec<(PathBuf, String)>,
+    temps: Vec<PathBuf>,
+}
+
+/// True for a hidden temporary file that a write of a sidecar or transcript left (see
+/// [`crate::fsutil::temp_target`]).
+fn is_corpus_temp(name: &str) -> bool {
+    crate::fsutil::temp_target(name)
+        .is_some_and(|t| is_transcript_name(t) || parse_sidecar_name(t).is_some())
 }
 
 /// Walks one top-level entry of the corpus (a file at depth 1, or a folder and all below it).
@@ -71,7 +82,13 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
         .follow_root_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        // Hidden folders (.git, .marginalia) are not entered; hidden files are looked at only to
+        // find the temporary files of killed writes.
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_name().to_string_lossy().starts_with('.')
+                || e.file_type().is_file()
+        });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -105,6 +122,12 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
+        if name.starts_with('.') {
+            if entry.file_type().is_file() && is_corpus_temp(&name) {
+                out.temps.push(path.to_path_buf());
+            }
+            continue;
+        }
         if !is_dir && entry.depth() == 0 && name == CODEBOOK_FILE_NAME {
             out.codebook = Some(path.to_path_buf());
         } else if is_transcript_name(&name) {
@@ -155,6 +178,11 @@ pub fn scan(root: &Path) -> std::io::Result<CorpusFiles> {
         };
         let name = entry.file_name();
         if name.to_string_lossy().starts_with('.') {
+            if is_corpus_temp(&name.to_string_lossy())
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                files.temps.push(entry.path());
+            }
             continue;
         }
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
@@ -173,6 +201,7 @@ pub fn scan(root: &Path) -> std::io::Result<CorpusFiles> {
         }
         files.transcripts.extend(w.transcripts);
         files.skipped.extend(w.skipped);
+        files.temps.extend(w.temps);
         ron_files.extend(w.ron_files);
     }
     for path in ron_files {
@@ -258,6 +287,13 @@ pub fn validate(root: &Path) -> std::io::Result<ValidationReport> {
     };
     for (path, why) in &files.skipped {
         add(Severity::Warning, path, format!("skipped: {why}"));
+    }
+    for path in &files.temps {
+        add(
+            Severity::Warning,
+            path,
+            "a temporary file left by a write that was interrupted; the file it was writing is whole, and the app removes this one when it opens the folder".to_string(),
+        );
     }
     let codebook = match &files.codebook {
         Some(path) => match Codebook::load(path) {
@@ -584,6 +620,10 @@ pub fn load_streaming(
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     let files = scan(root)?;
+    // Opening the folder in the app tidies what killed writes left, once they are surely abandoned.
+    for t in &files.temps {
+        crate::fsutil::remove_if_stale(t);
+    }
     let (codebook, codebook_error) = match &files.codebook {
         Some(path) => match Codebook::load(path) {
             Ok(cb) => (cb, None),

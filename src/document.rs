@@ -227,7 +227,6 @@ impl Document {
             dirty: false,
             revision: 0,
         };
-        crate::fsutil::remove_stale_temps(&doc.sidecar_path);
         if doc.sidecar_path.exists() {
             match Sidecar::load(&doc.sidecar_path) {
                 Ok(loaded) => {

@@ -64,6 +64,7 @@ fn write_inner(
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
+    // Named so that [`temp_target`] knows it again.
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(file_name);
     prefix.push(".");
@@ -89,41 +90,25 @@ fn write_inner(
 /// milliseconds, so one this old was left by a process killed in the middle of writing.
 pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Removes what writes of `path` killed in the middle left behind (`.<name>.<random>.tmp` beside
-/// it, older than [`STALE_TEMP_AGE`]), so shared folders do not fill with them. Returns how many
-/// were removed; errors are ignored, as the files are hidden and harmless.
-pub fn remove_stale_temps(path: &Path) -> usize {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return 0;
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for e in entries.flatten() {
-        let file_name = e.file_name();
-        let n = file_name.to_string_lossy();
-        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
-            continue;
-        }
-        let old = e
-            .metadata()
-            .ok()
-            .filter(fs::Metadata::is_file)
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_TEMP_AGE);
-        if old && fs::remove_file(e.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
+/// The file a temporary file of [`atomic_write`] was going to replace, from its name
+/// (`.<name>.<random>.tmp`); `None` for any other name.
+pub fn temp_target(temp_name: &str) -> Option<&str> {
+    let inner = temp_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (target, random) = inner.rsplit_once('.')?;
+    (!target.is_empty() && !random.is_empty()).then_some(target)
+}
+
+/// Removes a temporary file of [`atomic_write`] when it is older than [`STALE_TEMP_AGE`], so shared
+/// folders do not fill with what killed writes left; a younger one may belong to a write under
+/// way and is left. True when removed; errors are ignored, as the file is hidden and harmless.
+pub fn remove_if_stale(temp: &Path) -> bool {
+    let old = fs::symlink_metadata(temp)
+        .ok()
+        .filter(fs::Metadata::is_file)
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > STALE_TEMP_AGE);
+    old && fs::remove_file(temp).is_ok()
 }
 
 #[cfg(unix)]
@@ -279,6 +264,28 @@ impl Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_files_are_known_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix(".p.txt.alice.ron.")
+            .suffix(".tmp")
+            .tempfile_in(dir.path())
+            .unwrap();
+        let name = tmp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(temp_target(&name), Some("p.txt.alice.ron"));
+        assert_eq!(temp_target(".p.txt.alice.ron"), None);
+        assert_eq!(temp_target("p.txt.tmp"), None);
+        // Young: a write may be under way.
+        assert!(!remove_if_stale(tmp.path()));
+        assert!(tmp.path().exists());
+    }
 
     #[test]
     fn writes_and_replaces() {

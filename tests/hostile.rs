@@ -115,3 +115,35 @@ fn a_sidecar_from_a_newer_version_is_never_overwritten_by_the_app_model() {
         newer
     );
 }
+
+#[test]
+fn temporary_files_of_killed_writes_are_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/sample_data/prevent.txt"),
+        dir.path().join("prevent.txt"),
+    )
+    .unwrap();
+    let sub = dir.path().join("2015");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(
+        dir.path().join(".prevent.txt.alice.ron.a1B2c3.tmp"),
+        "(schema: 1,",
+    )
+    .unwrap();
+    std::fs::write(sub.join(".p.txt.bob.ron.x9Y8z7.tmp"), "(sch").unwrap();
+    // Someone's own hidden file is not ours to report.
+    std::fs::write(dir.path().join(".notes.tmp"), "mine").unwrap();
+    let files = scan(dir.path()).unwrap();
+    assert!(files.sidecars.is_empty());
+    assert_eq!(files.temps.len(), 2, "{:?}", files.temps);
+    let report = validate(dir.path()).unwrap();
+    let temps: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.message.contains("left by a write that was interrupted"))
+        .map(|f| f.to_string())
+        .collect();
+    assert_eq!(temps.len(), 2, "{:?}", report.findings);
+    assert_eq!(report.errors(), 0);
+}
