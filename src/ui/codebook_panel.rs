@@ -362,15 +362,8 @@ impl MarginaliaApp {
 
     /// Spans moved after the transcript changed (to look at) and orphans (to place or delete).
     fn reanchored_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context, editable: bool) {
-        let Some(doc) = &self.doc else { return };
-        let moved: Vec<crate::sidecar::Span> = doc
-            .sidecar
-            .spans
-            .iter()
-            .filter(|s| s.flag.is_some())
-            .cloned()
-            .collect();
-        let orphans: Vec<crate::sidecar::Span> = doc.orphans().into_iter().cloned().collect();
+        let Some(d) = self.derived() else { return };
+        let (moved, orphans) = (d.moved.clone(), d.orphans.clone());
         if moved.is_empty() && orphans.is_empty() {
             return;
         }
@@ -398,7 +391,7 @@ impl MarginaliaApp {
                     moved.iter().map(looks_right).collect(),
                 ));
             }
-            for s in &moved {
+            for s in moved.iter() {
                 ui.horizontal_wrapped(|ui| {
                     let r = ui.link(format!(
                         "“{}” · {}",
@@ -426,7 +419,7 @@ impl MarginaliaApp {
             )
             .on_hover_text("Kept in your sidecar until you place or delete them.");
             let selection = self.view.selection.clone();
-            for s in &orphans {
+            for s in orphans.iter() {
                 ui.label(format!(
                     "“{}” · {} · {}",
                     crate::sidecar::ellipsize(&s.quote, 60),

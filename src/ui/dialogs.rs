@@ -251,7 +251,7 @@ impl MarginaliaApp {
             }),
         };
         self.view.memo = doc.sidecar.memo.clone();
-        self.view.marks = None;
+        self.view.derived = None;
         self.notice = Some(result.unwrap_or_else(|e| e));
         self.conflict = false;
         self.autosave_at = None;

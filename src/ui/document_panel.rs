@@ -15,9 +15,12 @@ pub fn color32(hex: &str) -> Color32 {
 
 /// The marks of a part: this annotator's spans, coloured by dimension. Orphans are not drawn: their
 /// old offsets now hold other text.
-fn marks_of(doc: &Document, codebook: &Codebook, part: PartId) -> Vec<Mark> {
-    let orphans: std::collections::HashSet<*const crate::sidecar::Span> =
-        doc.orphans().into_iter().map(std::ptr::from_ref).collect();
+fn marks_of(
+    doc: &Document,
+    codebook: &Codebook,
+    part: PartId,
+    orphans: &std::collections::HashSet<*const crate::sidecar::Span>,
+) -> Vec<Mark> {
     doc.sidecar
         .spans
         .iter()
@@ -48,6 +51,42 @@ fn marks_of(doc: &Document, codebook: &Codebook, part: PartId) -> Vec<Mark> {
 }
 
 impl MarginaliaApp {
+    /// What the panels draw from the open document's spans, made again when they changed.
+    pub(super) fn derived(&mut self) -> Option<&super::Derived> {
+        let (doc, corpus) = (self.doc.as_ref()?, self.corpus.as_ref()?);
+        let revision = doc.revision();
+        if self
+            .view
+            .derived
+            .as_ref()
+            .is_none_or(|d| d.revision != revision)
+        {
+            let orphans = doc.orphans();
+            let placed_nowhere = orphans.iter().map(|s| std::ptr::from_ref(*s)).collect();
+            let marks = doc
+                .transcript
+                .parts
+                .iter()
+                .map(|p| (p.id, marks_of(doc, &corpus.codebook, p.id, &placed_nowhere)))
+                .collect();
+            let orphans: Vec<crate::sidecar::Span> = orphans.into_iter().cloned().collect();
+            let moved: Vec<crate::sidecar::Span> = doc
+                .sidecar
+                .spans
+                .iter()
+                .filter(|s| s.flag.is_some())
+                .cloned()
+                .collect();
+            self.view.derived = Some(super::Derived {
+                revision,
+                marks,
+                moved: moved.into(),
+                orphans: orphans.into(),
+            });
+        }
+        self.view.derived.as_ref()
+    }
+
     pub(super) fn text_style(&self, ui: &egui::Ui) -> TextStyle {
         let font = egui::TextStyle::Body.resolve(ui.style());
         let size = font.size * 1.12;
@@ -202,7 +241,7 @@ impl MarginaliaApp {
         style: &TextStyle,
         viewport: Option<egui::Rect>,
     ) -> PartViewOutput {
-        let (Some(doc), Some(corpus)) = (&self.doc, &self.corpus) else {
+        let (Some(doc), Some(_)) = (&self.doc, &self.corpus) else {
             return PartViewOutput::default();
         };
         if viewport.is_none() {
@@ -224,21 +263,9 @@ impl MarginaliaApp {
             );
             return PartViewOutput::default();
         }
-        let revision = doc.revision();
-        if self.view.marks.as_ref().is_none_or(|(r, _)| *r != revision) {
-            let all = doc
-                .transcript
-                .parts
-                .iter()
-                .map(|p| (p.id, marks_of(doc, &corpus.codebook, p.id)))
-                .collect();
-            self.view.marks = Some((revision, all));
-        }
         let mut marks = self
-            .view
-            .marks
-            .as_ref()
-            .and_then(|(_, m)| m.get(&part).cloned())
+            .derived()
+            .and_then(|d| d.marks.get(&part).cloned())
             .unwrap_or_default();
         if let Some(entry) = self.current {
             for (i, hit) in self.hits_in(entry).filter(|(_, h)| h.part == part) {
@@ -394,7 +421,8 @@ mod tests {
         s.save(&sidecar_path(&page, "ann")).unwrap();
         let doc = Document::open(&page, &who, &cb).unwrap();
         assert_eq!(doc.orphans().len(), 1);
-        let ids: Vec<String> = marks_of(&doc, &cb, PartId::ANSWER)
+        let orphans = doc.orphans().into_iter().map(std::ptr::from_ref).collect();
+        let ids: Vec<String> = marks_of(&doc, &cb, PartId::ANSWER, &orphans)
             .into_iter()
             .map(|m| m.id)
             .collect();

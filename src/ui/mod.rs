@@ -102,8 +102,21 @@ pub struct DocView {
     pub span_edit: Option<(String, String, String)>,
     /// Scroll to this char of this part on the next frame (a search hit).
     pub scroll_to: Option<(PartId, usize)>,
-    /// The highlights of each part, for the document revision they were made for.
-    pub marks: Option<(u64, HashMap<PartId, Vec<text_view::Mark>>)>,
+    /// What is drawn from the document's spans, for the revision it was made for.
+    pub derived: Option<Derived>,
+}
+
+/// What the panels draw from the open document's spans, made again only when they change.
+#[derive(Debug)]
+pub struct Derived {
+    /// The document revision it was made for.
+    pub revision: u64,
+    /// The highlights of each part.
+    pub marks: HashMap<PartId, Vec<text_view::Mark>>,
+    /// Spans flagged after the transcript's text changed, waiting for a look.
+    pub moved: std::sync::Arc<[Span]>,
+    /// Spans whose text is not at their offsets.
+    pub orphans: std::sync::Arc<[Span]>,
 }
 
 /// The app.
@@ -331,7 +344,7 @@ impl MarginaliaApp {
                 match doc.take_theirs(&corpus.codebook) {
                     Ok(_) => {
                         self.view.memo = doc.sidecar.memo.clone();
-                        self.view.marks = None;
+                        self.view.derived = None;
                         self.notice = Some(
                             "Your annotations of this document changed on disk: reloaded"
                                 .to_string(),
