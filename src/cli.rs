@@ -628,71 +628,52 @@ fn agreement(
 /// The `reanchor` command: one line per sidecar of a changed transcript, then a summary; exit status
 /// 1 when a sidecar or transcript could not be read (those are left untouched).
 fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<i32> {
-    use crate::anchor::Placement;
     let files =
         corpus::scan(dir).with_context(|| format!("cannot read folder {}", dir.display()))?;
     let (codebook, _) = crate::codebook::Codebook::for_folder(dir)?;
     let (mut changed, mut failed) = (0, 0);
-    let mut totals = [0usize; 3];
+    let mut totals = crate::document::Reanchored::default();
     for sc in &files.sidecars {
         if annotators.is_some_and(|a| !a.contains(&sc.annotator)) {
             continue;
         }
-        let loaded = match crate::sidecar::Sidecar::load(&sc.path) {
-            Ok(l) => l.sidecar,
+        // A sidecar without its transcript is for `validate` to report.
+        if !sc.transcript.exists()
+            && crate::transcript::parlparse::split_virtual(&sc.transcript).is_none()
+        {
+            continue;
+        }
+        // Opened as the app opens it, which places the spans again; written only by `save`.
+        let who = crate::sidecar::Annotator {
+            id: sc.annotator.clone(),
+            name: String::new(),
+        };
+        let mut doc = match crate::document::Document::open(&sc.transcript, &who, &codebook) {
+            Ok(doc) => doc,
             Err(e) => {
                 eprintln!("error: {e}");
                 failed += 1;
                 continue;
             }
         };
-        let Ok(transcript) = Transcript::load(&sc.transcript) else {
-            // A sidecar without its transcript is for `validate` to report.
-            if sc.transcript.exists()
-                || crate::transcript::parlparse::split_virtual(&sc.transcript).is_some()
-            {
-                eprintln!("error: cannot read the transcript of {}", sc.path.display());
-                failed += 1;
-            }
-            continue;
-        };
-        if loaded.transcript.hash == transcript.hash {
+        if let Some(e) = &doc.load_error {
+            eprintln!("error: {e}");
+            failed += 1;
             continue;
         }
+        let Some(r) = doc.reanchored else { continue };
         changed += 1;
-        // [placed again, orphans, unchanged]
-        let mut counts = [0usize; 3];
-        for a in loaded.placements(&transcript).into_iter().flatten() {
-            counts[match a.placement {
-                Placement::Moved | Placement::Approximate => 0,
-                Placement::Orphan => 1,
-                Placement::Unchanged => 2,
-            }] += 1;
-        }
-        for (t, c) in totals.iter_mut().zip(counts) {
-            *t += c;
-        }
+        totals.placed_again += r.placed_again;
+        totals.orphans += r.orphans;
+        totals.unchanged += r.unchanged;
         println!(
             "{}: {} placed again (flagged), {} orphans, {} unchanged",
             sc.path.display(),
-            counts[0],
-            counts[1],
-            counts[2]
+            r.placed_again,
+            r.orphans,
+            r.unchanged
         );
-        if dry_run {
-            continue;
-        }
-        let who = crate::sidecar::Annotator {
-            id: sc.annotator.clone(),
-            name: loaded.annotator.name.clone(),
-        };
-        let written = crate::document::Document::open(&sc.transcript, &who, &codebook)
-            .map_err(|e| e.to_string())
-            .and_then(|mut doc| match &doc.load_error {
-                Some(e) => Err(e.clone()),
-                None => doc.save(),
-            });
-        if let Err(e) = written {
+        if !dry_run && let Err(e) = doc.save() {
             eprintln!("error: {e}");
             failed += 1;
         }
@@ -700,9 +681,9 @@ fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<
     println!(
         "{changed} sidecars of changed transcripts{}: {} spans placed again (flagged for a look), {} orphans, {} unchanged",
         if dry_run { " (nothing written)" } else { "" },
-        totals[0],
-        totals[1],
-        totals[2]
+        totals.placed_again,
+        totals.orphans,
+        totals.unchanged
     );
     Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -175,6 +175,17 @@ pub enum SaveState {
     Failed(String),
 }
 
+/// What re-anchoring did to a sidecar's spans when its transcript's text had changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reanchored {
+    /// Spans placed again and flagged for a look.
+    pub placed_again: usize,
+    /// Spans no longer found, kept for the annotator to place or delete.
+    pub orphans: usize,
+    /// Spans whose text and context stood where they were.
+    pub unchanged: usize,
+}
+
 /// One transcript open for annotation by one annotator.
 #[derive(Debug)]
 pub struct Document {
@@ -193,6 +204,8 @@ pub struct Document {
     pub problems: Vec<Problem>,
     /// Save state, for the status bar.
     pub save_state: SaveState,
+    /// What re-anchoring did on opening, when the transcript's text had changed.
+    pub reanchored: Option<Reanchored>,
     undo: Vec<Edit>,
     redo: Vec<Edit>,
     /// True while consecutive memo edits merge into one undo step.
@@ -226,6 +239,7 @@ impl Document {
             disk: None,
             dirty: false,
             revision: 0,
+            reanchored: None,
         };
         if doc.sidecar_path.exists() {
             match Sidecar::load(&doc.sidecar_path) {
@@ -249,6 +263,7 @@ impl Document {
     fn reanchor(&mut self) {
         use crate::anchor::Placement;
         let mut edits = Vec::new();
+        let mut unchanged = 0;
         let placed = self.sidecar.placements(&self.transcript);
         for (span, a) in self.sidecar.spans.iter().zip(placed) {
             let (Some(a), Some(part)) = (a, self.transcript.part(span.part)) else {
@@ -259,7 +274,10 @@ impl Document {
                 // Left out, yet its old offsets hold its words (a repeated phrase): it stays
                 // there, but flagged, as it may belong to text that was deleted.
                 Placement::Orphan => (span.start, span.end),
-                Placement::Unchanged => continue,
+                Placement::Unchanged => {
+                    unchanged += 1;
+                    continue;
+                }
             };
             if let Some(moved) = Span::new(span.id.clone(), part.id, &part.text, start, end, "", "")
                 && (a.placement != Placement::Orphan || moved.quote == span.quote)
@@ -275,6 +293,12 @@ impl Document {
                 });
             }
         }
+        let placed_again = edits.len();
+        self.reanchored = Some(Reanchored {
+            placed_again,
+            orphans: self.sidecar.spans.len() - placed_again - unchanged,
+            unchanged,
+        });
         if self.load_error.is_none() {
             if !edits.is_empty() {
                 let _ = self.apply(Edit::Batch(edits));

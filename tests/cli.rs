@@ -387,3 +387,25 @@ fn reanchor_places_every_annotators_spans_again_and_keeps_orphans() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(out.matches("lists it as an orphan").count(), 2, "{out}");
 }
+
+#[test]
+fn reanchor_leaves_an_unreadable_sidecar_untouched_and_says_so() {
+    let dir = corrected_prevent();
+    let broken = dir.path().join("prevent.txt.carol.ron");
+    std::fs::write(&broken, "(schema: 1, truncated").unwrap();
+    let (code, out, err) = marginalia(&["reanchor", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot read sidecar") && err.contains("prevent.txt.carol.ron"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "(schema: 1, truncated"
+    );
+    assert!(
+        out.contains("2 sidecars of changed transcripts"),
+        "the others are done: {out}"
+    );
+}
