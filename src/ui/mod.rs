@@ -12,6 +12,7 @@ pub mod review_panel;
 pub mod search_panel;
 pub mod settings;
 pub mod text_view;
+mod welcome;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -38,7 +39,7 @@ const VIEW_STATE_KEY: &str = "marginalia-view";
 /// How to start the app.
 #[derive(Debug, Clone)]
 pub struct AppOptions {
-    /// The file or folder to open; `None`: the last folder, else `sample_data/`.
+    /// The file or folder to open; `None`: the last folder, else the welcome screen.
     pub path: Option<PathBuf>,
     /// Where the settings live; `None`: the user's config folder.
     pub settings_path: Option<PathBuf>,
@@ -147,6 +148,7 @@ pub struct MarginaliaApp {
     pending: Option<PendingSpan>,
     palette: Option<dialogs::Palette>,
     help_open: bool,
+    about_open: bool,
     identity: Option<dialogs::IdentityForm>,
     view_state: ViewState,
     autosave_at: Option<f64>,
@@ -195,6 +197,7 @@ impl MarginaliaApp {
             pending: None,
             palette: None,
             help_open: false,
+            about_open: false,
             identity: None,
             view_state,
             autosave_at: None,
@@ -226,11 +229,15 @@ impl MarginaliaApp {
         if app.settings.settings.annotator.is_none() {
             app.identity = Some(dialogs::IdentityForm::new(None, true));
         }
+        // Nothing given and nothing remembered: the welcome screen, except when started by
+        // `cargo run` from the source checkout, which opens its sample folder.
         let path = options
             .path
             .or_else(|| app.view_state.last_path.clone().filter(|p| p.exists()))
-            .unwrap_or_else(crate::cli::default_path);
-        app.open_path(&path);
+            .or_else(crate::cli::checkout_sample);
+        if let Some(path) = path {
+            app.open_path(&path);
+        }
         app
     }
 
@@ -350,7 +357,7 @@ impl MarginaliaApp {
                                 .to_string(),
                         );
                     }
-                    Err(e) => self.notice = Some(e),
+                    Err(e) => self.notice = Some(e.to_string()),
                 }
             }
             return;
@@ -359,7 +366,7 @@ impl MarginaliaApp {
             .is_ok_and(|t| t.hash != doc.transcript.hash);
         if changed_text {
             if let Err(e) = doc.save() {
-                self.notice = Some(e);
+                self.route_save_error(e);
                 return;
             }
             if let Some(i) = self.current.take() {
@@ -608,6 +615,10 @@ impl MarginaliaApp {
                 self.autosave_at = None;
                 true
             }
+            Err(crate::document::SaveError::ChangedOnDisk { .. }) => {
+                self.conflict = true;
+                false
+            }
             Err(e) => {
                 self.notice = Some(format!("Save failed, staying on this document: {e}"));
                 false
@@ -772,8 +783,8 @@ impl MarginaliaApp {
             return;
         };
         let Some(doc) = &self.doc else { return };
-        if !doc.is_editable() {
-            self.notice = doc.load_error.clone();
+        if let Some(reason) = doc.read_only_reason() {
+            self.notice = Some(format!("This document cannot be changed: {reason}"));
             return;
         }
         let quote: String = doc
@@ -834,7 +845,7 @@ impl MarginaliaApp {
                 if let Some(doc) = &mut self.doc {
                     match doc.save() {
                         Ok(()) => self.autosave_at = None,
-                        Err(e) => self.notice = Some(e),
+                        Err(e) => self.route_save_error(e),
                     }
                 }
             }
@@ -844,7 +855,7 @@ impl MarginaliaApp {
                 if let Some(doc) = &mut self.doc
                     && let Err(e) = doc.save()
                 {
-                    self.notice = Some(e);
+                    self.route_save_error(e);
                 }
                 self.open_export();
             }
@@ -925,6 +936,7 @@ impl MarginaliaApp {
             Command::Palette => self.palette = Some(dialogs::Palette::default()),
             Command::Review => self.toggle_review(ctx),
             Command::Help => self.help_open = !self.help_open,
+            Command::About => self.about_open = !self.about_open,
             Command::Settings => {
                 self.identity = Some(dialogs::IdentityForm::new(self.annotator().cloned(), false));
             }
@@ -1077,13 +1089,24 @@ impl MarginaliaApp {
             return;
         }
         if doc.save_state == crate::document::SaveState::Saving {
-            let _ = doc.save();
             self.autosave_at = None;
+            if let Err(e) = doc.save() {
+                self.route_save_error(e);
+            }
         } else if doc.is_dirty() {
             doc.save_state = crate::document::SaveState::Saving;
             ctx.request_repaint();
         } else {
             self.autosave_at = None;
+        }
+    }
+
+    /// A save that failed: someone else's change asks the user; anything else is said in the
+    /// status bar (the save state shows it too).
+    fn route_save_error(&mut self, error: crate::document::SaveError) {
+        match error {
+            crate::document::SaveError::ChangedOnDisk { .. } => self.conflict = true,
+            other => self.notice = Some(other.to_string()),
         }
     }
 
@@ -1125,6 +1148,11 @@ impl eframe::App for MarginaliaApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        if self.root.is_none() && self.review.is_none() {
+            egui::CentralPanel::default().show(ui, |ui| self.welcome_ui(ui));
+            self.dialogs_ui(&ctx);
+            return;
+        }
         egui::Panel::left("corpus")
             .resizable(true)
             .default_size(300.0)
@@ -1169,6 +1197,10 @@ impl eframe::App for MarginaliaApp {
     }
 }
 
+/// The window's icon (the 256 px size of `assets/icons/`).
+pub const WINDOW_ICON: &[u8] =
+    include_bytes!("../../assets/icons/hicolor/256x256/apps/marginalia.png");
+
 /// Starts the app in a window. Fails with a one-line message when no window can be opened.
 pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     if cfg!(target_os = "linux")
@@ -1179,12 +1211,19 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
             "cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are unset); the command line works without one, see marginalia --help"
         );
     }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Marginalia")
+        .with_app_id("marginalia")
+        .with_inner_size([1400.0, 860.0])
+        .with_min_inner_size([800.0, 500.0]);
+    match eframe::icon_data::from_png_bytes(WINDOW_ICON) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        // The icon is part of the binary and checked by a test: this only guards a broken build.
+        Err(e) => eprintln!("marginalia: window icon unreadable: {e}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Marginalia")
-            .with_app_id("marginalia")
-            .with_inner_size([1400.0, 860.0])
-            .with_min_inner_size([800.0, 500.0]),
+        viewport,
+        persistence_path: SettingsStore::view_state_dir(),
         ..Default::default()
     };
     let app_options = AppOptions {
