@@ -41,8 +41,11 @@ const VIEW_STATE_KEY: &str = "marginalia-view";
 pub struct AppOptions {
     /// The file or folder to open; `None`: the last folder, else the welcome screen.
     pub path: Option<PathBuf>,
-    /// Where the settings live; `None`: the user's config folder.
+    /// Where the settings live; `None`: the user's config folder. Given, its folder also takes
+    /// the sample corpus when the welcome screen copies it.
     pub settings_path: Option<PathBuf>,
+    /// Opened when no path is given and none is remembered; `None`: the welcome screen.
+    pub fallback: Option<PathBuf>,
 }
 
 /// View state kept by eframe between runs: never annotations.
@@ -165,6 +168,8 @@ pub struct MarginaliaApp {
     journaled: bool,
     /// Unsaved work found in the journal at start, offered for restoring.
     recovered: Vec<(crate::journal::Entry, String)>,
+    /// The user's data folder, where the sample corpus is copied.
+    data_dir: Option<PathBuf>,
 }
 
 impl MarginaliaApp {
@@ -174,6 +179,10 @@ impl MarginaliaApp {
             .storage
             .and_then(|s| eframe::get_value(s, VIEW_STATE_KEY))
             .unwrap_or_default();
+        let data_dir = match &options.settings_path {
+            Some(p) => p.parent().map(Path::to_path_buf),
+            None => settings::data_dir(),
+        };
         let settings_path = options.settings_path.or_else(SettingsStore::default_path);
         let mut app = MarginaliaApp {
             settings: SettingsStore::load(settings_path),
@@ -210,6 +219,7 @@ impl MarginaliaApp {
             journal: None,
             journaled: false,
             recovered: Vec::new(),
+            data_dir,
         };
         // The journal sits beside the settings: the user's own folder.
         if let Some(dir) = app.settings.path.as_ref().and_then(|p| p.parent()) {
@@ -229,12 +239,12 @@ impl MarginaliaApp {
         if app.settings.settings.annotator.is_none() {
             app.identity = Some(dialogs::IdentityForm::new(None, true));
         }
-        // Nothing given and nothing remembered: the welcome screen, except when started by
-        // `cargo run` from the source checkout, which opens its sample folder.
+        // Nothing given and nothing remembered: the fallback (the checkout's sample folder under
+        // `cargo run`), else the welcome screen.
         let path = options
             .path
             .or_else(|| app.view_state.last_path.clone().filter(|p| p.exists()))
-            .or_else(crate::cli::checkout_sample);
+            .or(options.fallback);
         if let Some(path) = path {
             app.open_path(&path);
         }
@@ -272,6 +282,16 @@ impl MarginaliaApp {
     /// The selection used for span tagging.
     pub fn selection(&self) -> Option<&(PartId, Range<usize>)> {
         self.view.selection.as_ref()
+    }
+
+    /// True while the welcome screen shows: nothing is open.
+    pub fn is_welcome(&self) -> bool {
+        self.root.is_none()
+    }
+
+    /// True while Help > About is open.
+    pub fn about_is_open(&self) -> bool {
+        self.about_open
     }
 
     /// The last message shown in the status bar.
@@ -1229,6 +1249,7 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     let app_options = AppOptions {
         path,
         settings_path: None,
+        fallback: crate::cli::checkout_sample(),
     };
     eframe::run_native(
         "Marginalia",

@@ -51,7 +51,7 @@ impl MarginaliaApp {
     /// Copies the sample corpus shipped in the binary into the user's data folder (files already
     /// there are kept) and opens it.
     pub(super) fn open_sample(&mut self) {
-        let Some(data) = super::settings::data_dir() else {
+        let Some(data) = self.data_dir.clone() else {
             self.notice =
                 Some("cannot open the sample corpus: no data folder for this user".to_string());
             return;
