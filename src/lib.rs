@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod anchor;
 pub mod cli;
 pub mod codebook;
+pub mod contrast;
 pub mod corpus;
 pub mod dataset;
 pub mod document;

@@ -614,6 +614,7 @@ pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, String> {
         }
         flatten(&root.children, "", &color, &mut values, &mut value_ids);
         dimensions.push(Dimension {
+            requires: None,
             id: unique(slug(&root.name), &mut dim_ids),
             label: root.name.clone(),
             description: root.description.clone(),
@@ -641,6 +642,7 @@ pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, String> {
             })
             .collect();
         dimensions.push(Dimension {
+            requires: None,
             id: unique("codes".to_string(), &mut dim_ids),
             label: "Codes".to_string(),
             description: "Top-level codes of the imported codebook".to_string(),
