@@ -26,16 +26,19 @@ pub enum ExportFormat {
     Qdpx,
     /// A REFI-QDA codebook.
     Qdc,
+    /// The codebook as Taguette's codebook CSV.
+    CodebookCsv,
 }
 
 impl ExportFormat {
     /// All formats, in menu order.
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 6] = [
         ExportFormat::Csv,
         ExportFormat::DocumentsCsv,
         ExportFormat::Jsonl,
         ExportFormat::Qdpx,
         ExportFormat::Qdc,
+        ExportFormat::CodebookCsv,
     ];
 
     /// The name used on the command line.
@@ -46,6 +49,7 @@ impl ExportFormat {
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Qdpx => "qdpx",
             ExportFormat::Qdc => "qdc",
+            ExportFormat::CodebookCsv => "codebook-csv",
         }
     }
 
@@ -57,13 +61,14 @@ impl ExportFormat {
             ExportFormat::Jsonl => "JSON Lines, one document per line",
             ExportFormat::Qdpx => "REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder)",
             ExportFormat::Qdc => "REFI-QDA codebook only",
+            ExportFormat::CodebookCsv => "Codebook as CSV for Taguette",
         }
     }
 
     /// The usual file extension.
     pub fn extension(self) -> &'static str {
         match self {
-            ExportFormat::Csv | ExportFormat::DocumentsCsv => "csv",
+            ExportFormat::Csv | ExportFormat::DocumentsCsv | ExportFormat::CodebookCsv => "csv",
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Qdpx => "qdpx",
             ExportFormat::Qdc => "qdc",
@@ -117,6 +122,9 @@ pub fn render(
         ExportFormat::Jsonl => jsonl(dataset, include_uncoded, &mut summary),
         ExportFormat::Qdpx => crate::refi::qdpx(dataset, include_uncoded, &mut summary)?,
         ExportFormat::Qdc => crate::refi::qdc(&dataset.codebook).into_bytes(),
+        ExportFormat::CodebookCsv => {
+            crate::interop::taguette_csv(&dataset.codebook).map_err(ExportError::Build)?
+        }
     };
     Ok((bytes, summary))
 }

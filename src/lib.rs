@@ -13,6 +13,7 @@ pub mod document;
 pub mod export;
 pub mod fsutil;
 pub mod generate;
+pub mod interop;
 pub mod journal;
 pub mod refi;
 pub mod review;
