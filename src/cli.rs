@@ -176,6 +176,9 @@ pub fn checkout_sample() -> Option<PathBuf> {
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Inspect { file, json } => {
+            if let Some(hint) = crate::interop::refi_file_hint(&file) {
+                anyhow::bail!("{}: {hint}", file.display());
+            }
             let transcript = Transcript::load(&file)?;
             let out = std::io::stdout();
             let mut out = out.lock();

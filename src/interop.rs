@@ -881,6 +881,24 @@ pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
+/// For a REFI-QDA file given where a transcript is expected: what it is and which command
+/// reads it, by its extension.
+pub fn refi_file_hint(path: &Path) -> Option<&'static str> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "qdpx" => Some(
+            "a REFI-QDA project, not a transcript: make a Marginalia folder from it with `marginalia import-project FILE.qdpx OUT_DIR`",
+        ),
+        "qdc" => Some(
+            "a REFI-QDA codebook, not a transcript: make a codebook.ron from it with `marginalia import-codebook FILE.qdc`",
+        ),
+        _ => None,
+    }
+}
+
 /// What a file handed to `import-codebook` is, from its first bytes.
 fn sniff(bytes: &[u8]) -> &'static str {
     let trimmed = bytes

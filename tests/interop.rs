@@ -808,6 +808,10 @@ fn cli_import_project_and_import_codebook() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
+    // A project handed to inspect says what it is and what reads it.
+    let o = run(&["inspect", qdpx.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("import-project"));
     let cb = dir.path().join("cb.ron");
     let o = run(&[
         "import-codebook",
