@@ -1550,7 +1550,8 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
     }
 
     // Notes: guid -> (name, text).
-    let mut notes: BTreeMap<String, (String, String)> = BTreeMap::new();
+    // guid -> (name, text, creating user)
+    let mut notes: BTreeMap<String, (String, String, Option<String>)> = BTreeMap::new();
     for n in root.child("Notes").into_iter().flat_map(|n| n.all("Note")) {
         let guid = n.attr("guid").unwrap_or("").to_ascii_lowercase();
         let mut text = n.child_text("PlainTextContent").to_string();
@@ -1563,7 +1564,14 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
                 .trim_start_matches('\u{FEFF}')
                 .to_string();
         }
-        notes.insert(guid, (n.attr("name").unwrap_or("Note").to_string(), text));
+        notes.insert(
+            guid,
+            (
+                n.attr("name").unwrap_or("Note").to_string(),
+                text,
+                n.attr("creatingUser").map(str::to_ascii_lowercase),
+            ),
+        );
     }
     let mut used_notes: BTreeSet<String> = BTreeSet::new();
 
@@ -1785,7 +1793,7 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
             let mut quote_checked = false;
             let mut note = sel.description.clone();
             for g in &sel.notes {
-                if let Some((_, text)) = notes.get(g) {
+                if let Some((_, text, _)) = notes.get(g) {
                     used_notes.insert(g.clone());
                     if !note.is_empty() {
                         note.push_str("\n\n");
@@ -1899,10 +1907,47 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
                 "source \"{label}\": {quote_mismatch} selections' names differ from the text at their positions (imported at the positions)"
             ));
         }
+        // Notes on the source (NVivo's memos, Marginalia's) become the memo of their user's
+        // sidecar.
+        for g in s
+            .all("NoteRef")
+            .filter_map(|n| n.attr("targetGUID"))
+            .map(str::to_ascii_lowercase)
+        {
+            let Some((_, text, user)) = notes.get(&g) else {
+                continue;
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            used_notes.insert(g.clone());
+            let user_key = user
+                .clone()
+                .or_else(|| fallback_user.clone())
+                .unwrap_or_default();
+            let annotator = match users.get(&user_key) {
+                Some(a) => a.clone(),
+                None => {
+                    let a = Annotator {
+                        id: unique_annotator("imported", &mut taken_ids),
+                        name: String::new(),
+                    };
+                    users.insert(user_key, a.clone());
+                    a
+                }
+            };
+            let sc = sidecars
+                .entry(annotator.id.clone())
+                .or_insert_with(|| Sidecar::new(annotator.clone(), &transcript, codebook));
+            if !sc.memo.is_empty() {
+                sc.memo.push_str("\n\n");
+            }
+            sc.memo.push_str(text.trim());
+        }
         // Descriptions and variables.
         let description = s.child_text("Description").trim().to_string();
         for sc in sidecars.values_mut() {
-            if !description.is_empty() && !from_marginalia {
+            if !description.is_empty() && !from_marginalia && sc.memo.is_empty() {
                 sc.memo = description.clone();
             }
         }
@@ -1943,7 +1988,7 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
             list.join(", ")
         ));
     }
-    for (g, (n, text)) in &notes {
+    for (g, (n, text, _)) in &notes {
         if !used_notes.contains(g) {
             report.notes.push((n.clone(), text.clone()));
         }

@@ -751,6 +751,8 @@ pub fn qdpx(
     if !docs.is_empty() {
         x.push_str("<Sources>");
     }
+    // (note guid, name, user guid, text) of the annotators' memos.
+    let mut memos: Vec<(String, String, String, String)> = Vec::new();
     for d in &docs {
         summary.documents += 1;
         let sg = guid(&format!("source:{}", d.relative));
@@ -887,6 +889,23 @@ pub fn qdpx(
                 case_guid(q)
             );
         }
+        // Each annotator's memo on the document as a Note the source refers to.
+        for sc in &d.sidecars {
+            if !sc.memo.trim().is_empty() {
+                let ng = guid(&format!("memo:{}:{}", d.relative, sc.annotator.id));
+                let _ = write!(x, "<NoteRef targetGUID=\"{ng}\"/>");
+                memos.push((
+                    ng,
+                    format!(
+                        "Memo of {} on {}",
+                        sc.annotator.id,
+                        source_name(&d.relative)
+                    ),
+                    user_guid(&sc.annotator.id),
+                    sc.memo.clone(),
+                ));
+            }
+        }
         let values: [(&str, String); 12] = [
             ("title", m.title.clone()),
             ("meeting", m.meeting.clone().unwrap_or_default()),
@@ -916,6 +935,18 @@ pub fn qdpx(
     }
     if !docs.is_empty() {
         x.push_str("</Sources>");
+    }
+    if !memos.is_empty() {
+        x.push_str("<Notes>");
+        for (ng, name, user, text) in &memos {
+            let _ = write!(
+                x,
+                "<Note guid=\"{ng}\" name=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{now}\"><PlainTextContent>{}</PlainTextContent></Note>",
+                xml_escape(name),
+                xml_escape(text)
+            );
+        }
+        x.push_str("</Notes>");
     }
     x.push_str("</Project>\n");
     zip.start_file("project.qde", options)

@@ -252,6 +252,31 @@ fn sample_data_comes_back_whole_through_a_qdpx() {
     let before = codings(&sample(), true);
     let after = codings(&out, false);
     assert_eq!(before, after);
+    // Memos come back too, as Notes the sources refer to.
+    let memos = |root: &Path| -> Vec<(String, String, String)> {
+        let d = Dataset::load(root, &Selection::default(), &|_, _| {}).unwrap();
+        let mut v: Vec<(String, String, String)> = d
+            .documents
+            .iter()
+            .flat_map(|doc| {
+                doc.sidecars
+                    .iter()
+                    .filter(|s| !s.memo.trim().is_empty())
+                    .map(|s| {
+                        (
+                            doc.relative.clone(),
+                            s.annotator.id.clone(),
+                            s.memo.trim().to_string(),
+                        )
+                    })
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let original_memos = memos(&sample());
+    assert!(!original_memos.is_empty());
+    assert_eq!(original_memos, memos(&out));
     assert_eq!(report.tags + report.spans, before.values().sum::<usize>());
     // The codebook keeps Marginalia's ids, kinds and shortcuts.
     let (original, _) = marginalia::codebook::Codebook::for_folder(&sample()).unwrap();
@@ -361,8 +386,11 @@ fn nvivo_project_utf16_positions_uppercase_guids_cases_as_codes_and_nesting() {
  <PlainTextSelection guid="5E000000-0000-0000-0000-000000000003" name="" startPosition="0" endPosition="{all}">
   <Coding guid="D0000000-0000-0000-0000-000000000003"><CodeRef targetGUID="CA5E0000-0000-0000-0000-000000000001"/></Coding>
  </PlainTextSelection>
+ <NoteRef targetGUID="E0000000-0000-0000-0000-000000000001"/>
 </TextSource>
-</Sources></Project>"##,
+</Sources>
+<Notes><Note guid="E0000000-0000-0000-0000-000000000001" name="Memo A" creatingUser="AAAAAAAA-0000-0000-0000-000000000001"><PlainTextContent>Follow up on the buses.</PlainTextContent></Note></Notes>
+</Project>"##,
         all = text.encode_utf16().count()
     );
     let (_dir, out, report) = import_fixture(&[
@@ -416,6 +444,14 @@ fn nvivo_project_utf16_positions_uppercase_guids_cases_as_codes_and_nesting() {
         "the unit guessed is said: {:?}",
         report.lines
     );
+    // NVivo's memo, a Note the source refers to, is its author's memo.
+    let d = Dataset::load(&out, &Selection::default(), &|_, _| {}).unwrap();
+    let dana = d.documents[0]
+        .sidecars
+        .iter()
+        .find(|s| s.annotator.id == "dana-ortiz")
+        .unwrap();
+    assert_eq!(dana.memo, "Follow up on the buses.");
     let attrs = std::fs::read_to_string(out.join("attributes.csv")).unwrap();
     assert!(
         attrs.contains("Interview A.txt,case,Respondent A"),
