@@ -74,3 +74,17 @@ impl ProjectImport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_import_folder_is_new_and_beside_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("study.qdpx");
+        assert_eq!(new_folder_for(&file), dir.path().join("study (imported)"));
+        std::fs::create_dir(dir.path().join("study (imported)")).unwrap();
+        assert_eq!(new_folder_for(&file), dir.path().join("study (imported 2)"));
+    }
+}
