@@ -438,6 +438,13 @@ pub fn codebook_from_codes(
                     ));
                 }
             }
+            if values.is_empty() && kind != DimensionKind::Entity {
+                notes.push(format!(
+                    "dimension \"{}\" has no values in the codebook: left out of codebook.ron, its codings keep their ids",
+                    root.name
+                ));
+                continue;
+            }
             let description = root.description.clone();
             dimensions.push(Dimension {
                 id,
@@ -1407,9 +1414,13 @@ fn output_relative(name: &str, path_variable: Option<&str>) -> PathBuf {
             .filter(|c| !c.is_empty() && *c != "." && *c != "..")
             .map(safe_component)
             .collect();
-        if let Some(last) = comps.last()
-            && crate::corpus::is_transcript_name(last)
-        {
+        if let Some(last) = comps.last() {
+            let mut comps = comps.clone();
+            // A ParlParse item (`answers.xml#12`) comes back as a text file of its own.
+            if !has_transcript_extension(last) {
+                let n = comps.len() - 1;
+                comps[n] = format!("{last}.txt");
+            }
             return comps.iter().collect();
         }
     }
@@ -1425,6 +1436,15 @@ fn output_relative(name: &str, path_variable: Option<&str>) -> PathBuf {
         .filter(|s| !s.is_empty())
         .unwrap_or(&base);
     PathBuf::from(format!("{stem}.txt"))
+}
+
+fn has_transcript_extension(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| {
+            crate::transcript::TRANSCRIPT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+        })
 }
 
 /// Imports a REFI-QDA project into `out_dir` (new or empty): transcripts, `codebook.ron`, one
@@ -2248,5 +2268,9 @@ mod tests {
             PathBuf::from("a/b.txt")
         );
         assert_eq!(output_relative("", None), PathBuf::from("source.txt"));
+        assert_eq!(
+            output_relative("x", Some("debates/answers.xml#12")),
+            PathBuf::from("debates/answers.xml#12.txt")
+        );
     }
 }
