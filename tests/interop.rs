@@ -885,3 +885,42 @@ proptest! {
         prop_assert_eq!(codings(&corpus, true), codings(&out, false));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Selections from another tool at any positions (past the end, reversed, inside a CRLF or a
+    /// surrogate pair) never make the import fail or panic, and every span it writes holds the
+    /// text at its offsets.
+    #[test]
+    fn any_selection_positions_import_safely(
+        positions in proptest::collection::vec((0u64..200, 0u64..200), 0..12),
+        huge in any::<u64>(),
+        origin in prop::sample::select(vec!["NVivo 14", "ATLAS.ti 24", "MAXQDA 2024", "QualCoder 3.6"]),
+        bom in any::<bool>(),
+    ) {
+        let text = "Q: Why now? 😀\r\nA: Because  \r\n\r\n\r\nthe money came.\r\nQ: And?\r\nA: Done.\r\n";
+        let mut src = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+        src.extend_from_slice(text.as_bytes());
+        let mut sels = String::new();
+        let mut all = positions.clone();
+        all.push((huge, huge / 2));
+        for (i, (a, b)) in all.iter().enumerate() {
+            sels.push_str(&format!(
+                r##"<PlainTextSelection guid="60000000-0000-0000-0000-{i:012}" name="x" startPosition="{a}" endPosition="{b}"><Coding guid="70000000-0000-0000-0000-{i:012}"><CodeRef targetGUID="20000000-0000-0000-0000-000000000001"/></Coding></PlainTextSelection>"##
+            ));
+        }
+        let qde = format!(
+            r##"<?xml version="1.0"?><Project name="p" origin="{origin}" xmlns="urn:QDA-XML:project:1.0"><CodeBook><Codes><Code guid="20000000-0000-0000-0000-000000000001" name="A" isCodable="true"/></Codes></CodeBook><Sources><TextSource guid="50000000-0000-0000-0000-000000000001" name="s" plainTextPath="internal://s.txt">{sels}</TextSource></Sources></Project>"##
+        );
+        let (_dir, out, _report) = import_fixture(&[("project.qde", qde.as_bytes()), ("sources/s.txt", &src)]);
+        let d = Dataset::load(&out, &Selection::default(), &|_, _| {}).unwrap();
+        for doc in &d.documents {
+            for s in &doc.sidecars {
+                for x in &s.spans {
+                    prop_assert!(span_is_placed(&doc.transcript, x), "{x:?}");
+                }
+            }
+        }
+    }
+}
