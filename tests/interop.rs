@@ -857,6 +857,36 @@ fn cli_import_project_and_import_codebook() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     marginalia::codebook::Codebook::load(&cb).unwrap();
+    // Taguette's CSV out and back, with a mapping onto other ids.
+    let csv_path = dir.path().join("taguette.csv");
+    let o = run(&[
+        "export",
+        sample().to_str().unwrap(),
+        "--format",
+        "codebook-csv",
+        "-o",
+        csv_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let map = dir.path().join("map.csv");
+    std::fs::write(
+        &map,
+        "dimension,value,dimension_id,value_id\nTone of answer,Neutral,answer_tone,flat\n",
+    )
+    .unwrap();
+    let cb2 = dir.path().join("cb2.ron");
+    let o = run(&[
+        "import-codebook",
+        csv_path.to_str().unwrap(),
+        "--mapping",
+        map.to_str().unwrap(),
+        "-o",
+        cb2.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mapped = marginalia::codebook::Codebook::load(&cb2).unwrap();
+    let d = mapped.dimension("answer_tone").unwrap();
+    assert!(d.value("flat").is_some() && d.value("supportive").is_some());
 }
 
 proptest! {
