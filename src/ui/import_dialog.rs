@@ -61,7 +61,7 @@ impl ProjectImport {
             Ok(Some(Err(e))) => Some((None, Some(e))),
             Ok(Some(Ok((out, report)))) => {
                 let line = format!(
-                    "Imported {} documents ({} part tags, {} spans) into {}; {} items not imported or guessed: see {}",
+                    "Imported {} documents ({} part tags, {} spans) into {}; what was not imported or was guessed ({} points) is in {}",
                     report.documents,
                     report.tags,
                     report.spans,
