@@ -14,6 +14,7 @@ pub mod document;
 pub mod export;
 pub mod fsutil;
 pub mod generate;
+pub mod interop;
 pub mod journal;
 pub mod limits;
 pub mod refi;

@@ -61,6 +61,7 @@ impl MarginaliaApp {
                 ui.separator();
                 self.command_button(ui, Command::Save);
                 self.command_button(ui, Command::Export);
+                self.command_button(ui, Command::ImportProject);
                 ui.separator();
                 self.command_button(ui, Command::Quit);
             });

@@ -81,7 +81,7 @@ fn default_output(root: &std::path::Path, format: ExportFormat) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."));
     let suffix = match format {
         ExportFormat::DocumentsCsv => "-documents",
-        ExportFormat::Qdc => "-codebook",
+        ExportFormat::Qdc | ExportFormat::CodebookCsv => "-codebook",
         _ => "",
     };
     parent.join(format!("{name}{suffix}.{}", format.extension()))

@@ -7,6 +7,7 @@ mod corpus_panel;
 mod dialogs;
 mod document_panel;
 pub mod export_dialog;
+pub mod import_dialog;
 pub mod keys;
 pub mod review_panel;
 pub mod search_panel;
@@ -180,6 +181,7 @@ pub struct MarginaliaApp {
     notice: Option<String>,
     focus_filter: bool,
     export: Option<export_dialog::ExportDialog>,
+    project_import: Option<import_dialog::ProjectImport>,
     review: Option<review_panel::ReviewState>,
     /// Someone else changed the open sidecar while we have unsaved changes: ask.
     conflict: bool,
@@ -242,6 +244,7 @@ impl MarginaliaApp {
             notice: None,
             focus_filter: false,
             export: None,
+            project_import: None,
             review: None,
             conflict: false,
             journal: None,
@@ -1010,6 +1013,14 @@ impl MarginaliaApp {
                 }
                 self.open_export();
             }
+            Command::ImportProject => {
+                if self.project_import.is_none() {
+                    match import_dialog::ProjectImport::start(ctx, self.root.clone()) {
+                        Ok(i) => self.project_import = Some(i),
+                        Err(e) => self.notice = Some(e),
+                    }
+                }
+            }
             Command::Undo | Command::Redo => {
                 self.commit_pending_edits();
                 if let Some(doc) = &mut self.doc {
@@ -1330,6 +1341,15 @@ impl eframe::App for MarginaliaApp {
         self.poll_loading(&ctx);
         self.poll_watcher(&ctx);
         self.poll_dialog();
+        if let Some((folder, line)) = self.project_import.as_ref().and_then(|i| i.poll()) {
+            self.project_import = None;
+            if let Some(folder) = folder {
+                self.open_path(&folder);
+            }
+            if line.is_some() {
+                self.notice = line;
+            }
+        }
         self.handle_dropped_files(&ctx);
         if ctx.input(|i| i.viewport().close_requested()) {
             self.save_on_close();
