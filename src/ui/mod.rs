@@ -3,6 +3,7 @@
 
 mod codebook_panel;
 pub mod commands;
+pub use codebook_panel::memo_id;
 mod corpus_panel;
 mod dialogs;
 mod document_panel;
