@@ -255,10 +255,11 @@ fn entry_for(doc: &DocumentData, sidecar: Option<&Sidecar>) -> Entry {
     entry
 }
 
-/// The exchanges of a transcript (0-based), in order; a plain text has exchange 0.
-pub fn exchanges(doc: &DocumentData) -> Vec<u32> {
-    let set: BTreeSet<u32> = doc.transcript.parts.iter().map(|p| p.id.exchange).collect();
-    set.into_iter().collect()
+/// The exchanges of a transcript (0-based), in order; a plain text has exchange 0. Parts number
+/// their exchanges from 0 without gaps, so this is 0 up to the largest.
+pub fn exchanges(doc: &DocumentData) -> std::ops::Range<u32> {
+    let last = doc.transcript.parts.iter().map(|p| p.id.exchange).max();
+    0..last.map_or(0, |n| n + 1)
 }
 
 /// True when a part passes the scope's part restriction.

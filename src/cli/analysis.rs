@@ -233,22 +233,29 @@ fn write_crosstab(out: &mut dyn Write, t: &CrossTab) -> std::io::Result<()> {
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(0)
-        .clamp(8, 28);
+        .clamp(8, 32);
     let width = t
         .col_labels
         .iter()
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(0)
-        .clamp(7, 16);
-    let header = |out: &mut dyn Write, title: &str| -> std::io::Result<()> {
+        .clamp(7, 20);
+    let header = |out: &mut dyn Write, title: &str, total: bool| -> std::io::Result<()> {
         write!(out, "{} ", pad(title, first))?;
         for l in &t.col_labels {
             write!(out, "{:>width$} ", pad(l, width))?;
         }
-        writeln!(out, "{:>width$}", "total")
+        if total {
+            write!(out, "{:>width$}", "total")?;
+        }
+        writeln!(out)
     };
-    header(&mut *out, &format!("{} \\ {}", t.row_axis, t.col_axis))?;
+    header(
+        &mut *out,
+        &format!("{} \\ {}", t.row_axis, t.col_axis),
+        true,
+    )?;
     for (i, l) in t.row_labels.iter().enumerate() {
         write!(out, "{} ", pad(l, first))?;
         for n in &t.counts[i] {
@@ -262,7 +269,7 @@ fn write_crosstab(out: &mut dyn Write, t: &CrossTab) -> std::io::Result<()> {
     }
     writeln!(out, "{:>width$}", t.total)?;
     writeln!(out)?;
-    header(&mut *out, "% of row [95% CI]")?;
+    header(&mut *out, "% of row [95% CI]", false)?;
     for (i, l) in t.row_labels.iter().enumerate() {
         write!(out, "{} ", pad(l, first))?;
         for s in &t.row_shares[i] {
@@ -377,7 +384,7 @@ pub fn run_codes(
         for v in &d.values {
             writeln!(
                 out,
-                "  {} {:>6} {:>6.1}%  [{:.1}–{:.1}]  in {} documents",
+                "  {} {:>6} {:>6.1}%  [{:.1}–{:.1}]  documents: {}",
                 pad(&v.label, 32),
                 v.units,
                 v.share.share * 100.0,
