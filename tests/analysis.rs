@@ -570,7 +570,7 @@ fn crosstab_command_json_csv_and_table() {
     let mut r = csv::Reader::from_reader(out.as_bytes());
     let header = r.headers().unwrap().clone();
     assert_eq!(header.get(0), Some("organisation \\ tone_answer"));
-    assert_eq!(header.iter().last(), Some("total"));
+    assert_eq!(header.iter().next_back(), Some("total"));
     let records: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     let last = records.last().unwrap();
     assert_eq!(last.get(0), Some("total"));

@@ -11,6 +11,12 @@ use super::{
 use crate::dataset::Dataset;
 use crate::transcript::PartId;
 
+/// A code: (dimension id, value).
+type Code<'a> = (&'a str, &'a str);
+
+/// A value's (units, documents).
+type ValueCounts<'a> = HashMap<&'a str, (u64, u64)>;
+
 /// How often one value was coded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValueFrequency {
@@ -54,7 +60,7 @@ pub struct Frequencies {
 pub fn frequencies(dataset: &Dataset, scope: &Scope) -> Result<Frequencies, AnalysisError> {
     let (selected, annotators) = select(dataset, scope)?;
     // dimension -> (units, value -> (units, documents))
-    let mut dims: HashMap<&str, (u64, HashMap<&str, (u64, u64)>)> = HashMap::new();
+    let mut dims: HashMap<&str, (u64, ValueCounts)> = HashMap::new();
     for sel in &selected {
         let mut seen_in_doc: BTreeSet<(&str, &str)> = BTreeSet::new();
         for s in &sel.sidecars {
@@ -166,7 +172,7 @@ pub fn cooccurrence(
     let (selected, annotators) = select(dataset, scope)?;
     let wanted = |d: &str| dimensions.is_none_or(|ds| ds.iter().any(|x| x == d));
     let mut singles: HashMap<(&str, &str), u64> = HashMap::new();
-    let mut pairs: HashMap<((&str, &str), (&str, &str)), u64> = HashMap::new();
+    let mut pairs: HashMap<(Code, Code), u64> = HashMap::new();
     for sel in &selected {
         for s in &sel.sidecars {
             let mut by_part: BTreeMap<PartId, BTreeSet<(&str, &str)>> = BTreeMap::new();
