@@ -777,3 +777,36 @@ fn codes_command_frequencies_and_cooccurrence() {
     );
     assert!(!v["pairs"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn spans_off_their_quote_are_listed_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(sample_dir()).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    // The answer gets a new opening sentence: every stored offset now points at other text.
+    let page = dir.path().join("prevent.txt");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let edited = text.replacen("MPS and MOPAC", "We have reviewed this. MPS and MOPAC", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&page, edited).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, out, err) = marginalia(&["retrieve", d, "--code", "authority_police", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let moved: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v["document"] == "prevent.txt")
+        .collect();
+    assert!(!moved.is_empty());
+    for v in &moved {
+        assert_eq!(v["placed"], false);
+        assert_eq!(v["context"], "");
+        assert!(v["quote"].is_string());
+    }
+    assert!(err.contains("no longer lie on their quote"), "{err}");
+}
