@@ -220,16 +220,27 @@ impl MarginaliaApp {
         let Some(doc) = &self.doc else {
             return RichText::new("");
         };
-        let speaker = doc.transcript.part(part).and_then(|p| p.speaker.clone());
+        let found = doc.transcript.part(part);
+        let speaker = found.and_then(|p| p.speaker.clone());
         let name = match part.kind {
             PartKind::Question => "QUESTION",
             PartKind::Answer => "ANSWER",
             PartKind::Text => "TEXT",
         };
-        let text = match speaker {
+        let mut text = match speaker {
             Some(s) => format!("{name} · {s}"),
             None => name.to_string(),
         };
+        // Timed transcripts: where the part is in the recording.
+        if let Some(p) = found
+            && let Some(start) = p.start_ms
+        {
+            let clock = crate::transcript::clock;
+            match p.end_ms {
+                Some(end) => text.push_str(&format!(" · {}–{}", clock(start), clock(end))),
+                None => text.push_str(&format!(" · from {}", clock(start))),
+            }
+        }
         RichText::new(text).small().strong()
     }
 
