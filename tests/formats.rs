@@ -697,7 +697,7 @@ fn a_changed_office_document_is_reanchored() {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).unwrap();
-        let name = f.name().to_string();
+        let name = f.name().unwrap().to_string();
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut f, &mut content).unwrap();
         if name == "content.xml" {
