@@ -721,3 +721,33 @@ fn a_changed_office_document_is_reanchored() {
     let placed: String = answer[span.start..span.end].iter().collect();
     assert_eq!(placed, "consultation");
 }
+
+proptest::proptest! {
+    /// No bytes make a container reader panic: web pages, subtitles, Word and OpenDocument files,
+    /// ParlParse XML.
+    #[test]
+    fn container_readers_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500)) {
+        for name in ["x.html", "x.vtt", "x.srt", "x.docx", "x.odt", "x.txt"] {
+            if let Ok(t) = Transcript::from_file_bytes(name, bytes.clone()) {
+                for p in &t.parts {
+                    proptest::prop_assert!(!p.text.contains('\r'));
+                }
+            }
+        }
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let _ = marginalia::transcript::parlparse::parse(text);
+        }
+    }
+
+    /// Mutated real files: a Word document and a Teams transcript with one byte changed or cut.
+    #[test]
+    fn mutated_containers_never_panic(cut in 0usize..1400, byte in proptest::prelude::any::<u8>(), at in 0usize..1400) {
+        for name in ["interview-housing.docx", "teams-meeting.vtt", "gla-question-saved.html", "interview-governor.odt"] {
+            let mut bytes = std::fs::read(fixture(name)).unwrap();
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            let _ = Transcript::from_file_bytes(name, bytes);
+        }
+    }
+}

@@ -377,7 +377,7 @@ pub fn parse(xml: &str) -> Result<Parsed, String> {
                         .flatten()
                         .find(|a| a.key.local_name().as_ref() == key)
                     {
-                        Some(a) => entities.unescape(&&a.value).map(Some),
+                        Some(a) => entities.unescape(&a.value).map(Some),
                         None => Ok(None),
                     }
                 };
