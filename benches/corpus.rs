@@ -196,6 +196,7 @@ fn main() {
     let options = marginalia::ui::AppOptions {
         path: Some(long.clone()),
         settings_path: Some(cfg.join("settings.ron")),
+        fallback: None,
     };
     let mut h = egui_kittest::Harness::builder()
         .with_size(egui::vec2(1400.0, 860.0))

@@ -21,7 +21,8 @@ use crate::transcript::{Format, PartKind, Transcript};
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// A transcript file or a folder to open in the app (default: sample_data/).
+    /// A transcript file or a folder to open in the app (default: the one open last; on a first
+    /// start, a welcome screen offers the sample corpus).
     pub path: Option<PathBuf>,
     /// What to do without the app.
     #[command(subcommand)]
@@ -44,11 +45,11 @@ pub enum Command {
         /// The folder.
         dir: PathBuf,
     },
-    /// Export the tagged dataset: csv, documents-csv, jsonl, qdpx (REFI-QDA project) or qdc.
+    /// Export the tagged dataset: csv, xlsx, documents-csv, jsonl, qdpx (REFI-QDA project) or qdc.
     Export {
         /// The corpus folder.
         dir: PathBuf,
-        /// csv, documents-csv, jsonl, qdpx or qdc.
+        /// csv, xlsx, documents-csv, jsonl, qdpx or qdc.
         #[arg(long, value_parser = parse_format)]
         format: ExportFormat,
         /// The file to write.
@@ -147,15 +148,13 @@ fn parse_format(s: &str) -> Result<ExportFormat, String> {
     })
 }
 
-/// The folder opened when no path is given.
-pub fn default_path() -> PathBuf {
-    let local = PathBuf::from("sample_data");
-    if local.is_dir() {
-        return local;
-    }
-    // Run from elsewhere (`cargo run` sets this): the project's own sample data.
-    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    if built_in.is_dir() { built_in } else { local }
+/// The sample folder of the source checkout, when the app was started by `cargo run` (cargo sets
+/// `CARGO_MANIFEST_DIR` for the program it runs). Read at run time, never at build time, so an
+/// installed binary holds no path of the machine it was built on.
+pub fn checkout_sample() -> Option<PathBuf> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let sample = Path::new(&dir).join("sample_data");
+    sample.is_dir().then_some(sample)
 }
 
 /// Runs a headless subcommand; returns the process exit status.
@@ -198,6 +197,7 @@ pub fn run(command: Command) -> Result<i32> {
             status,
             force,
         } => {
+            crate::export::check_output_path(&output, format)?;
             refuse_overwrite(&output, force)?;
             let selection = Selection {
                 annotators,
@@ -206,7 +206,7 @@ pub fn run(command: Command) -> Result<i32> {
             };
             let dataset = Dataset::load(&dir, &selection, &|_, _| {})?;
             let (bytes, summary) = render(&dataset, format, selection.takes_everything())?;
-            write_output(&output, &bytes, force)?;
+            write_output(&output, format, &bytes, force)?;
             for w in &summary.warnings {
                 eprintln!("warning: {w}");
             }
@@ -297,6 +297,7 @@ pub fn run(command: Command) -> Result<i32> {
             output,
             force,
         } => {
+            crate::export::check_codebook_output(&output)?;
             refuse_overwrite(&output, force)?;
             let xml = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
@@ -712,6 +713,22 @@ fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<
             continue;
         }
         let Some(r) = doc.reanchored else { continue };
+        if doc.read_only {
+            // The user's choice is honoured: the file is reported, never rewritten.
+            eprintln!(
+                "error: {} is read-only: its {} spans were not placed again",
+                sc.path.display(),
+                r.placed_again + r.orphans
+            );
+            failed += 1;
+            continue;
+        }
+        // Counted only once written: a failed write (a full disk) places nothing.
+        if !dry_run && let Err(e) = doc.save() {
+            eprintln!("error: {e}");
+            failed += 1;
+            continue;
+        }
         changed += 1;
         totals.placed_again += r.placed_again;
         totals.orphans += r.orphans;
@@ -723,17 +740,18 @@ fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<
             r.orphans,
             r.unchanged
         );
-        if !dry_run && let Err(e) = doc.save() {
-            eprintln!("error: {e}");
-            failed += 1;
-        }
     }
     println!(
-        "{changed} sidecars of changed transcripts{}: {} spans placed again (flagged for a look), {} orphans, {} unchanged",
+        "{changed} sidecars of changed transcripts{}: {} spans placed again (flagged for a look), {} orphans, {} unchanged{}",
         if dry_run { " (nothing written)" } else { "" },
         totals.placed_again,
         totals.orphans,
-        totals.unchanged
+        totals.unchanged,
+        if failed > 0 {
+            format!("; {failed} sidecars not placed again or not written (errors above)")
+        } else {
+            String::new()
+        }
     );
     Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -18,7 +18,7 @@ pub const CODEBOOK_FILE_NAME: &str = "codebook.ron";
 pub const CODEBOOK_SCHEMA: u32 = 1;
 
 /// Largest codebook file read, in bytes.
-pub const MAX_CODEBOOK_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_CODEBOOK_BYTES: u64 = crate::limits::CODEBOOK_BYTES;
 
 /// Why a codebook could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +188,7 @@ impl Codebook {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let codebook: Codebook = ron_options()
             .from_str(text)
-            .map_err(|e| invalid(e.to_string()))?;
+            .map_err(|e| invalid(crate::sidecar::ron_error_message(&e)))?;
         if codebook.schema > CODEBOOK_SCHEMA {
             return Err(invalid(format!(
                 "schema {} is newer than this version of Marginalia reads ({CODEBOOK_SCHEMA})",

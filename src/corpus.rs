@@ -105,6 +105,21 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
         if entry.file_type().is_symlink() {
             match path.canonicalize() {
                 Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+                Ok(target) if target.starts_with(canonical_root) && target.is_dir() => {
+                    // `loop -> .` is the common case: following it would read the corpus twice.
+                    out.skipped.push((
+                        path.to_path_buf(),
+                        "symlink to a folder inside the corpus: not followed (its files are read where they are)".to_string(),
+                    ));
+                    continue;
+                }
+                Ok(target) if target.starts_with(canonical_root) => {
+                    out.skipped.push((
+                        path.to_path_buf(),
+                        "symlink to something that is not a file (a FIFO, a device)".to_string(),
+                    ));
+                    continue;
+                }
                 Ok(_) => {
                     out.skipped.push((
                         path.to_path_buf(),
@@ -119,6 +134,18 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
                 }
             }
         } else if !entry.file_type().is_file() {
+            // A folder or a FIFO named like a transcript or a sidecar is what a user meant to be
+            // one: said, never silently passed over. Other folders are simply walked into.
+            let name = entry.file_name().to_string_lossy();
+            let looks_like_data = is_transcript_name(&name) || parse_sidecar_name(&name).is_some();
+            if looks_like_data {
+                let what = if entry.file_type().is_dir() {
+                    "is a folder, not a file: not read"
+                } else {
+                    "is not a regular file (a FIFO, a socket or a device): not read"
+                };
+                out.skipped.push((path.to_path_buf(), what.to_string()));
+            }
             continue;
         }
         let name = entry.file_name().to_string_lossy();
@@ -331,6 +358,21 @@ pub fn validate(root: &Path) -> std::io::Result<ValidationReport> {
             }
         };
         report.sidecars += 1;
+        if !sidecar.unknown.is_empty() {
+            let names: Vec<String> = sidecar
+                .unknown
+                .iter()
+                .map(|(k, _)| crate::sidecar::shorten(k).into_owned())
+                .collect();
+            add(
+                Severity::Warning,
+                &sc.path,
+                format!(
+                    "fields this version does not know, kept as they are on every save: {}",
+                    names.join(", ")
+                ),
+            );
+        }
         if sidecar.annotator.id != sc.annotator {
             add(
                 Severity::Error,

@@ -66,9 +66,13 @@ impl Progress {
         check_annotator_id(gold).map_err(|e| e.to_string())?;
         let path = progress_path(root, gold);
         match std::fs::read_to_string(&path) {
-            Ok(text) => ron_options()
-                .from_str(&text)
-                .map_err(|e| format!("cannot read adjudication progress: {e}: {}", path.display())),
+            Ok(text) => ron_options().from_str(&text).map_err(|e| {
+                format!(
+                    "cannot read adjudication progress: {}: {}",
+                    crate::sidecar::ron_error_message(&e),
+                    path.display()
+                )
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress {
                 schema: 1,
                 gold: gold.to_string(),
@@ -252,7 +256,7 @@ pub fn settle(
             }
         }
     }
-    gold_doc.save()?;
+    gold_doc.save().map_err(|e| e.to_string())?;
     progress
         .decisions
         .insert(disagreement.key.clone(), decision);

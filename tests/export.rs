@@ -265,13 +265,13 @@ fn qdc_validates_and_imports_back() {
     let (bytes, _) = render(&d, ExportFormat::Qdc, true).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("codebook.qdc");
-    write_output(&path, &bytes, false).unwrap();
+    write_output(&path, ExportFormat::Qdc, &bytes, false).unwrap();
     if let Some((ok, err)) = xmllint("Codebook.xsd", &path) {
         assert!(ok, "codebook.qdc does not validate: {err}");
     }
     // An export over an existing file needs force.
     assert!(
-        write_output(&path, &bytes, false)
+        write_output(&path, ExportFormat::Qdc, &bytes, false)
             .unwrap_err()
             .to_string()
             .contains("exists")
@@ -352,7 +352,7 @@ fn cli_export_refuses_to_overwrite_without_force_and_never_touches_the_corpus() 
         "alice",
     ]);
     assert!(o.status.success());
-    let o = run(&["export", "sample_data", "--format", "xlsx", "-o", "x"]);
+    let o = run(&["export", "sample_data", "--format", "pdf", "-o", "x"]);
     assert!(!o.status.success());
     for (p, bytes) in before {
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{} changed", p.display());

@@ -55,6 +55,7 @@ fn harness(f: &Fixture, path: &Path) -> Harness<'static, MarginaliaApp> {
     let options = AppOptions {
         path: Some(path.to_path_buf()),
         settings_path: Some(f.settings.clone()),
+        fallback: None,
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
@@ -762,4 +763,58 @@ fn unsaved_work_survives_a_crash_through_the_journal() {
         ["hostile"]
     );
     assert_eq!(answer_tone(&h), ["hostile"], "the open document shows it");
+}
+
+/// First start of an installed app: no folder given, none remembered, no source tree. The welcome
+/// screen offers the sample corpus shipped in the binary; it is copied into the data folder (beside
+/// the settings here), opened and coded; About tells the version.
+#[test]
+fn first_start_anywhere_offers_the_sample_corpus() {
+    let f = fixture(Some("carol"));
+    let options = AppOptions {
+        path: None,
+        settings_path: Some(f.settings.clone()),
+        fallback: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| MarginaliaApp::new(cc, options));
+    h.run_ok();
+    assert!(h.state().is_welcome());
+    h.get_by_label("Open folder…");
+    h.get_by_label("Open file…");
+    h.get_by_label("Open the sample corpus").click();
+    h.run_ok();
+    wait_for_corpus(&mut h);
+    assert!(!h.state().is_welcome());
+    let sample = f.settings.parent().unwrap().join("sample_data");
+    assert_eq!(
+        h.state().corpus().unwrap().entries.len(),
+        marginalia::sample::FILES
+            .iter()
+            .filter(|(n, _)| n.ends_with(".txt"))
+            .count()
+    );
+    assert!(sample.join("prevent.txt.alice.ron").is_file());
+    // Code the first document and save: the copy is the user's to work in.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    let path = h.state().document().unwrap().sidecar_path.clone();
+    assert!(path.starts_with(&sample), "{}", path.display());
+    let saved = Sidecar::load(&path).unwrap().sidecar;
+    assert!(
+        saved.tags.values().any(|d| d.contains_key("tone_answer")),
+        "{saved:?}"
+    );
+    // Help > About.
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .run_command(&ctx, marginalia::ui::commands::Command::About);
+    h.run_ok();
+    assert!(h.state().about_is_open());
+    h.get_by_label_contains(&format!("Marginalia {}", env!("CARGO_PKG_VERSION")));
+    h.get_by_label_contains("Bull, P. (1994)");
 }

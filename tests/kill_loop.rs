@@ -172,11 +172,13 @@ fn kill_during_the_apps_saves_leaves_the_sidecar_whole() {
             &loaded.memo[loaded.memo.len().saturating_sub(30)..]
         );
         memos.insert(loaded.memo.split(' ').take(2).collect::<Vec<_>>().join(" "));
-        // Nothing else beside it but the journal folder and hidden temporary files of killed writes.
+        // Nothing else beside it but the journal folder, the folder's write lock and hidden
+        // temporary files of killed writes.
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n != "prevent.txt" && n != "prevent.txt.ann.ron" && n != "journal")
+            .filter(|n| n != marginalia::fsutil::LOCK_FILE_NAME)
             .filter(|n| !(n.starts_with(".prevent.txt.ann.ron.") && n.ends_with(".tmp")))
             .collect();
         assert!(names.is_empty(), "round {round}: left behind {names:?}");

@@ -52,6 +52,8 @@ pub enum Command {
     Help,
     /// Change the annotator's id and name.
     Settings,
+    /// Version, licence and the codebook's sources.
+    About,
 }
 
 /// Name, shortcuts and help of a command.
@@ -73,7 +75,7 @@ fn letter(c: char) -> Key {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 23] = [
+    pub const ALL: [Command; 24] = [
         Command::OpenFile,
         Command::OpenFolder,
         Command::Save,
@@ -97,6 +99,7 @@ impl Command {
         Command::Palette,
         Command::Help,
         Command::Settings,
+        Command::About,
     ];
 }
 
@@ -231,6 +234,11 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Annotator…",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Comma))],
             "Change your annotator id and name",
+        ),
+        About => (
+            "About Marginalia",
+            vec![],
+            "Version, licence and the sources of the default codebook",
         ),
     }
 }

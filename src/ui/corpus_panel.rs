@@ -107,6 +107,12 @@ impl MarginaliaApp {
             ui.menu_button("Settings", |ui| {
                 self.command_button(ui, Command::Settings);
             });
+            ui.menu_button("Help", |ui| {
+                self.command_button(ui, Command::Help);
+                self.command_button(ui, Command::Palette);
+                ui.separator();
+                self.command_button(ui, Command::About);
+            });
         });
     }
 
@@ -121,7 +127,7 @@ impl MarginaliaApp {
             if let Some(doc) = &self.doc {
                 let (text, color) = match &doc.save_state {
                     _ if !doc.is_editable() => (
-                        "Read-only: sidecar unreadable".to_string(),
+                        format!("Read-only: {}", doc.read_only_reason().unwrap_or_default()),
                         Color32::from_rgb(200, 60, 60),
                     ),
                     SaveState::Saved => ("Saved".to_string(), ui.visuals().weak_text_color()),

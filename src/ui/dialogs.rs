@@ -90,6 +90,7 @@ impl MarginaliaApp {
         self.span_popup_ui(ctx);
         self.palette_ui(ctx);
         self.help_ui(ctx);
+        self.about_ui(ctx);
     }
 
     fn identity_ui(&mut self, ctx: &egui::Context) {
@@ -252,7 +253,7 @@ impl MarginaliaApp {
         };
         self.view.memo = doc.sidecar.memo.clone();
         self.view.derived = None;
-        self.notice = Some(result.unwrap_or_else(|e| e));
+        self.notice = Some(result.unwrap_or_else(|e| e.to_string()));
         self.conflict = false;
         self.autosave_at = None;
     }

@@ -198,15 +198,19 @@ impl MarginaliaApp {
                         }
                     });
                     let target = PathBuf::from(dialog.path.trim());
+                    let refused = crate::export::check_output_path(&target, dialog.format).err();
                     let exists = target.exists();
-                    if exists {
+                    if let Some(e) = &refused {
+                        ui.colored_label(egui::Color32::from_rgb(200, 60, 60), e.to_string());
+                    } else if exists {
                         ui.checkbox(
                             &mut dialog.confirm_overwrite,
                             format!("{} exists: overwrite it", target.display()),
                         );
                     }
-                    let ready =
-                        !dialog.path.trim().is_empty() && (!exists || dialog.confirm_overwrite);
+                    let ready = !dialog.path.trim().is_empty()
+                        && refused.is_none()
+                        && (!exists || dialog.confirm_overwrite);
                     if ui.add_enabled(ready, egui::Button::new("Export")).clicked() {
                         start = true;
                     }
@@ -285,7 +289,7 @@ impl MarginaliaApp {
                             render(&dataset, format, selection.takes_everything())
                                 .map_err(|e| e.to_string())?;
                         // The user confirmed overwriting in the dialog.
-                        write_output(&out, &bytes, true).map_err(|e| e.to_string())?;
+                        write_output(&out, format, &bytes, true).map_err(|e| e.to_string())?;
                         Ok(summary)
                     })();
                     let _ = tx.send(result);

@@ -12,6 +12,7 @@ pub mod review_panel;
 pub mod search_panel;
 pub mod settings;
 pub mod text_view;
+mod welcome;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -38,10 +39,13 @@ const VIEW_STATE_KEY: &str = "marginalia-view";
 /// How to start the app.
 #[derive(Debug, Clone)]
 pub struct AppOptions {
-    /// The file or folder to open; `None`: the last folder, else `sample_data/`.
+    /// The file or folder to open; `None`: the last folder, else the welcome screen.
     pub path: Option<PathBuf>,
-    /// Where the settings live; `None`: the user's config folder.
+    /// Where the settings live; `None`: the user's config folder. Given, its folder also takes
+    /// the sample corpus when the welcome screen copies it.
     pub settings_path: Option<PathBuf>,
+    /// Opened when no path is given and none is remembered; `None`: the welcome screen.
+    pub fallback: Option<PathBuf>,
 }
 
 /// View state kept by eframe between runs: never annotations.
@@ -147,6 +151,7 @@ pub struct MarginaliaApp {
     pending: Option<PendingSpan>,
     palette: Option<dialogs::Palette>,
     help_open: bool,
+    about_open: bool,
     identity: Option<dialogs::IdentityForm>,
     view_state: ViewState,
     autosave_at: Option<f64>,
@@ -163,6 +168,8 @@ pub struct MarginaliaApp {
     journaled: bool,
     /// Unsaved work found in the journal at start, offered for restoring.
     recovered: Vec<(crate::journal::Entry, String)>,
+    /// The user's data folder, where the sample corpus is copied.
+    data_dir: Option<PathBuf>,
 }
 
 impl MarginaliaApp {
@@ -172,6 +179,10 @@ impl MarginaliaApp {
             .storage
             .and_then(|s| eframe::get_value(s, VIEW_STATE_KEY))
             .unwrap_or_default();
+        let data_dir = match &options.settings_path {
+            Some(p) => p.parent().map(Path::to_path_buf),
+            None => settings::data_dir(),
+        };
         let settings_path = options.settings_path.or_else(SettingsStore::default_path);
         let mut app = MarginaliaApp {
             settings: SettingsStore::load(settings_path),
@@ -195,6 +206,7 @@ impl MarginaliaApp {
             pending: None,
             palette: None,
             help_open: false,
+            about_open: false,
             identity: None,
             view_state,
             autosave_at: None,
@@ -207,6 +219,7 @@ impl MarginaliaApp {
             journal: None,
             journaled: false,
             recovered: Vec::new(),
+            data_dir,
         };
         // The journal sits beside the settings: the user's own folder.
         if let Some(dir) = app.settings.path.as_ref().and_then(|p| p.parent()) {
@@ -226,11 +239,15 @@ impl MarginaliaApp {
         if app.settings.settings.annotator.is_none() {
             app.identity = Some(dialogs::IdentityForm::new(None, true));
         }
+        // Nothing given and nothing remembered: the fallback (the checkout's sample folder under
+        // `cargo run`), else the welcome screen.
         let path = options
             .path
             .or_else(|| app.view_state.last_path.clone().filter(|p| p.exists()))
-            .unwrap_or_else(crate::cli::default_path);
-        app.open_path(&path);
+            .or(options.fallback);
+        if let Some(path) = path {
+            app.open_path(&path);
+        }
         app
     }
 
@@ -265,6 +282,16 @@ impl MarginaliaApp {
     /// The selection used for span tagging.
     pub fn selection(&self) -> Option<&(PartId, Range<usize>)> {
         self.view.selection.as_ref()
+    }
+
+    /// True while the welcome screen shows: nothing is open.
+    pub fn is_welcome(&self) -> bool {
+        self.root.is_none()
+    }
+
+    /// True while Help > About is open.
+    pub fn about_is_open(&self) -> bool {
+        self.about_open
     }
 
     /// The last message shown in the status bar.
@@ -350,7 +377,7 @@ impl MarginaliaApp {
                                 .to_string(),
                         );
                     }
-                    Err(e) => self.notice = Some(e),
+                    Err(e) => self.notice = Some(e.to_string()),
                 }
             }
             return;
@@ -359,7 +386,7 @@ impl MarginaliaApp {
             .is_ok_and(|t| t.hash != doc.transcript.hash);
         if changed_text {
             if let Err(e) = doc.save() {
-                self.notice = Some(e);
+                self.route_save_error(e);
                 return;
             }
             if let Some(i) = self.current.take() {
@@ -608,6 +635,10 @@ impl MarginaliaApp {
                 self.autosave_at = None;
                 true
             }
+            Err(crate::document::SaveError::ChangedOnDisk { .. }) => {
+                self.conflict = true;
+                false
+            }
             Err(e) => {
                 self.notice = Some(format!("Save failed, staying on this document: {e}"));
                 false
@@ -772,8 +803,8 @@ impl MarginaliaApp {
             return;
         };
         let Some(doc) = &self.doc else { return };
-        if !doc.is_editable() {
-            self.notice = doc.load_error.clone();
+        if let Some(reason) = doc.read_only_reason() {
+            self.notice = Some(format!("This document cannot be changed: {reason}"));
             return;
         }
         let quote: String = doc
@@ -834,7 +865,7 @@ impl MarginaliaApp {
                 if let Some(doc) = &mut self.doc {
                     match doc.save() {
                         Ok(()) => self.autosave_at = None,
-                        Err(e) => self.notice = Some(e),
+                        Err(e) => self.route_save_error(e),
                     }
                 }
             }
@@ -844,7 +875,7 @@ impl MarginaliaApp {
                 if let Some(doc) = &mut self.doc
                     && let Err(e) = doc.save()
                 {
-                    self.notice = Some(e);
+                    self.route_save_error(e);
                 }
                 self.open_export();
             }
@@ -925,6 +956,7 @@ impl MarginaliaApp {
             Command::Palette => self.palette = Some(dialogs::Palette::default()),
             Command::Review => self.toggle_review(ctx),
             Command::Help => self.help_open = !self.help_open,
+            Command::About => self.about_open = !self.about_open,
             Command::Settings => {
                 self.identity = Some(dialogs::IdentityForm::new(self.annotator().cloned(), false));
             }
@@ -1077,13 +1109,24 @@ impl MarginaliaApp {
             return;
         }
         if doc.save_state == crate::document::SaveState::Saving {
-            let _ = doc.save();
             self.autosave_at = None;
+            if let Err(e) = doc.save() {
+                self.route_save_error(e);
+            }
         } else if doc.is_dirty() {
             doc.save_state = crate::document::SaveState::Saving;
             ctx.request_repaint();
         } else {
             self.autosave_at = None;
+        }
+    }
+
+    /// A save that failed: someone else's change asks the user; anything else is said in the
+    /// status bar (the save state shows it too).
+    fn route_save_error(&mut self, error: crate::document::SaveError) {
+        match error {
+            crate::document::SaveError::ChangedOnDisk { .. } => self.conflict = true,
+            other => self.notice = Some(other.to_string()),
         }
     }
 
@@ -1125,6 +1168,11 @@ impl eframe::App for MarginaliaApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        if self.root.is_none() && self.review.is_none() {
+            egui::CentralPanel::default().show(ui, |ui| self.welcome_ui(ui));
+            self.dialogs_ui(&ctx);
+            return;
+        }
         egui::Panel::left("corpus")
             .resizable(true)
             .default_size(300.0)
@@ -1169,6 +1217,10 @@ impl eframe::App for MarginaliaApp {
     }
 }
 
+/// The window's icon (the 256 px size of `assets/icons/`).
+pub const WINDOW_ICON: &[u8] =
+    include_bytes!("../../assets/icons/hicolor/256x256/apps/marginalia.png");
+
 /// Starts the app in a window. Fails with a one-line message when no window can be opened.
 pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     if cfg!(target_os = "linux")
@@ -1179,17 +1231,25 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
             "cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are unset); the command line works without one, see marginalia --help"
         );
     }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Marginalia")
+        .with_app_id("marginalia")
+        .with_inner_size([1400.0, 860.0])
+        .with_min_inner_size([800.0, 500.0]);
+    match eframe::icon_data::from_png_bytes(WINDOW_ICON) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        // The icon is part of the binary and checked by a test: this only guards a broken build.
+        Err(e) => eprintln!("marginalia: window icon unreadable: {e}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Marginalia")
-            .with_app_id("marginalia")
-            .with_inner_size([1400.0, 860.0])
-            .with_min_inner_size([800.0, 500.0]),
+        viewport,
+        persistence_path: SettingsStore::view_state_dir(),
         ..Default::default()
     };
     let app_options = AppOptions {
         path,
         settings_path: None,
+        fallback: crate::cli::checkout_sample(),
     };
     eframe::run_native(
         "Marginalia",
