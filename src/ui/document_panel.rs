@@ -160,8 +160,16 @@ impl MarginaliaApp {
                                 ui.visuals().widgets.noninteractive.bg_stroke
                             });
                             frame.show(ui, |ui| {
+                                // A hearing's question numbers name the exchange.
+                                let reference = self
+                                    .doc
+                                    .as_ref()
+                                    .and_then(|d| d.transcript.part(q))
+                                    .and_then(|p| p.reference.as_deref())
+                                    .map(|r| format!(" · Q{r}"))
+                                    .unwrap_or_default();
                                 ui.label(
-                                    RichText::new(format!("Exchange {}", exchange + 1))
+                                    RichText::new(format!("Exchange {}{reference}", exchange + 1))
                                         .small()
                                         .strong(),
                                 );
