@@ -136,6 +136,26 @@ fn main() {
     let (index, open) = best_of(5, || CorpusIndex::load(dir.path(), "alice").unwrap());
     assert_eq!(index.entries.len(), DOCX_FILES);
     assert!(index.entries.iter().all(|e| e.error.is_none()));
+    // Where the time goes, one thread: extracting the text, then reading it as a transcript.
+    let paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let (_, extract) = best_of(3, || {
+        for p in &paths {
+            let bytes = std::fs::read(p).unwrap();
+            marginalia::transcript::office::docx(&bytes).unwrap();
+        }
+    });
+    let (_, load) = best_of(3, || {
+        for p in &paths {
+            marginalia::transcript::Transcript::load(p).unwrap();
+        }
+    });
+    println!(
+        "  one thread: read + extract the text {extract:.3} s; read + extract + parse as a transcript {load:.3} s"
+    );
     let x = open / floor;
     println!(
         "{DOCX_FILES} .docx files: read and inflate ({:.1} MB) {floor:.3} s; open (list and search index ready) {open:.3} s = {x:.2}x (bound: 3x)",
