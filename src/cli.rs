@@ -45,11 +45,12 @@ pub enum Command {
         /// The folder.
         dir: PathBuf,
     },
-    /// Export the tagged dataset: csv, xlsx, documents-csv, jsonl, qdpx (REFI-QDA project) or qdc.
+    /// Export the tagged dataset: csv, xlsx, documents-csv, jsonl, qdpx (REFI-QDA project), qdc or
+    /// codebook-csv (Taguette).
     Export {
         /// The corpus folder.
         dir: PathBuf,
-        /// csv, xlsx, documents-csv, jsonl, qdpx or qdc.
+        /// csv, xlsx, documents-csv, jsonl, qdpx, qdc or codebook-csv.
         #[arg(long, value_parser = parse_format)]
         format: ExportFormat,
         /// The file to write.
@@ -128,16 +129,30 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Turn a REFI-QDA codebook (.qdc) into a Marginalia codebook.ron.
+    /// Make a Marginalia codebook.ron from a REFI-QDA codebook (.qdc), the codebook of a REFI-QDA
+    /// project (.qdpx) or a Taguette codebook (.csv).
     ImportCodebook {
-        /// The .qdc file.
+        /// The .qdc, .qdpx or .csv file.
         file: PathBuf,
         /// Where to write (default: codebook.ron in the current folder).
         #[arg(short, long, default_value = "codebook.ron")]
         output: PathBuf,
+        /// CSV with columns dimension,value,dimension_id,value_id: give imported codes the ids
+        /// existing sidecars use.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Overwrite the output if it exists.
         #[arg(long)]
         force: bool,
+    },
+    /// Make a Marginalia folder from a REFI-QDA project (.qdpx from NVivo, ATLAS.ti, MAXQDA,
+    /// QualCoder or Marginalia): transcripts, codebook.ron, one sidecar per coder, and a report of
+    /// what could not be mapped (import-report.md).
+    ImportProject {
+        /// The .qdpx file.
+        file: PathBuf,
+        /// The folder to create (new or empty).
+        out_dir: PathBuf,
     },
 }
 
@@ -161,6 +176,9 @@ pub fn checkout_sample() -> Option<PathBuf> {
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Inspect { file, json } => {
+            if let Some(hint) = crate::interop::refi_file_hint(&file) {
+                anyhow::bail!("{}: {hint}", file.display());
+            }
             let transcript = Transcript::load(&file)?;
             let out = std::io::stdout();
             let mut out = out.lock();
@@ -295,19 +313,23 @@ pub fn run(command: Command) -> Result<i32> {
         Command::ImportCodebook {
             file,
             output,
+            mapping,
             force,
         } => {
             crate::export::check_codebook_output(&output)?;
             refuse_overwrite(&output, force)?;
-            let xml = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let codebook = crate::refi::import_qdc(&xml, &name)
-                .map_err(|e| anyhow::anyhow!("cannot import codebook: {e}: {}", file.display()))?;
+            let mut imported = crate::interop::read_codebook(&file)?;
+            if let Some(m) = &mapping {
+                let text = std::fs::read_to_string(m)
+                    .with_context(|| format!("cannot read mapping file {}", m.display()))?;
+                crate::interop::apply_mapping(&mut imported, &text)
+                    .map_err(|e| anyhow::anyhow!("mapping file {}: {e}", m.display()))?;
+            }
+            let codebook = &imported.codebook;
             crate::fsutil::atomic_write(&output, codebook.to_ron().as_bytes())?;
+            for n in &imported.notes {
+                eprintln!("note: {n}");
+            }
             println!(
                 "wrote {}: {} dimensions, {} values",
                 output.display(),
@@ -317,6 +339,22 @@ pub fn run(command: Command) -> Result<i32> {
                     .iter()
                     .map(|d| d.values.len())
                     .sum::<usize>()
+            );
+            Ok(0)
+        }
+        Command::ImportProject { file, out_dir } => {
+            let report = crate::interop::import_project(&file, &out_dir)?;
+            for l in &report.lines {
+                println!("- {l}");
+            }
+            println!(
+                "wrote {}: {} documents, {} sidecars, {} part tags, {} spans; report in {}",
+                out_dir.display(),
+                report.documents,
+                report.sidecars,
+                report.tags,
+                report.spans,
+                out_dir.join(crate::interop::REPORT_FILE).display()
             );
             Ok(0)
         }

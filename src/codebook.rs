@@ -109,6 +109,19 @@ pub struct Dimension {
     /// Optional heading that groups dimensions in the codebook panel.
     #[serde(default)]
     pub group: Option<String>,
+    /// The code the same part must have for this dimension to apply (Bull's non-reply types only
+    /// on a non-reply); `None`: always applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Requires>,
+}
+
+/// A value of another part dimension that a dimension depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requires {
+    /// The other dimension's id.
+    pub dimension: String,
+    /// The value it must have.
+    pub value: String,
 }
 
 impl Dimension {
@@ -248,7 +261,37 @@ impl Codebook {
                 add_key(&v.key, owner)?;
             }
         }
+        for d in &self.dimensions {
+            let Some(r) = &d.requires else { continue };
+            let target = self.dimension(&r.dimension).filter(|t| {
+                t.id != d.id && t.applies_to == d.applies_to && d.applies_to != AppliesTo::Span
+            });
+            match target {
+                Some(t) if t.value(&r.value).is_some() => {}
+                _ => {
+                    return Err(format!(
+                        "dimension \"{}\" requires \"{}\" = \"{}\", which is not a value of another dimension of the same part",
+                        d.id, r.dimension, r.value
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The codes of a part that break a dependency of the codebook: (dimension, what it requires),
+    /// e.g. a non-reply type on an answer coded as a full reply.
+    pub fn unmet_requirements<'a>(
+        &'a self,
+        values_of: impl Fn(&str) -> &'a [String],
+    ) -> Vec<(&'a Dimension, &'a Requires)> {
+        self.dimensions
+            .iter()
+            .filter_map(|d| d.requires.as_ref().map(|r| (d, r)))
+            .filter(|(d, r)| {
+                !values_of(&d.id).is_empty() && !values_of(&r.dimension).contains(&r.value)
+            })
+            .collect()
     }
 
     /// The dimension with this id.

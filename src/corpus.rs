@@ -592,7 +592,7 @@ fn tag_terms(query: &str) -> Result<Vec<TagTerm>, String> {
 }
 
 /// Columns the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     /// Path order (as found).
     Path,
@@ -811,6 +811,42 @@ impl CorpusIndex {
     /// Indices of the entries passing every filter, in path order; an error for a bad tag query.
     pub fn filter_by(&self, f: &Filter) -> Result<Vec<usize>, String> {
         let terms = tag_terms(&f.tags)?;
+        // A term naming no dimension or value of the codebook would match nothing, silently.
+        for t in &terms {
+            let TagTerm::Tag(d, v) = t else { continue };
+            let fold = crate::search::fold;
+            let Some(def) = self
+                .codebook
+                .dimensions
+                .iter()
+                .find(|x| fold(&x.id) == *d || fold(&x.label) == *d)
+            else {
+                let ids: Vec<&str> = self
+                    .codebook
+                    .dimensions
+                    .iter()
+                    .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
+                    .map(|x| x.id.as_str())
+                    .collect();
+                return Err(format!(
+                    "no dimension \"{d}\" in the codebook; use one of {}",
+                    ids.join(", ")
+                ));
+            };
+            let known = def.kind == crate::codebook::DimensionKind::Entity
+                || def
+                    .values
+                    .iter()
+                    .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
+            if !known {
+                let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
+                return Err(format!(
+                    "\"{v}\" is not a value of {}; use one of {}",
+                    def.label,
+                    ids.join(", ")
+                ));
+            }
+        }
         // A term may name a dimension or value by id or label.
         let matches_tag = |e: &Entry, d: &str, v: &str| {
             e.tags.iter().any(|(dim, val)| {
@@ -974,8 +1010,8 @@ mod tests {
             ..Filter::default()
         };
         assert!(
-            index.filter_by(&f).unwrap().is_empty(),
-            "labels must match whole: Tone is not a dimension"
+            index.filter_by(&f).is_err(),
+            "labels must match whole: Tone is not a dimension, and saying so beats 0 results"
         );
         let f = Filter {
             tags: "cites:\"Home Office\" tone_answer=Defensive".into(),
@@ -1008,6 +1044,22 @@ mod tests {
                 })
                 .is_err()
         );
+        // An unknown dimension or value is an error naming what exists, never 0 results.
+        for (query, said) in [
+            ("tone=angry", "no dimension \"tone\""),
+            (
+                "tone_answer=angry",
+                "\"angry\" is not a value of Tone of answer",
+            ),
+        ] {
+            let e = index
+                .filter_by(&Filter {
+                    tags: query.into(),
+                    ..Filter::default()
+                })
+                .unwrap_err();
+            assert!(e.contains(said), "{e}");
+        }
         let mut rows = index.filter("");
         index.sort(&mut rows, SortKey::Date, false);
         assert_eq!(index.entries[rows[0]].file_name, "police-numbers.txt");

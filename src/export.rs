@@ -28,17 +28,20 @@ pub enum ExportFormat {
     Qdc,
     /// An Excel workbook of the codings, every cell a string or a number, never a formula.
     Xlsx,
+    /// The codebook as Taguette's codebook CSV.
+    CodebookCsv,
 }
 
 impl ExportFormat {
     /// All formats, in menu order.
-    pub const ALL: [ExportFormat; 6] = [
+    pub const ALL: [ExportFormat; 7] = [
         ExportFormat::Csv,
         ExportFormat::Xlsx,
         ExportFormat::DocumentsCsv,
         ExportFormat::Jsonl,
         ExportFormat::Qdpx,
         ExportFormat::Qdc,
+        ExportFormat::CodebookCsv,
     ];
 
     /// The name used on the command line.
@@ -50,6 +53,7 @@ impl ExportFormat {
             ExportFormat::Qdpx => "qdpx",
             ExportFormat::Qdc => "qdc",
             ExportFormat::Xlsx => "xlsx",
+            ExportFormat::CodebookCsv => "codebook-csv",
         }
     }
 
@@ -64,13 +68,14 @@ impl ExportFormat {
             ExportFormat::Jsonl => "JSON Lines, one document per line",
             ExportFormat::Qdpx => "REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder)",
             ExportFormat::Qdc => "REFI-QDA codebook only",
+            ExportFormat::CodebookCsv => "Codebook as CSV for Taguette",
         }
     }
 
     /// The usual file extension.
     pub fn extension(self) -> &'static str {
         match self {
-            ExportFormat::Csv | ExportFormat::DocumentsCsv => "csv",
+            ExportFormat::Csv | ExportFormat::DocumentsCsv | ExportFormat::CodebookCsv => "csv",
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Qdpx => "qdpx",
             ExportFormat::Qdc => "qdc",
@@ -138,6 +143,9 @@ pub fn render(
         ExportFormat::Jsonl => jsonl(dataset, include_uncoded, &mut summary),
         ExportFormat::Qdpx => crate::refi::qdpx(dataset, include_uncoded, &mut summary)?,
         ExportFormat::Qdc => crate::refi::qdc(&dataset.codebook).into_bytes(),
+        ExportFormat::CodebookCsv => {
+            crate::interop::taguette_csv(&dataset.codebook).map_err(ExportError::Build)?
+        }
     };
     Ok((bytes, summary))
 }
@@ -246,7 +254,7 @@ fn remove_stale_export_temps(output: &Path) {
 /// offsets do not hold its quote (impossible offsets among them), and span ids used twice in one
 /// sidecar. The REFI-QDA project leaves unplaced spans out and says so itself.
 fn span_warnings(dataset: &Dataset, format: ExportFormat, summary: &mut ExportSummary) {
-    if format == ExportFormat::Qdc {
+    if matches!(format, ExportFormat::Qdc | ExportFormat::CodebookCsv) {
         return;
     }
     for doc in &dataset.documents {

@@ -348,6 +348,15 @@ fn open_after_checking(path: &Path) -> Result<fs::File, ReadError> {
     fs::File::open(path).map_err(ReadError::Io)
 }
 
+/// Opens a regular file for reading (never waiting on a FIFO), for readers that stream it.
+pub fn open_regular(path: &Path) -> Result<fs::File, ReadError> {
+    let file = open_without_waiting(path)?;
+    if !file.metadata().map_err(ReadError::Io)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    Ok(file)
+}
+
 /// Reads a regular file of at most `limit` bytes. The checks use the opened file, so nothing can
 /// swap the file between check and read, and a FIFO is never read from.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {

@@ -625,6 +625,13 @@ impl Sidecar {
             for (dim, values) in dims {
                 problems.extend(check_tag(codebook, Some(*part), dim, values));
             }
+            let values_of = |d: &str| dims.get(d).map_or(&[][..], Vec::as_slice);
+            for (d, r) in codebook.unmet_requirements(values_of) {
+                problems.push(Problem::warning(format!(
+                    "\"{}\" on {part} applies only when \"{}\" is \"{}\"",
+                    d.id, r.dimension, r.value
+                )));
+            }
         }
         // After an edit of the transcript, what opening it will do to each span, as the app does it.
         let placed: Vec<Option<Anchored>> = if text_changed {

@@ -215,11 +215,18 @@ fn qdpx_is_a_valid_refi_qda_project_with_every_coding() {
     if let Some((ok, err)) = xmllint("Project.xsd", &qde_path) {
         assert!(ok, "project.qde does not validate: {err}");
     }
+    // Every coding, plus one selection per document coding it with its case's code (how
+    // QualCoder and NVivo link a case to text).
+    let case_selections = qde.matches("name=\"Case: ").count();
+    assert_eq!(case_selections, 15);
     assert_eq!(
         qde.matches("<PlainTextSelection ").count(),
-        total_codings(&d)
+        total_codings(&d) + case_selections
     );
-    assert_eq!(qde.matches("<Coding ").count(), total_codings(&d));
+    assert_eq!(
+        qde.matches("<Coding ").count(),
+        total_codings(&d) + case_selections
+    );
     assert!(
         qde.contains("<User guid=") && qde.contains("id=\"alice\"") && qde.contains("id=\"bob\"")
     );
@@ -239,7 +246,7 @@ fn qdpx_is_a_valid_refi_qda_project_with_every_coding() {
             let start: usize = attr(sel, "startPosition").parse().unwrap();
             let end: usize = attr(sel, "endPosition").parse().unwrap();
             assert!(start < end && end <= chars.len());
-            if sel.contains("<Description>Sir Peter Fahy") {
+            if attr(sel, "name").starts_with("Sir Peter Fahy") {
                 assert!(
                     chars[start..end]
                         .iter()

@@ -818,3 +818,126 @@ fn first_start_anywhere_offers_the_sample_corpus() {
     h.get_by_label_contains(&format!("Marginalia {}", env!("CARGO_PKG_VERSION")));
     h.get_by_label_contains("Bull, P. (1994)");
 }
+
+fn part_values(h: &Harness<'_, MarginaliaApp>, dim: &str) -> Vec<String> {
+    h.state()
+        .document()
+        .unwrap()
+        .sidecar
+        .part_values(PartId::ANSWER, dim)
+        .to_vec()
+}
+
+/// Bull's typology in the codebook: a non-reply type only on a non-reply; changing the reply
+/// removes it in the same undoable step, and the status line says so, as it does when a second
+/// press of a one-choice key removes a code.
+#[test]
+fn codebook_dependencies_and_removals_are_said() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press(Key::F2);
+    h.run_ok();
+    assert!(part_values(&h, "non_reply").is_empty());
+    assert!(
+        h.state()
+            .notice()
+            .unwrap()
+            .contains("applies only with Reply (Bull): Non-reply"),
+        "{:?}",
+        h.state().notice()
+    );
+    h.key_press(Key::N);
+    h.run_ok();
+    h.key_press(Key::F2);
+    h.run_ok();
+    assert_eq!(part_values(&h, "reply"), ["non_reply"]);
+    assert_eq!(part_values(&h, "non_reply"), ["ignores"]);
+    // A full reply: the non-reply type goes, said, in one step that one undo brings back.
+    h.key_press(Key::F);
+    h.run_ok();
+    assert_eq!(part_values(&h, "reply"), ["full_reply"]);
+    assert!(part_values(&h, "non_reply").is_empty());
+    assert!(
+        h.state()
+            .notice()
+            .unwrap()
+            .contains("Non-reply type removed")
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert_eq!(part_values(&h, "non_reply"), ["ignores"]);
+    // A second press of a one-choice key removes the code, and says so.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    h.key_press(Key::Num5);
+    h.run_ok();
+    assert!(answer_tone(&h).is_empty());
+    assert!(
+        h.state()
+            .notice()
+            .unwrap()
+            .starts_with("Removed Tone of answer: Evasive"),
+        "{:?}",
+        h.state().notice()
+    );
+}
+
+/// The palette finds codes as well as commands, and applies them.
+#[test]
+fn the_palette_finds_codes() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Command")
+        .type_text("answer: evasive");
+    h.run_ok();
+    // The palette's line beside the codebook's button.
+    assert!(
+        h.query_all_by_label_contains("Tone of answer: Evasive")
+            .count()
+            >= 2
+    );
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["evasive"]);
+}
+
+/// Moving through a long list by keyboard keeps the open document's row in view.
+#[test]
+fn the_list_follows_the_current_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let text = std::fs::read_to_string(src.join("prevent.txt")).unwrap();
+    for i in 0..40 {
+        std::fs::write(corpus.join(format!("page-{i:02}.txt")), &text).unwrap();
+    }
+    let settings = dir.path().join("config/settings.ron");
+    let mut store = SettingsStore::load(Some(settings.clone()));
+    store.settings.annotator = Some(Annotator {
+        id: "carol".into(),
+        name: "Carol".into(),
+    });
+    store.save().unwrap();
+    let options = AppOptions {
+        path: Some(corpus.clone()),
+        settings_path: Some(settings),
+        fallback: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 640.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| MarginaliaApp::new(cc, options));
+    wait_for_corpus(&mut h);
+    assert_eq!(h.state().list_offset(), 0.0);
+    for _ in 0..30 {
+        h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowDown);
+        h.run_ok();
+    }
+    h.run_ok();
+    let path = h.state().document().unwrap().path.clone();
+    assert!(path.ends_with("page-30.txt"), "{}", path.display());
+    assert!(h.state().list_offset() > 0.0, "the list stayed at the top");
+}

@@ -14,6 +14,8 @@ pub enum Command {
     Save,
     /// Export the tagged dataset.
     Export,
+    /// Make a Marginalia folder from a REFI-QDA project.
+    ImportProject,
     /// Close the window (saving first).
     Quit,
     /// Undo the last change.
@@ -75,11 +77,12 @@ fn letter(c: char) -> Key {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 24] = [
+    pub const ALL: [Command; 25] = [
         Command::OpenFile,
         Command::OpenFolder,
         Command::Save,
         Command::Export,
+        Command::ImportProject,
         Command::Quit,
         Command::Undo,
         Command::Redo,
@@ -127,6 +130,11 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Export…",
             vec![Shortcut::ctrl(letter('E'))],
             "Export the tagged dataset: CSV, JSON Lines, REFI-QDA",
+        ),
+        ImportProject => (
+            "Import project…",
+            vec![],
+            "Make a folder from a REFI-QDA project (.qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder) and open it",
         ),
         Quit => (
             "Quit",

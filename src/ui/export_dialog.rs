@@ -41,7 +41,15 @@ impl ExportDialog {
     pub fn new(root: &std::path::Path, annotators: Vec<String>) -> ExportDialog {
         let mut dialog = ExportDialog {
             format: ExportFormat::Csv,
-            annotators: annotators.into_iter().map(|a| (a, true)).collect(),
+            // The reconciled set is exported when chosen, not by default: it would count as one
+            // more coder in R.
+            annotators: annotators
+                .into_iter()
+                .map(|a| {
+                    let on = a != crate::review::DEFAULT_GOLD;
+                    (a, on)
+                })
+                .collect(),
             only_done: false,
             only_filter: false,
             path: String::new(),
@@ -73,7 +81,7 @@ fn default_output(root: &std::path::Path, format: ExportFormat) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."));
     let suffix = match format {
         ExportFormat::DocumentsCsv => "-documents",
-        ExportFormat::Qdc => "-codebook",
+        ExportFormat::Qdc | ExportFormat::CodebookCsv => "-codebook",
         _ => "",
     };
     parent.join(format!("{name}{suffix}.{}", format.extension()))

@@ -107,11 +107,18 @@ impl MarginaliaApp {
             self.notice = Some("Open a folder first".to_string());
             return;
         };
-        let annotators: Vec<(String, bool)> = corpus
-            .files
-            .annotators()
+        // The reconciled set and the adjudicator are never coders unless chosen: ticked are the
+        // others (the adjudicator too when fewer than two others coded).
+        let me = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        let all = corpus.files.annotators();
+        let is_gold = |a: &str| a == DEFAULT_GOLD;
+        let others = all.iter().filter(|a| !is_gold(a) && **a != me).count();
+        let annotators: Vec<(String, bool)> = all
             .into_iter()
-            .map(|a| (a, true))
+            .map(|a| {
+                let on = !is_gold(&a) && (a != me || others < 2);
+                (a, on)
+            })
             .collect();
         if annotators.len() < 2 {
             self.notice = Some(
@@ -331,6 +338,7 @@ impl MarginaliaApp {
                             range: x.start..x.end,
                             color: LANE_COLORS[i % LANE_COLORS.len()],
                             tooltip: format!("{a} · {label}: {}", x.value),
+                            kind: super::text_view::MarkKind::Code,
                         });
                     }
                 }
@@ -649,7 +657,13 @@ impl MarginaliaApp {
                                     action = Some((d.clone(), Decision::Take(who.clone())));
                                 }
                             }
-                            if ui.button("Both").clicked() {
+                            // Both values on a one-choice dimension would make an invalid
+                            // code: not offered there.
+                            let one_choice = matches!(d.subject, Subject::Tag)
+                                && dataset.codebook.dimension(&d.dimension).is_some_and(|x| {
+                                    x.kind == crate::codebook::DimensionKind::OneChoice
+                                });
+                            if !one_choice && ui.button("Both").clicked() {
                                 action = Some((d.clone(), Decision::Both));
                             }
                             if ui.button("Neither").clicked() {
