@@ -266,25 +266,6 @@ pub fn named_entity(name: &str) -> Option<&'static str> {
     super::html::named_entity(name)
 }
 
-/// The char of an entity or character reference: the XML ones and every single-char HTML one.
-pub(crate) fn resolve_entity(r: &quick_xml::events::BytesRef) -> Option<char> {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return Some(c);
-    }
-    let name: &str = r;
-    let s = match name {
-        "amp" => "&",
-        "lt" => "<",
-        "gt" => ">",
-        "quot" => "\"",
-        "apos" => "'",
-        _ => named_entity(name)?,
-    };
-    let mut chars = s.chars();
-    let c = chars.next()?;
-    chars.next().is_none().then_some(c)
-}
-
 #[derive(PartialEq, Eq, Clone, Copy)]
 enum In {
     Nothing,

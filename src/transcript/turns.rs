@@ -378,15 +378,19 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
     let mut turns: Vec<Turn<'a>> = Vec::new();
     // Inside a header block: whether it lists witnesses.
     let mut in_header: Option<bool> = None;
+    // Dialogue typed without blank lines: a label right under another turn's label line.
+    let mut previous_was_label = false;
     for (i, &line) in lines.iter().enumerate() {
         let at_paragraph_start = i == 0 || lines[i - 1].trim().is_empty();
         let label = candidates[i].filter(|l| {
             !is_furniture(l)
                 && (l.qnum.is_some()
                     || at_paragraph_start
+                    || previous_was_label
                     || is_role_label(l.speaker)
                     || uses[&lower_base(l.speaker)] >= 2)
         });
+        previous_was_label = label.is_some();
         if let Some(l) = label {
             in_header = None;
             let mut t = Turn {
