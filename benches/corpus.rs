@@ -12,7 +12,6 @@
 use std::path::Path;
 use std::time::Instant;
 
-use egui_kittest::kittest::Queryable;
 use marginalia::codebook::Codebook;
 use marginalia::corpus::CorpusIndex;
 use marginalia::generate::{GenerateOptions, generate};
@@ -240,8 +239,9 @@ fn main() {
     let sidecar_kb = std::fs::metadata(&h.state().document().unwrap().sidecar_path)
         .map(|m| m.len() as f64 / 1024.0)
         .unwrap_or(0.0);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Memo")
-        .click();
+    // The memo may lie below the codebook, out of the panel's view: focus it by its id.
+    let ctx = h.ctx.clone();
+    ctx.memory_mut(|m| m.request_focus(marginalia::ui::memo_id()));
     h.step();
     let mut typing = Vec::new();
     for i in 0..200 {

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::corpus;
+
+mod analysis;
 use crate::dataset::{Dataset, Selection};
 use crate::export::{ExportFormat, render, write_output};
 use crate::transcript::{Format, PartKind, Transcript};
@@ -99,6 +101,77 @@ pub enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Every coding of a dimension or value across the corpus: one per line (document, annotator,
+    /// part, dimension, value, start, end, quote, note, date, member, party, office-holder, context).
+    Retrieve {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// DIM or DIM=VALUE, by id or label, e.g. `tone_answer=evasive`, `authority_person="Sir Peter Fahy"`.
+        #[arg(long)]
+        code: String,
+        /// Only these annotators (comma-separated ids; `gold` for the reconciled set). Default: every
+        /// annotator except reconciled sets.
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only codings on questions, answers or (plain) text.
+        #[arg(long, value_parser = analysis::parse_part)]
+        part: Option<PartKind>,
+        /// Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        filter: analysis::FilterArgs,
+    },
+    /// Cross-tabulate two of: question_by, organisation, asked_of, answered_by, year, meeting,
+    /// status, or a dimension; counts, shares with 95% intervals, chi-square, Cramér's V.
+    Crosstab {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// The rows: a metadata field or a dimension (id or label).
+        #[arg(long)]
+        rows: String,
+        /// The columns: a metadata field or a dimension (id or label).
+        #[arg(long)]
+        cols: String,
+        /// Only these annotators (comma-separated ids; `gold` for the reconciled set). Default: every
+        /// annotator except reconciled sets, each counting.
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only codings on questions, answers or (plain) text.
+        #[arg(long, value_parser = analysis::parse_part)]
+        part: Option<PartKind>,
+        /// Print one JSON object.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the counts as CSV.
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        filter: analysis::FilterArgs,
+    },
+    /// Code frequencies per dimension and value (with 95% intervals), or with --cooccurrence the
+    /// codes found together within a part.
+    Codes {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// Only these annotators (comma-separated ids; `gold` for the reconciled set).
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only codings on questions, answers or (plain) text.
+        #[arg(long, value_parser = analysis::parse_part)]
+        part: Option<PartKind>,
+        /// List pairs of codes found together in a part instead of frequencies.
+        #[arg(long)]
+        cooccurrence: bool,
+        /// Only these dimensions (comma-separated ids or labels).
+        #[arg(long, value_delimiter = ',')]
+        dimensions: Option<Vec<String>>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        filter: analysis::FilterArgs,
     },
     /// Write a realistic generated corpus (GLA pages and sidecars) for benchmarks and tests.
     GenerateCorpus {
@@ -284,6 +357,57 @@ pub fn run(command: Command) -> Result<i32> {
             annotators,
             json,
         } => agreement(dir, table, &level, annotators, json),
+        Command::Retrieve {
+            dir,
+            code,
+            annotators,
+            part,
+            json,
+            filter,
+        } => {
+            analysis::check_annotators(&annotators)?;
+            analysis::run_retrieve(dir, &code, annotators, part, json, &filter)
+        }
+        Command::Crosstab {
+            dir,
+            rows,
+            cols,
+            annotators,
+            part,
+            json,
+            csv,
+            filter,
+        } => {
+            analysis::check_annotators(&annotators)?;
+            let format = if json {
+                "json"
+            } else if csv {
+                "csv"
+            } else {
+                "table"
+            };
+            analysis::run_crosstab(dir, &rows, &cols, annotators, part, format, &filter)
+        }
+        Command::Codes {
+            dir,
+            annotators,
+            part,
+            cooccurrence,
+            dimensions,
+            json,
+            filter,
+        } => {
+            analysis::check_annotators(&annotators)?;
+            analysis::run_codes(
+                dir,
+                annotators,
+                part,
+                cooccurrence,
+                dimensions,
+                json,
+                &filter,
+            )
+        }
         Command::GenerateCorpus {
             out,
             docs,

@@ -4,6 +4,7 @@
 //! app lives in [`ui`], behind the default cargo feature `gui`.
 
 pub mod agreement;
+pub mod analysis;
 pub mod anchor;
 pub mod cli;
 pub mod codebook;

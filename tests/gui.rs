@@ -464,7 +464,7 @@ fn review_mode_compares_measures_and_adjudicates_into_gold() {
         .unwrap()
         .key
         .clone();
-    h.get_by_label("tone_answer on answer").scroll_to_me();
+    h.get_by_label("Tone of answer on answer").scroll_to_me();
     h.run_ok();
     let buttons = h.get_all_by_label("Take bob's").count();
     assert!(buttons >= 2);
@@ -751,8 +751,26 @@ fn unsaved_work_survives_a_crash_through_the_journal() {
     h.step();
     assert_eq!(answer_tone(&h), ["hostile"]);
     assert!(!sidecar.exists(), "not saved yet");
-    // The process dies: no save, no exit handler.
+    // The process dies: no save, no exit handler. The journal is written by its own thread as soon
+    // as it is free: wait for that write (a crash a moment after an edit), not for a time.
     std::mem::forget(h);
+    let journal = f.settings.parent().unwrap().join("journal");
+    let written = || {
+        std::fs::read_dir(&journal)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "ron"))
+            })
+            .unwrap_or(false)
+    };
+    for _ in 0..1000 {
+        if written() {
+            break;
+        }
+        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(written(), "the journal thread wrote the edit");
     let mut h = harness(&f, &page);
     h.get_by_label("Unsaved work from the last session");
     h.get_by_label("Restore").click();
@@ -940,4 +958,39 @@ fn the_list_follows_the_current_document() {
     let path = h.state().document().unwrap().path.clone();
     assert!(path.ends_with("page-30.txt"), "{}", path.display());
     assert!(h.state().list_offset() > 0.0, "the list stayed at the top");
+}
+
+/// The side panels can be hidden for room (View menu, Ctrl+Shift+1 / Ctrl+Shift+2), and Escape
+/// closes the export dialog like every other.
+#[test]
+fn panels_hide_and_escape_closes_export() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    assert!(
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
+            .is_some()
+    );
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .run_command(&ctx, marginalia::ui::commands::Command::ToggleDocumentList);
+    h.run_ok();
+    assert!(
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
+            .is_none()
+    );
+    assert!(h.query_by_label("Tone of answer: Evasive (5)").is_some());
+    h.state_mut()
+        .run_command(&ctx, marginalia::ui::commands::Command::ToggleCodebookPanel);
+    h.run_ok();
+    assert!(h.query_by_label("Tone of answer: Evasive (5)").is_none());
+    // Keys still tag with the codebook hidden.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["evasive"]);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    h.run_ok();
+    assert!(h.query_by_label("Save to").is_some());
+    h.key_press(Key::Escape);
+    h.run_ok();
+    assert!(h.query_by_label("Save to").is_none());
 }

@@ -46,6 +46,10 @@ pub enum Command {
     ZoomReset,
     /// Switch between light and dark.
     ToggleTheme,
+    /// Show or hide the document list.
+    ToggleDocumentList,
+    /// Show or hide the codebook panel.
+    ToggleCodebookPanel,
     /// Open the command palette.
     Palette,
     /// Enter or leave review mode.
@@ -77,7 +81,7 @@ fn letter(c: char) -> Key {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 25] = [
+    pub const ALL: [Command; 27] = [
         Command::OpenFile,
         Command::OpenFolder,
         Command::Save,
@@ -98,6 +102,8 @@ impl Command {
         Command::ZoomOut,
         Command::ZoomReset,
         Command::ToggleTheme,
+        Command::ToggleDocumentList,
+        Command::ToggleCodebookPanel,
         Command::Review,
         Command::Palette,
         Command::Help,
@@ -219,6 +225,16 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Switch light/dark",
             vec![Shortcut::ctrl_shift(letter('L'))],
             "Switch between the light and the dark theme",
+        ),
+        ToggleDocumentList => (
+            "Show/hide the document list",
+            vec![Shortcut::ctrl_shift(Key::Digit(1))],
+            "More room for the text: hide the list on the left (again: show it)",
+        ),
+        ToggleCodebookPanel => (
+            "Show/hide the codebook panel",
+            vec![Shortcut::ctrl_shift(Key::Digit(2))],
+            "More room for the text: hide the codebook on the right (keys still tag)",
         ),
         Review => (
             "Review mode",

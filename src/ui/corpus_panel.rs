@@ -101,6 +101,9 @@ impl MarginaliaApp {
                 });
                 self.command_button(ui, Command::ToggleTheme);
                 ui.separator();
+                self.command_button(ui, Command::ToggleDocumentList);
+                self.command_button(ui, Command::ToggleCodebookPanel);
+                ui.separator();
                 self.command_button(ui, Command::Review);
                 self.command_button(ui, Command::Palette);
                 self.command_button(ui, Command::Help);

@@ -509,6 +509,8 @@ impl MarginaliaApp {
             .open(&mut open)
             .collapsible(false)
             .default_width(560.0)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(ctx.content_rect().center())
             .vscroll(true)
             .show(ctx, |ui| {
                 egui::Grid::new("help-commands")

@@ -316,7 +316,9 @@ impl MarginaliaApp {
                 Err(e) => dialog.result = Some(Err(e.to_string())),
             }
         }
-        if !open && !dialog.is_running() {
+        // Escape closes it, as every other dialog (not while it writes).
+        let escape = ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+        if (!open || escape) && !dialog.is_running() {
             self.export = None;
         }
     }

@@ -3,6 +3,7 @@
 
 mod codebook_panel;
 pub mod commands;
+pub use codebook_panel::memo_id;
 mod corpus_panel;
 mod dialogs;
 mod document_panel;
@@ -67,6 +68,12 @@ struct ViewState {
     /// The list's sort column and direction (descending when true).
     #[serde(default)]
     sort: Option<(crate::corpus::SortKey, bool)>,
+    /// The document list is hidden.
+    #[serde(default)]
+    hide_list: bool,
+    /// The codebook panel is hidden.
+    #[serde(default)]
+    hide_codebook: bool,
 }
 
 impl ViewState {
@@ -1096,6 +1103,10 @@ impl MarginaliaApp {
             }
             Command::Palette => self.palette = Some(dialogs::Palette::default()),
             Command::Review => self.toggle_review(ctx),
+            Command::ToggleDocumentList => self.view_state.hide_list = !self.view_state.hide_list,
+            Command::ToggleCodebookPanel => {
+                self.view_state.hide_codebook = !self.view_state.hide_codebook;
+            }
             Command::Help => self.help_open = !self.help_open,
             Command::About => self.about_open = !self.about_open,
             Command::Settings => {
@@ -1363,11 +1374,13 @@ impl eframe::App for MarginaliaApp {
             self.dialogs_ui(&ctx);
             return;
         }
-        egui::Panel::left("corpus")
-            .resizable(true)
-            .default_size(300.0)
-            .min_size(180.0)
-            .show(ui, |ui| self.corpus_ui(ui));
+        if !self.view_state.hide_list {
+            egui::Panel::left("corpus")
+                .resizable(true)
+                .default_size(300.0)
+                .min_size(180.0)
+                .show(ui, |ui| self.corpus_ui(ui));
+        }
         if self.review.is_some() {
             egui::Panel::right("adjudication")
                 .resizable(true)
@@ -1376,11 +1389,13 @@ impl eframe::App for MarginaliaApp {
                 .show(ui, |ui| self.adjudication_ui(ui));
             egui::CentralPanel::default().show(ui, |ui| self.review_ui(ui));
         } else {
-            egui::Panel::right("codebook")
-                .resizable(true)
-                .default_size(330.0)
-                .min_size(240.0)
-                .show(ui, |ui| self.codebook_ui(ui));
+            if !self.view_state.hide_codebook {
+                egui::Panel::right("codebook")
+                    .resizable(true)
+                    .default_size(330.0)
+                    .min_size(240.0)
+                    .show(ui, |ui| self.codebook_ui(ui));
+            }
             egui::CentralPanel::default().show(ui, |ui| self.document_ui(ui));
         }
 
