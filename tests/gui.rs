@@ -994,3 +994,23 @@ fn panels_hide_and_escape_closes_export() {
     h.run_ok();
     assert!(h.query_by_label("Save to").is_none());
 }
+
+/// A REFI-QDA project dropped on the window or opened is named for what it is, with the way in.
+#[test]
+fn a_qdpx_opened_in_the_app_says_what_it_is() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    let project = f.corpus.join("study.qdpx");
+    std::fs::write(&project, b"PK\x03\x04").unwrap();
+    h.state_mut().open_path(&project);
+    h.run_ok();
+    let notice = h.state().notice().unwrap().to_string();
+    assert!(
+        notice.contains("study.qdpx is a REFI-QDA project") && notice.contains("Import project"),
+        "{notice}"
+    );
+    assert!(
+        h.state().document().is_some(),
+        "the open document stays open"
+    );
+}

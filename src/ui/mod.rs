@@ -360,6 +360,27 @@ impl MarginaliaApp {
 
     /// Opens a file (its folder as the corpus, the file selected) or a folder.
     pub fn open_path(&mut self, path: &Path) {
+        // Another tool's project or codebook is not a transcript: say what it is and how it comes in.
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        match extension.as_str() {
+            "qdpx" => {
+                self.notice = Some(format!(
+                    "{name} is a REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder): File > Import project… turns it into a folder to open"
+                ));
+                return;
+            }
+            "qdc" => {
+                self.notice = Some(format!(
+                    "{name} is a REFI-QDA codebook: marginalia import-codebook {name} -o codebook.ron makes it this folder's codebook"
+                ));
+                return;
+            }
+            _ => {}
+        }
         if !self.leave_document() {
             return;
         }
