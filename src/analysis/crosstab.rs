@@ -352,13 +352,8 @@ impl CrossTab {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::Selection;
-    use std::path::Path;
 
-    fn sample() -> Dataset {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-        Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap()
-    }
+    use crate::analysis::sample_dataset as sample;
 
     #[test]
     fn fields_by_name_and_alias() {

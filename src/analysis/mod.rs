@@ -356,15 +356,18 @@ pub fn value_order(dimension: Option<&Dimension>, value: &str) -> (usize, String
     (position, fold(value))
 }
 
+/// The dataset of `sample_data/`, which the unit tests of every analysis compute on.
+#[cfg(test)]
+pub(crate) fn sample_dataset() -> Dataset {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    Dataset::load(&root, &crate::dataset::Selection::default(), &|_, _| {}).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::Selection;
 
-    fn sample() -> Dataset {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-        Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap()
-    }
+    use crate::analysis::sample_dataset as sample;
 
     #[test]
     fn annotators_default_to_every_coder_and_unknown_ones_are_refused() {

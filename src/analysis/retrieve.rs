@@ -331,13 +331,8 @@ pub fn sort_codings(codings: &mut [Coding], key: CodingSort, descending: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::Selection;
-    use std::path::Path;
 
-    fn sample() -> Dataset {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-        Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap()
-    }
+    use crate::analysis::sample_dataset as sample;
 
     #[test]
     fn values_by_label_and_entities_folded() {
