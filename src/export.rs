@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::codebook::{AppliesTo, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
 use crate::fsutil::atomic_write;
-use crate::sidecar::Span;
+use crate::sidecar::{PartLookup, Span};
 use crate::transcript::{PartId, PartKind, Transcript};
 
 /// The formats Marginalia writes.
@@ -130,20 +131,10 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<(), Export
     Ok(())
 }
 
-/// True when the span lies inside its part and the text there equals its quote.
+/// True when the span lies inside its part and the text there equals its quote. For many spans of
+/// one transcript, [`PartLookup::placed`] does this without a pass over the text per span.
 pub fn span_is_placed(t: &Transcript, span: &Span) -> bool {
-    let Some(part) = t.part(span.part) else {
-        return false;
-    };
-    span.start < span.end
-        && part
-            .text
-            .chars()
-            .skip(span.start)
-            .take(span.end - span.start)
-            .collect::<String>()
-            == span.quote
-        && part.text.chars().count() >= span.end
+    PartLookup::new(t).placed(span)
 }
 
 fn date(d: Option<chrono::NaiveDate>) -> String {
@@ -156,6 +147,52 @@ fn opt(s: &Option<String>) -> &str {
 
 fn csv_error(e: impl std::fmt::Display) -> ExportError {
     ExportError::Build(e.to_string())
+}
+
+/// Documents rendered together on one core by the exports that render in parallel.
+const DOCUMENTS_PER_PIECE: usize = 64;
+
+/// Part of an export rendered on one core, put together in document order.
+#[derive(Default)]
+struct Piece {
+    bytes: Vec<u8>,
+    documents: usize,
+    annotations: usize,
+    warnings: Vec<String>,
+}
+
+/// Renders the documents in pieces on every core and joins the pieces in order after `head`, so
+/// the output is the one a single thread would write.
+fn in_pieces(
+    dataset: &Dataset,
+    head: Vec<u8>,
+    summary: &mut ExportSummary,
+    render: impl Fn(&DocumentData, &mut Piece) -> Result<(), ExportError> + Sync,
+) -> Result<Vec<u8>, ExportError> {
+    let pieces: Vec<Result<Piece, ExportError>> = dataset
+        .documents
+        .par_chunks(DOCUMENTS_PER_PIECE)
+        .map(|chunk| {
+            let mut piece = Piece::default();
+            for doc in chunk {
+                render(doc, &mut piece)?;
+            }
+            Ok(piece)
+        })
+        .collect();
+    let mut out = head;
+    let mut pieces_ok = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        pieces_ok.push(p?);
+    }
+    out.reserve(pieces_ok.iter().map(|p| p.bytes.len()).sum());
+    for p in pieces_ok {
+        out.extend_from_slice(&p.bytes);
+        summary.documents += p.documents;
+        summary.annotations += p.annotations;
+        summary.warnings.extend(p.warnings);
+    }
+    Ok(out)
 }
 
 fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
@@ -179,11 +216,13 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
         "note",
     ])
     .map_err(csv_error)?;
-    for doc in &dataset.documents {
+    let head = w.into_inner().map_err(csv_error)?;
+    in_pieces(dataset, head, summary, |doc, piece| {
         if doc.sidecars.is_empty() {
-            continue;
+            return Ok(());
         }
-        summary.documents += 1;
+        piece.documents += 1;
+        let mut w = csv::Writer::from_writer(std::mem::take(&mut piece.bytes));
         let m = &doc.transcript.meta;
         let meta = [
             doc.relative.clone(),
@@ -195,6 +234,7 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
             opt(&m.asked_of).to_string(),
             opt(&m.answered_by).to_string(),
         ];
+        let mut lookup = PartLookup::new(&doc.transcript);
         for s in &doc.sidecars {
             for (part, dims) in &s.tags {
                 for (dim, values) in dims {
@@ -211,13 +251,13 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
                             String::new(),
                         ]);
                         w.write_record(&row).map_err(csv_error)?;
-                        summary.annotations += 1;
+                        piece.annotations += 1;
                     }
                 }
             }
             for span in &s.spans {
-                if !span_is_placed(&doc.transcript, span) {
-                    summary.warnings.push(format!(
+                if !lookup.placed(span) {
+                    piece.warnings.push(format!(
                         "span {} of {} does not match the transcript's text; exported with its stored offsets and quote: {}",
                         span.id, s.annotator.id, doc.relative
                     ));
@@ -234,11 +274,12 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
                     span.note.clone(),
                 ]);
                 w.write_record(&row).map_err(csv_error)?;
-                summary.annotations += 1;
+                piece.annotations += 1;
             }
         }
-    }
-    w.into_inner().map_err(csv_error)
+        piece.bytes = w.into_inner().map_err(csv_error)?;
+        Ok(())
+    })
 }
 
 fn documents_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
@@ -407,18 +448,18 @@ pub fn document_json(doc: &DocumentData) -> Value {
 }
 
 fn jsonl(dataset: &Dataset, include_uncoded: bool, summary: &mut ExportSummary) -> Vec<u8> {
-    let mut out = Vec::new();
-    for doc in &dataset.documents {
+    in_pieces(dataset, Vec::new(), summary, |doc, piece| {
         if doc.sidecars.is_empty() && !include_uncoded {
-            continue;
+            return Ok(());
         }
-        summary.documents += 1;
-        summary.annotations += doc.sidecars.iter().map(|s| s.coding_count()).sum::<usize>();
+        piece.documents += 1;
+        piece.annotations += doc.sidecars.iter().map(|s| s.coding_count()).sum::<usize>();
         let line = document_json(doc);
-        serde_json::to_writer(&mut out, &line).expect("JSON values always serialize");
-        out.push(b'\n');
-    }
-    out
+        serde_json::to_writer(&mut piece.bytes, &line).expect("JSON values always serialize");
+        piece.bytes.push(b'\n');
+        Ok(())
+    })
+    .expect("rendering JSON lines never fails")
 }
 
 /// The annotators of a dataset's documents that are not known to the codebook, for warnings.

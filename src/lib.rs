@@ -11,6 +11,7 @@ pub mod corpus;
 pub mod dataset;
 pub mod document;
 pub mod export;
+mod fasthash;
 pub mod fsutil;
 pub mod generate;
 pub mod journal;

@@ -7,7 +7,10 @@ use std::io::Write as _;
 
 use crate::codebook::{AppliesTo, CodeValue, Codebook, Dimension, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
-use crate::export::{ExportError, ExportSummary, span_is_placed};
+use rayon::prelude::*;
+
+use crate::export::{ExportError, ExportSummary};
+use crate::sidecar::PartLookup;
 use crate::transcript::{PartId, PartKind};
 
 /// A GUID (8-4-4-4-12 hex digits) derived from a key, so the same project exports identically.
@@ -232,6 +235,8 @@ fn source_text(doc: &DocumentData) -> (String, BTreeMap<PartId, usize>) {
     }
     let mut starts = BTreeMap::new();
     let several = t.exchange_count() > 1;
+    // Chars counted as the text grows, not from the start for each part.
+    let (mut counted_bytes, mut chars) = (0usize, 0usize);
     for p in &t.parts {
         let heading = match p.id.kind {
             PartKind::Question => "QUESTION",
@@ -247,7 +252,9 @@ fn source_text(doc: &DocumentData) -> (String, BTreeMap<PartId, usize>) {
             let _ = write!(text, " ({s})");
         }
         text.push_str("\n\n");
-        starts.insert(p.id, text.chars().count());
+        chars += text[counted_bytes..].chars().count();
+        counted_bytes = text.len();
+        starts.insert(p.id, chars);
         text.push_str(&p.text);
         text.push('\n');
     }
@@ -371,148 +378,42 @@ pub fn qdpx(
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(COMPRESSION_LEVEL));
     if !docs.is_empty() {
         x.push_str("<Sources>");
     }
-    for d in &docs {
-        summary.documents += 1;
-        let sg = guid(&format!("source:{}", d.relative));
-        let (text, starts) = source_text(d);
-        zip.start_file(format!("sources/{sg}.txt"), options)
-            .map_err(|e| build(&e))?;
-        zip.write_all(text.as_bytes()).map_err(|e| build(&e))?;
-        let _ = write!(
-            x,
-            "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
-            xml_escape(&d.relative)
-        );
-        let m = &d.transcript.meta;
-        let _ = write!(
-            x,
-            "<Description>{}</Description>",
-            xml_escape(&format!(
-                "{} ({})",
-                d.relative,
-                d.transcript.format.as_str()
-            ))
-        );
-        for s in &d.sidecars {
-            let user = user_guid(&s.annotator.id);
-            let when = s.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            let selection = |x: &mut String,
-                             key: &str,
-                             start: usize,
-                             end: usize,
-                             label: &str,
-                             description: &str,
-                             code: &str| {
-                let _ = write!(
-                    x,
-                    "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\"{user}\" creationDateTime=\"{when}\">",
-                    guid(&format!(
-                        "selection:{}:{}:{key}",
-                        d.relative, s.annotator.id
-                    )),
-                    xml_escape(label)
-                );
-                if !description.is_empty() {
-                    let _ = write!(x, "<Description>{}</Description>", xml_escape(description));
-                }
-                let _ = write!(
-                    x,
-                    "<Coding guid=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{when}\"><CodeRef targetGUID=\"{code}\"/></Coding></PlainTextSelection>",
-                    guid(&format!("coding:{}:{}:{key}", d.relative, s.annotator.id))
-                );
-            };
-            for (part, dims) in &s.tags {
-                let (Some(start), Some(p)) = (starts.get(part), d.transcript.part(*part)) else {
-                    summary.warnings.push(format!(
-                        "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
-                        s.annotator.id, d.relative
-                    ));
-                    continue;
-                };
-                let len = p.text.chars().count();
-                for (dim, values) in dims {
-                    for v in values {
-                        let Some(code) = tree.guids.get(dim).and_then(|(_, vals)| vals.get(v))
-                        else {
-                            continue;
-                        };
-                        let label = format!("{part}: {dim} = {v}");
-                        selection(
-                            &mut x,
-                            &format!("tag:{part}:{dim}:{v}"),
-                            *start,
-                            start + len,
-                            &label,
-                            "",
-                            code,
-                        );
-                        summary.annotations += 1;
-                    }
-                }
+    // Sources are compressed and described on every core, a few hundred per piece; the pieces are
+    // put together in order, so the project is the same as one made on one thread.
+    let pieces: Vec<Result<Piece, ExportError>> = docs
+        .par_chunks(SOURCES_PER_PIECE)
+        .map(|chunk| {
+            let mut piece = Piece::default();
+            let mut part = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            for d in chunk {
+                let (xml, text) = source(d, &tree, &now, &mut piece);
+                part.start_file(
+                    format!("sources/{}.txt", guid(&format!("source:{}", d.relative))),
+                    options,
+                )
+                .map_err(|e| build(&e))?;
+                part.write_all(text.as_bytes()).map_err(|e| build(&e))?;
+                piece.xml.push_str(&xml);
             }
-            for span in &s.spans {
-                let placed = span_is_placed(&d.transcript, span);
-                let (Some(start), true) = (starts.get(&span.part), placed) else {
-                    summary.warnings.push(format!(
-                        "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
-                        span.id, s.annotator.id, d.relative
-                    ));
-                    continue;
-                };
-                let Some(code) = tree
-                    .guids
-                    .get(&span.dimension)
-                    .and_then(|(_, vals)| vals.get(&span.value))
-                else {
-                    continue;
-                };
-                let mut description = span.value.clone();
-                if !span.note.is_empty() {
-                    description.push_str(" — ");
-                    description.push_str(&span.note);
-                }
-                let label = crate::sidecar::ellipsize(&span.quote, 60);
-                selection(
-                    &mut x,
-                    &format!("span:{}", span.id),
-                    start + span.start,
-                    start + span.end,
-                    &label,
-                    &description,
-                    code,
-                );
-                summary.annotations += 1;
-            }
-        }
-        let values: [(&str, String); 11] = [
-            ("title", m.title.clone()),
-            ("meeting", m.meeting.clone().unwrap_or_default()),
-            (
-                "meeting_date",
-                m.meeting_date.map(|d| d.to_string()).unwrap_or_default(),
-            ),
-            (
-                "session_date",
-                m.session_date.map(|d| d.to_string()).unwrap_or_default(),
-            ),
-            ("reference", m.reference.clone().unwrap_or_default()),
-            ("question_by", m.question_by.clone().unwrap_or_default()),
-            ("organisation", m.organisation.clone().unwrap_or_default()),
-            ("asked_of", m.asked_of.clone().unwrap_or_default()),
-            ("answered_by", m.answered_by.clone().unwrap_or_default()),
-            ("supplementary", m.supplementary.to_string()),
-            ("answer_status", m.status.as_str().to_string()),
-        ];
-        for ((name, value), (_, kind)) in values.iter().zip(VARIABLES) {
-            if !value.is_empty() {
-                x.push_str(&variable_value(name, kind, value));
-            }
-        }
-        x.push_str("</TextSource>");
+            piece.zip = part.finish().map_err(|e| build(&e))?.into_inner();
+            Ok(piece)
+        })
+        .collect();
+    for piece in pieces {
+        let piece = piece?;
+        summary.documents += piece.documents;
+        summary.annotations += piece.annotations;
+        summary.warnings.extend(piece.warnings);
+        zip.merge_archive(
+            zip::ZipArchive::new(std::io::Cursor::new(piece.zip)).map_err(|e| build(&e))?,
+        )
+        .map_err(|e| build(&e))?;
+        x.push_str(&piece.xml);
     }
     if !docs.is_empty() {
         x.push_str("</Sources>");
@@ -523,6 +424,163 @@ pub fn qdpx(
     zip.write_all(x.as_bytes()).map_err(|e| build(&e))?;
     let cursor = zip.finish().map_err(|e| build(&e))?;
     Ok(cursor.into_inner())
+}
+
+/// Deflate level of the sources in a `.qdpx`, chosen by measurement (BENCHMARKS.md, "Corpus
+/// commands"): the project of the 10,000-page corpus at each level, time against size.
+const COMPRESSION_LEVEL: i64 = 6;
+
+/// Sources compressed together on one core.
+const SOURCES_PER_PIECE: usize = 256;
+
+/// Part of a project made on one core: compressed sources, their XML, and what was counted.
+#[derive(Default)]
+struct Piece {
+    zip: Vec<u8>,
+    xml: String,
+    documents: usize,
+    annotations: usize,
+    warnings: Vec<String>,
+}
+
+/// The `<TextSource>` element of a document and its plain text, counted into `summary`.
+fn source(d: &DocumentData, tree: &CodeTree, now: &str, summary: &mut Piece) -> (String, String) {
+    let user_guid = |id: &str| guid(&format!("user:{id}"));
+    let mut x = String::new();
+    summary.documents += 1;
+    let sg = guid(&format!("source:{}", d.relative));
+    let (text, starts) = source_text(d);
+    let mut lookup = PartLookup::new(&d.transcript);
+    let _ = write!(
+        x,
+        "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
+        xml_escape(&d.relative)
+    );
+    let m = &d.transcript.meta;
+    let _ = write!(
+        x,
+        "<Description>{}</Description>",
+        xml_escape(&format!(
+            "{} ({})",
+            d.relative,
+            d.transcript.format.as_str()
+        ))
+    );
+    for s in &d.sidecars {
+        let user = user_guid(&s.annotator.id);
+        let when = s.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let selection = |x: &mut String,
+                         key: &str,
+                         start: usize,
+                         end: usize,
+                         label: &str,
+                         description: &str,
+                         code: &str| {
+            let _ = write!(
+                x,
+                "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\"{user}\" creationDateTime=\"{when}\">",
+                guid(&format!(
+                    "selection:{}:{}:{key}",
+                    d.relative, s.annotator.id
+                )),
+                xml_escape(label)
+            );
+            if !description.is_empty() {
+                let _ = write!(x, "<Description>{}</Description>", xml_escape(description));
+            }
+            let _ = write!(
+                x,
+                "<Coding guid=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{when}\"><CodeRef targetGUID=\"{code}\"/></Coding></PlainTextSelection>",
+                guid(&format!("coding:{}:{}:{key}", d.relative, s.annotator.id))
+            );
+        };
+        for (part, dims) in &s.tags {
+            let (Some(start), Some(len)) = (starts.get(part), lookup.char_len(*part)) else {
+                summary.warnings.push(format!(
+                    "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
+                    s.annotator.id, d.relative
+                ));
+                continue;
+            };
+            for (dim, values) in dims {
+                for v in values {
+                    let Some(code) = tree.guids.get(dim).and_then(|(_, vals)| vals.get(v)) else {
+                        continue;
+                    };
+                    let label = format!("{part}: {dim} = {v}");
+                    selection(
+                        &mut x,
+                        &format!("tag:{part}:{dim}:{v}"),
+                        *start,
+                        start + len,
+                        &label,
+                        "",
+                        code,
+                    );
+                    summary.annotations += 1;
+                }
+            }
+        }
+        for span in &s.spans {
+            let placed = lookup.placed(span);
+            let (Some(start), true) = (starts.get(&span.part), placed) else {
+                summary.warnings.push(format!(
+                    "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
+                    span.id, s.annotator.id, d.relative
+                ));
+                continue;
+            };
+            let Some(code) = tree
+                .guids
+                .get(&span.dimension)
+                .and_then(|(_, vals)| vals.get(&span.value))
+            else {
+                continue;
+            };
+            let mut description = span.value.clone();
+            if !span.note.is_empty() {
+                description.push_str(" — ");
+                description.push_str(&span.note);
+            }
+            let label = crate::sidecar::ellipsize(&span.quote, 60);
+            selection(
+                &mut x,
+                &format!("span:{}", span.id),
+                start + span.start,
+                start + span.end,
+                &label,
+                &description,
+                code,
+            );
+            summary.annotations += 1;
+        }
+    }
+    let values: [(&str, String); 11] = [
+        ("title", m.title.clone()),
+        ("meeting", m.meeting.clone().unwrap_or_default()),
+        (
+            "meeting_date",
+            m.meeting_date.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        (
+            "session_date",
+            m.session_date.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        ("reference", m.reference.clone().unwrap_or_default()),
+        ("question_by", m.question_by.clone().unwrap_or_default()),
+        ("organisation", m.organisation.clone().unwrap_or_default()),
+        ("asked_of", m.asked_of.clone().unwrap_or_default()),
+        ("answered_by", m.answered_by.clone().unwrap_or_default()),
+        ("supplementary", m.supplementary.to_string()),
+        ("answer_status", m.status.as_str().to_string()),
+    ];
+    for ((name, value), (_, kind)) in values.iter().zip(VARIABLES) {
+        if !value.is_empty() {
+            x.push_str(&variable_value(name, kind, value));
+        }
+    }
+    x.push_str("</TextSource>");
+    (x, text)
 }
 
 /// The codebook as REFI-QDA codebook XML (`.qdc`).

@@ -339,9 +339,11 @@ impl Transcript {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Transcript::from_text(
+        // The decoded text is normalized in place of itself where it can be: a large file is not
+        // held twice while its parts are built.
+        Ok(Transcript::from_normalized(
             &file_name,
-            &decoded.text,
+            normalize::normalize_owned(decoded.text),
             decoded.encoding,
             decoded.warnings,
         ))
@@ -363,29 +365,47 @@ impl Transcript {
         file_name: &str,
         text: &str,
         encoding: String,
+        warnings: Vec<String>,
+    ) -> Transcript {
+        Transcript::from_normalized(file_name, normalize(text), encoding, warnings)
+    }
+
+    /// [`Transcript::from_text`] of text already normalized.
+    fn from_normalized(
+        file_name: &str,
+        normalized: String,
+        encoding: String,
         mut warnings: Vec<String>,
     ) -> Transcript {
-        let normalized = normalize(text);
-        let lines: Vec<&str> = normalized.split('\n').collect();
-        let (format, meta, parts) = if let Some(page) = gla::parse(&lines) {
-            warnings.extend(page.warnings);
-            (Format::GlaMqt, page.meta, page.parts)
-        } else if let Some(t) = turns::parse(&lines) {
-            (Format::SpeakerTurns, t.meta, t.parts)
-        } else {
-            if !normalized.is_empty() {
-                warnings.push(
-                    "not a recognised question/answer layout: opened as plain text".to_string(),
-                );
+        let hash = content_hash(&normalized);
+        let chars = normalized.chars().count();
+        let parsed = {
+            let lines: Vec<&str> = normalized.split('\n').collect();
+            if let Some(page) = gla::parse(&lines) {
+                warnings.extend(page.warnings);
+                Some((Format::GlaMqt, page.meta, page.parts))
             } else {
-                warnings.push("the file is empty".to_string());
+                turns::parse(&lines).map(|t| (Format::SpeakerTurns, t.meta, t.parts))
             }
-            let parts = vec![Part {
-                id: PartId::TEXT,
-                speaker: None,
-                text: normalized.clone(),
-            }];
-            (Format::Plain, Metadata::default(), parts)
+        };
+        let (format, meta, parts) = match parsed {
+            Some(parsed) => parsed,
+            None => {
+                if !normalized.is_empty() {
+                    warnings.push(
+                        "not a recognised question/answer layout: opened as plain text".to_string(),
+                    );
+                } else {
+                    warnings.push("the file is empty".to_string());
+                }
+                // The whole text is the one part: moved, not copied.
+                let parts = vec![Part {
+                    id: PartId::TEXT,
+                    speaker: None,
+                    text: normalized,
+                }];
+                (Format::Plain, Metadata::default(), parts)
+            }
         };
         Transcript {
             file_name: file_name.to_string(),
@@ -394,8 +414,8 @@ impl Transcript {
             parts,
             encoding,
             warnings,
-            hash: content_hash(&normalized),
-            chars: normalized.chars().count(),
+            hash,
+            chars,
         }
     }
 

@@ -29,9 +29,13 @@ const NAME_PARTICLES: &[&str] = &[
     "de", "van", "von", "der", "da", "di", "le", "la", "of", "the", "du",
 ];
 
+/// A turn: its speaker, and the text on its label line (`first`) and on the lines after it up to
+/// the next turn (`more`, indices into the lines). Plain ranges rather than a list of lines per
+/// turn: a 60 MB interview has millions of turns.
 struct Turn<'a> {
     speaker: &'a str,
-    lines: Vec<&'a str>,
+    first: &'a str,
+    more: std::ops::Range<usize>,
 }
 
 /// Splits `Name (Role): text` into the speaker label and the text, when the line opens a turn.
@@ -83,29 +87,26 @@ fn is_question_label(speaker: &str) -> bool {
 
 /// Recognises a speaker-turn transcript; `None` when the lines do not look like one.
 pub(super) fn parse(lines: &[&str]) -> Option<Turns> {
-    let mut preamble: Vec<&str> = Vec::new();
+    let mut preamble_end = lines.len();
     let mut turns: Vec<Turn> = Vec::new();
-    for &line in lines {
+    for (i, &line) in lines.iter().enumerate() {
         if let Some((speaker, text)) = speaker_label(line) {
-            let mut t = Turn {
-                speaker,
-                lines: Vec::new(),
-            };
-            if !text.is_empty() {
-                t.lines.push(text);
+            if let Some(t) = turns.last_mut() {
+                t.more.end = i;
+            } else {
+                preamble_end = i;
             }
-            turns.push(t);
-        } else if let Some(t) = turns.last_mut() {
-            t.lines.push(line);
-        } else {
-            preamble.push(line);
+            turns.push(Turn {
+                speaker,
+                first: text,
+                more: i + 1..lines.len(),
+            });
         }
     }
-    let mut speakers: Vec<&str> = turns.iter().map(|t| t.speaker).collect();
-    speakers.sort_unstable();
-    speakers.dedup();
+    let preamble = &lines[..preamble_end];
+    let two_speakers = turns.iter().any(|t| t.speaker != turns[0].speaker);
     let preamble_paragraphs = preamble.iter().filter(|l| l.is_empty()).count() + 1;
-    if turns.len() < 2 || speakers.len() < 2 || preamble_paragraphs > 4 {
+    if turns.len() < 2 || !two_speakers || preamble_paragraphs > 4 {
         return None;
     }
     let any_question_label = turns.iter().any(|t| is_question_label(t.speaker));
@@ -117,23 +118,29 @@ pub(super) fn parse(lines: &[&str]) -> Option<Turns> {
             t.speaker == first_speaker
         }
     };
+    let asking: Vec<bool> = turns.iter().map(asks).collect();
 
-    let mut parts = Vec::new();
+    // One exchange per run of asking turns (possibly none) and the answering turns after it.
+    let exchanges = 1
+        + (1..turns.len())
+            .filter(|&i| asking[i] && !asking[i - 1])
+            .count();
+    let mut parts = Vec::with_capacity(2 * exchanges);
     let mut i = 0;
     let mut exchange = 0u32;
     while i < turns.len() {
         let q_start = i;
-        while i < turns.len() && asks(&turns[i]) {
+        while i < turns.len() && asking[i] {
             i += 1;
         }
         let a_start = i;
-        while i < turns.len() && !asks(&turns[i]) {
+        while i < turns.len() && !asking[i] {
             i += 1;
         }
         let question = &turns[q_start..a_start];
         let answer = &turns[a_start..i];
-        parts.push(make_part(exchange, PartKind::Question, question));
-        parts.push(make_part(exchange, PartKind::Answer, answer));
+        parts.push(make_part(exchange, PartKind::Question, question, lines));
+        parts.push(make_part(exchange, PartKind::Answer, answer, lines));
         exchange += 1;
     }
 
@@ -152,7 +159,7 @@ pub(super) fn parse(lines: &[&str]) -> Option<Turns> {
     Some(Turns { meta, parts })
 }
 
-fn make_part(exchange: u32, kind: PartKind, turns: &[Turn]) -> Part {
+fn make_part(exchange: u32, kind: PartKind, turns: &[Turn], lines: &[&str]) -> Part {
     let mut speakers: Vec<&str> = Vec::new();
     for t in turns {
         if !speakers.contains(&t.speaker) {
@@ -160,21 +167,37 @@ fn make_part(exchange: u32, kind: PartKind, turns: &[Turn]) -> Part {
         }
     }
     let several = speakers.len() > 1;
-    let mut lines: Vec<String> = Vec::new();
-    for t in turns {
-        if !lines.is_empty() {
-            lines.push(String::new());
+    let body = |t: &Turn| {
+        let first = (!t.first.is_empty()).then_some(t.first);
+        normalize_lines(
+            first
+                .into_iter()
+                .chain(lines[t.more.clone()].iter().copied()),
+        )
+    };
+    let mut text = if let [t] = turns
+        && !several
+    {
+        // One turn's normalized text is already what normalizing it again gives.
+        body(t)
+    } else {
+        let mut joined: Vec<String> = Vec::new();
+        for t in turns {
+            if !joined.is_empty() {
+                joined.push(String::new());
+            }
+            if several {
+                joined.push(format!("{}: {}", t.speaker, body(t)));
+            } else {
+                joined.push(body(t));
+            }
         }
-        let body = normalize_lines(t.lines.iter().copied());
-        if several {
-            lines.push(format!("{}: {}", t.speaker, body));
-        } else {
-            lines.push(body);
-        }
-    }
+        normalize_lines(joined.iter().flat_map(|l| l.split('\n')))
+    };
+    text.shrink_to_fit();
     Part {
         id: PartId { exchange, kind },
         speaker: (!speakers.is_empty()).then(|| speakers.join(" and ")),
-        text: normalize_lines(lines.iter().flat_map(|l| l.split('\n'))),
+        text,
     }
 }
