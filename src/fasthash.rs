@@ -57,7 +57,15 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // A multiplication carries low bits up, never high bits down, and the table picks its
+        // bucket from the low bits: keys that differ only in their last bytes ("u123456",
+        // "u123457") would share buckets. Mixed as MurmurHash3 finishes.
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
