@@ -601,7 +601,7 @@ fn candidates(
             windows.push(place);
         }
         for &(start, end) in &windows {
-            if start >= end || hopeless(len, end - start) {
+            if start >= end || hopeless(len, end - start) || far_off(needle, folded, start, end) {
                 continue;
             }
             // A window found from the context can take in a char inserted next to the quote (a
@@ -631,6 +631,20 @@ fn hopeless(quote: usize, window: usize) -> bool {
     let apart = quote.abs_diff(window).saturating_sub(2 * REFINE);
     let longer = quote.max(window) + 2 * REFINE;
     1.0 - apart as f64 / (longer as f64) < MIN_SIMILARITY
+}
+
+/// True when the text of a window is so far from the quote that no move of its ends by [`REFINE`]
+/// can bring it close enough (each char moved changes the edit distance by one at most): one edit
+/// distance instead of refining's 25, for the stored offsets of every span after an insertion.
+fn far_off(needle: &Needle, folded: &[char], start: usize, end: usize) -> bool {
+    let here = &folded[start..end];
+    if *here == *needle.folded_quote {
+        return false;
+    }
+    let moved = 2 * REFINE;
+    let distance = edit_distance(&needle.folded_quote, here).saturating_sub(moved);
+    let longer = needle.folded_quote.len().max(here.len()) + moved;
+    1.0 - distance as f64 / (longer as f64) < MIN_SIMILARITY
 }
 
 /// Chars an approximate window's ends may move to fit the quote.
@@ -735,6 +749,10 @@ fn choose(
     let mut first: Vec<usize> = Vec::with_capacity(order.len() + 1);
     // Each span's states by cost (then index), to stop early when looking for the best to follow.
     let mut by_cost: Vec<Vec<usize>> = Vec::with_capacity(order.len());
+    // Each span's cheapest state (cost, index) for each shift of its end: the state a candidate
+    // moved by the same amount follows at no gap cost, found at once, so that the scan by cost
+    // below stops after a few states instead of all 64.
+    let mut by_shift: Vec<FxHashMap<i64, (u64, usize)>> = Vec::with_capacity(order.len());
     for (k, &i) in order.iter().enumerate() {
         first.push(states.len());
         let span = spans[i];
@@ -752,12 +770,8 @@ fn choose(
             for g in k.saturating_sub(MAX_LEFT_OUT + 1)..k {
                 let prev = spans[order[g]];
                 let left_out = (k - g - 1) as u64 * LEFT_OUT;
-                for &a in &by_cost[g] {
+                let follow = |a: usize| {
                     let st = &states[a];
-                    // Every cost added is at least zero: no later state of this span can win.
-                    if st.cost + left_out > best.0 {
-                        break;
-                    }
                     let p = &cands[order[g]][st.j];
                     let in_order = if prev.start < span.start {
                         p.start < c.start
@@ -765,10 +779,21 @@ fn choose(
                         p.start <= c.start
                     };
                     let moved = shift - (p.end as i64 - prev.end as i64);
-                    let total = st.cost
-                        + gap_cost(moved)
-                        + left_out
-                        + if in_order { 0 } else { ORDER_BREAK };
+                    st.cost + gap_cost(moved) + left_out + if in_order { 0 } else { ORDER_BREAK }
+                };
+                if let Some(&(_, a)) = by_shift[g].get(&shift) {
+                    let total = follow(a);
+                    if (total, Some(a)) < best {
+                        best = (total, Some(a));
+                    }
+                }
+                for &a in &by_cost[g] {
+                    let st = &states[a];
+                    // Every cost added is at least zero: no later state of this span can win.
+                    if st.cost + left_out > best.0 {
+                        break;
+                    }
+                    let total = follow(a);
                     if (total, Some(a)) < best {
                         best = (total, Some(a));
                     }
@@ -783,7 +808,13 @@ fn choose(
         }
         let mut mine: Vec<usize> = (first[k]..states.len()).collect();
         mine.sort_unstable_by_key(|&a| (states[a].cost, a));
+        let mut shifts: FxHashMap<i64, (u64, usize)> = FxHashMap::default();
+        for &a in &mine {
+            let end_shift = cands[i][states[a].j].end as i64 - span.end as i64;
+            shifts.entry(end_shift).or_insert((states[a].cost, a));
+        }
         by_cost.push(mine);
+        by_shift.push(shifts);
     }
     first.push(states.len());
     let mut chosen = vec![None; spans.len()];
