@@ -78,7 +78,7 @@ fn main() {
         let out = dir.path().join(format!("out.{}", format.extension()));
         let (render_s, size) = best_of(3, || {
             let (bytes, _) = render(&dataset, format, true).expect("render");
-            write_output(&out, &bytes, true).expect("write");
+            write_output(&out, format, &bytes, true).expect("write");
             bytes.len()
         });
         let total = load_s + render_s;

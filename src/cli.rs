@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::corpus;
+
+mod analysis;
 use crate::dataset::{Dataset, Selection};
 use crate::export::{ExportFormat, render, write_output};
 use crate::transcript::{Format, PartKind, Transcript};
@@ -21,7 +23,8 @@ use crate::transcript::{Format, PartKind, Transcript};
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// A transcript file or a folder to open in the app (default: sample_data/).
+    /// A transcript file or a folder to open in the app (default: the one open last; on a first
+    /// start, a welcome screen offers the sample corpus).
     pub path: Option<PathBuf>,
     /// What to do without the app.
     #[command(subcommand)]
@@ -44,11 +47,12 @@ pub enum Command {
         /// The folder.
         dir: PathBuf,
     },
-    /// Export the tagged dataset: csv, documents-csv, jsonl, qdpx (REFI-QDA project) or qdc.
+    /// Export the tagged dataset: csv, xlsx, documents-csv, jsonl, qdpx (REFI-QDA project), qdc or
+    /// codebook-csv (Taguette).
     Export {
         /// The corpus folder.
         dir: PathBuf,
-        /// csv, documents-csv, jsonl, qdpx or qdc.
+        /// csv, xlsx, documents-csv, jsonl, qdpx, qdc or codebook-csv.
         #[arg(long, value_parser = parse_format)]
         format: ExportFormat,
         /// The file to write.
@@ -98,6 +102,77 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every coding of a dimension or value across the corpus: one per line (document, annotator,
+    /// part, dimension, value, start, end, quote, note, date, member, party, office-holder, context).
+    Retrieve {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// DIM or DIM=VALUE, by id or label, e.g. `tone_answer=evasive`, `authority_person="Sir Peter Fahy"`.
+        #[arg(long)]
+        code: String,
+        /// Only these annotators (comma-separated ids; `gold` for the reconciled set). Default: every
+        /// annotator except reconciled sets.
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only codings on questions, answers or (plain) text.
+        #[arg(long, value_parser = analysis::parse_part)]
+        part: Option<PartKind>,
+        /// Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        filter: analysis::FilterArgs,
+    },
+    /// Cross-tabulate two of: question_by, organisation, asked_of, answered_by, year, meeting,
+    /// status, or a dimension; counts, shares with 95% intervals, chi-square, Cramér's V.
+    Crosstab {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// The rows: a metadata field or a dimension (id or label).
+        #[arg(long)]
+        rows: String,
+        /// The columns: a metadata field or a dimension (id or label).
+        #[arg(long)]
+        cols: String,
+        /// Only these annotators (comma-separated ids; `gold` for the reconciled set). Default: every
+        /// annotator except reconciled sets, each counting.
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only codings on questions, answers or (plain) text.
+        #[arg(long, value_parser = analysis::parse_part)]
+        part: Option<PartKind>,
+        /// Print one JSON object.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the counts as CSV.
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        filter: analysis::FilterArgs,
+    },
+    /// Code frequencies per dimension and value (with 95% intervals), or with --cooccurrence the
+    /// codes found together within a part.
+    Codes {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// Only these annotators (comma-separated ids; `gold` for the reconciled set).
+        #[arg(long, value_delimiter = ',')]
+        annotators: Option<Vec<String>>,
+        /// Only codings on questions, answers or (plain) text.
+        #[arg(long, value_parser = analysis::parse_part)]
+        part: Option<PartKind>,
+        /// List pairs of codes found together in a part instead of frequencies.
+        #[arg(long)]
+        cooccurrence: bool,
+        /// Only these dimensions (comma-separated ids or labels).
+        #[arg(long, value_delimiter = ',')]
+        dimensions: Option<Vec<String>>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        filter: analysis::FilterArgs,
+    },
     /// Write a realistic generated corpus (GLA pages and sidecars) for benchmarks and tests.
     GenerateCorpus {
         /// The folder to write into.
@@ -127,16 +202,30 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Turn a REFI-QDA codebook (.qdc) into a Marginalia codebook.ron.
+    /// Make a Marginalia codebook.ron from a REFI-QDA codebook (.qdc), the codebook of a REFI-QDA
+    /// project (.qdpx) or a Taguette codebook (.csv).
     ImportCodebook {
-        /// The .qdc file.
+        /// The .qdc, .qdpx or .csv file.
         file: PathBuf,
         /// Where to write (default: codebook.ron in the current folder).
         #[arg(short, long, default_value = "codebook.ron")]
         output: PathBuf,
+        /// CSV with columns dimension,value,dimension_id,value_id: give imported codes the ids
+        /// existing sidecars use.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Overwrite the output if it exists.
         #[arg(long)]
         force: bool,
+    },
+    /// Make a Marginalia folder from a REFI-QDA project (.qdpx from NVivo, ATLAS.ti, MAXQDA,
+    /// QualCoder or Marginalia): transcripts, codebook.ron, one sidecar per coder, and a report of
+    /// what could not be mapped (import-report.md).
+    ImportProject {
+        /// The .qdpx file.
+        file: PathBuf,
+        /// The folder to create (new or empty).
+        out_dir: PathBuf,
     },
 }
 
@@ -147,21 +236,22 @@ fn parse_format(s: &str) -> Result<ExportFormat, String> {
     })
 }
 
-/// The folder opened when no path is given.
-pub fn default_path() -> PathBuf {
-    let local = PathBuf::from("sample_data");
-    if local.is_dir() {
-        return local;
-    }
-    // Run from elsewhere (`cargo run` sets this): the project's own sample data.
-    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    if built_in.is_dir() { built_in } else { local }
+/// The sample folder of the source checkout, when the app was started by `cargo run` (cargo sets
+/// `CARGO_MANIFEST_DIR` for the program it runs). Read at run time, never at build time, so an
+/// installed binary holds no path of the machine it was built on.
+pub fn checkout_sample() -> Option<PathBuf> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let sample = Path::new(&dir).join("sample_data");
+    sample.is_dir().then_some(sample)
 }
 
 /// Runs a headless subcommand; returns the process exit status.
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Inspect { file, json } => {
+            if let Some(hint) = crate::interop::refi_file_hint(&file) {
+                anyhow::bail!("{}: {hint}", file.display());
+            }
             let transcript = Transcript::load(&file)?;
             // Buffered: stdout flushes at every line, a write call per line of a long transcript.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -199,6 +289,7 @@ pub fn run(command: Command) -> Result<i32> {
             status,
             force,
         } => {
+            crate::export::check_output_path(&output, format)?;
             refuse_overwrite(&output, force)?;
             let selection = Selection {
                 annotators,
@@ -207,7 +298,7 @@ pub fn run(command: Command) -> Result<i32> {
             };
             let dataset = Dataset::load(&dir, &selection, &|_, _| {})?;
             let (bytes, summary) = render(&dataset, format, selection.takes_everything())?;
-            write_output(&output, &bytes, force)?;
+            write_output(&output, format, &bytes, force)?;
             for w in &summary.warnings {
                 eprintln!("warning: {w}");
             }
@@ -267,6 +358,57 @@ pub fn run(command: Command) -> Result<i32> {
             annotators,
             json,
         } => agreement(dir, table, &level, annotators, json),
+        Command::Retrieve {
+            dir,
+            code,
+            annotators,
+            part,
+            json,
+            filter,
+        } => {
+            analysis::check_annotators(&annotators)?;
+            analysis::run_retrieve(dir, &code, annotators, part, json, &filter)
+        }
+        Command::Crosstab {
+            dir,
+            rows,
+            cols,
+            annotators,
+            part,
+            json,
+            csv,
+            filter,
+        } => {
+            analysis::check_annotators(&annotators)?;
+            let format = if json {
+                "json"
+            } else if csv {
+                "csv"
+            } else {
+                "table"
+            };
+            analysis::run_crosstab(dir, &rows, &cols, annotators, part, format, &filter)
+        }
+        Command::Codes {
+            dir,
+            annotators,
+            part,
+            cooccurrence,
+            dimensions,
+            json,
+            filter,
+        } => {
+            analysis::check_annotators(&annotators)?;
+            analysis::run_codes(
+                dir,
+                annotators,
+                part,
+                cooccurrence,
+                dimensions,
+                json,
+                &filter,
+            )
+        }
         Command::GenerateCorpus {
             out,
             docs,
@@ -296,18 +438,23 @@ pub fn run(command: Command) -> Result<i32> {
         Command::ImportCodebook {
             file,
             output,
+            mapping,
             force,
         } => {
+            crate::export::check_codebook_output(&output)?;
             refuse_overwrite(&output, force)?;
-            let xml = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let codebook = crate::refi::import_qdc(&xml, &name)
-                .map_err(|e| anyhow::anyhow!("cannot import codebook: {e}: {}", file.display()))?;
+            let mut imported = crate::interop::read_codebook(&file)?;
+            if let Some(m) = &mapping {
+                let text = std::fs::read_to_string(m)
+                    .with_context(|| format!("cannot read mapping file {}", m.display()))?;
+                crate::interop::apply_mapping(&mut imported, &text)
+                    .map_err(|e| anyhow::anyhow!("mapping file {}: {e}", m.display()))?;
+            }
+            let codebook = &imported.codebook;
             crate::fsutil::atomic_write(&output, codebook.to_ron().as_bytes())?;
+            for n in &imported.notes {
+                eprintln!("note: {n}");
+            }
             println!(
                 "wrote {}: {} dimensions, {} values",
                 output.display(),
@@ -317,6 +464,22 @@ pub fn run(command: Command) -> Result<i32> {
                     .iter()
                     .map(|d| d.values.len())
                     .sum::<usize>()
+            );
+            Ok(0)
+        }
+        Command::ImportProject { file, out_dir } => {
+            let report = crate::interop::import_project(&file, &out_dir)?;
+            for l in &report.lines {
+                println!("- {l}");
+            }
+            println!(
+                "wrote {}: {} documents, {} sidecars, {} part tags, {} spans; report in {}",
+                out_dir.display(),
+                report.documents,
+                report.sidecars,
+                report.tags,
+                report.spans,
+                out_dir.join(crate::interop::REPORT_FILE).display()
             );
             Ok(0)
         }
@@ -655,6 +818,22 @@ fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<
             continue;
         }
         let Some(r) = doc.reanchored else { continue };
+        if doc.read_only {
+            // The user's choice is honoured: the file is reported, never rewritten.
+            eprintln!(
+                "error: {} is read-only: its {} spans were not placed again",
+                sc.path.display(),
+                r.placed_again + r.orphans
+            );
+            failed += 1;
+            continue;
+        }
+        // Counted only once written: a failed write (a full disk) places nothing.
+        if !dry_run && let Err(e) = doc.save() {
+            eprintln!("error: {e}");
+            failed += 1;
+            continue;
+        }
         changed += 1;
         totals.placed_again += r.placed_again;
         totals.orphans += r.orphans;
@@ -666,17 +845,18 @@ fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<
             r.orphans,
             r.unchanged
         );
-        if !dry_run && let Err(e) = doc.save() {
-            eprintln!("error: {e}");
-            failed += 1;
-        }
     }
     println!(
-        "{changed} sidecars of changed transcripts{}: {} spans placed again (flagged for a look), {} orphans, {} unchanged",
+        "{changed} sidecars of changed transcripts{}: {} spans placed again (flagged for a look), {} orphans, {} unchanged{}",
         if dry_run { " (nothing written)" } else { "" },
         totals.placed_again,
         totals.orphans,
-        totals.unchanged
+        totals.unchanged,
+        if failed > 0 {
+            format!("; {failed} sidecars not placed again or not written (errors above)")
+        } else {
+            String::new()
+        }
     );
     Ok(if failed > 0 { 1 } else { 0 })
 }

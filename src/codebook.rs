@@ -18,7 +18,7 @@ pub const CODEBOOK_FILE_NAME: &str = "codebook.ron";
 pub const CODEBOOK_SCHEMA: u32 = 1;
 
 /// Largest codebook file read, in bytes.
-pub const MAX_CODEBOOK_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_CODEBOOK_BYTES: u64 = crate::limits::CODEBOOK_BYTES;
 
 /// Why a codebook could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +109,19 @@ pub struct Dimension {
     /// Optional heading that groups dimensions in the codebook panel.
     #[serde(default)]
     pub group: Option<String>,
+    /// The code the same part must have for this dimension to apply (Bull's non-reply types only
+    /// on a non-reply); `None`: always applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Requires>,
+}
+
+/// A value of another part dimension that a dimension depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requires {
+    /// The other dimension's id.
+    pub dimension: String,
+    /// The value it must have.
+    pub value: String,
 }
 
 impl Dimension {
@@ -188,7 +201,7 @@ impl Codebook {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let codebook: Codebook = ron_options()
             .from_str(text)
-            .map_err(|e| invalid(e.to_string()))?;
+            .map_err(|e| invalid(crate::sidecar::ron_error_message(&e)))?;
         if codebook.schema > CODEBOOK_SCHEMA {
             return Err(invalid(format!(
                 "schema {} is newer than this version of Marginalia reads ({CODEBOOK_SCHEMA})",
@@ -248,7 +261,37 @@ impl Codebook {
                 add_key(&v.key, owner)?;
             }
         }
+        for d in &self.dimensions {
+            let Some(r) = &d.requires else { continue };
+            let target = self.dimension(&r.dimension).filter(|t| {
+                t.id != d.id && t.applies_to == d.applies_to && d.applies_to != AppliesTo::Span
+            });
+            match target {
+                Some(t) if t.value(&r.value).is_some() => {}
+                _ => {
+                    return Err(format!(
+                        "dimension \"{}\" requires \"{}\" = \"{}\", which is not a value of another dimension of the same part",
+                        d.id, r.dimension, r.value
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The codes of a part that break a dependency of the codebook: (dimension, what it requires),
+    /// e.g. a non-reply type on an answer coded as a full reply.
+    pub fn unmet_requirements<'a>(
+        &'a self,
+        values_of: impl Fn(&str) -> &'a [String],
+    ) -> Vec<(&'a Dimension, &'a Requires)> {
+        self.dimensions
+            .iter()
+            .filter_map(|d| d.requires.as_ref().map(|r| (d, r)))
+            .filter(|(d, r)| {
+                !values_of(&d.id).is_empty() && !values_of(&r.dimension).contains(&r.value)
+            })
+            .collect()
     }
 
     /// The dimension with this id.

@@ -105,6 +105,21 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
         if entry.file_type().is_symlink() {
             match path.canonicalize() {
                 Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+                Ok(target) if target.starts_with(canonical_root) && target.is_dir() => {
+                    // `loop -> .` is the common case: following it would read the corpus twice.
+                    out.skipped.push((
+                        path.to_path_buf(),
+                        "symlink to a folder inside the corpus: not followed (its files are read where they are)".to_string(),
+                    ));
+                    continue;
+                }
+                Ok(target) if target.starts_with(canonical_root) => {
+                    out.skipped.push((
+                        path.to_path_buf(),
+                        "symlink to something that is not a file (a FIFO, a device)".to_string(),
+                    ));
+                    continue;
+                }
                 Ok(_) => {
                     out.skipped.push((
                         path.to_path_buf(),
@@ -119,6 +134,18 @@ fn walk(start: &Path, is_dir: bool, canonical_root: &Path) -> Walked {
                 }
             }
         } else if !entry.file_type().is_file() {
+            // A folder or a FIFO named like a transcript or a sidecar is what a user meant to be
+            // one: said, never silently passed over. Other folders are simply walked into.
+            let name = entry.file_name().to_string_lossy();
+            let looks_like_data = is_transcript_name(&name) || parse_sidecar_name(&name).is_some();
+            if looks_like_data {
+                let what = if entry.file_type().is_dir() {
+                    "is a folder, not a file: not read"
+                } else {
+                    "is not a regular file (a FIFO, a socket or a device): not read"
+                };
+                out.skipped.push((path.to_path_buf(), what.to_string()));
+            }
             continue;
         }
         let name = entry.file_name().to_string_lossy();
@@ -339,6 +366,20 @@ pub fn validate(root: &Path) -> std::io::Result<ValidationReport> {
                     return (false, found);
                 }
             };
+            if !sidecar.unknown.is_empty() {
+                let names: Vec<String> = sidecar
+                    .unknown
+                    .iter()
+                    .map(|(k, _)| crate::sidecar::shorten(k).into_owned())
+                    .collect();
+                found.push((
+                    Severity::Warning,
+                    format!(
+                        "fields this version does not know, kept as they are on every save: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
             if sidecar.annotator.id != sc.annotator {
                 found.push((
                     Severity::Error,
@@ -563,7 +604,7 @@ fn tag_terms(query: &str) -> Result<Vec<TagTerm>, String> {
 }
 
 /// Columns the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     /// Path order (as found).
     Path,
@@ -782,6 +823,42 @@ impl CorpusIndex {
     /// Indices of the entries passing every filter, in path order; an error for a bad tag query.
     pub fn filter_by(&self, f: &Filter) -> Result<Vec<usize>, String> {
         let terms = tag_terms(&f.tags)?;
+        // A term naming no dimension or value of the codebook would match nothing, silently.
+        for t in &terms {
+            let TagTerm::Tag(d, v) = t else { continue };
+            let fold = crate::search::fold;
+            let Some(def) = self
+                .codebook
+                .dimensions
+                .iter()
+                .find(|x| fold(&x.id) == *d || fold(&x.label) == *d)
+            else {
+                let ids: Vec<&str> = self
+                    .codebook
+                    .dimensions
+                    .iter()
+                    .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
+                    .map(|x| x.id.as_str())
+                    .collect();
+                return Err(format!(
+                    "no dimension \"{d}\" in the codebook; use one of {}",
+                    ids.join(", ")
+                ));
+            };
+            let known = def.kind == crate::codebook::DimensionKind::Entity
+                || def
+                    .values
+                    .iter()
+                    .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
+            if !known {
+                let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
+                return Err(format!(
+                    "\"{v}\" is not a value of {}; use one of {}",
+                    def.label,
+                    ids.join(", ")
+                ));
+            }
+        }
         // A term may name a dimension or value by id or label.
         let matches_tag = |e: &Entry, d: &str, v: &str| {
             e.tags.iter().any(|(dim, val)| {
@@ -945,8 +1022,8 @@ mod tests {
             ..Filter::default()
         };
         assert!(
-            index.filter_by(&f).unwrap().is_empty(),
-            "labels must match whole: Tone is not a dimension"
+            index.filter_by(&f).is_err(),
+            "labels must match whole: Tone is not a dimension, and saying so beats 0 results"
         );
         let f = Filter {
             tags: "cites:\"Home Office\" tone_answer=Defensive".into(),
@@ -979,6 +1056,22 @@ mod tests {
                 })
                 .is_err()
         );
+        // An unknown dimension or value is an error naming what exists, never 0 results.
+        for (query, said) in [
+            ("tone=angry", "no dimension \"tone\""),
+            (
+                "tone_answer=angry",
+                "\"angry\" is not a value of Tone of answer",
+            ),
+        ] {
+            let e = index
+                .filter_by(&Filter {
+                    tags: query.into(),
+                    ..Filter::default()
+                })
+                .unwrap_err();
+            assert!(e.contains(said), "{e}");
+        }
         let mut rows = index.filter("");
         index.sort(&mut rows, SortKey::Date, false);
         assert_eq!(index.entries[rows[0]].file_name, "police-numbers.txt");

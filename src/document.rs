@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::codebook::Codebook;
-use crate::fsutil::Fingerprint;
+use crate::fsutil::{Fingerprint, ReplaceError, WriteError};
 use crate::sidecar::{Annotator, Problem, Sidecar, Span, Status, TranscriptRef, sidecar_path};
 use crate::transcript::{PartId, Transcript, TranscriptError};
 
@@ -162,6 +162,56 @@ impl Edit {
     }
 }
 
+/// Why a document's sidecar was not saved; each case is routed differently by the app.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// Someone else changed the sidecar since we read or wrote it: ask the user, never overwrite.
+    #[error("{} was changed on disk by someone else; not overwritten", path.display())]
+    ChangedOnDisk {
+        /// The sidecar.
+        path: PathBuf,
+    },
+    /// The user made the sidecar read-only.
+    #[error("{} is read-only: not saved (make it writable to save)", path.display())]
+    ReadOnly {
+        /// The sidecar.
+        path: PathBuf,
+    },
+    /// The existing sidecar could not be read, so it is never overwritten.
+    #[error("not saved: {0}")]
+    Unreadable(String),
+    /// The write failed (disk full, permissions of the folder…); the old file is untouched.
+    #[error(transparent)]
+    Write(WriteError),
+    /// The sidecar could not be made (an invalid annotator id).
+    #[error("{0}")]
+    Invalid(String),
+    /// A file needed to settle a conflict could not be read.
+    #[error("cannot read {}: {reason}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<ReplaceError> for SaveError {
+    fn from(e: ReplaceError) -> SaveError {
+        match e {
+            ReplaceError::Changed { path } => SaveError::ChangedOnDisk { path },
+            ReplaceError::Write(WriteError::ReadOnly { path }) => SaveError::ReadOnly { path },
+            ReplaceError::Write(w) => SaveError::Write(w),
+        }
+    }
+}
+
+impl From<WriteError> for SaveError {
+    fn from(e: WriteError) -> SaveError {
+        SaveError::from(ReplaceError::Write(e))
+    }
+}
+
 /// Where the sidecar stands with respect to the disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaveState {
@@ -200,6 +250,8 @@ pub struct Document {
     /// Why the existing sidecar could not be read; the document is then read-only and the file is
     /// never overwritten.
     pub load_error: Option<String>,
+    /// True when the user made the sidecar file read-only: the document is shown, not edited.
+    pub read_only: bool,
     /// Problems found in the sidecar (spans that cannot be placed, unknown tags).
     pub problems: Vec<Problem>,
     /// Save state, for the status bar.
@@ -231,6 +283,7 @@ impl Document {
             transcript,
             sidecar_path,
             load_error: None,
+            read_only: false,
             problems: Vec::new(),
             save_state: SaveState::Saved,
             undo: Vec::new(),
@@ -242,6 +295,8 @@ impl Document {
             reanchored: None,
         };
         if doc.sidecar_path.exists() {
+            doc.read_only =
+                std::fs::metadata(&doc.sidecar_path).is_ok_and(|m| m.permissions().readonly());
             match Sidecar::load(&doc.sidecar_path) {
                 Ok(loaded) => {
                     doc.disk = Some(Fingerprint::of(&doc.sidecar_path, &loaded.bytes));
@@ -299,7 +354,7 @@ impl Document {
             orphans: self.sidecar.spans.len() - placed_again - unchanged,
             unchanged,
         });
-        if self.load_error.is_none() {
+        if self.is_editable() {
             if !edits.is_empty() {
                 let _ = self.apply(Edit::Batch(edits));
             }
@@ -319,20 +374,22 @@ impl Document {
 
     /// Keeps a copy of the sidecar file as it is on disk (`…ron.<what>-<time>.bak`) and takes that
     /// version as the one we know, so the next save replaces it in one atomic step: at no moment is
-    /// there no sidecar on disk.
-    fn back_up_disk(&mut self, what: &str) -> Result<PathBuf, String> {
-        let bytes = std::fs::read(&self.sidecar_path)
-            .map_err(|e| format!("cannot read {}: {e}", self.sidecar_path.display()))?;
-        let copy = crate::fsutil::write_backup(&self.sidecar_path, what, &bytes)
-            .map_err(|e| e.to_string())?;
+    /// there no sidecar on disk. Returns the copy's path and the bytes copied.
+    fn back_up_disk(&mut self, what: &str) -> Result<(PathBuf, Vec<u8>), SaveError> {
+        let bytes = crate::fsutil::read_limited(&self.sidecar_path, crate::limits::SIDECAR_BYTES)
+            .map_err(|e| SaveError::Read {
+            path: self.sidecar_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let copy = crate::fsutil::write_backup(&self.sidecar_path, what, &bytes)?;
         self.disk = Some(Fingerprint::of(&self.sidecar_path, &bytes));
-        Ok(copy)
+        Ok((copy, bytes))
     }
 
     /// Someone else changed the sidecar and we have unsaved changes: keep ours. Their file is kept as
     /// a copy, then ours is written.
-    pub fn keep_mine(&mut self) -> Result<PathBuf, String> {
-        let copy = self.back_up_disk("theirs")?;
+    pub fn keep_mine(&mut self) -> Result<PathBuf, SaveError> {
+        let (copy, _) = self.back_up_disk("theirs")?;
         self.dirty = true;
         self.save()?;
         Ok(copy)
@@ -340,29 +397,37 @@ impl Document {
 
     /// Someone else changed the sidecar: take their version. Our unsaved version is written as a copy
     /// first.
-    pub fn take_theirs(&mut self, codebook: &Codebook) -> Result<Option<PathBuf>, String> {
+    pub fn take_theirs(&mut self, codebook: &Codebook) -> Result<Option<PathBuf>, SaveError> {
         let mine = if self.dirty {
             let bytes = self.sidecar.to_ron().into_bytes();
-            Some(
-                crate::fsutil::write_backup(&self.sidecar_path, "mine", &bytes)
-                    .map_err(|e| e.to_string())?,
-            )
+            Some(crate::fsutil::write_backup(
+                &self.sidecar_path,
+                "mine",
+                &bytes,
+            )?)
         } else {
             None
         };
-        let fresh = Document::open(&self.path, &self.sidecar.annotator, codebook)
-            .map_err(|e| e.to_string())?;
+        let fresh = Document::open(&self.path, &self.sidecar.annotator, codebook).map_err(|e| {
+            SaveError::Read {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            }
+        })?;
         *self = fresh;
         Ok(mine)
     }
 
     /// Someone else changed the sidecar: merge by annotation id. Spans from both (ours win on the
     /// same id), tags from both (ours win on the same part and dimension), our memo unless empty;
-    /// then written. Their file is kept as a copy, whose path is returned.
-    pub fn merge_theirs(&mut self) -> Result<PathBuf, String> {
-        let theirs = Sidecar::load(&self.sidecar_path)
-            .map_err(|e| e.to_string())?
-            .sidecar;
+    /// then written. Their file is kept as a copy, whose path is returned. The version merged is
+    /// the one copied and the one the save expects on disk: a third write in between is noticed.
+    pub fn merge_theirs(&mut self) -> Result<PathBuf, SaveError> {
+        let (copy, bytes) = self.back_up_disk("theirs")?;
+        let theirs = Sidecar::parse(&bytes, &self.sidecar_path).map_err(|e| SaveError::Read {
+            path: self.sidecar_path.clone(),
+            reason: e.to_string(),
+        })?;
         for span in theirs.spans {
             if !self.sidecar.spans.iter().any(|s| s.id == span.id) {
                 self.sidecar.spans.push(span);
@@ -377,7 +442,6 @@ impl Document {
         if self.sidecar.memo.trim().is_empty() {
             self.sidecar.memo = theirs.memo;
         }
-        let copy = self.back_up_disk("theirs")?;
         // The spans changed: what is cached from them must be derived again.
         self.touch();
         self.undo.clear();
@@ -423,9 +487,21 @@ impl Document {
             .collect()
     }
 
-    /// True when edits are allowed (the sidecar was read, or there was none).
+    /// True when edits are allowed: the sidecar was read (or there was none) and is not
+    /// read-only.
     pub fn is_editable(&self) -> bool {
-        self.load_error.is_none()
+        self.load_error.is_none() && !self.read_only
+    }
+
+    /// Why the document cannot be edited, in a few words for the status bar.
+    pub fn read_only_reason(&self) -> Option<&'static str> {
+        if self.load_error.is_some() {
+            Some("sidecar unreadable")
+        } else if self.read_only {
+            Some("the sidecar file is read-only")
+        } else {
+            None
+        }
     }
 
     /// True when there are changes not yet on disk.
@@ -436,10 +512,10 @@ impl Document {
     /// Applies an edit as one undo step. The first edit of a document not started marks it in
     /// progress, in the same step.
     pub fn apply(&mut self, edit: Edit) -> Result<(), EditError> {
-        if !self.is_editable() {
-            return Err(EditError(
-                "this document's sidecar could not be read; it is read-only".to_string(),
-            ));
+        if let Some(reason) = self.read_only_reason() {
+            return Err(EditError(format!(
+                "this document cannot be changed: {reason}"
+            )));
         }
         let is_memo = matches!(edit, Edit::SetMemo(_));
         let edit =
@@ -523,33 +599,28 @@ impl Document {
     }
 
     /// Writes the sidecar when there are changes. Refuses when the document is read-only or when
-    /// the file on disk changed since we last read or wrote it (someone else's work).
-    pub fn save(&mut self) -> Result<(), String> {
+    /// the file on disk changed since we last read or wrote it (someone else's work): the
+    /// comparison and the replacement are one step under the folder's lock
+    /// ([`crate::fsutil::replace_if_unchanged`]), so "Saved" always means on disk.
+    pub fn save(&mut self) -> Result<(), SaveError> {
         if !self.dirty {
             return Ok(());
         }
-        if let Some(err) = &self.load_error {
-            return Err(format!("not saved: {err}"));
-        }
-        let result = self.write();
+        let result = match (&self.load_error, self.read_only) {
+            (Some(err), _) => Err(SaveError::Unreadable(err.clone())),
+            (None, true) => Err(SaveError::ReadOnly {
+                path: self.sidecar_path.clone(),
+            }),
+            (None, false) => self.write(),
+        };
         self.save_state = match &result {
             Ok(()) => SaveState::Saved,
-            Err(e) => SaveState::Failed(e.clone()),
+            Err(e) => SaveState::Failed(e.to_string()),
         };
         result
     }
 
-    fn write(&mut self) -> Result<(), String> {
-        let changed_underneath = match &self.disk {
-            Some(fp) => !fp.matches_disk(&self.sidecar_path),
-            None => self.sidecar_path.exists(),
-        };
-        if changed_underneath {
-            return Err(format!(
-                "{} was changed on disk by someone else; not overwritten",
-                self.sidecar_path.display()
-            ));
-        }
+    fn write(&mut self) -> Result<(), SaveError> {
         let mut to_write = self.sidecar.clone();
         to_write.modified = crate::sidecar::now();
         // The file name stays as the sidecar has it: a mismatch is reported, not hidden.
@@ -558,10 +629,12 @@ impl Document {
             ..TranscriptRef::of(&self.transcript)
         };
         let bytes = to_write
-            .save(&self.sidecar_path)
-            .map_err(|e| e.to_string())?;
+            .to_bytes()
+            .map_err(|e| SaveError::Invalid(e.to_string()))?;
+        let written =
+            crate::fsutil::replace_if_unchanged(&self.sidecar_path, &bytes, self.disk.as_ref())?;
         self.sidecar.modified = to_write.modified;
-        self.disk = Some(Fingerprint::of(&self.sidecar_path, &bytes));
+        self.disk = Some(written);
         self.dirty = false;
         Ok(())
     }
@@ -862,7 +935,8 @@ mod tests {
         std::fs::write(&path, &theirs).unwrap();
         doc.apply(tone(&["evasive"])).unwrap();
         let err = doc.save().unwrap_err();
-        assert!(err.contains("changed on disk"), "{err}");
+        assert!(matches!(err, SaveError::ChangedOnDisk { .. }), "{err}");
+        assert!(err.to_string().contains("changed on disk"), "{err}");
         assert!(matches!(doc.save_state, SaveState::Failed(_)));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
     }

@@ -5,13 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::codebook::{AppliesTo, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
 use crate::fsutil::atomic_write;
-use crate::sidecar::{PartLookup, Span};
+use crate::sidecar::Span;
 use crate::transcript::{PartId, PartKind, Transcript};
 
 /// The formats Marginalia writes.
@@ -27,16 +26,22 @@ pub enum ExportFormat {
     Qdpx,
     /// A REFI-QDA codebook.
     Qdc,
+    /// An Excel workbook of the codings, every cell a string or a number, never a formula.
+    Xlsx,
+    /// The codebook as Taguette's codebook CSV.
+    CodebookCsv,
 }
 
 impl ExportFormat {
     /// All formats, in menu order.
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 7] = [
         ExportFormat::Csv,
+        ExportFormat::Xlsx,
         ExportFormat::DocumentsCsv,
         ExportFormat::Jsonl,
         ExportFormat::Qdpx,
         ExportFormat::Qdc,
+        ExportFormat::CodebookCsv,
     ];
 
     /// The name used on the command line.
@@ -47,27 +52,34 @@ impl ExportFormat {
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Qdpx => "qdpx",
             ExportFormat::Qdc => "qdc",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::CodebookCsv => "codebook-csv",
         }
     }
 
     /// What the format is for, in a few words.
     pub fn description(self) -> &'static str {
         match self {
-            ExportFormat::Csv => "CSV, one row per coding (R, pandas, spreadsheets)",
+            ExportFormat::Csv => "CSV, one row per coding, values as they are (R, pandas)",
+            ExportFormat::Xlsx => {
+                "Excel workbook, one row per coding (spreadsheets: no cell runs as a formula)"
+            }
             ExportFormat::DocumentsCsv => "CSV, one row per document and annotator (code matrix)",
             ExportFormat::Jsonl => "JSON Lines, one document per line",
             ExportFormat::Qdpx => "REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder)",
             ExportFormat::Qdc => "REFI-QDA codebook only",
+            ExportFormat::CodebookCsv => "Codebook as CSV for Taguette",
         }
     }
 
     /// The usual file extension.
     pub fn extension(self) -> &'static str {
         match self {
-            ExportFormat::Csv | ExportFormat::DocumentsCsv => "csv",
+            ExportFormat::Csv | ExportFormat::DocumentsCsv | ExportFormat::CodebookCsv => "csv",
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Qdpx => "qdpx",
             ExportFormat::Qdc => "qdc",
+            ExportFormat::Xlsx => "xlsx",
         }
     }
 
@@ -100,6 +112,10 @@ pub enum ExportError {
     /// Building the output failed.
     #[error("cannot build the export: {0}")]
     Build(String),
+    /// The output would replace or add a file of a corpus (a transcript, a sidecar, a codebook, a
+    /// backup): exports never change a corpus, whatever `--force` says.
+    #[error("{path} is named like a {kind}: an export never writes one; choose a name ending in .{ext}", path = .0.display(), kind = .1, ext = .2)]
+    CorpusFile(std::path::PathBuf, &'static str, &'static str),
 }
 
 /// Renders a dataset in a format.
@@ -112,29 +128,192 @@ pub fn render(
         warnings: dataset.warnings.clone(),
         ..ExportSummary::default()
     };
+    span_warnings(dataset, format, &mut summary);
     let bytes = match format {
-        ExportFormat::Csv => codings_csv(dataset, &mut summary)?,
+        ExportFormat::Csv => {
+            let table = codings_table(dataset, &mut summary);
+            warn_formula_cells(&table, &mut summary);
+            table_csv(&table)?
+        }
+        ExportFormat::Xlsx => {
+            let table = codings_table(dataset, &mut summary);
+            table_xlsx(&table, &mut summary)?
+        }
         ExportFormat::DocumentsCsv => documents_csv(dataset, &mut summary)?,
         ExportFormat::Jsonl => jsonl(dataset, include_uncoded, &mut summary),
         ExportFormat::Qdpx => crate::refi::qdpx(dataset, include_uncoded, &mut summary)?,
         ExportFormat::Qdc => crate::refi::qdc(&dataset.codebook).into_bytes(),
+        ExportFormat::CodebookCsv => {
+            crate::interop::taguette_csv(&dataset.codebook).map_err(ExportError::Build)?
+        }
     };
     Ok((bytes, summary))
 }
 
-/// Writes export bytes atomically; an existing file is kept unless `force`.
-pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<(), ExportError> {
+/// Extensions of the files a corpus is made of besides transcripts: sidecars, codebooks and gold
+/// sets (`ron`), the copies kept when a version is replaced (`bak`).
+const CORPUS_EXTENSIONS: &[(&str, &str)] =
+    &[("ron", "sidecar or codebook"), ("bak", "backup copy")];
+
+/// Refuses an output path named like a file of a corpus: a transcript (any format Marginalia
+/// reads), a sidecar, a codebook, a gold set or a backup. Such a name would replace a
+/// researcher's file, or add one to the corpus; no export is ever written under it.
+pub fn check_output_path(path: &Path, format: ExportFormat) -> Result<(), ExportError> {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let kind = if crate::transcript::TRANSCRIPT_EXTENSIONS.contains(&extension.as_str())
+        || extension == "xml"
+    {
+        Some("transcript")
+    } else {
+        CORPUS_EXTENSIONS
+            .iter()
+            .find(|(e, _)| *e == extension)
+            .map(|(_, kind)| *kind)
+    };
+    match kind {
+        Some(kind) => Err(ExportError::CorpusFile(
+            path.to_path_buf(),
+            kind,
+            format.extension(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a codebook output that would replace a transcript, a sidecar of a transcript beside it
+/// or a backup; `codebook.ron` itself is what the command is for.
+pub fn check_codebook_output(path: &Path) -> Result<(), ExportError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some((transcript, _)) = crate::sidecar::parse_sidecar_name(&name)
+        && path.with_file_name(transcript).exists()
+    {
+        return Err(ExportError::CorpusFile(
+            path.to_path_buf(),
+            "sidecar",
+            "ron",
+        ));
+    }
+    match check_output_path(path, ExportFormat::Qdc) {
+        Err(ExportError::CorpusFile(_, "sidecar or codebook", _)) => Ok(()),
+        Err(ExportError::CorpusFile(p, kind, _)) => Err(ExportError::CorpusFile(p, kind, "ron")),
+        other => other,
+    }
+}
+
+/// Writes export bytes atomically; an existing file is kept unless `force`, and a file of a corpus
+/// never ([`check_output_path`]). Temporary files that killed exports left beside the output are
+/// removed once old enough.
+pub fn write_output(
+    path: &Path,
+    format: ExportFormat,
+    bytes: &[u8],
+    force: bool,
+) -> Result<(), ExportError> {
+    check_output_path(path, format)?;
     if path.exists() && !force {
         return Err(ExportError::Exists(path.to_path_buf()));
     }
+    remove_stale_export_temps(path);
     atomic_write(path, bytes)?;
     Ok(())
 }
 
-/// True when the span lies inside its part and the text there equals its quote. For many spans of
-/// one transcript, [`PartLookup::placed`] does this without a pass over the text per span.
+/// Removes the abandoned temporary files of exports (`.<name>.<random>.tmp`, older than
+/// [`crate::fsutil::STALE_TEMP_AGE`]) in the output's folder: an export killed half-way leaves one,
+/// and outside a corpus nothing else tidies it. Only temporaries of export outputs are touched.
+fn remove_stale_export_temps(output: &Path) {
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(target) = name.to_str().and_then(crate::fsutil::temp_target) else {
+            continue;
+        };
+        let is_export = Path::new(target)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ExportFormat::ALL.iter().any(|f| f.extension() == e));
+        if is_export {
+            crate::fsutil::remove_if_stale(&entry.path());
+        }
+    }
+}
+
+/// Warnings every export gives about the spans it carries, whatever the format: a span whose
+/// offsets do not hold its quote (impossible offsets among them), and span ids used twice in one
+/// sidecar. The REFI-QDA project leaves unplaced spans out and says so itself.
+fn span_warnings(dataset: &Dataset, format: ExportFormat, summary: &mut ExportSummary) {
+    if matches!(format, ExportFormat::Qdc | ExportFormat::CodebookCsv) {
+        return;
+    }
+    for doc in &dataset.documents {
+        for s in &doc.sidecars {
+            let mut seen = std::collections::HashSet::new();
+            for span in &s.spans {
+                if !seen.insert(span.id.as_str()) {
+                    summary.warnings.push(format!(
+                        "span id {} is used twice by {}; both are exported: {}",
+                        crate::sidecar::shorten(&span.id),
+                        s.annotator.id,
+                        doc.relative
+                    ));
+                }
+                if format != ExportFormat::Qdpx && !span_is_placed(&doc.transcript, span) {
+                    summary.warnings.push(format!(
+                        "span {} of {} does not match the transcript's text (offsets {}..{}); exported with its stored offsets and quote: {}",
+                        crate::sidecar::shorten(&span.id),
+                        s.annotator.id,
+                        span.start,
+                        span.end,
+                        doc.relative
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Says how many cells a spreadsheet would take for a formula (a first character `=`, `+`, `-`,
+/// `@`, tab or carriage return): the CSV keeps values as they are, for R and pandas.
+fn warn_formula_cells(table: &Table, summary: &mut ExportSummary) {
+    let risky = table
+        .rows
+        .iter()
+        .flatten()
+        .filter(|c| c.starts_with(['=', '+', '-', '@', '\t', '\r']))
+        .count();
+    if risky > 0 {
+        summary.warnings.push(format!(
+            "{risky} cells begin with =, +, -, @, a tab or a carriage return: a spreadsheet may run them as formulas; the CSV keeps them as they are for R and pandas, open the xlsx export in a spreadsheet"
+        ));
+    }
+}
+
+/// True when the span lies inside its part and the text there equals its quote.
 pub fn span_is_placed(t: &Transcript, span: &Span) -> bool {
-    PartLookup::new(t).placed(span)
+    let Some(part) = t.part(span.part) else {
+        return false;
+    };
+    span.start < span.end
+        && part
+            .text
+            .chars()
+            .skip(span.start)
+            .take(span.end - span.start)
+            .collect::<String>()
+            == span.quote
+        && part.text.chars().count() >= span.end
 }
 
 fn date(d: Option<chrono::NaiveDate>) -> String {
@@ -149,55 +328,18 @@ fn csv_error(e: impl std::fmt::Display) -> ExportError {
     ExportError::Build(e.to_string())
 }
 
-/// Documents rendered together on one core by the exports that render in parallel.
-const DOCUMENTS_PER_PIECE: usize = 64;
-
-/// Part of an export rendered on one core, put together in document order.
-#[derive(Default)]
-struct Piece {
-    bytes: Vec<u8>,
-    documents: usize,
-    annotations: usize,
-    warnings: Vec<String>,
+/// A table of strings: a header and rows of the same width.
+#[derive(Debug, Clone, Default)]
+struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    /// Columns holding numbers (written as numbers in xlsx).
+    numeric: Vec<usize>,
 }
 
-/// Renders the documents in pieces on every core and joins the pieces in order after `head`, so
-/// the output is the one a single thread would write.
-fn in_pieces(
-    dataset: &Dataset,
-    head: Vec<u8>,
-    summary: &mut ExportSummary,
-    render: impl Fn(&DocumentData, &mut Piece) -> Result<(), ExportError> + Sync,
-) -> Result<Vec<u8>, ExportError> {
-    let pieces: Vec<Result<Piece, ExportError>> = dataset
-        .documents
-        .par_chunks(DOCUMENTS_PER_PIECE)
-        .map(|chunk| {
-            let mut piece = Piece::default();
-            for doc in chunk {
-                render(doc, &mut piece)?;
-            }
-            Ok(piece)
-        })
-        .collect();
-    let mut out = head;
-    let mut pieces_ok = Vec::with_capacity(pieces.len());
-    for p in pieces {
-        pieces_ok.push(p?);
-    }
-    out.reserve(pieces_ok.iter().map(|p| p.bytes.len()).sum());
-    for p in pieces_ok {
-        out.extend_from_slice(&p.bytes);
-        summary.documents += p.documents;
-        summary.annotations += p.annotations;
-        summary.warnings.extend(p.warnings);
-    }
-    Ok(out)
-}
-
-fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+/// One row per coding: part tags, then spans.
+fn codings_table(dataset: &Dataset, summary: &mut ExportSummary) -> Table {
+    let header = vec![
         "document",
         "title",
         "meeting_date",
@@ -214,15 +356,13 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
         "end",
         "quote",
         "note",
-    ])
-    .map_err(csv_error)?;
-    let head = w.into_inner().map_err(csv_error)?;
-    in_pieces(dataset, head, summary, |doc, piece| {
+    ];
+    let mut rows = Vec::new();
+    for doc in &dataset.documents {
         if doc.sidecars.is_empty() {
-            return Ok(());
+            continue;
         }
-        piece.documents += 1;
-        let mut w = csv::Writer::from_writer(std::mem::take(&mut piece.bytes));
+        summary.documents += 1;
         let m = &doc.transcript.meta;
         let meta = [
             doc.relative.clone(),
@@ -234,7 +374,6 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
             opt(&m.asked_of).to_string(),
             opt(&m.answered_by).to_string(),
         ];
-        let mut lookup = PartLookup::new(&doc.transcript);
         for s in &doc.sidecars {
             for (part, dims) in &s.tags {
                 for (dim, values) in dims {
@@ -250,18 +389,12 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
                             String::new(),
                             String::new(),
                         ]);
-                        w.write_record(&row).map_err(csv_error)?;
-                        piece.annotations += 1;
+                        rows.push(row);
+                        summary.annotations += 1;
                     }
                 }
             }
             for span in &s.spans {
-                if !lookup.placed(span) {
-                    piece.warnings.push(format!(
-                        "span {} of {} does not match the transcript's text; exported with its stored offsets and quote: {}",
-                        span.id, s.annotator.id, doc.relative
-                    ));
-                }
                 let mut row = meta.to_vec();
                 row.extend([
                     s.annotator.id.clone(),
@@ -273,13 +406,69 @@ fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>
                     span.quote.clone(),
                     span.note.clone(),
                 ]);
-                w.write_record(&row).map_err(csv_error)?;
-                piece.annotations += 1;
+                rows.push(row);
+                summary.annotations += 1;
             }
         }
-        piece.bytes = w.into_inner().map_err(csv_error)?;
-        Ok(())
-    })
+    }
+    Table {
+        header,
+        rows,
+        numeric: vec![12, 13],
+    }
+}
+
+fn table_csv(table: &Table) -> Result<Vec<u8>, ExportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&table.header).map_err(csv_error)?;
+    for row in &table.rows {
+        w.write_record(row).map_err(csv_error)?;
+    }
+    w.into_inner().map_err(csv_error)
+}
+
+/// Most chars an Excel cell holds.
+const XLSX_CELL_CHARS: usize = 32_767;
+
+/// The table as an Excel workbook: text as string cells (a spreadsheet never evaluates them),
+/// offsets as numbers, the header row frozen.
+fn table_xlsx(table: &Table, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let xlsx_error = |e: rust_xlsxwriter::XlsxError| ExportError::Build(e.to_string());
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("codings").map_err(xlsx_error)?;
+    let bold = Format::new().set_bold();
+    for (c, name) in table.header.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *name, &bold)
+            .map_err(xlsx_error)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let number = table
+                .numeric
+                .contains(&c)
+                .then(|| cell.parse::<f64>().ok())
+                .flatten();
+            match number {
+                Some(n) => sheet.write_number(r, c as u16, n).map_err(xlsx_error)?,
+                None if cell.chars().count() > XLSX_CELL_CHARS => {
+                    let cut: String = cell.chars().take(XLSX_CELL_CHARS).collect();
+                    summary.warnings.push(format!(
+                        "row {r}, column {}: {} chars cut to the {XLSX_CELL_CHARS} a spreadsheet cell holds (the CSV and JSONL keep them whole)",
+                        table.header[c],
+                        cell.chars().count()
+                    ));
+                    sheet.write_string(r, c as u16, cut).map_err(xlsx_error)?
+                }
+                None => sheet.write_string(r, c as u16, cell).map_err(xlsx_error)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    book.save_to_buffer().map_err(xlsx_error)
 }
 
 fn documents_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
@@ -448,18 +637,18 @@ pub fn document_json(doc: &DocumentData) -> Value {
 }
 
 fn jsonl(dataset: &Dataset, include_uncoded: bool, summary: &mut ExportSummary) -> Vec<u8> {
-    in_pieces(dataset, Vec::new(), summary, |doc, piece| {
+    let mut out = Vec::new();
+    for doc in &dataset.documents {
         if doc.sidecars.is_empty() && !include_uncoded {
-            return Ok(());
+            continue;
         }
-        piece.documents += 1;
-        piece.annotations += doc.sidecars.iter().map(|s| s.coding_count()).sum::<usize>();
+        summary.documents += 1;
+        summary.annotations += doc.sidecars.iter().map(|s| s.coding_count()).sum::<usize>();
         let line = document_json(doc);
-        serde_json::to_writer(&mut piece.bytes, &line).expect("JSON values always serialize");
-        piece.bytes.push(b'\n');
-        Ok(())
-    })
-    .expect("rendering JSON lines never fails")
+        serde_json::to_writer(&mut out, &line).expect("JSON values always serialize");
+        out.push(b'\n');
+    }
+    out
 }
 
 /// The annotators of a dataset's documents that are not known to the codebook, for warnings.

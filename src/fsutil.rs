@@ -12,23 +12,158 @@ use thiserror::Error;
 
 /// A file could not be written; the previous content, if any, is untouched.
 #[derive(Debug, Error)]
-#[error("cannot write {}: {source}", path.display())]
-pub struct WriteError {
+pub enum WriteError {
+    /// The user made the file read-only: it is never replaced.
+    #[error("{} is read-only: not replaced (make it writable to save over it)", path.display())]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The content is bigger than Marginalia reads back for such a file: writing it would make a
+    /// file the app then refuses.
+    #[error(
+        "{} would be {size} bytes, over the limit of {limit} bytes for such a file: not written",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The size it would have.
+        size: u64,
+        /// The limit of [`crate::limits::read_limit_for`].
+        limit: u64,
+    },
+    /// The file system refused.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl WriteError {
     /// The file that was to be written.
-    pub path: PathBuf,
-    /// What went wrong.
-    #[source]
-    pub source: io::Error,
+    pub fn path(&self) -> &Path {
+        match self {
+            WriteError::ReadOnly { path }
+            | WriteError::TooLarge { path, .. }
+            | WriteError::Io { path, .. } => path,
+        }
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder is written, synced,
 /// given the permissions of the file it replaces, and renamed over the target; then the folder
-/// is synced so the rename itself survives a power cut.
+/// is synced so the rename itself survives a power cut. A file the user made read-only is never
+/// replaced, and nothing is written that Marginalia would refuse to read back
+/// ([`crate::limits::read_limit_for`]).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    write_inner(path, bytes, &|_| Ok(())).map_err(|source| WriteError {
+    if let Some(limit) = crate::limits::read_limit_for(path)
+        && bytes.len() as u64 > limit
+    {
+        return Err(WriteError::TooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+            limit,
+        });
+    }
+    write_inner(path, bytes, &|_| Ok(())).map_err(|source| io_error(path, source))
+}
+
+/// The error of a failed write, read-only targets told apart.
+fn io_error(path: &Path, source: io::Error) -> WriteError {
+    if source.get_ref().is_some_and(|e| e.is::<ReadOnlyTarget>()) {
+        WriteError::ReadOnly {
+            path: path.to_path_buf(),
+        }
+    } else {
+        WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Marks the refusal to replace a read-only file inside an `io::Error`.
+#[derive(Debug, Error)]
+#[error("the file is read-only")]
+struct ReadOnlyTarget;
+
+/// Name of the hidden file in a folder whose advisory lock writers of that folder's sidecars hold
+/// while they compare and replace (see [`replace_if_unchanged`]).
+pub const LOCK_FILE_NAME: &str = ".marginalia.lock";
+
+/// The advisory write lock of a folder, released when dropped.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: fs::File,
+}
+
+/// Takes the advisory write lock of `dir`, waiting for another holder (a holder keeps it for the
+/// milliseconds of one compare-and-replace). The lock file is created when missing and left in
+/// place: removing it would let a waiting writer lock a file no longer in the folder.
+pub fn lock_folder(dir: &Path) -> io::Result<FolderLock> {
+    let path = dir.join(LOCK_FILE_NAME);
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+    {
+        Ok(f) => f,
+        // A folder we may not write to can still hold a lock file made by someone who may.
+        Err(e) => fs::File::open(&path).map_err(|_| e)?,
+    };
+    file.lock()?;
+    Ok(FolderLock { _file: file })
+}
+
+/// Why [`replace_if_unchanged`] did not replace a file.
+#[derive(Debug, Error)]
+pub enum ReplaceError {
+    /// Someone else changed the file since it was last read or written here.
+    #[error("{} was changed on disk by someone else; not overwritten", path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The write itself failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// Replaces `path` with `bytes` only if it is still what `known` says (`None`: the file must not
+/// exist), holding the folder's lock across the comparison and the rename, so two writers of one
+/// file can never both succeed on the same version: the second is told the file changed. Returns
+/// the fingerprint of what was written.
+pub fn replace_if_unchanged(
+    path: &Path,
+    bytes: &[u8],
+    known: Option<&Fingerprint>,
+) -> Result<Fingerprint, ReplaceError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let _lock = lock_folder(dir).map_err(|source| WriteError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    let unchanged = match known {
+        Some(fp) => fp.matches_disk(path),
+        None => fs::symlink_metadata(path).is_err(),
+    };
+    if !unchanged {
+        return Err(ReplaceError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    atomic_write(path, bytes)?;
+    Ok(Fingerprint::of(path, bytes))
 }
 
 /// Steps of [`atomic_write`], where tests inject failures.
@@ -57,6 +192,14 @@ fn write_inner(
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "target exists and is not a regular file",
+                ));
+            }
+            // A rename replaces a read-only file as easily as any other when the folder is
+            // writable: the user's choice is honoured here, for every writer.
+            if meta.permissions().readonly() {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    ReadOnlyTarget,
                 ));
             }
             Some(meta.permissions())
@@ -191,10 +334,27 @@ fn open_without_waiting(path: &Path) -> Result<fs::File, ReadError> {
 
 #[cfg(not(unix))]
 fn open_without_waiting(path: &Path) -> Result<fs::File, ReadError> {
+    open_after_checking(path)
+}
+
+/// Where opening without waiting does not exist (Windows has no FIFOs in folders, but devices and
+/// folders are refused all the same): the path is looked at first. Compiled everywhere so that its
+/// test runs on the platform CI has.
+#[cfg_attr(unix, allow(dead_code))]
+fn open_after_checking(path: &Path) -> Result<fs::File, ReadError> {
     if !fs::metadata(path).map_err(ReadError::Io)?.is_file() {
         return Err(ReadError::NotAFile);
     }
     fs::File::open(path).map_err(ReadError::Io)
+}
+
+/// Opens a regular file for reading (never waiting on a FIFO), for readers that stream it.
+pub fn open_regular(path: &Path) -> Result<fs::File, ReadError> {
+    let file = open_without_waiting(path)?;
+    if !file.metadata().map_err(ReadError::Io)?.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    Ok(file)
 }
 
 /// Reads a regular file of at most `limit` bytes. The checks use the opened file, so nothing can
@@ -285,6 +445,59 @@ mod tests {
         // Young: a write may be under way.
         assert!(!remove_if_stale(tmp.path()));
         assert!(tmp.path().exists());
+    }
+
+    /// The fallback of platforms without `O_NONBLOCK` reads files and refuses the rest without
+    /// opening them (a FIFO would block).
+    #[test]
+    fn the_fallback_open_checks_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        fs::write(&p, b"text").unwrap();
+        let mut s = String::new();
+        io::Read::read_to_string(&mut open_after_checking(&p).unwrap(), &mut s).unwrap();
+        assert_eq!(s, "text");
+        assert!(matches!(
+            open_after_checking(dir.path()),
+            Err(ReadError::NotAFile)
+        ));
+        assert!(matches!(
+            open_after_checking(&dir.path().join("missing")),
+            Err(ReadError::Io(_))
+        ));
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("pipe.txt");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert!(matches!(
+                    open_after_checking(&fifo),
+                    Err(ReadError::NotAFile)
+                ));
+            }
+        }
+    }
+
+    /// Two writers of one file: the second, holding an old fingerprint, is told the file changed
+    /// and writes nothing.
+    #[test]
+    fn replace_if_unchanged_compares_and_replaces_in_one_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.txt.alice.ron");
+        let first = replace_if_unchanged(&p, b"one", None).unwrap();
+        assert!(matches!(
+            replace_if_unchanged(&p, b"other", None),
+            Err(ReplaceError::Changed { .. })
+        ));
+        let second = replace_if_unchanged(&p, b"two", Some(&first)).unwrap();
+        assert!(matches!(
+            replace_if_unchanged(&p, b"stale", Some(&first)),
+            Err(ReplaceError::Changed { .. })
+        ));
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        replace_if_unchanged(&p, b"three", Some(&second)).unwrap();
+        // The lock file stays hidden beside it, and the corpus scan ignores it.
+        assert!(dir.path().join(LOCK_FILE_NAME).exists());
     }
 
     #[test]

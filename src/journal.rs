@@ -16,6 +16,10 @@ pub struct Entry {
     pub sidecar_path: PathBuf,
     /// The sidecar with the unsaved changes.
     pub sidecar: Sidecar,
+    /// The sidecar's fields this version does not know (name, RON text), which its nested form
+    /// above cannot carry: restoring puts them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<(String, String)>,
 }
 
 impl Entry {
@@ -105,6 +109,7 @@ impl Journal {
         let entry = Entry {
             sidecar_path: abs,
             sidecar: sidecar.clone(),
+            unknown: sidecar.unknown.clone(),
         };
         atomic_write(
             &self.file_for(sidecar_path),
@@ -136,9 +141,10 @@ impl Journal {
             let Ok(text) = std::fs::read_to_string(e.path()) else {
                 continue;
             };
-            let Ok(entry) = ron_options().from_str::<Entry>(&text) else {
+            let Ok(mut entry) = ron_options().from_str::<Entry>(&text) else {
                 continue;
             };
+            entry.sidecar.unknown = std::mem::take(&mut entry.unknown);
             let on_disk = Sidecar::load(&entry.sidecar_path).ok().map(|l| l.sidecar);
             let same = on_disk.is_some_and(|d| d.to_ron() == entry.sidecar.to_ron());
             if same {
@@ -169,6 +175,148 @@ impl Journal {
     /// Drops a journal entry without restoring it.
     pub fn discard(&self, entry: &Entry) {
         self.clear(&entry.sidecar_path);
+    }
+}
+
+/// What the writer thread is asked to do, in order.
+enum Job {
+    Record(PathBuf, Box<Sidecar>),
+    Clear(PathBuf),
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+/// Writes the journal on a thread of its own, so that an edit (a keystroke in the memo) never waits
+/// for the two fsyncs of a journal write. Requests are kept in order; of several records of one
+/// sidecar waiting together only the last is written, as it holds all the others. A record is
+/// written as soon as the thread is free (milliseconds), so a crash a second after an edit finds
+/// it in the journal.
+#[derive(Debug)]
+pub struct JournalWriter {
+    journal: Journal,
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// The last write error, taken by [`JournalWriter::take_error`].
+    error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl JournalWriter {
+    /// Starts the writer thread of `journal`; without a thread (the system refused one), writes
+    /// happen on the caller's thread.
+    pub fn start(journal: Journal) -> JournalWriter {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let error = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let (j, e) = (journal.clone(), error.clone());
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || writer_loop(&j, &rx, &e))
+            .ok();
+        JournalWriter {
+            journal,
+            jobs: thread.is_some().then_some(tx),
+            thread,
+            error,
+        }
+    }
+
+    /// The journal written to.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Records the unsaved state of a sidecar, in the background.
+    pub fn record(&self, sidecar_path: &Path, sidecar: &Sidecar) {
+        let job = Job::Record(sidecar_path.to_path_buf(), Box::new(sidecar.clone()));
+        self.send(job);
+    }
+
+    /// Forgets a sidecar, after the records asked for before.
+    pub fn clear(&self, sidecar_path: &Path) {
+        self.send(Job::Clear(sidecar_path.to_path_buf()));
+    }
+
+    /// Waits until everything asked for so far is on disk.
+    pub fn flush(&self) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(jobs) = &self.jobs
+            && jobs.send(Job::Flush(tx)).is_ok()
+        {
+            let _ = rx.recv();
+        }
+    }
+
+    /// The last error of a journal write, once.
+    pub fn take_error(&self) -> Option<String> {
+        self.error.lock().ok().and_then(|mut e| e.take())
+    }
+
+    fn send(&self, job: Job) {
+        let job = match &self.jobs {
+            Some(jobs) => match jobs.send(job) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        run_job(&self.journal, job, &self.error);
+    }
+}
+
+impl Drop for JournalWriter {
+    /// Finishes what was asked before the app goes away.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn writer_loop(
+    journal: &Journal,
+    jobs: &std::sync::mpsc::Receiver<Job>,
+    error: &std::sync::Mutex<Option<String>>,
+) {
+    while let Ok(first) = jobs.recv() {
+        // Whatever else is waiting is taken too, so a burst of keystrokes becomes one write.
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        let last_record: std::collections::HashMap<&Path, usize> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| match j {
+                Job::Record(p, _) => Some((p.as_path(), i)),
+                _ => None,
+            })
+            .collect();
+        let keep: Vec<bool> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, j)| match j {
+                Job::Record(p, _) => last_record.get(p.as_path()) == Some(&i),
+                _ => true,
+            })
+            .collect();
+        for (job, keep) in batch.into_iter().zip(keep) {
+            if keep {
+                run_job(journal, job, error);
+            }
+        }
+    }
+}
+
+fn run_job(journal: &Journal, job: Job, error: &std::sync::Mutex<Option<String>>) {
+    match job {
+        Job::Record(path, sidecar) => {
+            if let Err(e) = journal.record(&path, &sidecar)
+                && let Ok(mut slot) = error.lock()
+            {
+                *slot = Some(e);
+            }
+        }
+        Job::Clear(path) => journal.clear(&path),
+        Job::Flush(done) => {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -214,5 +362,42 @@ mod tests {
         // Saved normally: nothing to offer.
         journal.record(&path, &s).unwrap();
         assert!(journal.pending().is_empty(), "the disk already has it");
+    }
+
+    /// The background writer keeps the order of records and clears, writes the last of a burst,
+    /// and keeps fields this version does not know for a restore.
+    #[test]
+    fn the_writer_thread_keeps_order_and_the_last_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Transcript::from_text("p.txt", "Just some text.", "UTF-8".into(), Vec::new());
+        let who = Annotator {
+            id: "a".into(),
+            name: "A".into(),
+        };
+        let mut s = Sidecar::new(who, &t, &Codebook::builtin());
+        let path = dir.path().join("p.txt.a.ron");
+        s.save(&path).unwrap();
+        s.unknown = vec![("later_field".into(), "(x: 1)".into())];
+        let writer = JournalWriter::start(Journal::new(dir.path().join("journal")));
+        for i in 0..200 {
+            s.memo = format!("typed {i}");
+            writer.record(&path, &s);
+        }
+        writer.flush();
+        let pending = writer.journal().pending();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].sidecar.memo, "typed 199");
+        assert_eq!(pending[0].sidecar.unknown, s.unknown);
+        writer.record(&path, &s);
+        writer.clear(&path);
+        writer.flush();
+        assert!(writer.journal().pending().is_empty());
+        assert!(writer.take_error().is_none());
+        // Dropping the writer finishes what was asked.
+        s.memo = "last".into();
+        writer.record(&path, &s);
+        let journal = writer.journal().clone();
+        drop(writer);
+        assert_eq!(journal.pending()[0].sidecar.memo, "last");
     }
 }

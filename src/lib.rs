@@ -4,9 +4,11 @@
 //! app lives in [`ui`], behind the default cargo feature `gui`.
 
 pub mod agreement;
+pub mod analysis;
 pub mod anchor;
 pub mod cli;
 pub mod codebook;
+pub mod contrast;
 pub mod corpus;
 pub mod dataset;
 pub mod document;
@@ -14,9 +16,12 @@ pub mod export;
 mod fasthash;
 pub mod fsutil;
 pub mod generate;
+pub mod interop;
 pub mod journal;
+pub mod limits;
 pub mod refi;
 pub mod review;
+pub mod sample;
 pub mod search;
 pub mod shortcut;
 pub mod sidecar;

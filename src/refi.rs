@@ -5,12 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use crate::codebook::{AppliesTo, CodeValue, Codebook, Dimension, DimensionKind};
+use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
-use rayon::prelude::*;
-
-use crate::export::{ExportError, ExportSummary};
-use crate::sidecar::PartLookup;
+use crate::export::{ExportError, ExportSummary, span_is_placed};
 use crate::transcript::{PartId, PartKind};
 
 /// A GUID (8-4-4-4-12 hex digits) derived from a key, so the same project exports identically.
@@ -46,106 +43,305 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+/// The machine-readable last line of a code's description, so Marginalia's ids, kinds and
+/// shortcuts survive a round trip through a `.qdpx` or `.qdc` while other tools show a readable
+/// description above it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CodeMarker {
+    /// Dimension id.
+    pub dimension: String,
+    /// Value id (an entity for entity dimensions); absent on a dimension's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The label in Marginalia, when the code's name was made unique by a suffix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Where a dimension is coded: `Question`, `Answer` or `Span`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to: Option<AppliesTo>,
+    /// How a dimension's values are chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<DimensionKind>,
+    /// Keyboard shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Group heading of a dimension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// False for codes used in sidecars but missing from the codebook.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub in_codebook: bool,
+    /// Id of the codebook (on dimension codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codebook: Option<(String, String)>,
+}
+
+impl Default for CodeMarker {
+    fn default() -> Self {
+        CodeMarker {
+            dimension: String::new(),
+            value: None,
+            label: None,
+            applies_to: None,
+            kind: None,
+            key: None,
+            group: None,
+            in_codebook: true,
+            codebook: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// The prefix of the marker line in a description.
+pub const MARKER_PREFIX: &str = "marginalia:";
+
+impl CodeMarker {
+    /// The marker line.
+    pub fn line(&self) -> String {
+        format!(
+            "{MARKER_PREFIX}{}",
+            serde_json::to_string(self).expect("a marker always serializes")
+        )
+    }
+
+    /// Splits a description into its readable text and the marker of its last line, if any.
+    pub fn split(description: &str) -> (String, Option<CodeMarker>) {
+        let trimmed = description.trim_end();
+        let (head, last) = match trimmed.rsplit_once('\n') {
+            Some((h, l)) => (h, l),
+            None => ("", trimmed),
+        };
+        match last
+            .trim()
+            .strip_prefix(MARKER_PREFIX)
+            .and_then(|j| serde_json::from_str::<CodeMarker>(j).ok())
+        {
+            Some(m) => (head.trim_end().to_string(), Some(m)),
+            None => (description.to_string(), None),
+        }
+    }
+}
+
+/// A code of the export before its name is made unique.
+struct OutCode {
+    guid: String,
+    name: String,
+    codable: bool,
+    color: Option<String>,
+    description: String,
+    children: Vec<OutCode>,
+}
+
+impl OutCode {
+    fn write(&self, xml: &mut String) {
+        let _ = write!(
+            xml,
+            "<Code guid=\"{}\" name=\"{}\" isCodable=\"{}\"",
+            self.guid,
+            xml_escape(&self.name),
+            self.codable
+        );
+        if let Some(c) = &self.color {
+            let _ = write!(xml, " color=\"{}\"", xml_escape(c));
+        }
+        if self.description.is_empty() && self.children.is_empty() {
+            xml.push_str("/>");
+            return;
+        }
+        xml.push('>');
+        if !self.description.is_empty() {
+            let _ = write!(
+                xml,
+                "<Description>{}</Description>",
+                xml_escape(&self.description)
+            );
+        }
+        for c in &self.children {
+            c.write(xml);
+        }
+        xml.push_str("</Code>");
+    }
+}
+
+/// Makes every code name unique across the whole codebook (compared without case), as
+/// QualCoder keys codes by name and drops the codings of a second code of the same name: a
+/// clashing name gets its parent's name in brackets ("Neutral (Tone of answer)"), then a number.
+/// Top-level codes (dimensions, cases) keep their names where they can.
+fn unique_names(roots: &mut [OutCode]) {
+    fn count(codes: &[OutCode], seen: &mut BTreeMap<String, usize>) {
+        for c in codes {
+            *seen.entry(c.name.to_lowercase()).or_default() += 1;
+            count(&c.children, seen);
+        }
+    }
+    fn claim(name: String, taken: &mut BTreeSet<String>) -> String {
+        let mut candidate = name.clone();
+        let mut n = 2;
+        while !taken.insert(candidate.to_lowercase()) {
+            candidate = format!("{name} {n}");
+            n += 1;
+        }
+        candidate
+    }
+    fn rename(
+        codes: &mut [OutCode],
+        parent: &str,
+        clashes: &BTreeMap<String, usize>,
+        taken: &mut BTreeSet<String>,
+    ) {
+        for c in codes.iter_mut() {
+            let original = c.name.clone();
+            let wanted = if clashes.get(&original.to_lowercase()).copied().unwrap_or(0) > 1 {
+                format!("{original} ({parent})")
+            } else {
+                original.clone()
+            };
+            c.name = claim(wanted, taken);
+            rename(&mut c.children, &original, clashes, taken);
+        }
+    }
+    let mut clashes = BTreeMap::new();
+    count(roots, &mut clashes);
+    let mut taken = BTreeSet::new();
+    for c in roots.iter_mut() {
+        c.name = claim(c.name.clone(), &mut taken);
+    }
+    for c in roots.iter_mut() {
+        let parent = c.name.clone();
+        rename(&mut c.children, &parent, &clashes, &mut taken);
+    }
+}
+
 /// The codes of the export: every dimension as a non-codable parent, its values (for entity
 /// dimensions: known and used values) as codable children. Codes used in sidecars but missing
 /// from the codebook are added under their dimension or under "Not in codebook", so nothing is
-/// dropped.
+/// dropped. Each code's description says which dimension it belongs to and ends with a
+/// [`CodeMarker`] line; names are unique across the codebook. `cases` are extra top-level
+/// codes (guid, name) by which QualCoder and NVivo link a case to its text.
 struct CodeTree {
     /// dimension id -> (dimension guid, value -> value guid)
     guids: BTreeMap<String, (String, BTreeMap<String, String>)>,
     xml: String,
 }
 
-fn code_tree(codebook: &Codebook, used: &BTreeMap<String, BTreeSet<String>>) -> CodeTree {
+fn code_tree(
+    codebook: &Codebook,
+    used: &BTreeMap<String, BTreeSet<String>>,
+    cases: &[(String, String)],
+) -> CodeTree {
     let mut guids = BTreeMap::new();
-    let mut xml = String::new();
-    let code_open = |xml: &mut String,
-                     guid: &str,
-                     name: &str,
-                     codable: bool,
-                     color: Option<&str>,
-                     description: &str,
-                     empty: bool| {
-        let _ = write!(
-            xml,
-            "<Code guid=\"{guid}\" name=\"{}\" isCodable=\"{codable}\"",
-            xml_escape(name)
-        );
-        if let Some(c) = color {
-            let _ = write!(xml, " color=\"{}\"", xml_escape(c));
+    let mut roots: Vec<OutCode> = Vec::new();
+    let with_marker = |text: &str, marker: &CodeMarker| {
+        if text.is_empty() {
+            marker.line()
+        } else {
+            format!("{text}\n\n{}", marker.line())
         }
-        if empty && description.is_empty() {
-            xml.push_str("/>");
-            return;
-        }
-        xml.push('>');
-        if !description.is_empty() {
-            let _ = write!(
-                xml,
-                "<Description>{}</Description>",
-                xml_escape(description)
-            );
-        }
-        if empty {
-            xml.push_str("</Code>");
+    };
+    let value_code = |d_id: &str,
+                      d_label: &str,
+                      value: &str,
+                      label: &str,
+                      color: Option<String>,
+                      description: &str,
+                      key: Option<String>,
+                      in_codebook: bool| {
+        let marker = CodeMarker {
+            dimension: d_id.to_string(),
+            value: Some(value.to_string()),
+            label: Some(label.to_string()),
+            key,
+            in_codebook,
+            ..CodeMarker::default()
+        };
+        let text = if description.is_empty() {
+            format!("{d_label}: {label}")
+        } else {
+            format!("{d_label}: {description}")
+        };
+        OutCode {
+            guid: guid(&format!("value:{d_id}:{value}")),
+            name: label.to_string(),
+            codable: true,
+            color,
+            description: with_marker(&text, &marker),
+            children: Vec::new(),
         }
     };
     for d in &codebook.dimensions {
         let dg = guid(&format!("dimension:{}", d.id));
-        code_open(
-            &mut xml,
-            &dg,
-            &d.label,
-            false,
-            Some(&d.color),
-            &d.description,
-            false,
-        );
+        let marker = CodeMarker {
+            dimension: d.id.clone(),
+            applies_to: Some(d.applies_to),
+            kind: Some(d.kind),
+            key: d.key.clone(),
+            group: d.group.clone(),
+            in_codebook: true,
+            codebook: Some((codebook.id.clone(), codebook.name.clone())),
+            ..CodeMarker::default()
+        };
+        let mut code = OutCode {
+            guid: dg.clone(),
+            name: d.label.clone(),
+            codable: false,
+            color: Some(d.color.clone()),
+            description: with_marker(&d.description, &marker),
+            children: Vec::new(),
+        };
         let mut values = BTreeMap::new();
-        let mut children: Vec<(String, String, Option<String>, String)> = Vec::new();
         match d.kind {
             DimensionKind::Entity => {
+                let known: BTreeSet<&String> = d.known_values.iter().collect();
                 let mut names: BTreeSet<String> = d.known_values.iter().cloned().collect();
                 names.extend(used.get(&d.id).into_iter().flatten().cloned());
                 for n in names {
-                    children.push((n.clone(), n, None, String::new()));
+                    let c = value_code(&d.id, &d.label, &n, &n, None, "", None, known.contains(&n));
+                    values.insert(n, c.guid.clone());
+                    code.children.push(c);
                 }
             }
             _ => {
                 for v in &d.values {
-                    children.push((
-                        v.id.clone(),
-                        v.label.clone(),
+                    let c = value_code(
+                        &d.id,
+                        &d.label,
+                        &v.id,
+                        &v.label,
                         Some(v.color.clone()),
-                        v.description.clone(),
-                    ));
+                        &v.description,
+                        v.key.clone(),
+                        true,
+                    );
+                    values.insert(v.id.clone(), c.guid.clone());
+                    code.children.push(c);
                 }
                 for v in used.get(&d.id).into_iter().flatten() {
                     if d.value(v).is_none() {
-                        children.push((
-                            v.clone(),
-                            v.clone(),
+                        let c = value_code(
+                            &d.id,
+                            &d.label,
+                            v,
+                            v,
                             None,
-                            "Used in annotations; not in the codebook".to_string(),
-                        ));
+                            "Used in annotations; not in the codebook",
+                            None,
+                            false,
+                        );
+                        values.insert(v.clone(), c.guid.clone());
+                        code.children.push(c);
                     }
                 }
             }
         }
-        for (value, name, color, description) in children {
-            let vg = guid(&format!("value:{}:{value}", d.id));
-            code_open(
-                &mut xml,
-                &vg,
-                &name,
-                true,
-                color.as_deref(),
-                &description,
-                true,
-            );
-            values.insert(value, vg);
-        }
-        xml.push_str("</Code>");
+        roots.push(code);
         guids.insert(d.id.clone(), (dg, values));
     }
     let unknown: Vec<(&String, &BTreeSet<String>)> = used
@@ -153,29 +349,56 @@ fn code_tree(codebook: &Codebook, used: &BTreeMap<String, BTreeSet<String>>) -> 
         .filter(|(d, _)| codebook.dimension(d).is_none())
         .collect();
     if !unknown.is_empty() {
-        let pg = guid("dimension:not-in-codebook");
-        code_open(
-            &mut xml,
-            &pg,
-            "Not in codebook",
-            false,
-            None,
-            "Codes found in annotations but not in the codebook",
-            false,
-        );
+        let mut parent = OutCode {
+            guid: guid("dimension:not-in-codebook"),
+            name: "Not in codebook".to_string(),
+            codable: false,
+            color: None,
+            description: "Codes found in annotations but not in the codebook".to_string(),
+            children: Vec::new(),
+        };
         for (dim, vals) in unknown {
             let dg = guid(&format!("dimension:{dim}"));
-            code_open(&mut xml, &dg, dim, false, None, "", false);
+            let marker = CodeMarker {
+                dimension: dim.clone(),
+                in_codebook: false,
+                ..CodeMarker::default()
+            };
+            let mut code = OutCode {
+                guid: dg.clone(),
+                name: dim.clone(),
+                codable: false,
+                color: None,
+                description: marker.line(),
+                children: Vec::new(),
+            };
             let mut values = BTreeMap::new();
             for v in vals {
-                let vg = guid(&format!("value:{dim}:{v}"));
-                code_open(&mut xml, &vg, v, true, None, "", true);
-                values.insert(v.clone(), vg);
+                let c = value_code(dim, dim, v, v, None, "", None, false);
+                values.insert(v.clone(), c.guid.clone());
+                code.children.push(c);
             }
-            xml.push_str("</Code>");
+            parent.children.push(code);
             guids.insert(dim.clone(), (dg, values));
         }
-        xml.push_str("</Code>");
+        roots.push(parent);
+    }
+    for (case_guid, name) in cases {
+        roots.push(OutCode {
+            guid: case_guid.clone(),
+            name: name.clone(),
+            codable: true,
+            color: None,
+            description: format!(
+                "Case: {name}. Codes the documents of this case, as NVivo and QualCoder link cases to text."
+            ),
+            children: Vec::new(),
+        });
+    }
+    unique_names(&mut roots);
+    let mut xml = String::new();
+    for c in &roots {
+        c.write(&mut xml);
     }
     CodeTree { guids, xml }
 }
@@ -200,9 +423,106 @@ fn used_values(dataset: &Dataset) -> BTreeMap<String, BTreeSet<String>> {
     used
 }
 
-/// The text of a source: a short header, then each part under its heading; and where each part
-/// starts, in chars.
-fn source_text(doc: &DocumentData) -> (String, BTreeMap<PartId, usize>) {
+/// A stretch of a part's text found in a source text: the `len` chars at `src` in the source are
+/// the chars at `off` in the part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Char offset in the source text.
+    pub src: usize,
+    /// The part.
+    pub part: PartId,
+    /// Char offset in the part's text.
+    pub off: usize,
+    /// Length in chars.
+    pub len: usize,
+}
+
+/// Where the parts' text lies in `text`, each found after the one before, so exporter and
+/// importer, running this on the same text, agree: a whole part where it is found whole, else
+/// each of its paragraphs (speaker turns drop the speaker's label from a part). The flag says
+/// whether every paragraph of every part was found.
+pub fn part_segments(text: &str, parts: &[crate::transcript::Part]) -> (Vec<Segment>, bool) {
+    let mut byte = 0;
+    let mut chars = 0;
+    let mut out = Vec::with_capacity(parts.len());
+    let mut complete = true;
+    let find = |needle: &str, byte: &mut usize, chars: &mut usize| -> Option<usize> {
+        let found = *byte + text[*byte..].find(needle)?;
+        *chars += text[*byte..found].chars().count();
+        let at = *chars;
+        *chars += needle.chars().count();
+        *byte = found + needle.len();
+        Some(at)
+    };
+    for p in parts {
+        if p.text.is_empty() {
+            continue;
+        }
+        if let Some(at) = find(&p.text, &mut byte, &mut chars) {
+            out.push(Segment {
+                src: at,
+                part: p.id,
+                off: 0,
+                len: p.text.chars().count(),
+            });
+            continue;
+        }
+        let mut off = 0;
+        for para in p.text.split("\n\n") {
+            let len = para.chars().count();
+            if !para.is_empty() {
+                match find(para, &mut byte, &mut chars) {
+                    Some(at) => out.push(Segment {
+                        src: at,
+                        part: p.id,
+                        off,
+                        len,
+                    }),
+                    None => complete = false,
+                }
+            }
+            off += len + 2;
+        }
+    }
+    (out, complete)
+}
+
+/// The source position of char `p` of a part; a position between two paragraphs goes to the
+/// start of the next one (a start) or the end of the one before (an end).
+fn to_source(segments: &[Segment], part: PartId, p: usize, end: bool) -> Option<usize> {
+    let mine = segments.iter().filter(|s| s.part == part);
+    if end {
+        let mut best = None;
+        for s in mine {
+            if s.off < p && p <= s.off + s.len {
+                return Some(s.src + p - s.off);
+            }
+            if s.off + s.len <= p {
+                best = Some(s.src + s.len);
+            }
+        }
+        best
+    } else {
+        for s in mine {
+            if s.off <= p && p < s.off + s.len {
+                return Some(s.src + p - s.off);
+            }
+            if s.off >= p {
+                return Some(s.src);
+            }
+        }
+        None
+    }
+}
+
+/// The text of a source and where the parts lie in it. The transcript's own normalized text when
+/// its parts can be found in it (so Marginalia reads the same layout back on import, and the
+/// source is the document the researcher knows); otherwise a short header, then each part under
+/// its heading.
+fn source_text(doc: &DocumentData) -> (String, Vec<Segment>) {
+    if let Some(found) = original_text(doc) {
+        return found;
+    }
     let t = &doc.transcript;
     let m = &t.meta;
     let mut text = String::new();
@@ -233,10 +553,8 @@ fn source_text(doc: &DocumentData) -> (String, BTreeMap<PartId, usize>) {
         text.push_str(&line.join(" · "));
         text.push('\n');
     }
-    let mut starts = BTreeMap::new();
+    let mut segments = Vec::new();
     let several = t.exchange_count() > 1;
-    // Chars counted as the text grows, not from the start for each part.
-    let (mut counted_bytes, mut chars) = (0usize, 0usize);
     for p in &t.parts {
         let heading = match p.id.kind {
             PartKind::Question => "QUESTION",
@@ -252,13 +570,34 @@ fn source_text(doc: &DocumentData) -> (String, BTreeMap<PartId, usize>) {
             let _ = write!(text, " ({s})");
         }
         text.push_str("\n\n");
-        chars += text[counted_bytes..].chars().count();
-        counted_bytes = text.len();
-        starts.insert(p.id, chars);
+        segments.push(Segment {
+            src: text.chars().count(),
+            part: p.id,
+            off: 0,
+            len: p.text.chars().count(),
+        });
         text.push_str(&p.text);
         text.push('\n');
     }
-    (text, starts)
+    (text, segments)
+}
+
+/// The transcript file's normalized text, when it is still the text the dataset read (same
+/// hash) and every part is found in it.
+fn original_text(doc: &DocumentData) -> Option<(String, Vec<Segment>)> {
+    let t = &doc.transcript;
+    if crate::transcript::parlparse::split_virtual(&doc.path).is_some() {
+        return None;
+    }
+    let bytes =
+        crate::fsutil::read_limited(&doc.path, crate::transcript::MAX_TRANSCRIPT_BYTES).ok()?;
+    let decoded = crate::transcript::decode_owned(bytes).ok()?;
+    let normalized = crate::transcript::normalize(&decoded.text);
+    if crate::transcript::content_hash(&normalized) != t.hash {
+        return None;
+    }
+    let (segments, complete) = part_segments(&normalized, &t.parts);
+    complete.then_some((normalized, segments))
 }
 
 const VARIABLES: &[(&str, &str)] = &[
@@ -273,7 +612,12 @@ const VARIABLES: &[(&str, &str)] = &[
     ("answered_by", "Text"),
     ("supplementary", "Boolean"),
     ("answer_status", "Text"),
+    ("path", "Text"),
 ];
+
+/// The variable of cases, kept apart from the documents' `organisation`: QualCoder keeps one
+/// kind (document or case) per variable name.
+const CASE_VARIABLE: &str = "member organisation";
 
 fn variable_value(name: &str, kind: &str, value: &str) -> String {
     let element = match kind {
@@ -288,6 +632,21 @@ fn variable_value(name: &str, kind: &str, value: &str) -> String {
     )
 }
 
+/// The name of a document in other tools: its file name without folder (QualCoder copies each
+/// source to `documents/<name>.txt`, so a `/` fails and `.txt` would be doubled).
+pub fn source_name(relative: &str) -> String {
+    let file = relative.rsplit('/').next().unwrap_or(relative);
+    let stem = file
+        .strip_suffix(".txt")
+        .or_else(|| file.strip_suffix(".text"))
+        .unwrap_or(file);
+    if stem.is_empty() {
+        file.to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
 /// Builds a `.qdpx` project: `project.qde` and `sources/<guid>.txt` in a zip.
 pub fn qdpx(
     dataset: &Dataset,
@@ -296,7 +655,26 @@ pub fn qdpx(
 ) -> Result<Vec<u8>, ExportError> {
     let build = |e: &dyn std::fmt::Display| ExportError::Build(e.to_string());
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let tree = code_tree(&dataset.codebook, &used_values(dataset));
+    let docs: Vec<&DocumentData> = dataset
+        .documents
+        .iter()
+        .filter(|d| include_uncoded || !d.sidecars.is_empty())
+        .collect();
+    // One case per member, with the member's organisation and their questions.
+    let mut cases: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
+    for d in &docs {
+        if let Some(q) = &d.transcript.meta.question_by {
+            let entry = cases.entry(q.clone()).or_default();
+            if entry.0.is_none() {
+                entry.0 = d.transcript.meta.organisation.clone();
+            }
+            entry.1.push(guid(&format!("source:{}", d.relative)));
+        }
+    }
+    let case_guid = |member: &str| guid(&format!("case:{member}"));
+    let case_codes: Vec<(String, String)> =
+        cases.keys().map(|m| (case_guid(m), m.clone())).collect();
+    let tree = code_tree(&dataset.codebook, &used_values(dataset), &case_codes);
     let annotators = dataset.annotators();
     let user_guid = |id: &str| guid(&format!("user:{id}"));
     let name = dataset
@@ -338,35 +716,26 @@ pub fn qdpx(
             guid(&format!("variable:{v}"))
         );
     }
+    if !cases.is_empty() {
+        let _ = write!(
+            x,
+            "<Variable guid=\"{}\" name=\"{CASE_VARIABLE}\" typeOfVariable=\"Text\"/>",
+            guid(&format!("variable:{CASE_VARIABLE}"))
+        );
+    }
     x.push_str("</Variables>");
 
-    let docs: Vec<&DocumentData> = dataset
-        .documents
-        .iter()
-        .filter(|d| include_uncoded || !d.sidecars.is_empty())
-        .collect();
-    // One case per member, with the member's organisation and their questions.
-    let mut cases: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
-    for d in &docs {
-        if let Some(q) = &d.transcript.meta.question_by {
-            let entry = cases.entry(q.clone()).or_default();
-            if entry.0.is_none() {
-                entry.0 = d.transcript.meta.organisation.clone();
-            }
-            entry.1.push(guid(&format!("source:{}", d.relative)));
-        }
-    }
     if !cases.is_empty() {
         x.push_str("<Cases>");
         for (member, (org, sources)) in &cases {
             let _ = write!(
                 x,
                 "<Case guid=\"{}\" name=\"{}\">",
-                guid(&format!("case:{member}")),
+                case_guid(member),
                 xml_escape(member)
             );
             if let Some(o) = org {
-                x.push_str(&variable_value("organisation", "Text", o));
+                x.push_str(&variable_value(CASE_VARIABLE, "Text", o));
             }
             for s in sources {
                 let _ = write!(x, "<SourceRef targetGUID=\"{s}\"/>");
@@ -378,45 +747,206 @@ pub fn qdpx(
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(COMPRESSION_LEVEL));
+        .compression_method(zip::CompressionMethod::Deflated);
     if !docs.is_empty() {
         x.push_str("<Sources>");
     }
-    // Sources are compressed and described on every core, a few hundred per piece; the pieces are
-    // put together in order, so the project is the same as one made on one thread.
-    let pieces: Vec<Result<Piece, ExportError>> = docs
-        .par_chunks(SOURCES_PER_PIECE)
-        .map(|chunk| {
-            let mut piece = Piece::default();
-            let mut part = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-            for d in chunk {
-                let (xml, text) = source(d, &tree, &now, &mut piece);
-                part.start_file(
-                    format!("sources/{}.txt", guid(&format!("source:{}", d.relative))),
-                    options,
-                )
-                .map_err(|e| build(&e))?;
-                part.write_all(text.as_bytes()).map_err(|e| build(&e))?;
-                piece.xml.push_str(&xml);
+    // (note guid, name, user guid, text) of the annotators' memos.
+    let mut memos: Vec<(String, String, String, String)> = Vec::new();
+    for d in &docs {
+        summary.documents += 1;
+        let sg = guid(&format!("source:{}", d.relative));
+        let (text, segments) = source_text(d);
+        zip.start_file(format!("sources/{sg}.txt"), options)
+            .map_err(|e| build(&e))?;
+        zip.write_all(text.as_bytes()).map_err(|e| build(&e))?;
+        let _ = write!(
+            x,
+            "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
+            xml_escape(&source_name(&d.relative))
+        );
+        let m = &d.transcript.meta;
+        let _ = write!(
+            x,
+            "<Description>{}</Description>",
+            xml_escape(&format!(
+                "{} ({})",
+                d.relative,
+                d.transcript.format.as_str()
+            ))
+        );
+        for s in &d.sidecars {
+            let user = user_guid(&s.annotator.id);
+            let when = s.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let selection = |x: &mut String,
+                             key: &str,
+                             start: usize,
+                             end: usize,
+                             label: &str,
+                             description: &str,
+                             code: &str| {
+                let _ = write!(
+                    x,
+                    "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\"{user}\" creationDateTime=\"{when}\">",
+                    guid(&format!(
+                        "selection:{}:{}:{key}",
+                        d.relative, s.annotator.id
+                    )),
+                    xml_escape(label)
+                );
+                if !description.is_empty() {
+                    let _ = write!(x, "<Description>{}</Description>", xml_escape(description));
+                }
+                let _ = write!(
+                    x,
+                    "<Coding guid=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{when}\"><CodeRef targetGUID=\"{code}\"/></Coding></PlainTextSelection>",
+                    guid(&format!("coding:{}:{}:{key}", d.relative, s.annotator.id))
+                );
+            };
+            for (part, dims) in &s.tags {
+                let Some(p) = d.transcript.part(*part) else {
+                    summary.warnings.push(format!(
+                        "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
+                        s.annotator.id, d.relative
+                    ));
+                    continue;
+                };
+                let len = p.text.chars().count();
+                let (Some(start), Some(end)) = (
+                    to_source(&segments, *part, 0, false),
+                    to_source(&segments, *part, len, true),
+                ) else {
+                    summary.warnings.push(format!(
+                        "tags of {} on part {part}, which is empty, are not exported to qdpx (a selection needs text): {}",
+                        s.annotator.id, d.relative
+                    ));
+                    continue;
+                };
+                for (dim, values) in dims {
+                    for v in values {
+                        let Some(code) = tree.guids.get(dim).and_then(|(_, vals)| vals.get(v))
+                        else {
+                            continue;
+                        };
+                        let label = format!("{part}: {dim} = {v}");
+                        selection(
+                            &mut x,
+                            &format!("tag:{part}:{dim}:{v}"),
+                            start,
+                            end,
+                            &label,
+                            "",
+                            code,
+                        );
+                        summary.annotations += 1;
+                    }
+                }
             }
-            piece.zip = part.finish().map_err(|e| build(&e))?.into_inner();
-            Ok(piece)
-        })
-        .collect();
-    for piece in pieces {
-        let piece = piece?;
-        summary.documents += piece.documents;
-        summary.annotations += piece.annotations;
-        summary.warnings.extend(piece.warnings);
-        zip.merge_archive(
-            zip::ZipArchive::new(std::io::Cursor::new(piece.zip)).map_err(|e| build(&e))?,
-        )
-        .map_err(|e| build(&e))?;
-        x.push_str(&piece.xml);
+            for span in &s.spans {
+                let placed = span_is_placed(&d.transcript, span);
+                let (Some(start), Some(end), true) = (
+                    to_source(&segments, span.part, span.start, false),
+                    to_source(&segments, span.part, span.end, true),
+                    placed,
+                ) else {
+                    summary.warnings.push(format!(
+                        "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
+                        span.id, s.annotator.id, d.relative
+                    ));
+                    continue;
+                };
+                let Some(code) = tree
+                    .guids
+                    .get(&span.dimension)
+                    .and_then(|(_, vals)| vals.get(&span.value))
+                else {
+                    continue;
+                };
+                let label = crate::sidecar::ellipsize(&span.quote, 60);
+                selection(
+                    &mut x,
+                    &format!("span:{}", span.id),
+                    start,
+                    end,
+                    &label,
+                    &span.note,
+                    code,
+                );
+                summary.annotations += 1;
+            }
+        }
+        // The case's code codes the whole document: how QualCoder and NVivo link a case to text.
+        let chars = text.chars().count();
+        if let Some(q) = &m.question_by
+            && chars > 0
+        {
+            let _ = write!(
+                x,
+                "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"0\" endPosition=\"{chars}\"><Coding guid=\"{}\"><CodeRef targetGUID=\"{}\"/></Coding></PlainTextSelection>",
+                guid(&format!("case-selection:{}", d.relative)),
+                xml_escape(&format!("Case: {q}")),
+                guid(&format!("case-coding:{}", d.relative)),
+                case_guid(q)
+            );
+        }
+        // Each annotator's memo on the document as a Note the source refers to.
+        for sc in &d.sidecars {
+            if !sc.memo.trim().is_empty() {
+                let ng = guid(&format!("memo:{}:{}", d.relative, sc.annotator.id));
+                let _ = write!(x, "<NoteRef targetGUID=\"{ng}\"/>");
+                memos.push((
+                    ng,
+                    format!(
+                        "Memo of {} on {}",
+                        sc.annotator.id,
+                        source_name(&d.relative)
+                    ),
+                    user_guid(&sc.annotator.id),
+                    sc.memo.clone(),
+                ));
+            }
+        }
+        let values: [(&str, String); 12] = [
+            ("title", m.title.clone()),
+            ("meeting", m.meeting.clone().unwrap_or_default()),
+            (
+                "meeting_date",
+                m.meeting_date.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            (
+                "session_date",
+                m.session_date.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            ("reference", m.reference.clone().unwrap_or_default()),
+            ("question_by", m.question_by.clone().unwrap_or_default()),
+            ("organisation", m.organisation.clone().unwrap_or_default()),
+            ("asked_of", m.asked_of.clone().unwrap_or_default()),
+            ("answered_by", m.answered_by.clone().unwrap_or_default()),
+            ("supplementary", m.supplementary.to_string()),
+            ("answer_status", m.status.as_str().to_string()),
+            ("path", d.relative.clone()),
+        ];
+        for ((name, value), (_, kind)) in values.iter().zip(VARIABLES) {
+            if !value.is_empty() {
+                x.push_str(&variable_value(name, kind, value));
+            }
+        }
+        x.push_str("</TextSource>");
     }
     if !docs.is_empty() {
         x.push_str("</Sources>");
+    }
+    if !memos.is_empty() {
+        x.push_str("<Notes>");
+        for (ng, name, user, text) in &memos {
+            let _ = write!(
+                x,
+                "<Note guid=\"{ng}\" name=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{now}\"><PlainTextContent>{}</PlainTextContent></Note>",
+                xml_escape(name),
+                xml_escape(text)
+            );
+        }
+        x.push_str("</Notes>");
     }
     x.push_str("</Project>\n");
     zip.start_file("project.qde", options)
@@ -426,166 +956,9 @@ pub fn qdpx(
     Ok(cursor.into_inner())
 }
 
-/// Deflate level of the sources in a `.qdpx`, chosen by measurement (BENCHMARKS.md, "Corpus
-/// commands"): the project of the 10,000-page corpus at each level, time against size.
-const COMPRESSION_LEVEL: i64 = 6;
-
-/// Sources compressed together on one core.
-const SOURCES_PER_PIECE: usize = 256;
-
-/// Part of a project made on one core: compressed sources, their XML, and what was counted.
-#[derive(Default)]
-struct Piece {
-    zip: Vec<u8>,
-    xml: String,
-    documents: usize,
-    annotations: usize,
-    warnings: Vec<String>,
-}
-
-/// The `<TextSource>` element of a document and its plain text, counted into `summary`.
-fn source(d: &DocumentData, tree: &CodeTree, now: &str, summary: &mut Piece) -> (String, String) {
-    let user_guid = |id: &str| guid(&format!("user:{id}"));
-    let mut x = String::new();
-    summary.documents += 1;
-    let sg = guid(&format!("source:{}", d.relative));
-    let (text, starts) = source_text(d);
-    let mut lookup = PartLookup::new(&d.transcript);
-    let _ = write!(
-        x,
-        "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
-        xml_escape(&d.relative)
-    );
-    let m = &d.transcript.meta;
-    let _ = write!(
-        x,
-        "<Description>{}</Description>",
-        xml_escape(&format!(
-            "{} ({})",
-            d.relative,
-            d.transcript.format.as_str()
-        ))
-    );
-    for s in &d.sidecars {
-        let user = user_guid(&s.annotator.id);
-        let when = s.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let selection = |x: &mut String,
-                         key: &str,
-                         start: usize,
-                         end: usize,
-                         label: &str,
-                         description: &str,
-                         code: &str| {
-            let _ = write!(
-                x,
-                "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\"{user}\" creationDateTime=\"{when}\">",
-                guid(&format!(
-                    "selection:{}:{}:{key}",
-                    d.relative, s.annotator.id
-                )),
-                xml_escape(label)
-            );
-            if !description.is_empty() {
-                let _ = write!(x, "<Description>{}</Description>", xml_escape(description));
-            }
-            let _ = write!(
-                x,
-                "<Coding guid=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{when}\"><CodeRef targetGUID=\"{code}\"/></Coding></PlainTextSelection>",
-                guid(&format!("coding:{}:{}:{key}", d.relative, s.annotator.id))
-            );
-        };
-        for (part, dims) in &s.tags {
-            let (Some(start), Some(len)) = (starts.get(part), lookup.char_len(*part)) else {
-                summary.warnings.push(format!(
-                    "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
-                    s.annotator.id, d.relative
-                ));
-                continue;
-            };
-            for (dim, values) in dims {
-                for v in values {
-                    let Some(code) = tree.guids.get(dim).and_then(|(_, vals)| vals.get(v)) else {
-                        continue;
-                    };
-                    let label = format!("{part}: {dim} = {v}");
-                    selection(
-                        &mut x,
-                        &format!("tag:{part}:{dim}:{v}"),
-                        *start,
-                        start + len,
-                        &label,
-                        "",
-                        code,
-                    );
-                    summary.annotations += 1;
-                }
-            }
-        }
-        for span in &s.spans {
-            let placed = lookup.placed(span);
-            let (Some(start), true) = (starts.get(&span.part), placed) else {
-                summary.warnings.push(format!(
-                    "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
-                    span.id, s.annotator.id, d.relative
-                ));
-                continue;
-            };
-            let Some(code) = tree
-                .guids
-                .get(&span.dimension)
-                .and_then(|(_, vals)| vals.get(&span.value))
-            else {
-                continue;
-            };
-            let mut description = span.value.clone();
-            if !span.note.is_empty() {
-                description.push_str(" — ");
-                description.push_str(&span.note);
-            }
-            let label = crate::sidecar::ellipsize(&span.quote, 60);
-            selection(
-                &mut x,
-                &format!("span:{}", span.id),
-                start + span.start,
-                start + span.end,
-                &label,
-                &description,
-                code,
-            );
-            summary.annotations += 1;
-        }
-    }
-    let values: [(&str, String); 11] = [
-        ("title", m.title.clone()),
-        ("meeting", m.meeting.clone().unwrap_or_default()),
-        (
-            "meeting_date",
-            m.meeting_date.map(|d| d.to_string()).unwrap_or_default(),
-        ),
-        (
-            "session_date",
-            m.session_date.map(|d| d.to_string()).unwrap_or_default(),
-        ),
-        ("reference", m.reference.clone().unwrap_or_default()),
-        ("question_by", m.question_by.clone().unwrap_or_default()),
-        ("organisation", m.organisation.clone().unwrap_or_default()),
-        ("asked_of", m.asked_of.clone().unwrap_or_default()),
-        ("answered_by", m.answered_by.clone().unwrap_or_default()),
-        ("supplementary", m.supplementary.to_string()),
-        ("answer_status", m.status.as_str().to_string()),
-    ];
-    for ((name, value), (_, kind)) in values.iter().zip(VARIABLES) {
-        if !value.is_empty() {
-            x.push_str(&variable_value(name, kind, value));
-        }
-    }
-    x.push_str("</TextSource>");
-    (x, text)
-}
-
 /// The codebook as REFI-QDA codebook XML (`.qdc`).
 pub fn qdc(codebook: &Codebook) -> String {
-    let tree = code_tree(codebook, &BTreeMap::new());
+    let tree = code_tree(codebook, &BTreeMap::new(), &[]);
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\" origin=\"Marginalia {}\"><Codes>{}</Codes></CodeBook>\n",
         env!("CARGO_PKG_VERSION"),
@@ -593,247 +966,19 @@ pub fn qdc(codebook: &Codebook) -> String {
     )
 }
 
-/// A code read from a `.qdc`.
-#[derive(Debug, Default, Clone)]
-struct QdcCode {
-    name: String,
-    color: Option<String>,
-    codable: bool,
-    description: String,
-    children: Vec<QdcCode>,
-}
-
-fn slug(name: &str) -> String {
-    let mut s: String = name
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    let s = s.trim_matches('_');
-    let s: String = s.chars().take(48).collect();
-    if s.is_empty() { "code".to_string() } else { s }
-}
-
-fn unique(id: String, taken: &mut BTreeSet<String>) -> String {
-    let mut candidate = id.clone();
-    let mut n = 2;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{id}_{n}");
-        n += 1;
-    }
-    candidate
-}
-
-fn normalize_color(c: Option<&str>, fallback: &str) -> String {
-    match c {
-        Some(c) if c.len() == 7 && crate::codebook::parse_color(c).is_some() => c.to_lowercase(),
-        Some(c) if c.len() == 4 && c.starts_with('#') => {
-            let expanded: String = c[1..].chars().flat_map(|x| [x, x]).collect();
-            let full = format!("#{expanded}");
-            if crate::codebook::parse_color(&full).is_some() {
-                full.to_lowercase()
-            } else {
-                fallback.to_string()
-            }
-        }
-        _ => fallback.to_string(),
-    }
-}
-
-const PALETTE: &[&str] = &[
-    "#5b7db1", "#b1755b", "#4f8a5b", "#a14f4f", "#5b9fb1", "#e6a23c", "#409eff", "#67c23a",
-    "#b37feb", "#f56c6c",
-];
-
-/// Turns a REFI-QDA codebook into a Marginalia codebook. Each top-level code with children
-/// becomes a dimension coded on spans with one choice among its descendants; top-level codes
-/// without children are gathered in one dimension, "Codes".
+/// Turns a REFI-QDA codebook (`.qdc` XML) into a Marginalia codebook; see
+/// [`crate::interop::codebook_from_codes`] for how codes become dimensions and values.
 pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, String> {
-    let roots = parse_qdc(xml)?;
-    if roots.is_empty() {
-        return Err("the codebook has no codes".to_string());
-    }
-    let mut dim_ids = BTreeSet::new();
-    let mut dimensions = Vec::new();
-    let mut leaves = Vec::new();
-    for (i, root) in roots.iter().enumerate() {
-        if root.children.is_empty() {
-            leaves.push(root.clone());
-            continue;
-        }
-        let color = normalize_color(root.color.as_deref(), PALETTE[i % PALETTE.len()]);
-        let mut values = Vec::new();
-        let mut value_ids = BTreeSet::new();
-        if root.codable {
-            values.push(value_of(root, &root.name, &color, &mut value_ids));
-        }
-        flatten(&root.children, "", &color, &mut values, &mut value_ids);
-        dimensions.push(Dimension {
-            id: unique(slug(&root.name), &mut dim_ids),
-            label: root.name.clone(),
-            description: root.description.clone(),
-            color,
-            applies_to: AppliesTo::Span,
-            kind: DimensionKind::OneChoice,
-            values,
-            known_values: Vec::new(),
-            key: None,
-            group: None,
-        });
-    }
-    if !leaves.is_empty() {
-        let mut value_ids = BTreeSet::new();
-        let values = leaves
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                value_of(
-                    c,
-                    &c.name,
-                    &normalize_color(c.color.as_deref(), PALETTE[i % PALETTE.len()]),
-                    &mut value_ids,
-                )
-            })
-            .collect();
-        dimensions.push(Dimension {
-            id: unique("codes".to_string(), &mut dim_ids),
-            label: "Codes".to_string(),
-            description: "Top-level codes of the imported codebook".to_string(),
-            color: "#7f8c8d".to_string(),
-            applies_to: AppliesTo::Span,
-            kind: DimensionKind::OneChoice,
-            values,
-            known_values: Vec::new(),
-            key: None,
-            group: None,
-        });
-    }
-    let codebook = Codebook {
-        schema: crate::codebook::CODEBOOK_SCHEMA,
-        id: format!("imported-{}", slug(name)),
-        name: name.to_string(),
-        description: "Imported from a REFI-QDA codebook".to_string(),
-        dimensions,
-    };
-    codebook.check()?;
-    Ok(codebook)
-}
-
-fn value_of(
-    code: &QdcCode,
-    label: &str,
-    fallback: &str,
-    taken: &mut BTreeSet<String>,
-) -> CodeValue {
-    CodeValue {
-        id: unique(slug(label), taken),
-        label: label.to_string(),
-        description: code.description.clone(),
-        color: normalize_color(code.color.as_deref(), fallback),
-        key: None,
-    }
-}
-
-fn flatten(
-    codes: &[QdcCode],
-    prefix: &str,
-    color: &str,
-    out: &mut Vec<CodeValue>,
-    taken: &mut BTreeSet<String>,
-) {
-    for c in codes {
-        let label = if prefix.is_empty() {
-            c.name.clone()
-        } else {
-            format!("{prefix} / {}", c.name)
-        };
-        if c.codable || c.children.is_empty() {
-            out.push(value_of(c, &label, color, taken));
-        }
-        flatten(&c.children, &label, color, out, taken);
-    }
-}
-
-fn parse_qdc(xml: &str) -> Result<Vec<QdcCode>, String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut stack: Vec<QdcCode> = Vec::new();
-    let mut roots = Vec::new();
-    let mut in_description = false;
-    let mut saw_codebook = false;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("not valid XML at byte {}: {e}", reader.buffer_position()))?;
-        match event {
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "CodeBook" => {
-                saw_codebook = true;
-                let _ = e;
-            }
-            Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == "Code" => {
-                if stack.len() > 64 {
-                    return Err("codes are nested more than 64 levels deep".to_string());
-                }
-                let mut code = QdcCode::default();
-                for a in e.attributes().flatten() {
-                    let value = a
-                        .normalized_value(quick_xml::XmlVersion::default())
-                        .map_err(|e| format!("bad attribute: {e}"))?
-                        .into_owned();
-                    match a.key.local_name().as_ref() {
-                        "name" => code.name = value,
-                        "color" => code.color = Some(value),
-                        "isCodable" => code.codable = value == "true" || value == "1",
-                        _ => {}
-                    }
-                }
-                if code.name.trim().is_empty() {
-                    return Err("a code has no name".to_string());
-                }
-                if matches!(event, Event::Empty(_)) {
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(code),
-                        None => roots.push(code),
-                    }
-                } else {
-                    stack.push(code);
-                }
-            }
-            Event::End(e) if e.local_name().as_ref() == "Code" => {
-                let code = stack.pop().ok_or("unbalanced </Code>")?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(code),
-                    None => roots.push(code),
-                }
-            }
-            Event::Start(e) if e.local_name().as_ref() == "Description" => in_description = true,
-            Event::End(e) if e.local_name().as_ref() == "Description" => in_description = false,
-            Event::Text(t) if in_description => {
-                if let Some(code) = stack.last_mut() {
-                    let text = t.xml10_content();
-                    code.description.push_str(&text);
-                }
-            }
-            Event::GeneralRef(r) if in_description => {
-                if let (Some(code), Some(c)) = (
-                    stack.last_mut(),
-                    crate::transcript::parlparse::resolve_entity(&r),
-                ) {
-                    code.description.push(c);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if !saw_codebook {
+    let root = crate::interop::parse_xml(xml.as_bytes())?;
+    if root.name != "CodeBook" {
         return Err("not a REFI-QDA codebook (no CodeBook element)".to_string());
     }
-    if !stack.is_empty() {
-        return Err("the file ends inside a code".to_string());
+    let codes = root
+        .child("Codes")
+        .map(crate::interop::codes_of)
+        .unwrap_or_default();
+    if codes.is_empty() {
+        return Err("the codebook has no codes".to_string());
     }
-    Ok(roots)
+    Ok(crate::interop::codebook_from_codes(&codes, name, &BTreeSet::new())?.codebook)
 }

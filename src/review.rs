@@ -66,9 +66,13 @@ impl Progress {
         check_annotator_id(gold).map_err(|e| e.to_string())?;
         let path = progress_path(root, gold);
         match std::fs::read_to_string(&path) {
-            Ok(text) => ron_options()
-                .from_str(&text)
-                .map_err(|e| format!("cannot read adjudication progress: {e}: {}", path.display())),
+            Ok(text) => ron_options().from_str(&text).map_err(|e| {
+                format!(
+                    "cannot read adjudication progress: {}: {}",
+                    crate::sidecar::ron_error_message(&e),
+                    path.display()
+                )
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress {
                 schema: 1,
                 gold: gold.to_string(),
@@ -92,8 +96,10 @@ impl Progress {
     }
 }
 
-/// Edits that put into an empty reconciled sidecar everything the annotators agree on: part tags
-/// all of them gave identically, and spans all of them have (same range, dimension and value).
+/// Edits that put into an empty reconciled sidecar everything the annotators agree on: the values
+/// of a part dimension that all of them gave (for a several-choice dimension, the values they share
+/// even when some added others: both chose counter-terrorism, one also policing), and spans all of
+/// them have (same range, dimension and value).
 pub fn agreed_edits(doc: &DocumentData, annotators: &[String], gold_prefix: &str) -> Vec<Edit> {
     let sidecars: Vec<_> = doc
         .sidecars
@@ -118,12 +124,15 @@ pub fn agreed_edits(doc: &DocumentData, annotators: &[String], gold_prefix: &str
             v.sort();
             v
         });
-        let v0 = sets.next().unwrap_or_default();
-        if !v0.is_empty() && sets.all(|v| v == v0) {
+        let mut shared = sets.next().unwrap_or_default();
+        for v in sets {
+            shared.retain(|x| v.contains(x));
+        }
+        if !shared.is_empty() {
             edits.push(Edit::SetPartValues {
                 part,
                 dimension: dim,
-                values: v0,
+                values: shared,
             });
         }
     }
@@ -197,6 +206,14 @@ pub fn settle(
                         .iter()
                         .flat_map(|(_, v)| v.iter().cloned())
                         .collect();
+                    let one_choice = codebook
+                        .dimension(&dim)
+                        .is_some_and(|d| d.kind == crate::codebook::DimensionKind::OneChoice);
+                    if one_choice && set.len() > 1 {
+                        return Err(format!(
+                            "{dim} takes one value: take one annotator's, or choose another value"
+                        ));
+                    }
                     set.into_iter().collect()
                 }
                 Decision::Neither => Vec::new(),
@@ -252,7 +269,7 @@ pub fn settle(
             }
         }
     }
-    gold_doc.save()?;
+    gold_doc.save().map_err(|e| e.to_string())?;
     progress
         .decisions
         .insert(disagreement.key.clone(), decision);
@@ -274,6 +291,50 @@ fn next_number(doc: &Document, prefix: &str) -> u64 {
 mod tests {
     use super::*;
     use crate::agreement::corpus::compute;
+
+    /// Both chose counter-terrorism, one also policing: the reconciled set starts with
+    /// counter-terrorism, and the disagreement on policing is left to settle.
+    #[test]
+    fn the_gold_set_starts_with_the_values_every_annotator_gave() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        std::fs::copy(src.join("prevent.txt"), dir.path().join("prevent.txt")).unwrap();
+        let t = crate::transcript::Transcript::load(&dir.path().join("prevent.txt")).unwrap();
+        let cb = Codebook::builtin();
+        for (who, topics) in [
+            ("ann", vec!["counter_terrorism", "policing"]),
+            ("ben", vec!["counter_terrorism"]),
+        ] {
+            let mut s = crate::sidecar::Sidecar::new(
+                Annotator {
+                    id: who.into(),
+                    name: String::new(),
+                },
+                &t,
+                &cb,
+            );
+            s.tags.entry(PartId::QUESTION).or_default().insert(
+                "topic".into(),
+                topics.iter().map(|x| x.to_string()).collect(),
+            );
+            s.save(&crate::sidecar::sidecar_path(
+                &dir.path().join("prevent.txt"),
+                who,
+            ))
+            .unwrap();
+        }
+        let data = Dataset::load(dir.path(), &Selection::default(), &|_, _| {}).unwrap();
+        let who = vec!["ann".to_string(), "ben".to_string()];
+        let edits = agreed_edits(&data.documents[0], &who, "gold");
+        assert_eq!(
+            edits,
+            vec![Edit::SetPartValues {
+                part: PartId::QUESTION,
+                dimension: "topic".into(),
+                values: vec!["counter_terrorism".into()],
+            }]
+        );
+    }
     use crate::dataset::{Dataset, Selection};
     use crate::sidecar::Sidecar;
 
@@ -354,6 +415,24 @@ mod tests {
         assert_eq!(
             std::fs::read(dir.path().join("prevent.txt.alice.ron")).unwrap(),
             before_alice
+        );
+
+        // "Both" would put two values into a one-choice dimension: refused, nothing written.
+        let before_gold = std::fs::read(dir.path().join("prevent.txt.gold.ron")).unwrap();
+        let e = settle(
+            doc,
+            &who,
+            tone,
+            Decision::Both,
+            &gold,
+            &data.codebook,
+            &mut progress,
+        )
+        .unwrap_err();
+        assert!(e.contains("takes one value"), "{e}");
+        assert_eq!(
+            std::fs::read(dir.path().join("prevent.txt.gold.ron")).unwrap(),
+            before_gold
         );
 
         let again = Progress::load(dir.path(), "gold").unwrap();

@@ -16,7 +16,7 @@ use crate::transcript::{PartId, PartKind, Transcript};
 pub const SIDECAR_SCHEMA: u32 = 1;
 
 /// Largest sidecar read, in bytes (a sidecar with 10,000 spans is about 1.3 MB).
-pub const MAX_SIDECAR_BYTES: u64 = 32 * 1024 * 1024;
+pub const MAX_SIDECAR_BYTES: u64 = crate::limits::SIDECAR_BYTES;
 
 /// Deepest nesting accepted in a RON file; ours never goes past 5.
 const RON_RECURSION_LIMIT: usize = 32;
@@ -27,6 +27,19 @@ pub const CONTEXT_CHARS: usize = 32;
 /// RON options used for every file Marginalia reads: bounded nesting for untrusted input.
 pub fn ron_options() -> ron::Options {
     ron::Options::default().with_recursion_limit(RON_RECURSION_LIMIT)
+}
+
+/// A RON parse error in words for the user: where, and what. The parser's own advice for the
+/// nesting limit speaks to programmers (`ron::Options`, `serde_stacker`), so that one is said
+/// plainly.
+pub fn ron_error_message(e: &ron::error::SpannedError) -> String {
+    match &e.code {
+        ron::Error::ExceededRecursionLimit => format!(
+            "nested more than {RON_RECURSION_LIMIT} levels deep at line {}, column {}",
+            e.span.start.line, e.span.start.col
+        ),
+        _ => e.to_string(),
+    }
 }
 
 /// Serializes with the project's RON style: 4-space indent, `\n`, no struct names.
@@ -83,8 +96,22 @@ pub enum SidecarError {
 
 /// An annotator id that is not 1–32 chars of `a-z 0-9 _ -`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid annotator id \"{0}\": use 1 to 32 characters of a-z, 0-9, _ and -")]
+#[error("invalid annotator id \"{}\": use 1 to 32 characters of a-z, 0-9, _ and -", shorten(.0))]
 pub struct AnnotatorIdError(pub String);
+
+/// Most chars of an untrusted value (an id, a label) quoted in a message.
+const QUOTED_CHARS: usize = 40;
+
+/// An untrusted value as quoted in a one-line message: whole when short, else its start and its
+/// length, so a 100,000-char id cannot flood a terminal or a status bar.
+pub fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
+    let count = value.chars().count();
+    if count <= QUOTED_CHARS {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let start: String = value.chars().take(QUOTED_CHARS).collect();
+    std::borrow::Cow::Owned(format!("{start}… ({count} chars)"))
+}
 
 /// Checks an annotator id: 1–32 chars of `a-z 0-9 _ -`, so it is safe inside a file name.
 pub fn check_annotator_id(id: &str) -> Result<(), AnnotatorIdError> {
@@ -253,7 +280,7 @@ impl Span {
 pub type PartTags = BTreeMap<PartId, BTreeMap<String, Vec<String>>>;
 
 /// One annotator's annotations of one transcript.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Sidecar {
     /// Schema version.
     pub schema: u32,
@@ -279,6 +306,102 @@ pub struct Sidecar {
     /// Free memo on the document.
     #[serde(default)]
     pub memo: String,
+    /// Fields this version does not know (a newer minor version's, another tool's): name and RON
+    /// text exactly as read, written back unchanged after the known ones on every save.
+    #[serde(skip)]
+    pub unknown: Vec<(String, String)>,
+}
+
+/// The fields of a sidecar this version knows, in the order they are written.
+const SIDECAR_FIELDS: &[&str] = &[
+    "schema",
+    "annotator",
+    "transcript",
+    "codebook",
+    "status",
+    "created",
+    "modified",
+    "tags",
+    "spans",
+    "memo",
+];
+
+/// Read by hand rather than derived, so that a field this version does not know is kept, as the
+/// RON text it was written in, instead of being dropped on the next save (serde's `flatten` would
+/// keep it, but RON then writes the whole sidecar as a map).
+impl<'de> Deserialize<'de> for Sidecar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Sidecar, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+
+        struct SidecarVisitor;
+
+        fn set<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+            slot: &mut Option<T>,
+            name: &'static str,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            if slot.is_some() {
+                return Err(A::Error::duplicate_field(name));
+            }
+            *slot = Some(map.next_value()?);
+            Ok(())
+        }
+
+        impl<'de> Visitor<'de> for SidecarVisitor {
+            type Value = Sidecar;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("struct Sidecar")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Sidecar, A::Error> {
+                let (mut schema, mut annotator, mut transcript, mut codebook) =
+                    (None, None, None, None);
+                let (mut status, mut created, mut modified) = (None, None, None);
+                let (mut tags, mut spans, mut memo) = (None, None, None);
+                let mut unknown: Vec<(String, String)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "schema" => set(&mut schema, "schema", &mut map)?,
+                        "annotator" => set(&mut annotator, "annotator", &mut map)?,
+                        "transcript" => set(&mut transcript, "transcript", &mut map)?,
+                        "codebook" => set(&mut codebook, "codebook", &mut map)?,
+                        "status" => set(&mut status, "status", &mut map)?,
+                        "created" => set(&mut created, "created", &mut map)?,
+                        "modified" => set(&mut modified, "modified", &mut map)?,
+                        "tags" => set(&mut tags, "tags", &mut map)?,
+                        "spans" => set(&mut spans, "spans", &mut map)?,
+                        "memo" => set(&mut memo, "memo", &mut map)?,
+                        _ => {
+                            let raw: Box<ron::value::RawValue> = map.next_value()?;
+                            if unknown.iter().any(|(k, _)| *k == key) {
+                                return Err(A::Error::custom(format!(
+                                    "duplicate field `{}`",
+                                    shorten(&key)
+                                )));
+                            }
+                            unknown.push((key, raw.get_ron().trim().to_string()));
+                        }
+                    }
+                }
+                Ok(Sidecar {
+                    schema: schema.ok_or_else(|| A::Error::missing_field("schema"))?,
+                    annotator: annotator.ok_or_else(|| A::Error::missing_field("annotator"))?,
+                    transcript: transcript.ok_or_else(|| A::Error::missing_field("transcript"))?,
+                    codebook: codebook.ok_or_else(|| A::Error::missing_field("codebook"))?,
+                    status: status.unwrap_or_default(),
+                    created: created.ok_or_else(|| A::Error::missing_field("created"))?,
+                    modified: modified.ok_or_else(|| A::Error::missing_field("modified"))?,
+                    tags: tags.unwrap_or_default(),
+                    spans: spans.unwrap_or_default(),
+                    memo: memo.unwrap_or_default(),
+                    unknown,
+                })
+            }
+        }
+
+        deserializer.deserialize_struct("Sidecar", SIDECAR_FIELDS, SidecarVisitor)
+    }
 }
 
 /// Just enough of a sidecar to learn its schema before parsing the rest.
@@ -311,6 +434,7 @@ impl Sidecar {
             tags: PartTags::new(),
             spans: Vec::new(),
             memo: String::new(),
+            unknown: Vec::new(),
         }
     }
 
@@ -361,7 +485,10 @@ impl Sidecar {
                 {
                     return Err(newer(probe.schema));
                 }
-                return Err(invalid(format!("not a valid sidecar ({e})")));
+                return Err(invalid(format!(
+                    "not a valid sidecar ({})",
+                    ron_error_message(&e)
+                )));
             }
         };
         if sidecar.schema > SIDECAR_SCHEMA {
@@ -374,11 +501,20 @@ impl Sidecar {
         Ok(sidecar)
     }
 
-    /// The RON text written to disk: sorted, deduplicated, `\n` line endings.
+    /// The RON text written to disk: sorted, deduplicated, `\n` line endings; fields this version
+    /// does not know follow the known ones, as they were read.
     pub fn to_ron(&self) -> String {
         let mut copy = self.clone();
         copy.canonicalize();
-        to_pretty_ron(&copy)
+        let mut text = to_pretty_ron(&copy);
+        if !self.unknown.is_empty() && text.ends_with(")\n") {
+            text.truncate(text.len() - 2);
+            for (key, raw) in &self.unknown {
+                text.push_str(&format!("    {key}: {raw},\n"));
+            }
+            text.push_str(")\n");
+        }
+        text
     }
 
     /// Sorts spans and tag values and removes empty tag lists, so equal content gives equal files.
@@ -403,10 +539,15 @@ impl Sidecar {
         });
     }
 
+    /// The bytes written to disk, after checking the annotator id that names the file.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SidecarError> {
+        check_annotator_id(&self.annotator.id)?;
+        Ok(self.to_ron().into_bytes())
+    }
+
     /// Writes the sidecar atomically to `path` and returns the bytes written.
     pub fn save(&self, path: &Path) -> Result<Vec<u8>, SidecarError> {
-        check_annotator_id(&self.annotator.id)?;
-        let bytes = self.to_ron().into_bytes();
+        let bytes = self.to_bytes()?;
         atomic_write(path, &bytes)?;
         Ok(bytes)
     }
@@ -486,6 +627,13 @@ impl Sidecar {
             }
             for (dim, values) in dims {
                 problems.extend(check_tag(codebook, Some(*part), dim, values));
+            }
+            let values_of = |d: &str| dims.get(d).map_or(&[][..], Vec::as_slice);
+            for (d, r) in codebook.unmet_requirements(values_of) {
+                problems.push(Problem::warning(format!(
+                    "\"{}\" on {part} applies only when \"{}\" is \"{}\"",
+                    d.id, r.dimension, r.value
+                )));
             }
         }
         // After an edit of the transcript, what opening it will do to each span, as the app does it.

@@ -215,11 +215,18 @@ fn qdpx_is_a_valid_refi_qda_project_with_every_coding() {
     if let Some((ok, err)) = xmllint("Project.xsd", &qde_path) {
         assert!(ok, "project.qde does not validate: {err}");
     }
+    // Every coding, plus one selection per document coding it with its case's code (how
+    // QualCoder and NVivo link a case to text).
+    let case_selections = qde.matches("name=\"Case: ").count();
+    assert_eq!(case_selections, 15);
     assert_eq!(
         qde.matches("<PlainTextSelection ").count(),
-        total_codings(&d)
+        total_codings(&d) + case_selections
     );
-    assert_eq!(qde.matches("<Coding ").count(), total_codings(&d));
+    assert_eq!(
+        qde.matches("<Coding ").count(),
+        total_codings(&d) + case_selections
+    );
     assert!(
         qde.contains("<User guid=") && qde.contains("id=\"alice\"") && qde.contains("id=\"bob\"")
     );
@@ -239,7 +246,7 @@ fn qdpx_is_a_valid_refi_qda_project_with_every_coding() {
             let start: usize = attr(sel, "startPosition").parse().unwrap();
             let end: usize = attr(sel, "endPosition").parse().unwrap();
             assert!(start < end && end <= chars.len());
-            if sel.contains("<Description>Sir Peter Fahy") {
+            if attr(sel, "name").starts_with("Sir Peter Fahy") {
                 assert!(
                     chars[start..end]
                         .iter()
@@ -265,13 +272,13 @@ fn qdc_validates_and_imports_back() {
     let (bytes, _) = render(&d, ExportFormat::Qdc, true).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("codebook.qdc");
-    write_output(&path, &bytes, false).unwrap();
+    write_output(&path, ExportFormat::Qdc, &bytes, false).unwrap();
     if let Some((ok, err)) = xmllint("Codebook.xsd", &path) {
         assert!(ok, "codebook.qdc does not validate: {err}");
     }
     // An export over an existing file needs force.
     assert!(
-        write_output(&path, &bytes, false)
+        write_output(&path, ExportFormat::Qdc, &bytes, false)
             .unwrap_err()
             .to_string()
             .contains("exists")
@@ -352,7 +359,7 @@ fn cli_export_refuses_to_overwrite_without_force_and_never_touches_the_corpus() 
         "alice",
     ]);
     assert!(o.status.success());
-    let o = run(&["export", "sample_data", "--format", "xlsx", "-o", "x"]);
+    let o = run(&["export", "sample_data", "--format", "pdf", "-o", "x"]);
     assert!(!o.status.success());
     for (p, bytes) in before {
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{} changed", p.display());

@@ -55,6 +55,7 @@ fn harness(f: &Fixture, path: &Path) -> Harness<'static, MarginaliaApp> {
     let options = AppOptions {
         path: Some(path.to_path_buf()),
         settings_path: Some(f.settings.clone()),
+        fallback: None,
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
@@ -463,7 +464,7 @@ fn review_mode_compares_measures_and_adjudicates_into_gold() {
         .unwrap()
         .key
         .clone();
-    h.get_by_label("tone_answer on answer").scroll_to_me();
+    h.get_by_label("Tone of answer on answer").scroll_to_me();
     h.run_ok();
     let buttons = h.get_all_by_label("Take bob's").count();
     assert!(buttons >= 2);
@@ -750,8 +751,26 @@ fn unsaved_work_survives_a_crash_through_the_journal() {
     h.step();
     assert_eq!(answer_tone(&h), ["hostile"]);
     assert!(!sidecar.exists(), "not saved yet");
-    // The process dies: no save, no exit handler.
+    // The process dies: no save, no exit handler. The journal is written by its own thread as soon
+    // as it is free: wait for that write (a crash a moment after an edit), not for a time.
     std::mem::forget(h);
+    let journal = f.settings.parent().unwrap().join("journal");
+    let written = || {
+        std::fs::read_dir(&journal)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "ron"))
+            })
+            .unwrap_or(false)
+    };
+    for _ in 0..1000 {
+        if written() {
+            break;
+        }
+        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(written(), "the journal thread wrote the edit");
     let mut h = harness(&f, &page);
     h.get_by_label("Unsaved work from the last session");
     h.get_by_label("Restore").click();
@@ -762,4 +781,216 @@ fn unsaved_work_survives_a_crash_through_the_journal() {
         ["hostile"]
     );
     assert_eq!(answer_tone(&h), ["hostile"], "the open document shows it");
+}
+
+/// First start of an installed app: no folder given, none remembered, no source tree. The welcome
+/// screen offers the sample corpus shipped in the binary; it is copied into the data folder (beside
+/// the settings here), opened and coded; About tells the version.
+#[test]
+fn first_start_anywhere_offers_the_sample_corpus() {
+    let f = fixture(Some("carol"));
+    let options = AppOptions {
+        path: None,
+        settings_path: Some(f.settings.clone()),
+        fallback: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| MarginaliaApp::new(cc, options));
+    h.run_ok();
+    assert!(h.state().is_welcome());
+    h.get_by_label("Open folder…");
+    h.get_by_label("Open file…");
+    h.get_by_label("Open the sample corpus").click();
+    h.run_ok();
+    wait_for_corpus(&mut h);
+    assert!(!h.state().is_welcome());
+    let sample = f.settings.parent().unwrap().join("sample_data");
+    assert_eq!(
+        h.state().corpus().unwrap().entries.len(),
+        marginalia::sample::FILES
+            .iter()
+            .filter(|(n, _)| n.ends_with(".txt"))
+            .count()
+    );
+    assert!(sample.join("prevent.txt.alice.ron").is_file());
+    // Code the first document and save: the copy is the user's to work in.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    let path = h.state().document().unwrap().sidecar_path.clone();
+    assert!(path.starts_with(&sample), "{}", path.display());
+    let saved = Sidecar::load(&path).unwrap().sidecar;
+    assert!(
+        saved.tags.values().any(|d| d.contains_key("tone_answer")),
+        "{saved:?}"
+    );
+    // Help > About.
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .run_command(&ctx, marginalia::ui::commands::Command::About);
+    h.run_ok();
+    assert!(h.state().about_is_open());
+    h.get_by_label_contains(&format!("Marginalia {}", env!("CARGO_PKG_VERSION")));
+    h.get_by_label_contains("Bull, P. (1994)");
+}
+
+fn part_values(h: &Harness<'_, MarginaliaApp>, dim: &str) -> Vec<String> {
+    h.state()
+        .document()
+        .unwrap()
+        .sidecar
+        .part_values(PartId::ANSWER, dim)
+        .to_vec()
+}
+
+/// Bull's typology in the codebook: a non-reply type only on a non-reply; changing the reply
+/// removes it in the same undoable step, and the status line says so, as it does when a second
+/// press of a one-choice key removes a code.
+#[test]
+fn codebook_dependencies_and_removals_are_said() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press(Key::F2);
+    h.run_ok();
+    assert!(part_values(&h, "non_reply").is_empty());
+    assert!(
+        h.state()
+            .notice()
+            .unwrap()
+            .contains("applies only with Reply (Bull): Non-reply"),
+        "{:?}",
+        h.state().notice()
+    );
+    h.key_press(Key::N);
+    h.run_ok();
+    h.key_press(Key::F2);
+    h.run_ok();
+    assert_eq!(part_values(&h, "reply"), ["non_reply"]);
+    assert_eq!(part_values(&h, "non_reply"), ["ignores"]);
+    // A full reply: the non-reply type goes, said, in one step that one undo brings back.
+    h.key_press(Key::F);
+    h.run_ok();
+    assert_eq!(part_values(&h, "reply"), ["full_reply"]);
+    assert!(part_values(&h, "non_reply").is_empty());
+    assert!(
+        h.state()
+            .notice()
+            .unwrap()
+            .contains("Non-reply type removed")
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert_eq!(part_values(&h, "non_reply"), ["ignores"]);
+    // A second press of a one-choice key removes the code, and says so.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    h.key_press(Key::Num5);
+    h.run_ok();
+    assert!(answer_tone(&h).is_empty());
+    assert!(
+        h.state()
+            .notice()
+            .unwrap()
+            .starts_with("Removed Tone of answer: Evasive"),
+        "{:?}",
+        h.state().notice()
+    );
+}
+
+/// The palette finds codes as well as commands, and applies them.
+#[test]
+fn the_palette_finds_codes() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Command")
+        .type_text("answer: evasive");
+    h.run_ok();
+    // The palette's line beside the codebook's button.
+    assert!(
+        h.query_all_by_label_contains("Tone of answer: Evasive")
+            .count()
+            >= 2
+    );
+    h.key_press(Key::Enter);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["evasive"]);
+}
+
+/// Moving through a long list by keyboard keeps the open document's row in view.
+#[test]
+fn the_list_follows_the_current_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let text = std::fs::read_to_string(src.join("prevent.txt")).unwrap();
+    for i in 0..40 {
+        std::fs::write(corpus.join(format!("page-{i:02}.txt")), &text).unwrap();
+    }
+    let settings = dir.path().join("config/settings.ron");
+    let mut store = SettingsStore::load(Some(settings.clone()));
+    store.settings.annotator = Some(Annotator {
+        id: "carol".into(),
+        name: "Carol".into(),
+    });
+    store.save().unwrap();
+    let options = AppOptions {
+        path: Some(corpus.clone()),
+        settings_path: Some(settings),
+        fallback: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 640.0))
+        .with_max_steps(12)
+        .build_eframe(move |cc| MarginaliaApp::new(cc, options));
+    wait_for_corpus(&mut h);
+    assert_eq!(h.state().list_offset(), 0.0);
+    for _ in 0..30 {
+        h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowDown);
+        h.run_ok();
+    }
+    h.run_ok();
+    let path = h.state().document().unwrap().path.clone();
+    assert!(path.ends_with("page-30.txt"), "{}", path.display());
+    assert!(h.state().list_offset() > 0.0, "the list stayed at the top");
+}
+
+/// The side panels can be hidden for room (View menu, Ctrl+Shift+1 / Ctrl+Shift+2), and Escape
+/// closes the export dialog like every other.
+#[test]
+fn panels_hide_and_escape_closes_export() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    assert!(
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
+            .is_some()
+    );
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .run_command(&ctx, marginalia::ui::commands::Command::ToggleDocumentList);
+    h.run_ok();
+    assert!(
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
+            .is_none()
+    );
+    assert!(h.query_by_label("Tone of answer: Evasive (5)").is_some());
+    h.state_mut()
+        .run_command(&ctx, marginalia::ui::commands::Command::ToggleCodebookPanel);
+    h.run_ok();
+    assert!(h.query_by_label("Tone of answer: Evasive (5)").is_none());
+    // Keys still tag with the codebook hidden.
+    h.key_press(Key::Num5);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["evasive"]);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    h.run_ok();
+    assert!(h.query_by_label("Save to").is_some());
+    h.key_press(Key::Escape);
+    h.run_ok();
+    assert!(h.query_by_label("Save to").is_none());
 }

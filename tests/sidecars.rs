@@ -300,6 +300,42 @@ proptest! {
         prop_assert_eq!(back.to_ron(), text);
     }
 
+    /// Fields this version does not know, of any RON shape, come back exactly as written after a
+    /// save; whatever is not RON is refused, never a panic.
+    #[test]
+    fn unknown_fields_round_trip(
+        names in proptest::collection::vec("[a-z][a-z_]{0,12}", 1..4),
+        values in proptest::collection::vec(prop_oneof![
+            Just("3".to_string()), Just("-2.5e3".to_string()), Just("\"text, with (brackets)\"".to_string()),
+            Just("[1, 2, [3]]".to_string()), Just("(a: 1, b: Some(\"x\"))".to_string()),
+            Just("{\"k\": (1, 2)}".to_string()), Just("Variant(1)".to_string()), Just("None".to_string()),
+            "[a-zA-Z0-9 ,()\\[\\]\"]{0,20}",
+        ], 1..4),
+    ) {
+        let base = tagged_sidecar(&seed()).to_ron();
+        let mut extra = String::new();
+        let known = ["schema", "annotator", "transcript", "codebook", "status", "created", "modified", "tags", "spans", "memo"];
+        let mut seen = std::collections::HashSet::new();
+        let fields: Vec<(String, String)> = names
+            .iter()
+            .zip(values.iter().cycle())
+            .filter(|(n, _)| !known.contains(&n.as_str()) && seen.insert(n.to_string()))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        for (n, v) in &fields {
+            extra.push_str(&format!("    {n}: {v},\n"));
+        }
+        let text = base.replacen("    memo:", &format!("{extra}    memo:"), 1);
+        if let Ok(s) = Sidecar::parse(text.as_bytes(), Path::new("p")) {
+            let names: Vec<&str> = s.unknown.iter().map(|(k, _)| k.as_str()).collect();
+            let wanted: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+            prop_assert_eq!(names, wanted);
+            let again = Sidecar::parse(s.to_ron().as_bytes(), Path::new("p")).unwrap();
+            prop_assert_eq!(&again.unknown, &s.unknown);
+            prop_assert_eq!(again.to_ron(), s.to_ron());
+        }
+    }
+
     #[test]
     fn sidecar_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = Sidecar::parse(&bytes, Path::new("p"));

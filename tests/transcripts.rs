@@ -269,7 +269,7 @@ fn encodings() {
         ("utf16le-bom.txt", "UTF-16LE"),
         ("utf16be-bom.txt", "UTF-16BE"),
         ("utf16le-nobom.txt", "UTF-16LE (no BOM)"),
-        ("windows-1252-crlf.txt", "windows-1252"),
+        ("windows-1252-crlf.txt", "windows-1252 (guessed, likely)"),
         ("lone-cr.txt", "UTF-8"),
     ] {
         let t = Transcript::load(&fixture(file)).unwrap();

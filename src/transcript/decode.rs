@@ -25,6 +25,7 @@ pub enum DecodeError {
 /// Decodes a file's bytes, taking ownership so that UTF-8 text (the usual case) is not copied.
 pub fn decode_owned(bytes: Vec<u8>) -> Result<Decoded, DecodeError> {
     if !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+        && utf32_bom(&bytes).is_none()
         && Encoding::for_bom(&bytes).is_none()
         && sniff_utf16(&bytes).is_none()
     {
@@ -43,8 +44,14 @@ pub fn decode_owned(bytes: Vec<u8>) -> Result<Decoded, DecodeError> {
     decode(&bytes)
 }
 
-/// Decodes a transcript file's bytes, detecting the encoding.
+/// Decodes a transcript file's bytes, detecting the encoding. What was guessed is said: the
+/// encoding's name carries "(guessed, likely)" or "(guessed, uncertain)", and an uncertain guess
+/// is also a warning.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    // Before the UTF-16 BOM, which is the first two bytes of the UTF-32LE one.
+    if let Some(big_endian) = utf32_bom(bytes) {
+        return Ok(decode_utf32(&bytes[4..], big_endian));
+    }
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         return Ok(decode_with(encoding, &bytes[bom_len..], ""));
     }
@@ -55,18 +62,135 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if std::str::from_utf8(bytes).is_ok() {
         return Ok(decode_with(UTF_8, bytes, ""));
     }
-    if mostly_utf8(bytes) {
-        return Ok(decode_with(UTF_8, bytes, ""));
+    if has_utf8_letters(bytes) {
+        // Some lines are UTF-8 and others not: a file pasted together from two sources, or
+        // edited in two programs. Each line is read in the encoding it is in.
+        return Ok(decode_lines(bytes));
     }
+    Ok(decode_legacy(bytes))
+}
+
+/// Bytes with no UTF-8 in them: Windows-1252 when every non-ASCII byte is one English text uses,
+/// else the encoding whose letter frequencies fit best.
+fn decode_legacy(bytes: &[u8]) -> Decoded {
     if plain_western(bytes) {
-        return Ok(decode_with(encoding_rs::WINDOWS_1252, bytes, ""));
+        return decode_with(encoding_rs::WINDOWS_1252, bytes, " (guessed, likely)");
     }
+    let encoding = guess_legacy(bytes);
+    let mut decoded = decode_with(encoding, bytes, " (guessed, uncertain)");
+    decoded.warnings.push(format!(
+        "the encoding was guessed from letter frequencies as {}: not certain, check accented letters",
+        encoding.name()
+    ));
+    decoded
+}
+
+fn guess_legacy(bytes: &[u8]) -> &'static Encoding {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
-    // English text in Windows-1252 took the fast path above; what is left is detected from its
-    // letters alone, so Central European and Cyrillic text is told apart.
-    let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
-    Ok(decode_with(encoding, bytes, ""))
+    // English text in Windows-1252 took the fast path; what is left is detected from its letters
+    // alone, so Central European and Cyrillic text is told apart.
+    detector.guess(None, chardetng::Utf8Detection::Deny)
+}
+
+/// Decodes line by line: a line that is UTF-8 (or UTF-8 with a broken sequence among good ones)
+/// as UTF-8, any other line in the legacy encoding that the non-UTF-8 lines together suggest.
+fn decode_lines(bytes: &[u8]) -> Decoded {
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+    let is_legacy = |line: &[u8]| std::str::from_utf8(line).is_err() && !has_utf8_letters(line);
+    let legacy_bytes: Vec<u8> = lines
+        .iter()
+        .filter(|l| is_legacy(l))
+        .flat_map(|l| l.iter().copied())
+        .collect();
+    let legacy = if legacy_bytes.is_empty() || plain_western(&legacy_bytes) {
+        encoding_rs::WINDOWS_1252
+    } else {
+        guess_legacy(&legacy_bytes)
+    };
+    let mut text = String::with_capacity(bytes.len());
+    let (mut legacy_lines, mut replaced) = (0usize, 0usize);
+    for line in lines {
+        if is_legacy(line) {
+            legacy_lines += 1;
+            text.push_str(&legacy.decode_without_bom_handling(line).0);
+        } else {
+            let (decoded, had_errors) = UTF_8.decode_without_bom_handling(line);
+            if had_errors {
+                replaced += decoded.chars().filter(|&c| c == '\u{FFFD}').count();
+            }
+            text.push_str(&decoded);
+        }
+    }
+    let mut warnings = Vec::new();
+    let encoding = if legacy_lines > 0 {
+        warnings.push(format!(
+            "mixed encodings: {legacy_lines} line(s) are not UTF-8 and were read as {}",
+            legacy.name()
+        ));
+        format!("UTF-8 and {} (line by line)", legacy.name())
+    } else {
+        UTF_8.name().to_string()
+    };
+    if replaced > 0 {
+        warnings.push(format!(
+            "{replaced} malformed byte sequence(s) in UTF-8 replaced by U+FFFD"
+        ));
+    }
+    Decoded {
+        text,
+        encoding,
+        warnings,
+    }
+}
+
+/// `Some(true)` for a UTF-32BE byte order mark, `Some(false)` for UTF-32LE.
+fn utf32_bom(bytes: &[u8]) -> Option<bool> {
+    match bytes.get(..4)? {
+        [0xFF, 0xFE, 0, 0] => Some(false),
+        [0, 0, 0xFE, 0xFF] => Some(true),
+        _ => None,
+    }
+}
+
+/// UTF-32, which `encoding_rs` does not know: four bytes a char; invalid code points and a
+/// trailing partial unit become U+FFFD, with a warning.
+fn decode_utf32(bytes: &[u8], big_endian: bool) -> Decoded {
+    let mut text = String::with_capacity(bytes.len() / 4);
+    let mut bad = 0usize;
+    let mut units = bytes.chunks_exact(4);
+    for unit in &mut units {
+        let raw = [unit[0], unit[1], unit[2], unit[3]];
+        let code = if big_endian {
+            u32::from_be_bytes(raw)
+        } else {
+            u32::from_le_bytes(raw)
+        };
+        match char::from_u32(code) {
+            Some(c) => text.push(c),
+            None => {
+                bad += 1;
+                text.push('\u{FFFD}');
+            }
+        }
+    }
+    if !units.remainder().is_empty() {
+        bad += 1;
+        text.push('\u{FFFD}');
+    }
+    let name = if big_endian { "UTF-32BE" } else { "UTF-32LE" };
+    let warnings = if bad > 0 {
+        vec![format!(
+            "{bad} malformed byte sequence(s) in {name} replaced by U+FFFD"
+        )]
+    } else {
+        Vec::new()
+    };
+    Decoded {
+        text,
+        encoding: name.to_string(),
+        warnings,
+    }
 }
 
 fn decode_with(encoding: &'static Encoding, bytes: &[u8], note: &str) -> Decoded {
@@ -101,10 +225,11 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
         .step_by(2)
         .filter(|&&b| b == 0)
         .count();
-    // Mostly-NUL in one lane and nearly none in the other; a binary file has NULs in both.
-    if odd_nul * 10 >= pairs * 6 && even_nul * 20 <= pairs {
+    // Mostly-NUL in one lane and few in the other; a binary file has NULs in both. A lone
+    // surrogate or a U+xx00 char puts a NUL in the other lane: one in ten is allowed.
+    if odd_nul * 10 >= pairs * 6 && even_nul * 10 <= odd_nul {
         Some(UTF_16LE)
-    } else if even_nul * 10 >= pairs * 6 && odd_nul * 20 <= pairs {
+    } else if even_nul * 10 >= pairs * 6 && odd_nul * 10 <= even_nul {
         Some(UTF_16BE)
     } else {
         None
@@ -150,18 +275,10 @@ fn plain_western(bytes: &[u8]) -> bool {
         .all(|b| matches!(b, 0x85 | 0x91..=0x97 | 0xA0 | 0xA3 | 0xE9))
 }
 
-/// True when the bytes are UTF-8 text with a few broken sequences rather than a legacy encoding:
-/// more well-formed multi-byte characters than malformed sequences.
-fn mostly_utf8(bytes: &[u8]) -> bool {
-    let mut multibyte = 0usize;
-    let mut invalid = 0usize;
-    for chunk in bytes.utf8_chunks() {
-        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
-        if !chunk.invalid().is_empty() {
-            invalid += 1;
-        }
-    }
-    multibyte > invalid
+/// True when the bytes hold at least one well-formed multi-byte UTF-8 character: such text is
+/// (at least partly) UTF-8, as legacy encodings seldom form valid sequences by chance.
+fn has_utf8_letters(bytes: &[u8]) -> bool {
+    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
 }
 
 #[cfg(test)]
@@ -209,7 +326,7 @@ mod tests {
         // "The Mayor’s £1bn café plan – “quoted”" in Windows-1252.
         let bytes = b"The Mayor\x92s \xA31bn caf\xE9 plan \x96 \x93quoted\x94 and more text to help the detector.";
         let d = decode(bytes).unwrap();
-        assert_eq!(d.encoding, "windows-1252");
+        assert_eq!(d.encoding, "windows-1252 (guessed, likely)");
         assert!(
             d.text.starts_with("The Mayor’s £1bn café plan – “quoted”"),
             "{}",
@@ -224,8 +341,9 @@ mod tests {
         let text = "Zażółć gęślą jaźń. Pan Wałęsa powiedział, że ścieżka jest długa. ".repeat(4);
         let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(&text);
         let d = decode(&bytes).unwrap();
-        assert_eq!(d.encoding, "windows-1250");
+        assert_eq!(d.encoding, "windows-1250 (guessed, uncertain)");
         assert!(d.text.starts_with("Zażółć gęślą jaźń"));
+        assert!(d.warnings[0].contains("guessed"), "{:?}", d.warnings);
     }
 
     #[test]
@@ -237,6 +355,67 @@ mod tests {
         assert_eq!(d.encoding, "UTF-8");
         assert!(d.text.contains('\u{FFFD}'));
         assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    }
+
+    /// Invalid UTF-8 with no UTF-8 in it was read as windows-1251 without a word.
+    #[test]
+    fn a_statistical_guess_is_said() {
+        let d = decode(b"\xC0\xE1\xE2 \xD0\xF1\xF2 \xCA\xEB\xEC \xC4\xE5").unwrap();
+        assert!(
+            d.encoding.ends_with("(guessed, uncertain)"),
+            "{}",
+            d.encoding
+        );
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    }
+
+    /// A file pasted together from a UTF-8 source and a Windows-1252 one became mojibake.
+    #[test]
+    fn mixed_utf8_and_windows_1252_lines_are_read_line_by_line() {
+        let mut bytes = "Question: “Will the Mayor act?” said Zoë\n"
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(b"Answer: The Mayor\x92s plan costs \xA35m \x96 caf\xE9s too.\n");
+        bytes.extend_from_slice("Tail: naïve “quotes” again\n".as_bytes());
+        let d = decode(&bytes).unwrap();
+        assert_eq!(
+            d.text,
+            "Question: “Will the Mayor act?” said Zoë\nAnswer: The Mayor’s plan costs £5m – cafés too.\nTail: naïve “quotes” again\n"
+        );
+        assert_eq!(d.encoding, "UTF-8 and windows-1252 (line by line)");
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+        assert!(d.warnings[0].contains("1 line(s)"), "{:?}", d.warnings);
+    }
+
+    /// A short UTF-16 text without BOM holding a lone surrogate was refused as "contains NUL bytes".
+    #[test]
+    fn utf16_without_bom_with_a_lone_surrogate() {
+        let mut units: Vec<u16> = "Question: yes".encode_utf16().collect();
+        units.push(0xD800);
+        units.extend("no".encode_utf16());
+        let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+        let d = decode(&bytes).unwrap();
+        assert_eq!(d.encoding, "UTF-16LE (no BOM)");
+        assert_eq!(d.text, "Question: yes\u{FFFD}no");
+        assert_eq!(d.warnings.len(), 1);
+    }
+
+    /// UTF-32 with a BOM was read as UTF-16LE.
+    #[test]
+    fn utf32_with_bom() {
+        let text = "Zoë: “£5” 🚌";
+        let mut le = vec![0xFF, 0xFE, 0, 0];
+        le.extend(text.chars().flat_map(|c| (c as u32).to_le_bytes()));
+        let d = decode(&le).unwrap();
+        assert_eq!((d.text.as_str(), d.encoding.as_str()), (text, "UTF-32LE"));
+        let mut be = vec![0, 0, 0xFE, 0xFF];
+        be.extend(text.chars().flat_map(|c| (c as u32).to_be_bytes()));
+        let d = decode(&be).unwrap();
+        assert_eq!((d.text.as_str(), d.encoding.as_str()), (text, "UTF-32BE"));
+        assert!(d.warnings.is_empty());
+        let mut broken = le.clone();
+        broken.extend([0xFF, 0xFF, 0xFF, 0x7F, 0x41]);
+        assert_eq!(decode(&broken).unwrap().warnings.len(), 1);
     }
 
     #[test]

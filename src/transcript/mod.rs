@@ -18,7 +18,7 @@ pub use decode::{DecodeError, Decoded, decode, decode_owned};
 pub use normalize::normalize;
 
 /// Largest transcript file read, in bytes; a bigger file is refused rather than freezing the app.
-pub const MAX_TRANSCRIPT_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_TRANSCRIPT_BYTES: u64 = crate::limits::TRANSCRIPT_BYTES;
 
 /// File name extensions read as transcripts when a folder is opened (and `.xml` ParlParse files,
 /// whose items are transcripts).

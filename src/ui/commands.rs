@@ -14,6 +14,8 @@ pub enum Command {
     Save,
     /// Export the tagged dataset.
     Export,
+    /// Make a Marginalia folder from a REFI-QDA project.
+    ImportProject,
     /// Close the window (saving first).
     Quit,
     /// Undo the last change.
@@ -44,6 +46,10 @@ pub enum Command {
     ZoomReset,
     /// Switch between light and dark.
     ToggleTheme,
+    /// Show or hide the document list.
+    ToggleDocumentList,
+    /// Show or hide the codebook panel.
+    ToggleCodebookPanel,
     /// Open the command palette.
     Palette,
     /// Enter or leave review mode.
@@ -52,6 +58,8 @@ pub enum Command {
     Help,
     /// Change the annotator's id and name.
     Settings,
+    /// Version, licence and the codebook's sources.
+    About,
 }
 
 /// Name, shortcuts and help of a command.
@@ -73,11 +81,12 @@ fn letter(c: char) -> Key {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 23] = [
+    pub const ALL: [Command; 27] = [
         Command::OpenFile,
         Command::OpenFolder,
         Command::Save,
         Command::Export,
+        Command::ImportProject,
         Command::Quit,
         Command::Undo,
         Command::Redo,
@@ -93,10 +102,13 @@ impl Command {
         Command::ZoomOut,
         Command::ZoomReset,
         Command::ToggleTheme,
+        Command::ToggleDocumentList,
+        Command::ToggleCodebookPanel,
         Command::Review,
         Command::Palette,
         Command::Help,
         Command::Settings,
+        Command::About,
     ];
 }
 
@@ -124,6 +136,11 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Export…",
             vec![Shortcut::ctrl(letter('E'))],
             "Export the tagged dataset: CSV, JSON Lines, REFI-QDA",
+        ),
+        ImportProject => (
+            "Import project…",
+            vec![],
+            "Make a folder from a REFI-QDA project (.qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder) and open it",
         ),
         Quit => (
             "Quit",
@@ -209,6 +226,16 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             vec![Shortcut::ctrl_shift(letter('L'))],
             "Switch between the light and the dark theme",
         ),
+        ToggleDocumentList => (
+            "Show/hide the document list",
+            vec![Shortcut::ctrl_shift(Key::Digit(1))],
+            "More room for the text: hide the list on the left (again: show it)",
+        ),
+        ToggleCodebookPanel => (
+            "Show/hide the codebook panel",
+            vec![Shortcut::ctrl_shift(Key::Digit(2))],
+            "More room for the text: hide the codebook on the right (keys still tag)",
+        ),
         Review => (
             "Review mode",
             vec![Shortcut::ctrl(letter('R'))],
@@ -231,6 +258,11 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Annotator…",
             vec![Shortcut::ctrl(Key::Named(NamedKey::Comma))],
             "Change your annotator id and name",
+        ),
+        About => (
+            "About Marginalia",
+            vec![],
+            "Version, licence and the sources of the default codebook",
         ),
     }
 }

@@ -61,6 +61,7 @@ impl MarginaliaApp {
                 ui.separator();
                 self.command_button(ui, Command::Save);
                 self.command_button(ui, Command::Export);
+                self.command_button(ui, Command::ImportProject);
                 ui.separator();
                 self.command_button(ui, Command::Quit);
             });
@@ -100,12 +101,21 @@ impl MarginaliaApp {
                 });
                 self.command_button(ui, Command::ToggleTheme);
                 ui.separator();
+                self.command_button(ui, Command::ToggleDocumentList);
+                self.command_button(ui, Command::ToggleCodebookPanel);
+                ui.separator();
                 self.command_button(ui, Command::Review);
                 self.command_button(ui, Command::Palette);
                 self.command_button(ui, Command::Help);
             });
             ui.menu_button("Settings", |ui| {
                 self.command_button(ui, Command::Settings);
+            });
+            ui.menu_button("Help", |ui| {
+                self.command_button(ui, Command::Help);
+                self.command_button(ui, Command::Palette);
+                ui.separator();
+                self.command_button(ui, Command::About);
             });
         });
     }
@@ -121,7 +131,7 @@ impl MarginaliaApp {
             if let Some(doc) = &self.doc {
                 let (text, color) = match &doc.save_state {
                     _ if !doc.is_editable() => (
-                        "Read-only: sidecar unreadable".to_string(),
+                        format!("Read-only: {}", doc.read_only_reason().unwrap_or_default()),
                         Color32::from_rgb(200, 60, 60),
                     ),
                     SaveState::Saved => ("Saved".to_string(), ui.visuals().weak_text_color()),
@@ -258,48 +268,66 @@ impl MarginaliaApp {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
         let mut clicked = None;
         let visible = &self.visible;
-        egui::ScrollArea::vertical()
+        let mut area = egui::ScrollArea::vertical()
             .id_salt("document-list")
-            .auto_shrink([false, false])
-            .show_rows(ui, row_height, visible.len(), |ui, rows| {
-                for &i in &visible[rows] {
-                    let e = &corpus.entries[i];
-                    let selected = self.current == Some(i);
-                    let (mark, mark_color) = match (&e.error, e.status) {
-                        (Some(_), _) => ("!", Color32::from_rgb(200, 60, 60)),
-                        (None, Status::Done) => ("•", Color32::from_rgb(60, 160, 90)),
-                        (None, Status::InProgress) => ("•", Color32::from_rgb(220, 150, 0)),
-                        (None, Status::NotStarted) => ("•", ui.visuals().weak_text_color()),
-                    };
-                    let date = e.date.map(|d| d.to_string()).unwrap_or_default();
-                    let details: Vec<&str> = [date.as_str(), e.member.as_str(), e.party.as_str()]
-                        .into_iter()
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    let r = list_row(
-                        ui,
-                        row_height,
-                        selected,
-                        (mark, mark_color),
-                        &e.title,
-                        &details.join(" · "),
-                    );
-                    let r = match &e.error {
-                        Some(err) => r.on_hover_text(err),
-                        None => r.on_hover_text(format!(
-                            "{} · {} codings · {}",
-                            e.file_name,
-                            e.codings,
-                            e.status.as_str()
-                        )),
-                    };
-                    if r.clicked() {
-                        clicked = Some(i);
-                    }
+            .auto_shrink([false, false]);
+        // The list follows the document opened by a command (next, previous, a search hit), so the
+        // highlighted row is always in view.
+        if std::mem::take(&mut self.list_follows)
+            && let Some(k) = self
+                .current
+                .and_then(|c| visible.iter().position(|&i| i == c))
+        {
+            let pitch = row_height + ui.spacing().item_spacing.y;
+            let view = ui.available_height();
+            let top = k as f32 * pitch;
+            let shown = self.list_offset..self.list_offset + view - pitch;
+            if !shown.contains(&top) {
+                area = area.vertical_scroll_offset((top - view / 3.0).max(0.0));
+            }
+        }
+        let shown = area.show_rows(ui, row_height, visible.len(), |ui, rows| {
+            for &i in &visible[rows] {
+                let e = &corpus.entries[i];
+                let selected = self.current == Some(i);
+                let (mark, mark_color) = match (&e.error, e.status) {
+                    (Some(_), _) => ("!", Color32::from_rgb(200, 60, 60)),
+                    (None, Status::Done) => ("•", Color32::from_rgb(60, 160, 90)),
+                    (None, Status::InProgress) => ("•", Color32::from_rgb(220, 150, 0)),
+                    (None, Status::NotStarted) => ("•", ui.visuals().weak_text_color()),
+                };
+                let date = e.date.map(|d| d.to_string()).unwrap_or_default();
+                let details: Vec<&str> = [date.as_str(), e.member.as_str(), e.party.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let r = list_row(
+                    ui,
+                    row_height,
+                    selected,
+                    (mark, mark_color),
+                    &e.title,
+                    &details.join(" · "),
+                );
+                let r = match &e.error {
+                    Some(err) => r.on_hover_text(err),
+                    None => r.on_hover_text(format!(
+                        "{} · {} codings · {}",
+                        e.file_name,
+                        e.codings,
+                        e.status.as_str()
+                    )),
+                };
+                if r.clicked() {
+                    clicked = Some(i);
                 }
-            });
+            }
+        });
+        self.list_offset = shown.state.clamped_offset().y;
         if let Some(i) = clicked {
             self.open_entry(i);
+            // Clicked in view: no scrolling.
+            self.list_follows = false;
         }
     }
 
@@ -359,7 +387,8 @@ impl MarginaliaApp {
                                     .id(tag_query_id())
                                     .hint_text("tone_answer=evasive cites:\"Home Office\""),
                             )
-                            .labelled_by(l.id);
+                            .labelled_by(l.id)
+                            .on_hover_text("Tags from your own sidecars (your codings)");
                         changed |= r.changed();
                         ui.end_row();
                     });
@@ -408,6 +437,7 @@ impl MarginaliaApp {
                     } else {
                         (key, false)
                     };
+                    self.view_state.sort = Some(self.sort);
                     changed = true;
                 }
             }
@@ -528,12 +558,19 @@ pub(super) fn list_row(
         job.wrap = egui::text::TextWrapping::truncate_at_width(max_width);
         ui.fonts_mut(|f| f.layout_job(job))
     };
-    let dot = line(mark, body.clone(), mark_color, 20.0);
-    let dot_width = dot.size().x + 4.0;
-    let title_galley = line(title, body, text_color, inner.width() - dot_width);
+    // The status as a dot big enough to tell its colour at a glance (an error as "!").
+    const DOT_RADIUS: f32 = 5.0;
+    let dot_width = 2.0 * DOT_RADIUS + 8.0;
+    let title_galley = line(title, body.clone(), text_color, inner.width() - dot_width);
     let details_galley = line(details, small, weak, inner.width() - dot_width);
     let painter = ui.painter();
-    painter.galley(inner.left_top(), dot, mark_color);
+    let dot_center = inner.left_top() + egui::vec2(DOT_RADIUS + 1.0, title_galley.size().y / 2.0);
+    if mark == "!" {
+        let bang = line(mark, body.clone(), mark_color, 20.0);
+        painter.galley(dot_center - bang.size() / 2.0, bang, mark_color);
+    } else {
+        painter.circle_filled(dot_center, DOT_RADIUS, mark_color);
+    }
     painter.galley(
         inner.left_top() + egui::vec2(dot_width, 0.0),
         title_galley.clone(),

@@ -73,6 +73,22 @@ impl IdentityForm {
     }
 }
 
+/// A line of the command palette.
+struct PaletteItem {
+    name: String,
+    shortcut: String,
+    help: String,
+    action: PaletteAction,
+}
+
+/// What a line of the palette does.
+#[derive(Clone)]
+enum PaletteAction {
+    Command(commands::Command),
+    /// A code: dimension and value (`None`: a span dimension, whose value is asked).
+    Code(String, Option<String>),
+}
+
 /// The command palette's state.
 #[derive(Debug, Clone, Default)]
 pub struct Palette {
@@ -90,6 +106,7 @@ impl MarginaliaApp {
         self.span_popup_ui(ctx);
         self.palette_ui(ctx);
         self.help_ui(ctx);
+        self.about_ui(ctx);
     }
 
     fn identity_ui(&mut self, ctx: &egui::Context) {
@@ -190,7 +207,9 @@ impl MarginaliaApp {
         });
         let Some((i, restore)) = action else { return };
         let (entry, _) = self.recovered.remove(i);
-        let Some(journal) = &self.journal else { return };
+        let Some(journal) = self.journal.as_ref().map(|j| j.journal()) else {
+            return;
+        };
         if restore {
             match journal.restore(&entry) {
                 Ok(()) => {
@@ -252,7 +271,7 @@ impl MarginaliaApp {
         };
         self.view.memo = doc.sidecar.memo.clone();
         self.view.derived = None;
-        self.notice = Some(result.unwrap_or_else(|e| e));
+        self.notice = Some(result.unwrap_or_else(|e| e.to_string()));
         self.conflict = false;
         self.autosave_at = None;
     }
@@ -374,7 +393,41 @@ impl MarginaliaApp {
             return;
         };
         let query = palette.query.to_lowercase();
-        let matches: Vec<commands::CommandInfo> = commands::all()
+        // Commands, then every code of the codebook: "evasive" finds Tone of answer: Evasive.
+        let mut items: Vec<PaletteItem> = commands::all()
+            .into_iter()
+            .map(|c| PaletteItem {
+                name: c.name.to_string(),
+                shortcut: c
+                    .shortcuts
+                    .first()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                help: c.help.to_string(),
+                action: PaletteAction::Command(c.command),
+            })
+            .collect();
+        if let Some(corpus) = &self.corpus {
+            for d in &corpus.codebook.dimensions {
+                if d.applies_to == crate::codebook::AppliesTo::Span {
+                    items.push(PaletteItem {
+                        name: format!("Tag the selection: {}", d.label),
+                        shortcut: d.key.clone().unwrap_or_default(),
+                        help: d.description.clone(),
+                        action: PaletteAction::Code(d.id.clone(), None),
+                    });
+                }
+                for v in &d.values {
+                    items.push(PaletteItem {
+                        name: format!("{}: {}", d.label, v.label),
+                        shortcut: v.key.clone().unwrap_or_default(),
+                        help: v.description.clone(),
+                        action: PaletteAction::Code(d.id.clone(), Some(v.id.clone())),
+                    });
+                }
+            }
+        }
+        let matches: Vec<PaletteItem> = items
             .into_iter()
             .filter(|c| {
                 c.name.to_lowercase().contains(&query) || c.help.to_lowercase().contains(&query)
@@ -412,32 +465,34 @@ impl MarginaliaApp {
             if up {
                 palette.selected = palette.selected.saturating_sub(1);
             }
-            for (i, c) in matches.iter().enumerate() {
-                let shortcut = c
-                    .shortcuts
-                    .first()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default();
-                let b =
-                    egui::Button::selectable(i == palette.selected, c.name).shortcut_text(shortcut);
-                if ui
-                    .add_sized([ui.available_width(), 22.0], b)
-                    .on_hover_text(c.help)
-                    .clicked()
-                {
-                    run = Some(c.command);
-                }
-            }
+            egui::ScrollArea::vertical()
+                .max_height(360.0)
+                .show(ui, |ui| {
+                    for (i, c) in matches.iter().enumerate() {
+                        let b = egui::Button::selectable(i == palette.selected, c.name.as_str())
+                            .shortcut_text(c.shortcut.as_str());
+                        let r = ui.add_sized([ui.available_width(), 22.0], b);
+                        if i == palette.selected && (up || down) {
+                            r.scroll_to_me(None);
+                        }
+                        if r.on_hover_text(c.help.as_str()).clicked() {
+                            run = Some(c.action.clone());
+                        }
+                    }
+                });
             if matches.is_empty() {
-                ui.label("No command matches");
+                ui.label("No command or code matches");
             }
             if enter && let Some(c) = matches.get(palette.selected) {
-                run = Some(c.command);
+                run = Some(c.action.clone());
             }
         });
-        if let Some(c) = run {
+        if let Some(action) = run {
             self.palette = None;
-            self.run_command(ctx, c);
+            match action {
+                PaletteAction::Command(c) => self.run_command(ctx, c),
+                PaletteAction::Code(dim, value) => self.apply_code(ctx, &dim, value),
+            }
         } else if close {
             self.palette = None;
             close = false;
@@ -454,6 +509,8 @@ impl MarginaliaApp {
             .open(&mut open)
             .collapsible(false)
             .default_width(560.0)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(ctx.content_rect().center())
             .vscroll(true)
             .show(ctx, |ui| {
                 egui::Grid::new("help-commands")

@@ -45,10 +45,17 @@ fn marks_of(
                 range: s.start..s.end,
                 color: dim.map_or(Color32::GRAY, |d| color32(&d.color)),
                 tooltip,
+                kind: text_view::MarkKind::Code,
             }
         })
         .collect()
 }
+
+/// Longest line of a part's text, in characters of average width.
+const MAX_MEASURE_CHARS: f32 = 85.0;
+
+/// Narrowest share of the question or the answer column.
+pub(super) const MIN_SPLIT: f32 = 0.2;
 
 impl MarginaliaApp {
     /// What the panels draw from the open document's spans, made again when they changed.
@@ -120,20 +127,9 @@ impl MarginaliaApp {
         let mut outputs: Vec<(PartId, PartViewOutput)> = Vec::new();
         match format {
             Format::GlaMqt | Format::ParlParse => {
-                let half = (ui.available_width() / 2.0).max(200.0);
-                egui::Panel::left("question-column")
-                    .resizable(true)
-                    .default_size(half)
-                    .min_size(160.0)
-                    .show(ui, |ui| {
-                        outputs.push((
-                            PartId::QUESTION,
-                            self.column_ui(ui, PartId::QUESTION, &style),
-                        ));
-                    });
-                egui::CentralPanel::default().show(ui, |ui| {
-                    outputs.push((PartId::ANSWER, self.column_ui(ui, PartId::ANSWER, &style)));
-                });
+                let (q, a) = self.split_columns_ui(ui, &style);
+                outputs.push((PartId::QUESTION, q));
+                outputs.push((PartId::ANSWER, a));
             }
             Format::Plain => {
                 outputs.push((PartId::TEXT, self.column_ui(ui, PartId::TEXT, &style)));
@@ -202,15 +198,80 @@ impl MarginaliaApp {
     }
 
     /// One scrolling column for a part, laid out lazily.
+    /// The question and the answer side by side, split by a proportion the user drags (kept as a
+    /// proportion, so a smaller window, a larger one or a zoom keeps both columns readable); a
+    /// window too narrow for two columns stacks the question over the answer.
+    fn split_columns_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        style: &TextStyle,
+    ) -> (PartViewOutput, PartViewOutput) {
+        let rect = ui.available_rect_before_wrap();
+        let split = self.view_state.split();
+        // Two columns need room for about 30 characters each.
+        let stacked = rect.width() < 2.0 * 30.0 * style.font.size * 0.55 + 24.0;
+        let gap = 10.0;
+        let (first, handle, second) = if stacked {
+            let h = (rect.height() - gap) * 0.4;
+            (
+                egui::Rect::from_min_size(rect.min, egui::vec2(rect.width(), h)),
+                None,
+                egui::Rect::from_min_max(egui::pos2(rect.left(), rect.top() + h + gap), rect.max),
+            )
+        } else {
+            let w = (rect.width() - gap) * split;
+            let handle = egui::Rect::from_min_size(
+                egui::pos2(rect.left() + w, rect.top()),
+                egui::vec2(gap, rect.height()),
+            );
+            (
+                egui::Rect::from_min_size(rect.min, egui::vec2(w, rect.height())),
+                Some(handle),
+                egui::Rect::from_min_max(egui::pos2(handle.right(), rect.top()), rect.max),
+            )
+        };
+        if let Some(handle) = handle {
+            let response = ui
+                .interact(handle, ui.scope_id().with("qa-split"), egui::Sense::drag())
+                .on_hover_cursor(egui::CursorIcon::ResizeHorizontal);
+            if response.dragged() {
+                let total = (rect.width() - gap).max(1.0);
+                self.view_state.split =
+                    (split + response.drag_delta().x / total).clamp(MIN_SPLIT, 1.0 - MIN_SPLIT);
+            }
+            if response.double_clicked() {
+                self.view_state.split = 0.5;
+            }
+            let stroke = if response.hovered() || response.dragged() {
+                ui.visuals().widgets.hovered.fg_stroke
+            } else {
+                ui.visuals().widgets.noninteractive.bg_stroke
+            };
+            ui.painter()
+                .vline(handle.center().x, handle.y_range(), stroke);
+        }
+        let q = ui.scope_builder(egui::UiBuilder::new().max_rect(first), |ui| {
+            self.column_ui(ui, PartId::QUESTION, style)
+        });
+        let a = ui.scope_builder(egui::UiBuilder::new().max_rect(second), |ui| {
+            self.column_ui(ui, PartId::ANSWER, style)
+        });
+        ui.allocate_rect(rect, egui::Sense::hover());
+        (q.inner, a.inner)
+    }
+
     fn column_ui(&mut self, ui: &mut egui::Ui, part: PartId, style: &TextStyle) -> PartViewOutput {
         let mut out = PartViewOutput::default();
         let heading = self.part_heading(part);
         ui.label(heading);
         ui.separator();
+        // A line of about 85 characters at most: longer lines are hard to follow back.
+        let measure = MAX_MEASURE_CHARS * style.font.size * 0.55;
         egui::ScrollArea::vertical()
             .id_salt(("column", part.exchange, part.kind.as_str()))
             .auto_shrink([false, false])
             .show_viewport(ui, |ui, viewport| {
+                ui.set_max_width(ui.available_width().min(measure));
                 out = self.part_block_ui(ui, part, style, Some(viewport));
             });
         out
@@ -268,12 +329,18 @@ impl MarginaliaApp {
             .and_then(|d| d.marks.get(&part).cloned())
             .unwrap_or_default();
         if let Some(entry) = self.current {
+            let current = self.search.current;
             for (i, hit) in self.hits_in(entry).filter(|(_, h)| h.part == part) {
                 marks.push(Mark {
                     id: format!("hit:{i}"),
                     range: hit.start..hit.end,
                     color: Color32::from_rgb(240, 200, 40),
                     tooltip: "search hit".to_string(),
+                    kind: if current == Some(i) {
+                        text_view::MarkKind::CurrentHit
+                    } else {
+                        text_view::MarkKind::Hit
+                    },
                 });
             }
         }

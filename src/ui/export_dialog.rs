@@ -41,7 +41,15 @@ impl ExportDialog {
     pub fn new(root: &std::path::Path, annotators: Vec<String>) -> ExportDialog {
         let mut dialog = ExportDialog {
             format: ExportFormat::Csv,
-            annotators: annotators.into_iter().map(|a| (a, true)).collect(),
+            // The reconciled set is exported when chosen, not by default: it would count as one
+            // more coder in R.
+            annotators: annotators
+                .into_iter()
+                .map(|a| {
+                    let on = a != crate::review::DEFAULT_GOLD;
+                    (a, on)
+                })
+                .collect(),
             only_done: false,
             only_filter: false,
             path: String::new(),
@@ -73,7 +81,7 @@ fn default_output(root: &std::path::Path, format: ExportFormat) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."));
     let suffix = match format {
         ExportFormat::DocumentsCsv => "-documents",
-        ExportFormat::Qdc => "-codebook",
+        ExportFormat::Qdc | ExportFormat::CodebookCsv => "-codebook",
         _ => "",
     };
     parent.join(format!("{name}{suffix}.{}", format.extension()))
@@ -198,15 +206,19 @@ impl MarginaliaApp {
                         }
                     });
                     let target = PathBuf::from(dialog.path.trim());
+                    let refused = crate::export::check_output_path(&target, dialog.format).err();
                     let exists = target.exists();
-                    if exists {
+                    if let Some(e) = &refused {
+                        ui.colored_label(egui::Color32::from_rgb(200, 60, 60), e.to_string());
+                    } else if exists {
                         ui.checkbox(
                             &mut dialog.confirm_overwrite,
                             format!("{} exists: overwrite it", target.display()),
                         );
                     }
-                    let ready =
-                        !dialog.path.trim().is_empty() && (!exists || dialog.confirm_overwrite);
+                    let ready = !dialog.path.trim().is_empty()
+                        && refused.is_none()
+                        && (!exists || dialog.confirm_overwrite);
                     if ui.add_enabled(ready, egui::Button::new("Export")).clicked() {
                         start = true;
                     }
@@ -285,7 +297,7 @@ impl MarginaliaApp {
                             render(&dataset, format, selection.takes_everything())
                                 .map_err(|e| e.to_string())?;
                         // The user confirmed overwriting in the dialog.
-                        write_output(&out, &bytes, true).map_err(|e| e.to_string())?;
+                        write_output(&out, format, &bytes, true).map_err(|e| e.to_string())?;
                         Ok(summary)
                     })();
                     let _ = tx.send(result);
@@ -304,7 +316,9 @@ impl MarginaliaApp {
                 Err(e) => dialog.result = Some(Err(e.to_string())),
             }
         }
-        if !open && !dialog.is_running() {
+        // Escape closes it, as every other dialog (not while it writes).
+        let escape = ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+        if (!open || escape) && !dialog.is_running() {
             self.export = None;
         }
     }

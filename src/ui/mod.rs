@@ -3,15 +3,18 @@
 
 mod codebook_panel;
 pub mod commands;
+pub use codebook_panel::memo_id;
 mod corpus_panel;
 mod dialogs;
 mod document_panel;
 pub mod export_dialog;
+pub mod import_dialog;
 pub mod keys;
 pub mod review_panel;
 pub mod search_panel;
 pub mod settings;
 pub mod text_view;
+mod welcome;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -38,10 +41,13 @@ const VIEW_STATE_KEY: &str = "marginalia-view";
 /// How to start the app.
 #[derive(Debug, Clone)]
 pub struct AppOptions {
-    /// The file or folder to open; `None`: the last folder, else `sample_data/`.
+    /// The file or folder to open; `None`: the last folder, else the welcome screen.
     pub path: Option<PathBuf>,
-    /// Where the settings live; `None`: the user's config folder.
+    /// Where the settings live; `None`: the user's config folder. Given, its folder also takes
+    /// the sample corpus when the welcome screen copies it.
     pub settings_path: Option<PathBuf>,
+    /// Opened when no path is given and none is remembered; `None`: the welcome screen.
+    pub fallback: Option<PathBuf>,
 }
 
 /// View state kept by eframe between runs: never annotations.
@@ -53,6 +59,32 @@ struct ViewState {
     zoom: f32,
     /// The last file or folder opened.
     last_path: Option<PathBuf>,
+    /// The question column's share of the width beside the answer (0 in older state: a half).
+    #[serde(default)]
+    split: f32,
+    /// The document open last, opened again at the next start.
+    #[serde(default)]
+    last_document: Option<PathBuf>,
+    /// The list's sort column and direction (descending when true).
+    #[serde(default)]
+    sort: Option<(crate::corpus::SortKey, bool)>,
+    /// The document list is hidden.
+    #[serde(default)]
+    hide_list: bool,
+    /// The codebook panel is hidden.
+    #[serde(default)]
+    hide_codebook: bool,
+}
+
+impl ViewState {
+    /// The question column's share, a half unless the user dragged it.
+    fn split(&self) -> f32 {
+        if (document_panel::MIN_SPLIT..=1.0 - document_panel::MIN_SPLIT).contains(&self.split) {
+            self.split
+        } else {
+            0.5
+        }
+    }
 }
 
 /// A corpus being read by the loader thread.
@@ -147,6 +179,7 @@ pub struct MarginaliaApp {
     pending: Option<PendingSpan>,
     palette: Option<dialogs::Palette>,
     help_open: bool,
+    about_open: bool,
     identity: Option<dialogs::IdentityForm>,
     view_state: ViewState,
     autosave_at: Option<f64>,
@@ -155,14 +188,25 @@ pub struct MarginaliaApp {
     notice: Option<String>,
     focus_filter: bool,
     export: Option<export_dialog::ExportDialog>,
+    project_import: Option<import_dialog::ProjectImport>,
     review: Option<review_panel::ReviewState>,
     /// Someone else changed the open sidecar while we have unsaved changes: ask.
     conflict: bool,
-    journal: Option<crate::journal::Journal>,
+    journal: Option<crate::journal::JournalWriter>,
     /// The open document's unsaved state is in the journal.
     journaled: bool,
     /// Unsaved work found in the journal at start, offered for restoring.
     recovered: Vec<(crate::journal::Entry, String)>,
+    /// The user's data folder, where the sample corpus is copied.
+    data_dir: Option<PathBuf>,
+    /// egui's clock at the start of this frame, for edits made where no context is at hand.
+    now: f64,
+    /// Scroll the document list to the current row on the next frame.
+    list_follows: bool,
+    /// The document list's scroll offset in the last frame.
+    list_offset: f32,
+    /// The codebook the selection colour was chosen for.
+    selection_for: Option<String>,
 }
 
 impl MarginaliaApp {
@@ -172,6 +216,10 @@ impl MarginaliaApp {
             .storage
             .and_then(|s| eframe::get_value(s, VIEW_STATE_KEY))
             .unwrap_or_default();
+        let data_dir = match &options.settings_path {
+            Some(p) => p.parent().map(Path::to_path_buf),
+            None => settings::data_dir(),
+        };
         let settings_path = options.settings_path.or_else(SettingsStore::default_path);
         let mut app = MarginaliaApp {
             settings: SettingsStore::load(settings_path),
@@ -195,6 +243,7 @@ impl MarginaliaApp {
             pending: None,
             palette: None,
             help_open: false,
+            about_open: false,
             identity: None,
             view_state,
             autosave_at: None,
@@ -202,11 +251,17 @@ impl MarginaliaApp {
             notice: None,
             focus_filter: false,
             export: None,
+            project_import: None,
             review: None,
             conflict: false,
             journal: None,
             journaled: false,
             recovered: Vec::new(),
+            data_dir,
+            now: 0.0,
+            list_follows: false,
+            list_offset: 0.0,
+            selection_for: None,
         };
         // The journal sits beside the settings: the user's own folder.
         if let Some(dir) = app.settings.path.as_ref().and_then(|p| p.parent()) {
@@ -220,17 +275,33 @@ impl MarginaliaApp {
                     (e, changes)
                 })
                 .collect();
-            app.journal = Some(journal);
+            app.journal = Some(crate::journal::JournalWriter::start(journal));
         }
         app.apply_view_state(&cc.egui_ctx);
         if app.settings.settings.annotator.is_none() {
             app.identity = Some(dialogs::IdentityForm::new(None, true));
         }
+        // Nothing given and nothing remembered: the fallback (the checkout's sample folder under
+        // `cargo run`), else the welcome screen.
         let path = options
             .path
             .or_else(|| app.view_state.last_path.clone().filter(|p| p.exists()))
-            .unwrap_or_else(crate::cli::default_path);
-        app.open_path(&path);
+            .or(options.fallback);
+        if let Some(sort) = app.view_state.sort {
+            app.sort = sort;
+        }
+        if let Some(path) = path {
+            // The document that was open, when it lies in the folder opened again.
+            let last_document = app
+                .view_state
+                .last_document
+                .clone()
+                .filter(|d| path.is_dir() && d.starts_with(&path) && d.exists());
+            app.open_path(&path);
+            if let (Some(doc), Some(loading)) = (last_document, &mut app.loading) {
+                loading.select = Some(doc);
+            }
+        }
         app
     }
 
@@ -265,6 +336,21 @@ impl MarginaliaApp {
     /// The selection used for span tagging.
     pub fn selection(&self) -> Option<&(PartId, Range<usize>)> {
         self.view.selection.as_ref()
+    }
+
+    /// True while the welcome screen shows: nothing is open.
+    pub fn is_welcome(&self) -> bool {
+        self.root.is_none()
+    }
+
+    /// The document list's scroll offset, as last drawn.
+    pub fn list_offset(&self) -> f32 {
+        self.list_offset
+    }
+
+    /// True while Help > About is open.
+    pub fn about_is_open(&self) -> bool {
+        self.about_open
     }
 
     /// The last message shown in the status bar.
@@ -334,7 +420,7 @@ impl MarginaliaApp {
     /// The open document's files changed on disk. Our own saves match the remembered fingerprint and
     /// are ignored. A colleague's sidecar is taken quietly when we have no unsaved changes, else the
     /// user chooses; a changed transcript is opened again, which places the spans again.
-    fn check_open_document_on_disk(&mut self) {
+    fn check_open_document_on_disk(&mut self, text_touched: bool) {
         let Some(doc) = &mut self.doc else { return };
         let Some(corpus) = &self.corpus else { return };
         if doc.changed_on_disk() {
@@ -350,16 +436,19 @@ impl MarginaliaApp {
                                 .to_string(),
                         );
                     }
-                    Err(e) => self.notice = Some(e),
+                    Err(e) => self.notice = Some(e.to_string()),
                 }
             }
             return;
         }
-        let changed_text = crate::transcript::Transcript::load(&doc.path)
-            .is_ok_and(|t| t.hash != doc.transcript.hash);
+        // Read only when the transcript itself was touched: our own autosave touches the sidecar
+        // alone, and reading a long transcript again after each would stall the window.
+        let changed_text = text_touched
+            && crate::transcript::Transcript::load(&doc.path)
+                .is_ok_and(|t| t.hash != doc.transcript.hash);
         if changed_text {
             if let Err(e) = doc.save() {
-                self.notice = Some(e);
+                self.route_save_error(e);
                 return;
             }
             if let Some(i) = self.current.take() {
@@ -378,7 +467,7 @@ impl MarginaliaApp {
         let Some((_, rx)) = &self.watcher else { return };
         let own = self.doc.as_ref().map(|d| d.sidecar_path.clone());
         let own_text = self.doc.as_ref().map(|d| d.path.clone());
-        let mut own_touched = false;
+        let (mut sidecar_touched, mut text_touched) = (false, false);
         let root = self.root.clone().unwrap_or_default();
         let root = root.canonicalize().unwrap_or(root);
         let mut relevant = false;
@@ -398,9 +487,8 @@ impl MarginaliaApp {
                     .components()
                     .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
                 let ours = own.as_ref().is_some_and(|o| same_file(o, p));
-                if ours || own_text.as_ref().is_some_and(|t| same_file(t, p)) {
-                    own_touched = true;
-                }
+                sidecar_touched |= ours;
+                text_touched |= own_text.as_ref().is_some_and(|t| same_file(t, p));
                 let kind = crate::corpus::is_transcript_name(&name)
                     || crate::transcript::parlparse::is_parlparse_name(&name)
                     || name.ends_with(".ron");
@@ -411,8 +499,8 @@ impl MarginaliaApp {
         if relevant {
             self.rescan_at = Some(now + 0.5);
         }
-        if own_touched {
-            self.check_open_document_on_disk();
+        if sidecar_touched || text_touched {
+            self.check_open_document_on_disk(text_touched);
         }
         if let Some(at) = self.rescan_at {
             if now >= at && self.loading.is_none() {
@@ -608,6 +696,10 @@ impl MarginaliaApp {
                 self.autosave_at = None;
                 true
             }
+            Err(crate::document::SaveError::ChangedOnDisk { .. }) => {
+                self.conflict = true;
+                false
+            }
             Err(e) => {
                 self.notice = Some(format!("Save failed, staying on this document: {e}"));
                 false
@@ -628,6 +720,8 @@ impl MarginaliaApp {
             return;
         };
         self.current = Some(index);
+        self.list_follows = true;
+        self.view_state.last_document = Some(entry.path.clone());
         self.view = DocView::default();
         self.pending = None;
         let Some(annotator) = self.settings.settings.annotator.clone() else {
@@ -662,19 +756,8 @@ impl MarginaliaApp {
 
     /// Applies an edit to the open document and schedules the autosave.
     pub fn edit(&mut self, ctx: &egui::Context, edit: Edit) {
-        let Some(doc) = &mut self.doc else { return };
-        match doc.apply(edit) {
-            Ok(()) => {
-                self.autosave_at = Some(ctx.input(|i| i.time) + AUTOSAVE_DELAY_SECS);
-                if let Some(j) = &self.journal
-                    && j.record(&doc.sidecar_path, &doc.sidecar).is_ok()
-                {
-                    self.journaled = true;
-                }
-                self.sync_entry();
-            }
-            Err(e) => self.notice = Some(e.to_string()),
-        }
+        self.now = ctx.input(|i| i.time);
+        self.apply_edit(edit);
     }
 
     /// Keeps the list row of the open document in step with its sidecar.
@@ -702,16 +785,35 @@ impl MarginaliaApp {
     }
 
     /// Applies what is typed in the span editor and ends memo typing.
+    /// Applies what is typed in the span editor as an edit like any other: journalled, autosaved,
+    /// and said when refused.
     fn commit_pending_edits(&mut self) {
         if let Some((id, value, note)) = self.view.span_edit.clone()
-            && let Some(doc) = &mut self.doc
+            && let Some(doc) = &self.doc
             && let Some(span) = doc.sidecar.spans.iter().find(|s| s.id == id)
             && (span.value != value || span.note != note)
         {
-            let _ = doc.apply(Edit::UpdateSpan { id, value, note });
+            self.apply_edit(Edit::UpdateSpan { id, value, note });
         }
         if let Some(doc) = &mut self.doc {
             doc.end_typing();
+        }
+    }
+
+    /// Applies an edit to the open document: the one path of every edit, which journals it and
+    /// schedules the autosave.
+    fn apply_edit(&mut self, edit: Edit) {
+        let Some(doc) = &mut self.doc else { return };
+        match doc.apply(edit) {
+            Ok(()) => {
+                self.autosave_at = Some(self.now + AUTOSAVE_DELAY_SECS);
+                if let Some(j) = &self.journal {
+                    j.record(&doc.sidecar_path, &doc.sidecar);
+                    self.journaled = true;
+                }
+                self.sync_entry();
+            }
+            Err(e) => self.notice = Some(e.to_string()),
         }
     }
 
@@ -737,9 +839,38 @@ impl MarginaliaApp {
             return;
         }
         let current = doc.sidecar.part_values(part, dimension).to_vec();
+        let label = |d: &crate::codebook::Dimension, v: &str| {
+            format!(
+                "{}: {}",
+                d.label,
+                d.value(v).map_or(v, |x| x.label.as_str())
+            )
+        };
+        // Bull's typology, and any dependency of the codebook: a non-reply type only on a
+        // non-reply.
+        if let Some(r) = &dim.requires
+            && !current.iter().any(|v| v == value)
+            && !doc
+                .sidecar
+                .part_values(part, &r.dimension)
+                .contains(&r.value)
+        {
+            let needed = corpus
+                .codebook
+                .dimension(&r.dimension)
+                .map_or_else(|| r.value.clone(), |d| label(d, &r.value));
+            self.notice = Some(format!("{} applies only with {needed}", dim.label));
+            return;
+        }
+        let mut notice = None;
         let values = match dim.kind {
             DimensionKind::OneChoice => {
                 if current.iter().any(|v| v == value) {
+                    // A second press removes the code: said, as it is easy to do by accident.
+                    notice = Some(format!(
+                        "Removed {} (press again to set it)",
+                        label(dim, value)
+                    ));
                     Vec::new()
                 } else {
                     vec![value.to_string()]
@@ -755,14 +886,55 @@ impl MarginaliaApp {
                 v
             }
         };
-        self.edit(
-            ctx,
-            Edit::SetPartValues {
+        // Codes that depended on what this change removes go in the same undoable step.
+        let before = doc.sidecar.tags.get(&part).cloned().unwrap_or_default();
+        let mut after = before.clone();
+        after.insert(dimension.to_string(), values.clone());
+        let unmet_before: Vec<String> = corpus
+            .codebook
+            .unmet_requirements(|d: &str| before.get(d).map_or(&[][..], Vec::as_slice))
+            .into_iter()
+            .map(|(d, _)| d.id.clone())
+            .collect();
+        let values_of = |d: &str| after.get(d).map_or(&[][..], Vec::as_slice);
+        let dropped: Vec<(String, String)> = corpus
+            .codebook
+            .unmet_requirements(values_of)
+            .into_iter()
+            .filter(|(d, _)| !unmet_before.contains(&d.id))
+            .map(|(d, r)| {
+                let needed = corpus
+                    .codebook
+                    .dimension(&r.dimension)
+                    .map_or_else(|| r.value.clone(), |x| label(x, &r.value));
+                (
+                    d.id.clone(),
+                    format!("{} removed: it applies only with {needed}", d.label),
+                )
+            })
+            .collect();
+        let mut edits = vec![Edit::SetPartValues {
+            part,
+            dimension: dimension.to_string(),
+            values,
+        }];
+        for (d, message) in dropped {
+            edits.push(Edit::SetPartValues {
                 part,
-                dimension: dimension.to_string(),
-                values,
-            },
-        );
+                dimension: d,
+                values: Vec::new(),
+            });
+            notice = Some(message);
+        }
+        let edit = if edits.len() == 1 {
+            edits.remove(0)
+        } else {
+            Edit::Batch(edits)
+        };
+        self.edit(ctx, edit);
+        if let Some(n) = notice {
+            self.notice = Some(n);
+        }
     }
 
     /// Starts tagging the selection with a span dimension: opens the value popup.
@@ -772,8 +944,8 @@ impl MarginaliaApp {
             return;
         };
         let Some(doc) = &self.doc else { return };
-        if !doc.is_editable() {
-            self.notice = doc.load_error.clone();
+        if let Some(reason) = doc.read_only_reason() {
+            self.notice = Some(format!("This document cannot be changed: {reason}"));
             return;
         }
         let quote: String = doc
@@ -834,7 +1006,7 @@ impl MarginaliaApp {
                 if let Some(doc) = &mut self.doc {
                     match doc.save() {
                         Ok(()) => self.autosave_at = None,
-                        Err(e) => self.notice = Some(e),
+                        Err(e) => self.route_save_error(e),
                     }
                 }
             }
@@ -844,9 +1016,17 @@ impl MarginaliaApp {
                 if let Some(doc) = &mut self.doc
                     && let Err(e) = doc.save()
                 {
-                    self.notice = Some(e);
+                    self.route_save_error(e);
                 }
                 self.open_export();
+            }
+            Command::ImportProject => {
+                if self.project_import.is_none() {
+                    match import_dialog::ProjectImport::start(ctx, self.root.clone()) {
+                        Ok(i) => self.project_import = Some(i),
+                        Err(e) => self.notice = Some(e),
+                    }
+                }
             }
             Command::Undo | Command::Redo => {
                 self.commit_pending_edits();
@@ -857,9 +1037,8 @@ impl MarginaliaApp {
                         doc.redo()
                     };
                     if done {
-                        if let Some(j) = &self.journal
-                            && j.record(&doc.sidecar_path, &doc.sidecar).is_ok()
-                        {
+                        if let Some(j) = &self.journal {
+                            j.record(&doc.sidecar_path, &doc.sidecar);
                             self.journaled = true;
                         }
                         self.view.memo = doc.sidecar.memo.clone();
@@ -924,7 +1103,12 @@ impl MarginaliaApp {
             }
             Command::Palette => self.palette = Some(dialogs::Palette::default()),
             Command::Review => self.toggle_review(ctx),
+            Command::ToggleDocumentList => self.view_state.hide_list = !self.view_state.hide_list,
+            Command::ToggleCodebookPanel => {
+                self.view_state.hide_codebook = !self.view_state.hide_codebook;
+            }
             Command::Help => self.help_open = !self.help_open,
+            Command::About => self.about_open = !self.about_open,
             Command::Settings => {
                 self.identity = Some(dialogs::IdentityForm::new(self.annotator().cloned(), false));
             }
@@ -1028,24 +1212,30 @@ impl MarginaliaApp {
             }
         }
         for (dim, value) in actions {
-            match value {
-                Some(v) => {
-                    let is_span = self
-                        .corpus
-                        .as_ref()
-                        .and_then(|c| c.codebook.dimension(&dim))
-                        .is_some_and(|d| d.applies_to == AppliesTo::Span);
-                    if is_span {
-                        self.start_span(&dim);
-                        if let Some(p) = &mut self.pending {
-                            p.value = v;
-                        }
-                    } else {
-                        self.toggle_value(ctx, &dim, &v);
+            self.apply_code(ctx, &dim, value);
+        }
+    }
+
+    /// A code given by key or from the palette: a part value toggled, or the selection tagged with
+    /// a span dimension (its value preset when given).
+    pub fn apply_code(&mut self, ctx: &egui::Context, dim: &str, value: Option<String>) {
+        match value {
+            Some(v) => {
+                let is_span = self
+                    .corpus
+                    .as_ref()
+                    .and_then(|c| c.codebook.dimension(dim))
+                    .is_some_and(|d| d.applies_to == AppliesTo::Span);
+                if is_span {
+                    self.start_span(dim);
+                    if let Some(p) = &mut self.pending {
+                        p.value = v;
                     }
+                } else {
+                    self.toggle_value(ctx, dim, &v);
                 }
-                None => self.start_span(&dim),
             }
+            None => self.start_span(dim),
         }
     }
 
@@ -1077,13 +1267,53 @@ impl MarginaliaApp {
             return;
         }
         if doc.save_state == crate::document::SaveState::Saving {
-            let _ = doc.save();
             self.autosave_at = None;
+            if let Err(e) = doc.save() {
+                self.route_save_error(e);
+            }
         } else if doc.is_dirty() {
             doc.save_state = crate::document::SaveState::Saving;
             ctx.request_repaint();
         } else {
             self.autosave_at = None;
+        }
+    }
+
+    /// Gives the text selection, in both themes, the colour least like any span code of the
+    /// codebook, so a selection is never taken for a coded span.
+    fn choose_selection_color(&mut self, ctx: &egui::Context) {
+        let Some(corpus) = &self.corpus else { return };
+        let key = format!(
+            "{}:{}",
+            corpus.codebook.id,
+            corpus.codebook.dimensions.len()
+        );
+        if self.selection_for.as_deref() == Some(key.as_str()) {
+            return;
+        }
+        let codes: Vec<crate::contrast::Rgb> = corpus
+            .codebook
+            .span_dimensions()
+            .filter_map(|d| crate::contrast::parse_hex(&d.color))
+            .collect();
+        for (theme, contrast) in [
+            (egui::Theme::Light, crate::contrast::Theme::LIGHT),
+            (egui::Theme::Dark, crate::contrast::Theme::DARK),
+        ] {
+            let c = crate::contrast::selection(&codes, contrast, 0.45);
+            ctx.style_mut_of(theme, |style| {
+                style.visuals.selection.bg_fill = egui::Color32::from_rgb(c[0], c[1], c[2]);
+            });
+        }
+        self.selection_for = Some(key);
+    }
+
+    /// A save that failed: someone else's change asks the user; anything else is said in the
+    /// status bar (the save state shows it too).
+    fn route_save_error(&mut self, error: crate::document::SaveError) {
+        match error {
+            crate::document::SaveError::ChangedOnDisk { .. } => self.conflict = true,
+            other => self.notice = Some(other.to_string()),
         }
     }
 
@@ -1114,9 +1344,23 @@ fn same_file(a: &Path, b: &Path) -> bool {
 impl eframe::App for MarginaliaApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        self.now = ctx.input(|i| i.time);
+        self.choose_selection_color(&ctx);
+        if let Some(e) = self.journal.as_ref().and_then(|j| j.take_error()) {
+            self.notice = Some(format!("Crash recovery cannot keep this work: {e}"));
+        }
         self.poll_loading(&ctx);
         self.poll_watcher(&ctx);
         self.poll_dialog();
+        if let Some((folder, line)) = self.project_import.as_ref().and_then(|i| i.poll()) {
+            self.project_import = None;
+            if let Some(folder) = folder {
+                self.open_path(&folder);
+            }
+            if line.is_some() {
+                self.notice = line;
+            }
+        }
         self.handle_dropped_files(&ctx);
         if ctx.input(|i| i.viewport().close_requested()) {
             self.save_on_close();
@@ -1125,11 +1369,18 @@ impl eframe::App for MarginaliaApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
-        egui::Panel::left("corpus")
-            .resizable(true)
-            .default_size(300.0)
-            .min_size(180.0)
-            .show(ui, |ui| self.corpus_ui(ui));
+        if self.root.is_none() && self.review.is_none() {
+            egui::CentralPanel::default().show(ui, |ui| self.welcome_ui(ui));
+            self.dialogs_ui(&ctx);
+            return;
+        }
+        if !self.view_state.hide_list {
+            egui::Panel::left("corpus")
+                .resizable(true)
+                .default_size(300.0)
+                .min_size(180.0)
+                .show(ui, |ui| self.corpus_ui(ui));
+        }
         if self.review.is_some() {
             egui::Panel::right("adjudication")
                 .resizable(true)
@@ -1138,11 +1389,13 @@ impl eframe::App for MarginaliaApp {
                 .show(ui, |ui| self.adjudication_ui(ui));
             egui::CentralPanel::default().show(ui, |ui| self.review_ui(ui));
         } else {
-            egui::Panel::right("codebook")
-                .resizable(true)
-                .default_size(330.0)
-                .min_size(240.0)
-                .show(ui, |ui| self.codebook_ui(ui));
+            if !self.view_state.hide_codebook {
+                egui::Panel::right("codebook")
+                    .resizable(true)
+                    .default_size(330.0)
+                    .min_size(240.0)
+                    .show(ui, |ui| self.codebook_ui(ui));
+            }
             egui::CentralPanel::default().show(ui, |ui| self.document_ui(ui));
         }
 
@@ -1169,6 +1422,10 @@ impl eframe::App for MarginaliaApp {
     }
 }
 
+/// The window's icon (the 256 px size of `assets/icons/`).
+pub const WINDOW_ICON: &[u8] =
+    include_bytes!("../../assets/icons/hicolor/256x256/apps/marginalia.png");
+
 /// Starts the app in a window. Fails with a one-line message when no window can be opened.
 pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     if cfg!(target_os = "linux")
@@ -1179,17 +1436,25 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
             "cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are unset); the command line works without one, see marginalia --help"
         );
     }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Marginalia")
+        .with_app_id("marginalia")
+        .with_inner_size([1400.0, 860.0])
+        .with_min_inner_size([800.0, 500.0]);
+    match eframe::icon_data::from_png_bytes(WINDOW_ICON) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        // The icon is part of the binary and checked by a test: this only guards a broken build.
+        Err(e) => eprintln!("marginalia: window icon unreadable: {e}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Marginalia")
-            .with_app_id("marginalia")
-            .with_inner_size([1400.0, 860.0])
-            .with_min_inner_size([800.0, 500.0]),
+        viewport,
+        persistence_path: SettingsStore::view_state_dir(),
         ..Default::default()
     };
     let app_options = AppOptions {
         path,
         settings_path: None,
+        fallback: crate::cli::checkout_sample(),
     };
     eframe::run_native(
         "Marginalia",

@@ -107,11 +107,18 @@ impl MarginaliaApp {
             self.notice = Some("Open a folder first".to_string());
             return;
         };
-        let annotators: Vec<(String, bool)> = corpus
-            .files
-            .annotators()
+        // The reconciled set and the adjudicator are never coders unless chosen: ticked are the
+        // others (the adjudicator too when fewer than two others coded).
+        let me = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        let all = corpus.files.annotators();
+        let is_gold = |a: &str| a == DEFAULT_GOLD;
+        let others = all.iter().filter(|a| !is_gold(a) && **a != me).count();
+        let annotators: Vec<(String, bool)> = all
             .into_iter()
-            .map(|a| (a, true))
+            .map(|a| {
+                let on = !is_gold(&a) && (a != me || others < 2);
+                (a, on)
+            })
             .collect();
         if annotators.len() < 2 {
             self.notice = Some(
@@ -272,8 +279,8 @@ impl MarginaliaApp {
         };
         match review.tab {
             ReviewTab::Document => self.review_document_ui(ui, &dataset),
-            ReviewTab::Disagreements => self.disagreements_ui(ui, &report),
-            ReviewTab::Agreement => agreement_ui(ui, &report),
+            ReviewTab::Disagreements => self.disagreements_ui(ui, &report, &dataset.codebook),
+            ReviewTab::Agreement => agreement_ui(ui, &report, &dataset.codebook),
         }
     }
 
@@ -331,6 +338,7 @@ impl MarginaliaApp {
                             range: x.start..x.end,
                             color: LANE_COLORS[i % LANE_COLORS.len()],
                             tooltip: format!("{a} · {label}: {}", x.value),
+                            kind: super::text_view::MarkKind::Code,
                         });
                     }
                 }
@@ -406,7 +414,12 @@ impl MarginaliaApp {
             });
     }
 
-    fn disagreements_ui(&mut self, ui: &mut egui::Ui, report: &Arc<AgreementReport>) {
+    fn disagreements_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        report: &Arc<AgreementReport>,
+        codebook: &crate::codebook::Codebook,
+    ) {
         let Some(review) = &mut self.review else {
             return;
         };
@@ -464,8 +477,8 @@ impl MarginaliaApp {
                                 jump = Some(d.document.clone());
                             }
                             ui.label(&d.part);
-                            ui.label(&d.dimension);
-                            ui.label(describe_versions(d));
+                            ui.label(dimension_label(codebook, &d.dimension));
+                            ui.label(describe_versions(d, codebook));
                             ui.label(
                                 progress
                                     .decisions
@@ -607,7 +620,16 @@ impl MarginaliaApp {
                     });
                 ui.separator();
                 ui.label(RichText::new("Settle each disagreement").strong());
-                if mine.is_empty() {
+                let coders = doc
+                    .sidecars
+                    .iter()
+                    .filter(|s| chosen.contains(&s.annotator.id) && !s.is_empty())
+                    .count();
+                if mine.is_empty() && coders < 2 {
+                    ui.label(format!(
+                        "{coders} of the chosen annotators coded this document: nothing to compare."
+                    ));
+                } else if mine.is_empty() {
                     ui.label("The annotators agree on everything in this document.");
                 }
                 let review = self.review.as_mut().expect("checked above");
@@ -615,10 +637,16 @@ impl MarginaliaApp {
                     ui.group(|ui| {
                         let done = progress.decisions.get(&d.key);
                         let title = match &d.subject {
-                            Subject::Tag => format!("{} on {}", d.dimension, d.part),
-                            Subject::Span { start, end } => {
-                                format!("{} spans in {} {start}–{end}", d.dimension, d.part)
-                            }
+                            Subject::Tag => format!(
+                                "{} on {}",
+                                dimension_label(&dataset.codebook, &d.dimension),
+                                d.part
+                            ),
+                            Subject::Span { start, end } => format!(
+                                "{} spans in {} {start}–{end}",
+                                dimension_label(&dataset.codebook, &d.dimension),
+                                d.part
+                            ),
                         };
                         ui.horizontal(|ui| {
                             ui.label(RichText::new(title).strong());
@@ -637,7 +665,12 @@ impl MarginaliaApp {
                                     if said.is_empty() {
                                         "(nothing)".to_string()
                                     } else {
-                                        said.join("; ")
+                                        said.iter()
+                                            .map(|v| {
+                                                value_label(&dataset.codebook, &d.dimension, v)
+                                            })
+                                            .collect::<Vec<_>>()
+                                            .join("; ")
                                     }
                                 ))
                                 .color(LANE_COLORS[i % LANE_COLORS.len()]),
@@ -649,7 +682,13 @@ impl MarginaliaApp {
                                     action = Some((d.clone(), Decision::Take(who.clone())));
                                 }
                             }
-                            if ui.button("Both").clicked() {
+                            // Both values on a one-choice dimension would make an invalid
+                            // code: not offered there.
+                            let one_choice = matches!(d.subject, Subject::Tag)
+                                && dataset.codebook.dimension(&d.dimension).is_some_and(|x| {
+                                    x.kind == crate::codebook::DimensionKind::OneChoice
+                                });
+                            if !one_choice && ui.button("Both").clicked() {
                                 action = Some((d.clone(), Decision::Both));
                             }
                             if ui.button("Neither").clicked() {
@@ -746,7 +785,7 @@ fn empty_marks() -> Vec<Mark> {
     Vec::new()
 }
 
-fn describe_versions(d: &Disagreement) -> String {
+fn describe_versions(d: &Disagreement, codebook: &crate::codebook::Codebook) -> String {
     d.versions
         .iter()
         .map(|(who, said)| {
@@ -755,7 +794,10 @@ fn describe_versions(d: &Disagreement) -> String {
                 if said.is_empty() {
                     "—".to_string()
                 } else {
-                    said.join(", ")
+                    said.iter()
+                        .map(|v| value_label(codebook, &d.dimension, v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             )
         })
@@ -763,11 +805,37 @@ fn describe_versions(d: &Disagreement) -> String {
         .join("   ")
 }
 
-fn fmt(x: Option<f64>) -> String {
-    x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
+/// A dimension as the codebook names it (its id when the codebook does not know it).
+fn dimension_label(codebook: &crate::codebook::Codebook, id: &str) -> String {
+    codebook
+        .dimension(id)
+        .map_or_else(|| id.to_string(), |d| d.label.clone())
 }
 
-fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
+/// A value as the codebook names it (as stored for entities and unknown values).
+fn value_label(codebook: &crate::codebook::Codebook, dimension: &str, value: &str) -> String {
+    codebook
+        .dimension(dimension)
+        .and_then(|d| d.value(value))
+        .map_or_else(|| value.to_string(), |v| v.label.clone())
+}
+
+/// A coefficient to three decimals; a value that rounds to zero is shown as 0.000, never -0.000.
+fn fmt(x: Option<f64>) -> String {
+    x.map_or_else(
+        || "—".to_string(),
+        |v| {
+            let s = format!("{v:.3}");
+            if s == "-0.000" {
+                "0.000".to_string()
+            } else {
+                s
+            }
+        },
+    )
+}
+
+fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::codebook::Codebook) {
     egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
         ui.label(format!(
             "{} annotators ({}), {} documents coded by at least two. Coefficients as defined in docs/agreement.md.",
@@ -777,7 +845,7 @@ fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
         ));
         ui.add_space(4.0);
         ui.label(RichText::new("Krippendorff's alpha by dimension").strong());
-        alpha_chart(ui, report);
+        alpha_chart(ui, report, codebook);
         ui.add_space(8.0);
         egui::Grid::new("agreement-table").striped(true).num_columns(8).show(ui, |ui| {
             for h in ["dimension", "scope", "value", "units", "agreement", "Cohen", "Fleiss", "alpha"] {
@@ -785,9 +853,14 @@ fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
             }
             ui.end_row();
             for d in std::iter::once(&report.overall).chain(&report.dimensions) {
-                ui.label(&d.dimension);
+                ui.label(dimension_label(codebook, &d.dimension));
                 ui.label(&d.scope);
-                ui.label(d.value.clone().unwrap_or_default());
+                ui.label(
+                    d.value
+                        .as_ref()
+                        .map(|v| value_label(codebook, &d.dimension, v))
+                        .unwrap_or_default(),
+                );
                 ui.label(d.units.to_string());
                 ui.label(fmt(d.percent_agreement));
                 ui.label(fmt(d.cohen_kappa));
@@ -835,7 +908,7 @@ fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
             }
             ui.end_row();
             for m in &report.span_matching {
-                ui.label(&m.dimension);
+                ui.label(dimension_label(codebook, &m.dimension));
                 ui.label(format!("{} – {}", m.a, m.b));
                 ui.label(format!("{} / {}", m.spans.0, m.spans.1));
                 ui.label(format!("{} / {} / {}", fmt(m.exact.precision), fmt(m.exact.recall), fmt(m.exact.f1)));
@@ -848,7 +921,7 @@ fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport) {
 
 /// Horizontal bars of alpha per one-choice and span dimension, with Krippendorff's 0.667 and 0.8
 /// thresholds marked.
-fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport) {
+fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::codebook::Codebook) {
     let rows: Vec<&DimensionAgreement> = report
         .dimensions
         .iter()
@@ -871,7 +944,7 @@ fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport) {
         painter.text(
             egui::pos2(rect.left(), y + row_h / 2.0),
             egui::Align2::LEFT_CENTER,
-            format!("{} ({})", d.dimension, d.scope),
+            format!("{} ({})", dimension_label(codebook, &d.dimension), d.scope),
             font.clone(),
             text,
         );

@@ -12,6 +12,16 @@ use crate::sidecar::{Annotator, check_annotator_id, ron_options, to_pretty_ron};
 /// second identity on one machine).
 pub const CONFIG_DIR_ENV: &str = "MARGINALIA_CONFIG_DIR";
 
+/// The user's data folder, where the sample corpus is copied: `$MARGINALIA_CONFIG_DIR` when set,
+/// else the platform's data folder (`~/.local/share/marginalia` on Linux).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("org", "Marginalia", "Marginalia")
+        .map(|d| d.data_dir().to_path_buf())
+}
+
 /// How many recent folders are remembered.
 const MAX_RECENT: usize = 8;
 
@@ -47,6 +57,13 @@ impl SettingsStore {
             .map(|d| d.config_dir().join("settings.ron"))
     }
 
+    /// The folder eframe keeps the window and view state in: the config folder given by
+    /// `$MARGINALIA_CONFIG_DIR` when set (so a test or a second identity touches nothing else),
+    /// else eframe's own choice.
+    pub fn view_state_dir() -> Option<PathBuf> {
+        std::env::var_os(CONFIG_DIR_ENV).map(PathBuf::from)
+    }
+
     /// Reads the settings; a missing file gives defaults, a broken one gives defaults and an error
     /// (and is not overwritten until the user saves new settings).
     pub fn load(path: Option<PathBuf>) -> SettingsStore {
@@ -72,7 +89,11 @@ impl SettingsStore {
                     }
                 }
                 Err(e) => {
-                    store.error = Some(format!("cannot read settings {}: {e}", path.display()))
+                    store.error = Some(format!(
+                        "cannot read settings {}: {}",
+                        path.display(),
+                        crate::sidecar::ron_error_message(&e)
+                    ))
                 }
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

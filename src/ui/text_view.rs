@@ -22,6 +22,20 @@ pub struct Mark {
     pub color: Color32,
     /// What hovering shows: dimension, value, note.
     pub tooltip: String,
+    /// A code's span or a search hit, which look unlike each other.
+    pub kind: MarkKind,
+}
+
+/// What a mark is: each has its own look, so a search hit is never taken for a code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A coded span: a fill of its dimension's colour.
+    #[default]
+    Code,
+    /// A search hit: inverse video.
+    Hit,
+    /// The search hit Ctrl+G went to: inverse video, underlined.
+    CurrentHit,
 }
 
 /// A paragraph of a part: its first char's offset in the part and its text.
@@ -186,12 +200,17 @@ fn paragraph_ui(
         .chain(std::iter::once(para.text.len()))
         .collect();
     // Local char ranges of the marks in this paragraph.
-    let local: Vec<(Range<usize>, Color32, bool)> = marks
+    let local: Vec<LocalMark> = marks
         .iter()
         .map(|m| {
             let s = m.range.start.saturating_sub(para.start).min(para.chars);
             let e = (m.range.end - para.start.min(m.range.end)).min(para.chars);
-            (s..e, m.color, selected_span == Some(m.id.as_str()))
+            LocalMark {
+                range: s..e,
+                color: m.color,
+                selected: selected_span == Some(m.id.as_str()),
+                kind: m.kind,
+            }
         })
         .collect();
     let mut layouter =
@@ -253,15 +272,42 @@ fn paragraph_ui(
     }
 }
 
-/// Builds the layout of a paragraph with its highlights: the first span over a stretch colours
-/// its background, a second one underlines it, so overlaps stay visible.
+/// A mark in a paragraph's own char positions.
+struct LocalMark {
+    range: Range<usize>,
+    color: Color32,
+    selected: bool,
+    kind: MarkKind,
+}
+
+fn rgb(c: Color32) -> crate::contrast::Rgb {
+    [c.r(), c.g(), c.b()]
+}
+
+fn color32(c: crate::contrast::Rgb) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
+
+/// The contrast theme of a text style.
+pub fn contrast_theme(style: &TextStyle) -> crate::contrast::Theme {
+    if style.dark {
+        crate::contrast::Theme::DARK
+    } else {
+        crate::contrast::Theme::LIGHT
+    }
+}
+
+/// Builds the layout of a paragraph with its highlights: the first span over a stretch fills its
+/// background (dimmed until its text keeps AA contrast), a second one underlines it, so overlaps
+/// stay visible; search hits are drawn in inverse video over everything.
 fn highlight_job(
     text: &str,
     byte_of: &[usize],
-    marks: &[(Range<usize>, Color32, bool)],
+    marks: &[LocalMark],
     style: &TextStyle,
     wrap_width: f32,
 ) -> LayoutJob {
+    let theme = contrast_theme(style);
     let mut job = LayoutJob::default();
     job.wrap.max_width = wrap_width;
     let base = TextFormat {
@@ -277,9 +323,9 @@ fn highlight_job(
         return job;
     }
     let mut cuts: Vec<usize> = vec![0, chars];
-    for (r, _, _) in marks {
-        cuts.push(r.start);
-        cuts.push(r.end);
+    for m in marks {
+        cuts.push(m.range.start);
+        cuts.push(m.range.end);
     }
     cuts.sort_unstable();
     cuts.dedup();
@@ -289,25 +335,38 @@ fn highlight_job(
             continue;
         }
         let mut format = base.clone();
-        let covering: Vec<&(Range<usize>, Color32, bool)> = marks
-            .iter()
-            .filter(|(r, _, _)| r.start <= a && b <= r.end)
-            .collect();
-        if let Some((_, color, selected)) = covering.first() {
-            let strength = if *selected {
+        let covering = |kinds: &[MarkKind]| -> Vec<&LocalMark> {
+            marks
+                .iter()
+                .filter(|m| m.range.start <= a && b <= m.range.end && kinds.contains(&m.kind))
+                .collect()
+        };
+        let codes = covering(&[MarkKind::Code]);
+        if let Some(m) = codes.first() {
+            let strength = if m.selected {
                 0.75
             } else if style.dark {
                 0.45
             } else {
                 0.35
             };
-            format.background = color.gamma_multiply(strength);
-            if *selected {
-                format.underline = Stroke::new(2.0, *color);
+            format.background = color32(crate::contrast::highlight(rgb(m.color), theme, strength));
+            format.color = color32(theme.text);
+            if m.selected {
+                format.underline = Stroke::new(2.0, m.color);
             }
         }
-        if let Some((_, color, _)) = covering.get(1) {
-            format.underline = Stroke::new(2.5, *color);
+        if let Some(m) = codes.get(1) {
+            format.underline = Stroke::new(2.5, m.color);
+        }
+        let hits = covering(&[MarkKind::Hit, MarkKind::CurrentHit]);
+        if !hits.is_empty() {
+            let (fill, text_color) = crate::contrast::search_hit(theme);
+            format.background = color32(fill);
+            format.color = color32(text_color);
+            if hits.iter().any(|m| m.kind == MarkKind::CurrentHit) {
+                format.underline = Stroke::new(3.0, Color32::from_rgb(230, 80, 20));
+            }
         }
         job.append(&text[byte_of[a]..byte_of[b]], 0.0, format);
     }
@@ -344,18 +403,31 @@ mod tests {
             color: Color32::BLACK,
             dark: false,
         };
-        let marks = vec![(2..5, Color32::RED, false), (4..7, Color32::BLUE, false)];
+        let mark = |range: Range<usize>, color, kind| LocalMark {
+            range,
+            color,
+            selected: false,
+            kind,
+        };
+        let marks = vec![
+            mark(2..5, Color32::RED, MarkKind::Code),
+            mark(4..7, Color32::BLUE, MarkKind::Code),
+            mark(8..9, Color32::YELLOW, MarkKind::CurrentHit),
+        ];
         let job = highlight_job(text, &byte_of, &marks, &style, 100.0);
         let pieces: Vec<&str> = job
             .sections
             .iter()
             .map(|s| &job.text[s.byte_range.start.0..s.byte_range.end.0])
             .collect();
-        assert_eq!(pieces, ["a ", "“b", "”", " 🚌", " c"]);
+        assert_eq!(pieces, ["a ", "“b", "”", " 🚌", " ", "c"]);
         assert_eq!(job.sections[2].format.underline.color, Color32::BLUE);
         assert_ne!(
             job.sections[0].format.background,
             job.sections[1].format.background
         );
+        // The hit is inverse video, whatever its mark's colour: black fill, page-coloured text.
+        assert_eq!(job.sections[5].format.background, Color32::BLACK);
+        assert_ne!(job.sections[5].format.color, Color32::BLACK);
     }
 }
