@@ -493,6 +493,20 @@ struct ExchangeJson<'a> {
     answered_by: Option<&'a str>,
     question: &'a str,
     answer: &'a str,
+    /// A hearing's question numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<&'a str>,
+    /// Seconds into the recording (timed transcripts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<f64>,
+    /// Seconds into the recording (timed transcripts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<f64>,
+}
+
+/// Milliseconds as seconds.
+fn seconds(ms: Option<u64>) -> Option<f64> {
+    ms.map(|ms| ms as f64 / 1000.0)
 }
 
 /// The object printed by `inspect --json`.
@@ -500,6 +514,7 @@ struct ExchangeJson<'a> {
 struct InspectJson<'a> {
     file: &'a str,
     format: &'static str,
+    container: &'static str,
     title: &'a str,
     meeting: Option<&'a str>,
     meeting_date: Option<String>,
@@ -518,6 +533,11 @@ struct InspectJson<'a> {
     warnings: &'a [String],
     chars: usize,
     hash: &'a str,
+    /// Seconds into the recording where the text starts and ends (timed transcripts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     exchanges: Option<Vec<ExchangeJson<'a>>>,
 }
@@ -534,12 +554,16 @@ impl<'a> From<&'a Transcript> for InspectJson<'a> {
                     answered_by: pair.get(1).and_then(|p| p.speaker.as_deref()),
                     question: &pair[0].text,
                     answer: pair.get(1).map_or("", |p| p.text.as_str()),
+                    reference: pair[0].reference.as_deref(),
+                    start: seconds(pair.iter().filter_map(|p| p.start_ms).min()),
+                    end: seconds(pair.iter().filter_map(|p| p.end_ms).max()),
                 })
                 .collect()
         });
         InspectJson {
             file: &t.file_name,
             format: t.format.as_str(),
+            container: t.container.as_str(),
             title: &m.title,
             meeting: m.meeting.as_deref(),
             meeting_date: date(m.meeting_date),
@@ -558,6 +582,8 @@ impl<'a> From<&'a Transcript> for InspectJson<'a> {
             warnings: &t.warnings,
             chars: t.chars,
             hash: &t.hash,
+            start: seconds(t.parts.iter().filter_map(|p| p.start_ms).min()),
+            end: seconds(t.parts.iter().filter_map(|p| p.end_ms).max()),
             exchanges,
         }
     }
@@ -572,7 +598,12 @@ fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
     field(
         out,
         "format",
-        Some(&format!("{} ({})", t.format.as_str(), t.encoding)),
+        Some(&format!(
+            "{} in {} ({})",
+            t.format.as_str(),
+            t.container.as_str(),
+            t.encoding
+        )),
     )?;
     field(
         out,
@@ -614,11 +645,33 @@ fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
             PartKind::Answer => "ANSWER",
             PartKind::Text => "TEXT",
         };
-        match (&part.speaker, numbered) {
-            (Some(s), true) => writeln!(out, "{heading} {} ({s})", part.id.exchange + 1)?,
-            (Some(s), false) => writeln!(out, "{heading} ({s})")?,
-            (None, true) => writeln!(out, "{heading} {}", part.id.exchange + 1)?,
-            (None, false) => writeln!(out, "{heading}")?,
+        let number = if numbered {
+            format!(" {}", part.id.exchange + 1)
+        } else {
+            String::new()
+        };
+        let mut extra: Vec<String> = Vec::new();
+        if let Some(s) = &part.speaker {
+            extra.push(s.clone());
+        }
+        if part.id.kind == PartKind::Question
+            && let Some(r) = &part.reference
+        {
+            extra.push(format!("Q{r}"));
+        }
+        if let (Some(a), Some(b)) = (part.start_ms, part.end_ms) {
+            extra.push(format!(
+                "{}–{}",
+                crate::transcript::clock(a),
+                crate::transcript::clock(b)
+            ));
+        } else if let Some(a) = part.start_ms {
+            extra.push(format!("from {}", crate::transcript::clock(a)));
+        }
+        if extra.is_empty() {
+            writeln!(out, "{heading}{number}")?;
+        } else {
+            writeln!(out, "{heading}{number} ({})", extra.join(", "))?;
         }
         if part.text.is_empty() {
             writeln!(out, "(none)")?;

@@ -54,6 +54,7 @@ fn inspect_speaker_turns_lists_exchanges() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["format"], "speaker-turns");
+    assert_eq!(v["container"], "txt");
     assert_eq!(v["title"], "");
     assert_eq!(v["meeting"], serde_json::Value::Null);
     assert_eq!(v["exchanges"].as_array().unwrap().len(), 3);

@@ -66,6 +66,10 @@ fn label_of(line: &str) -> Option<(Label, &str)> {
 }
 
 fn answer_heading(line: &str) -> Option<&str> {
+    // An `Answer for ` heading whose title is empty loses its space when normalized.
+    if matches!(line.trim_end(), "Answer for" | "Answer For") {
+        return Some("");
+    }
     line.strip_prefix("Answer for ")
         .or_else(|| line.strip_prefix("Answer For "))
         .map(str::trim)
@@ -191,6 +195,10 @@ pub(super) fn parse(lines: &[&str]) -> Option<Page> {
         if let Some((Label::AnsweredBy | Label::SupplementaryTo, _)) = label_of(line) {
             break;
         }
+        // Some pages head the answer with the bare title, without "Answer for".
+        if !meta.title.is_empty() && i > question_start && line.trim() == meta.title {
+            break;
+        }
         i += 1;
     }
     let question = normalize_lines(lines[question_start..i].iter().copied());
@@ -203,7 +211,9 @@ pub(super) fn parse(lines: &[&str]) -> Option<Page> {
         if line.trim().is_empty() {
             i += 1;
         } else if let Some(t) = answer_heading(line) {
-            heading_title.get_or_insert(t);
+            if !t.is_empty() {
+                heading_title.get_or_insert(t);
+            }
             saw_answer_heading = true;
             i += 1;
         } else if is_section(line, "Answer") {
@@ -219,10 +229,12 @@ pub(super) fn parse(lines: &[&str]) -> Option<Page> {
                 i += 1;
             }
             apply_label(&mut meta, label, &values, &mut warnings);
-        } else if saw_answer_heading
+        } else if (saw_answer_heading || !meta.title.is_empty())
             && (line.trim() == meta.title || Some(line.trim()) == heading_title)
         {
-            // "Answer for <title>" followed by the title, once or twice.
+            // "Answer for <title>" followed by the title, once or twice; or the bare title as
+            // the answer's heading.
+            saw_answer_heading = true;
             i += 1;
         } else {
             break;
@@ -306,14 +318,26 @@ fn answer_status(answer_lines: &[&str], meta: &mut Metadata) -> AnswerStatus {
             HOLDING_PHRASES.iter().any(|p| lower.contains(p))
         }
     });
-    let Some(holding) = holding else {
-        return AnswerStatus::Answered;
-    };
-    for line in &answer_lines[holding + 1..] {
-        if let Some(rest) = line.trim().strip_prefix("Answer provided on ") {
+    let from = holding.map_or(0, |h| h + 1);
+    for line in &answer_lines[from..] {
+        let line = line.trim();
+        // The final answer after a holding one: "Answer provided on 12 March 2015:" or
+        // "Written response received 29/11/2012".
+        if let Some(rest) = line.strip_prefix("Answer provided on ") {
             meta.answer_date = parse_date(rest);
             return AnswerStatus::Answered;
         }
+        let written = line
+            .strip_prefix("Written response received on ")
+            .or_else(|| line.strip_prefix("Written response received "));
+        if let Some(date) = written.and_then(parse_date) {
+            meta.answer_date = Some(date);
+            return AnswerStatus::Answered;
+        }
     }
-    AnswerStatus::Holding
+    if holding.is_some() {
+        AnswerStatus::Holding
+    } else {
+        AnswerStatus::Answered
+    }
 }

@@ -3,8 +3,11 @@
 
 pub mod decode;
 mod gla;
+pub mod html;
 pub mod normalize;
+pub mod office;
 pub mod parlparse;
+mod timed;
 mod turns;
 
 use std::fmt;
@@ -22,7 +25,59 @@ pub const MAX_TRANSCRIPT_BYTES: u64 = crate::limits::TRANSCRIPT_BYTES;
 
 /// File name extensions read as transcripts when a folder is opened (and `.xml` ParlParse files,
 /// whose items are transcripts).
-pub const TRANSCRIPT_EXTENSIONS: &[&str] = &["txt", "text"];
+pub const TRANSCRIPT_EXTENSIONS: &[&str] =
+    &["txt", "text", "html", "htm", "docx", "odt", "vtt", "srt"];
+
+/// The kind of file a transcript's text was read from (its layout is [`Format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Container {
+    /// Plain text (`.txt`, `.text`).
+    Txt,
+    /// A web page (`.html`, `.htm`).
+    Html,
+    /// A Word document (`.docx`).
+    Docx,
+    /// An OpenDocument text (`.odt`).
+    Odt,
+    /// WebVTT subtitles (`.vtt`).
+    Vtt,
+    /// SubRip subtitles (`.srt`).
+    Srt,
+    /// An item of a ParlParse XML file.
+    Xml,
+}
+
+impl Container {
+    /// The name used in JSON output: `txt`, `html`, `docx`, `odt`, `vtt`, `srt`, `xml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Container::Txt => "txt",
+            Container::Html => "html",
+            Container::Docx => "docx",
+            Container::Odt => "odt",
+            Container::Vtt => "vtt",
+            Container::Srt => "srt",
+            Container::Xml => "xml",
+        }
+    }
+
+    /// The container a file name's extension says (text for anything unknown).
+    pub fn of_name(name: &str) -> Container {
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "html" | "htm" => Container::Html,
+            "docx" => Container::Docx,
+            "odt" => Container::Odt,
+            "vtt" => Container::Vtt,
+            "srt" => Container::Srt,
+            "xml" => Container::Xml,
+            _ => Container::Txt,
+        }
+    }
+}
 
 /// Why a transcript could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +113,14 @@ pub enum TranscriptError {
         /// The virtual path `file.xml#id`.
         path: PathBuf,
         /// What was wrong.
+        message: String,
+    },
+    /// A Word, OpenDocument, web page or subtitle file could not be read.
+    #[error("cannot read transcript: {message}: {}", path.display())]
+    Container {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong, on one line.
         message: String,
     },
     /// The bytes are not text.
@@ -228,21 +291,34 @@ pub struct Part {
     pub speaker: Option<String>,
     /// Normalized text; span offsets are char offsets into it.
     pub text: String,
+    /// The exchange's reference where the layout numbers exchanges (a hearing's question
+    /// numbers, `369, 370`).
+    pub reference: Option<String>,
+    /// When the part starts in the recording, in milliseconds (timed transcripts).
+    pub start_ms: Option<u64>,
+    /// When the part ends in the recording, in milliseconds (timed transcripts).
+    pub end_ms: Option<u64>,
+}
+
+impl Part {
+    /// A part with no reference and no times.
+    pub fn new(id: PartId, speaker: Option<String>, text: String) -> Part {
+        Part {
+            id,
+            speaker,
+            text,
+            reference: None,
+            start_ms: None,
+            end_ms: None,
+        }
+    }
 }
 
 /// The question and answer parts of a single-exchange transcript, with their speakers.
 pub(crate) fn question_and_answer(meta: &Metadata, question: String, answer: String) -> Vec<Part> {
     vec![
-        Part {
-            id: PartId::QUESTION,
-            speaker: meta.question_by.clone(),
-            text: question,
-        },
-        Part {
-            id: PartId::ANSWER,
-            speaker: meta.answered_by.clone(),
-            text: answer,
-        },
+        Part::new(PartId::QUESTION, meta.question_by.clone(), question),
+        Part::new(PartId::ANSWER, meta.answered_by.clone(), answer),
     ]
 }
 
@@ -282,6 +358,8 @@ pub struct Transcript {
     pub file_name: String,
     /// The recognised layout.
     pub format: Format,
+    /// The kind of file the text was read from.
+    pub container: Container,
     /// Header fields (for speaker turns: of the first exchange).
     pub meta: Metadata,
     /// The parts, in reading order: question and answer of each exchange, or one text part.
@@ -296,6 +374,28 @@ pub struct Transcript {
     pub chars: usize,
 }
 
+/// Why the bytes of a file could not be read as a transcript (the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The bytes are not text.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A container (Word, OpenDocument, web page, subtitles, XML) could not be read.
+    #[error("{0}")]
+    Container(String),
+}
+
+/// Text taken out of a container, before it is parsed as a transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The text, paragraphs separated by blank lines.
+    pub text: String,
+    /// The encoding the text was in (`UTF-8` inside Word and OpenDocument files).
+    pub encoding: String,
+    /// What was guessed or skipped.
+    pub warnings: Vec<String>,
+}
+
 impl Transcript {
     /// Reads and parses a transcript file, or an item `file.xml#id` of a ParlParse file.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
@@ -304,12 +404,26 @@ impl Transcript {
                 path: path.to_path_buf(),
                 message,
             };
-            let items = parlparse::items(&file).map_err(xml)?;
-            let item = items
-                .iter()
-                .find(|i| i.id == id)
+            let parsed = parlparse::items(&file).map_err(xml)?;
+            let item = parsed
+                .get(&id)
                 .ok_or_else(|| xml(format!("no item \"{id}\" in the file")))?;
-            return Ok(parlparse::transcript(&file, item));
+            return Ok(parlparse::transcript(&file, item, &parsed));
+        }
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if Container::of_name(&file_name) == Container::Xml {
+            // The items of a ParlParse file are the transcripts; the file itself is not one.
+            let message = match parlparse::items(path) {
+                Ok(parsed) => parlparse::listing(path, &parsed),
+                Err(e) => e,
+            };
+            return Err(TranscriptError::Xml {
+                path: path.to_path_buf(),
+                message,
+            });
         }
         let io = |source| TranscriptError::Io {
             path: path.to_path_buf(),
@@ -331,25 +445,80 @@ impl Transcript {
                 });
             }
         };
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let decoded = decode_owned(bytes).map_err(|source| TranscriptError::Decode {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        // The decoded text is normalized in place of itself where it can be: a large file is not
-        // held twice while its parts are built.
-        Ok(Transcript::from_normalized(
-            &file_name,
-            normalize::normalize_owned(decoded.text),
-            decoded.encoding,
-            decoded.warnings,
-        ))
+        Transcript::from_file_bytes(&file_name, bytes).map_err(|e| match e {
+            ReadError::Decode(source) => TranscriptError::Decode {
+                path: path.to_path_buf(),
+                source,
+            },
+            ReadError::Container(message) => TranscriptError::Container {
+                path: path.to_path_buf(),
+                message,
+            },
+        })
     }
 
-    /// Parses a transcript from its bytes.
+    /// Parses a file's bytes as the container its name says (`.docx`, `.html`, `.vtt`, ...; text
+    /// for anything else).
+    pub fn from_file_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Transcript, ReadError> {
+        let container = Container::of_name(file_name);
+        let extracted = match container {
+            Container::Txt => {
+                let decoded = decode_owned(bytes)?;
+                return Ok(Transcript::from_text(
+                    file_name,
+                    &decoded.text,
+                    decoded.encoding,
+                    decoded.warnings,
+                ));
+            }
+            Container::Vtt | Container::Srt => {
+                let decoded = decode_owned(bytes)?;
+                return Transcript::from_subtitles(file_name, container, decoded)
+                    .map_err(ReadError::Container);
+            }
+            Container::Html => html::extract(&bytes),
+            Container::Docx => office::docx(&bytes),
+            Container::Odt => office::odt(&bytes),
+            Container::Xml => {
+                return Err(ReadError::Container(
+                    "a ParlParse XML file: open one of its items (file.xml#id)".to_string(),
+                ));
+            }
+        }
+        .map_err(ReadError::Container)?;
+        let mut t = Transcript::from_text(
+            file_name,
+            &extracted.text,
+            extracted.encoding,
+            extracted.warnings,
+        );
+        t.container = container;
+        Ok(t)
+    }
+
+    fn from_subtitles(
+        file_name: &str,
+        container: Container,
+        decoded: Decoded,
+    ) -> Result<Transcript, String> {
+        let normalized = normalize(&decoded.text);
+        let timed = timed::from_subtitles(&normalized, container == Container::Vtt)?;
+        let mut warnings = decoded.warnings;
+        warnings.extend(timed.warnings);
+        Ok(Transcript {
+            file_name: file_name.to_string(),
+            format: timed.format,
+            container,
+            meta: timed.meta,
+            parts: timed.parts,
+            encoding: decoded.encoding,
+            warnings,
+            hash: content_hash(&normalized),
+            chars: normalized.chars().count(),
+        })
+    }
+
+    /// Parses a transcript from its bytes, as text.
     pub fn from_bytes(file_name: &str, bytes: &[u8]) -> Result<Transcript, DecodeError> {
         let decoded = decode(bytes)?;
         Ok(Transcript::from_text(
@@ -365,57 +534,38 @@ impl Transcript {
         file_name: &str,
         text: &str,
         encoding: String,
-        warnings: Vec<String>,
-    ) -> Transcript {
-        Transcript::from_normalized(file_name, normalize(text), encoding, warnings)
-    }
-
-    /// [`Transcript::from_text`] of text already normalized.
-    fn from_normalized(
-        file_name: &str,
-        normalized: String,
-        encoding: String,
         mut warnings: Vec<String>,
     ) -> Transcript {
-        let hash = content_hash(&normalized);
-        let chars = normalized.chars().count();
-        let parsed = {
-            let lines: Vec<&str> = normalized.split('\n').collect();
-            if let Some(page) = gla::parse(&lines) {
-                warnings.extend(page.warnings);
-                Some((Format::GlaMqt, page.meta, page.parts))
+        let normalized = normalize(text);
+        let lines: Vec<&str> = normalized.split('\n').collect();
+        let (format, meta, parts) = if let Some(page) = gla::parse(&lines) {
+            warnings.extend(page.warnings);
+            (Format::GlaMqt, page.meta, page.parts)
+        } else if let Some(t) = timed::otter(&lines) {
+            (t.format, t.meta, t.parts)
+        } else if let Some(t) = turns::parse(&lines) {
+            (Format::SpeakerTurns, t.meta, t.parts)
+        } else {
+            if !normalized.is_empty() {
+                warnings.push(
+                    "not a recognised question/answer layout: opened as plain text".to_string(),
+                );
             } else {
-                turns::parse(&lines).map(|t| (Format::SpeakerTurns, t.meta, t.parts))
+                warnings.push("the file is empty".to_string());
             }
-        };
-        let (format, meta, parts) = match parsed {
-            Some(parsed) => parsed,
-            None => {
-                if !normalized.is_empty() {
-                    warnings.push(
-                        "not a recognised question/answer layout: opened as plain text".to_string(),
-                    );
-                } else {
-                    warnings.push("the file is empty".to_string());
-                }
-                // The whole text is the one part: moved, not copied.
-                let parts = vec![Part {
-                    id: PartId::TEXT,
-                    speaker: None,
-                    text: normalized,
-                }];
-                (Format::Plain, Metadata::default(), parts)
-            }
+            let parts = vec![Part::new(PartId::TEXT, None, normalized.clone())];
+            (Format::Plain, Metadata::default(), parts)
         };
         Transcript {
             file_name: file_name.to_string(),
             format,
+            container: Container::Txt,
             meta,
             parts,
             encoding,
             warnings,
-            hash,
-            chars,
+            hash: content_hash(&normalized),
+            chars: normalized.chars().count(),
         }
     }
 
@@ -446,6 +596,16 @@ impl Transcript {
 /// The content hash recorded in sidecars: `blake3:` and the hex digest of the normalized text.
 pub fn content_hash(normalized: &str) -> String {
     format!("blake3:{}", blake3::hash(normalized.as_bytes()).to_hex())
+}
+
+/// A time in a recording for people: `m:ss`, or `h:mm:ss` from an hour on.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }
 
 /// Parses the dates found on pages: `March 25, 2015`, `25 March 2015`, `1 July 2010`,

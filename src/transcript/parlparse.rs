@@ -2,13 +2,16 @@
 //! `answers2026-02-23.xml`): every minor heading with its questions and replies is one
 //! question/answer transcript, addressed as `<file>.xml#<item id>`.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quick_xml::events::Event;
 
-use super::{AnswerStatus, Format, Metadata, Transcript, content_hash};
+use super::turns::Turn;
+use super::{AnswerStatus, Container, Format, Metadata, Transcript, content_hash};
 
 /// One item of a ParlParse file, before it becomes a transcript.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +32,43 @@ pub struct Item {
     pub questions: Vec<String>,
     /// Reply paragraphs.
     pub replies: Vec<String>,
+    /// Speeches of a debate (`<speech>`): the speaker (empty for narrative) and the paragraphs.
+    pub speeches: Vec<(String, Vec<String>)>,
+}
+
+/// A parsed ParlParse file: its items, looked up by id in constant time.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The items in file order.
+    pub items: Vec<Item>,
+    /// Item id -> index in `items`.
+    index: HashMap<String, usize>,
+    /// What every item of the file should say (a superseded file, external entities).
+    pub warnings: Vec<String>,
+    /// The encoding the file declared (or UTF-8).
+    pub encoding: String,
+}
+
+impl Parsed {
+    /// The item with this id.
+    pub fn get(&self, id: &str) -> Option<&Item> {
+        self.index.get(id).map(|&i| &self.items[i])
+    }
+
+    /// The items in file order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Item> {
+        self.items.iter()
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the file has no item.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
 
 /// True for a file name that holds ParlParse XML.
@@ -51,6 +91,29 @@ pub fn virtual_path(file: &Path, id: &str) -> PathBuf {
     file.with_file_name(name)
 }
 
+/// What opening the file itself says: its items are the transcripts.
+pub fn listing(file: &Path, parsed: &Parsed) -> String {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    if parsed.is_empty() {
+        return "a ParlParse file with no items (no headings, questions or speeches)".to_string();
+    }
+    let shown: Vec<String> = parsed
+        .iter()
+        .take(5)
+        .map(|i| format!("{name}#{} ({})", i.id, i.title))
+        .collect();
+    let more = if parsed.len() > 5 {
+        format!(" and {} more", parsed.len() - 5)
+    } else {
+        String::new()
+    };
+    format!(
+        "a ParlParse file of {} item(s), each a transcript: open one as {}{more}",
+        parsed.len(),
+        shown.join(", ")
+    )
+}
+
 /// `uk.org.publicwhip/wrans/2026-02-23.112103.h` -> `112103`.
 fn short_id(id: &str) -> Option<String> {
     let last = id.rsplit('/').next()?;
@@ -64,15 +127,143 @@ fn short_id(id: &str) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-fn attr(e: &quick_xml::events::BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::default())
-                .ok()
-                .map(|v| v.into_owned())
-        })
+/// Most characters that entities declared in a file may expand to, all together: a
+/// "billion laughs" file is refused instead of filling memory.
+const MAX_ENTITY_EXPANSION: usize = 8 * 1024 * 1024;
+/// Deepest nesting of entities inside entities.
+const MAX_ENTITY_DEPTH: usize = 16;
+
+/// The entities a file declared in its DOCTYPE, and what expanding them has cost so far.
+#[derive(Default)]
+struct Entities {
+    /// Internal entities: name -> replacement text (may reference other entities).
+    declared: HashMap<String, String>,
+    /// External entities (`SYSTEM` / `PUBLIC`): never fetched, never read.
+    external: Vec<String>,
+    expanded: usize,
+    external_used: bool,
+}
+
+impl Entities {
+    /// Reads `<!ENTITY name "value">` declarations from a DOCTYPE's internal subset.
+    fn declare(&mut self, doctype: &str) {
+        let mut rest = doctype;
+        while let Some(at) = rest.find("<!ENTITY") {
+            rest = &rest[at + "<!ENTITY".len()..];
+            let decl = rest.trim_start();
+            if decl.starts_with('%') {
+                continue; // parameter entities only shape the DTD
+            }
+            let name_len = decl.find(|c: char| c.is_whitespace()).unwrap_or(decl.len());
+            let name = &decl[..name_len];
+            let after = decl[name_len..].trim_start();
+            if after.starts_with("SYSTEM") || after.starts_with("PUBLIC") {
+                self.external.push(name.to_string());
+                continue;
+            }
+            let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let body = &after[1..];
+            let Some(close) = body.find(quote) else {
+                continue;
+            };
+            // The first declaration of a name wins, as XML says.
+            self.declared
+                .entry(name.to_string())
+                .or_insert_with(|| body[..close].to_string());
+        }
+    }
+
+    /// Appends what `&name;` stands for to `out`.
+    fn expand(&mut self, name: &str, out: &mut String, depth: usize) -> Result<(), String> {
+        if depth > MAX_ENTITY_DEPTH {
+            return Err(format!(
+                "entities nested more than {MAX_ENTITY_DEPTH} deep (&{name};): refused"
+            ));
+        }
+        if let Some(c) = char_ref(name) {
+            out.push(c);
+            return self.charge(1);
+        }
+        if let Some(value) = self.declared.get(name).cloned() {
+            let mut rest = value.as_str();
+            while let Some(amp) = rest.find('&') {
+                out.push_str(&rest[..amp]);
+                self.charge(amp)?;
+                let after = &rest[amp + 1..];
+                match after.find(';') {
+                    Some(semi) if semi > 0 => {
+                        self.expand(&after[..semi], out, depth + 1)?;
+                        rest = &after[semi + 1..];
+                    }
+                    _ => {
+                        out.push('&');
+                        rest = after;
+                    }
+                }
+            }
+            out.push_str(rest);
+            return self.charge(rest.len());
+        }
+        if let Some(s) = named_entity(name) {
+            out.push_str(s);
+            return self.charge(s.len());
+        }
+        if self.external.iter().any(|e| e == name) {
+            self.external_used = true;
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, n: usize) -> Result<(), String> {
+        self.expanded += n;
+        if self.expanded > MAX_ENTITY_EXPANSION {
+            return Err(format!(
+                "entities expand to more than {} MiB (an entity expansion bomb?): refused",
+                MAX_ENTITY_EXPANSION / (1024 * 1024)
+            ));
+        }
+        Ok(())
+    }
+
+    /// An attribute's raw value with its references expanded.
+    fn unescape(&mut self, raw: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        while let Some(amp) = rest.find('&') {
+            out.push_str(&rest[..amp]);
+            let after = &rest[amp + 1..];
+            match after.find(';') {
+                Some(semi) if semi > 0 => {
+                    self.expand(&after[..semi], &mut out, 0)?;
+                    rest = &after[semi + 1..];
+                }
+                _ => {
+                    out.push('&');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+/// `#8212` / `#x2014` -> the char.
+fn char_ref(name: &str) -> Option<char> {
+    let n = name.strip_prefix('#')?;
+    let code = match n.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => n.parse().ok()?,
+    };
+    char::from_u32(code)
+}
+
+/// The text of an HTML named entity (`mdash` -> `—`, `euro` -> `€`), from the HTML5 list of
+/// every named character reference.
+pub fn named_entity(name: &str) -> Option<&'static str> {
+    super::html::named_entity(name)
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -82,38 +273,114 @@ enum In {
     Minor,
     Question,
     Reply,
+    Speech,
 }
 
-/// Parses a ParlParse file into its items. Inline markup (`<i>`, `<a>`, tables) becomes plain text;
-/// entities are resolved.
-pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
+/// The encoding named in an XML declaration (`<?xml version="1.0" encoding="ISO-8859-1"?>`).
+fn declared_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &bytes[..bytes.len().min(200)];
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
+    let rest = rest.trim_start();
+    let quote = rest.chars().next()?;
+    let value = rest[1..].split(quote).next()?;
+    encoding_rs::Encoding::for_label(value.trim().as_bytes())
+}
+
+/// Decodes a ParlParse file's bytes: a BOM, else the encoding its XML declaration names, else
+/// UTF-8. Returns the text and the encoding's name.
+pub fn decode_xml(bytes: &[u8]) -> Result<(String, String), String> {
+    let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((e, len)) => (e, &bytes[len..]),
+        None => (
+            declared_encoding(bytes).unwrap_or(encoding_rs::UTF_8),
+            bytes,
+        ),
+    };
+    if encoding == encoding_rs::UTF_8 {
+        return match std::str::from_utf8(body) {
+            Ok(s) => Ok((s.to_string(), "UTF-8".to_string())),
+            Err(e) => Err(format!(
+                "not UTF-8 XML (invalid byte at {}) and no other encoding declared",
+                e.valid_up_to()
+            )),
+        };
+    }
+    let (text, had_errors) = encoding.decode_without_bom_handling(body);
+    if had_errors {
+        return Err(format!(
+            "bytes that are not {} in the file",
+            encoding.name()
+        ));
+    }
+    Ok((text.into_owned(), encoding.name().to_string()))
+}
+
+/// Parses a ParlParse file into its items. Inline markup (`<i>`, `<a>`, tables) becomes plain
+/// text; entities are resolved: XML's, those the DOCTYPE declares and every HTML named one.
+/// External entities are never fetched.
+pub fn parse(xml: &str) -> Result<Parsed, String> {
     let mut reader = quick_xml::Reader::from_str(xml);
+    let mut entities = Entities::default();
     let mut items: Vec<Item> = Vec::new();
     let mut department = String::new();
     let mut state = In::Nothing;
     let mut text = String::new();
     let mut paragraph = String::new();
     let mut saw_root = false;
+    let mut superseded = false;
     let mut depth_p = 0usize;
     let mut open = 0usize;
+    // A major heading opens an item for the speeches or questions under it until a minor
+    // heading comes (debates often have none).
+    let mut major_id: Option<String> = None;
     loop {
         let event = reader
             .read_event()
             .map_err(|e| format!("not valid XML at byte {}: {e}", reader.buffer_position()))?;
         match event {
+            Event::DocType(d) => {
+                entities.declare(&d.xml10_content());
+            }
             Event::Start(e) => {
                 open += 1;
                 let name = e.local_name().as_ref().to_string();
+                let mut attr = |key: &str| -> Result<Option<String>, String> {
+                    match e
+                        .attributes()
+                        .flatten()
+                        .find(|a| a.key.local_name().as_ref() == key)
+                    {
+                        Some(a) => entities.unescape(&a.value).map(Some),
+                        None => Ok(None),
+                    }
+                };
                 match name.as_str() {
-                    "publicwhip" => saw_root = true,
+                    "publicwhip" => {
+                        saw_root = true;
+                        superseded = attr("latest")?.is_some_and(|v| v == "no");
+                    }
                     "major-heading" => {
                         state = In::Major;
                         text.clear();
+                        major_id = Some(
+                            attr("id")?
+                                .and_then(|i| short_id(&i))
+                                .unwrap_or_else(|| format!("item{}", items.len() + 1)),
+                        );
                     }
                     "minor-heading" => {
                         state = In::Minor;
                         text.clear();
-                        let id = attr(&e, "id")
+                        major_id = None;
+                        let id = attr("id")?
                             .and_then(|i| short_id(&i))
                             .unwrap_or_else(|| format!("item{}", items.len() + 1));
                         items.push(Item {
@@ -122,41 +389,50 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
                             ..Item::default()
                         });
                     }
-                    "ques" | "reply" => {
-                        state = if name == "ques" {
-                            In::Question
-                        } else {
-                            In::Reply
+                    "ques" | "reply" | "speech" => {
+                        state = match name.as_str() {
+                            "ques" => In::Question,
+                            "reply" => In::Reply,
+                            _ => In::Speech,
                         };
-                        if items.is_empty() {
-                            let id = attr(&e, "id")
-                                .and_then(|i| short_id(&i))
-                                .unwrap_or_else(|| "item1".to_string());
+                        if items.is_empty() || major_id.is_some() {
+                            let id = major_id
+                                .take()
+                                .or_else(|| attr("id").ok().flatten().and_then(|i| short_id(&i)))
+                                .unwrap_or_else(|| format!("item{}", items.len() + 1));
                             items.push(Item {
                                 id,
+                                title: department.clone(),
                                 department: department.clone(),
                                 ..Item::default()
                             });
                         }
+                        let who = attr("speakername")?.unwrap_or_default();
                         let item = items.last_mut().expect("pushed above");
-                        let who = attr(&e, "speakername").unwrap_or_default();
-                        let list = if state == In::Question {
-                            &mut item.askers
-                        } else {
-                            &mut item.answerers
-                        };
-                        if !who.is_empty() && !list.contains(&who) {
-                            list.push(who);
-                        }
-                        if state == In::Question && !item.questions.is_empty() {
-                            item.questions.push(String::new());
+                        match state {
+                            In::Speech => item.speeches.push((who, Vec::new())),
+                            In::Question | In::Reply => {
+                                let list = if state == In::Question {
+                                    &mut item.askers
+                                } else {
+                                    &mut item.answerers
+                                };
+                                if !who.is_empty() && !list.contains(&who) {
+                                    list.push(who);
+                                }
+                                if state == In::Question && !item.questions.is_empty() {
+                                    item.questions.push(String::new());
+                                }
+                            }
+                            _ => {}
                         }
                     }
                     "p" => {
                         depth_p += 1;
                         paragraph.clear();
                         if state == In::Question
-                            && let (Some(q), Some(item)) = (attr(&e, "qnum"), items.last_mut())
+                            && let Some(q) = attr("qnum")?
+                            && let Some(item) = items.last_mut()
                             && !item.qnums.contains(&q)
                         {
                             item.qnums.push(q);
@@ -178,8 +454,7 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
             }
             Event::End(e) => {
                 open = open.saturating_sub(1);
-                let name = e.local_name().as_ref().to_string();
-                match name.as_str() {
+                match e.local_name().as_ref() {
                     "major-heading" => {
                         department = clean(&text);
                         state = In::Nothing;
@@ -190,7 +465,7 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
                         }
                         state = In::Nothing;
                     }
-                    "ques" | "reply" => state = In::Nothing,
+                    "ques" | "reply" | "speech" => state = In::Nothing,
                     "p" | "table" => {
                         depth_p = depth_p.saturating_sub(1);
                         let p = clean(&paragraph);
@@ -200,6 +475,11 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
                             match state {
                                 In::Question => item.questions.push(p),
                                 In::Reply => item.replies.push(p),
+                                In::Speech => {
+                                    if let Some(s) = item.speeches.last_mut() {
+                                        s.1.push(p);
+                                    }
+                                }
                                 _ => {}
                             }
                         }
@@ -217,15 +497,17 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
                 push_text(state, depth_p, &mut text, &mut paragraph, &s);
             }
             Event::GeneralRef(r) => {
-                if let Some(c) = resolve_entity(&r) {
-                    push_text(
-                        state,
-                        depth_p,
-                        &mut text,
-                        &mut paragraph,
-                        c.encode_utf8(&mut [0; 4]),
-                    );
+                let name: String = r.to_string();
+                let mut s = String::new();
+                match name.as_str() {
+                    "amp" => s.push('&'),
+                    "lt" => s.push('<'),
+                    "gt" => s.push('>'),
+                    "quot" => s.push('"'),
+                    "apos" => s.push('\''),
+                    _ => entities.expand(&name, &mut s, 0)?,
                 }
+                push_text(state, depth_p, &mut text, &mut paragraph, &s);
             }
             Event::Eof => break,
             _ => {}
@@ -238,37 +520,38 @@ pub fn parse(xml: &str) -> Result<Vec<Item>, String> {
         return Err("the file ends inside an element (truncated?)".to_string());
     }
     // Keep ids unique within the file.
-    let mut seen = std::collections::HashSet::new();
+    let mut index = HashMap::with_capacity(items.len());
     for (i, item) in items.iter_mut().enumerate() {
-        if !seen.insert(item.id.clone()) {
+        if index.contains_key(&item.id) {
             item.id = format!("{}-{}", item.id, i + 1);
-            seen.insert(item.id.clone());
         }
+        index.insert(item.id.clone(), i);
     }
-    Ok(items)
-}
-
-/// The char of an entity or character reference: the XML ones and the few HTML ones these files use.
-pub(crate) fn resolve_entity(r: &quick_xml::events::BytesRef) -> Option<char> {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return Some(c);
+    let mut warnings = Vec::new();
+    if superseded {
+        warnings.push(
+            "this file is superseded (latest=\"no\"): a later version of the same day exists, read that one"
+                .to_string(),
+        );
     }
-    match &**r {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some('\u{a0}'),
-        "pound" => Some('£'),
-        _ => None,
+    if entities.external_used {
+        warnings.push(format!(
+            "external entities ({}) are never fetched: left out of the text",
+            entities.external.join(", ")
+        ));
     }
+    Ok(Parsed {
+        items,
+        index,
+        warnings,
+        encoding: "UTF-8".to_string(),
+    })
 }
 
 fn push_text(state: In, depth_p: usize, heading: &mut String, paragraph: &mut String, s: &str) {
     match state {
         In::Major | In::Minor => heading.push_str(s),
-        In::Question | In::Reply if depth_p > 0 => paragraph.push_str(s),
+        In::Question | In::Reply | In::Speech if depth_p > 0 => paragraph.push_str(s),
         _ => {}
     }
 }
@@ -290,8 +573,19 @@ fn date_of(file: &Path) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()
 }
 
-/// The transcript of an item of a file.
-pub fn transcript(file: &Path, item: &Item) -> Transcript {
+/// The transcript of an item of a file; the file's warnings and encoding come from `parsed`.
+pub fn transcript(file: &Path, item: &Item, parsed: &Parsed) -> Transcript {
+    let encoding = format!("{} (XML)", parsed.encoding);
+    let warnings = &parsed.warnings;
+    let name = virtual_path(file, &item.id)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let mut warnings = warnings.to_vec();
+    if !item.speeches.is_empty() && item.questions.is_empty() && item.replies.is_empty() {
+        return debate(file, name, item, warnings, encoding);
+    }
     let question = super::normalize(&item.questions.join("\n\n"));
     let answer = super::normalize(&item.replies.join("\n\n"));
     let joined = |v: &[String]| (!v.is_empty()).then(|| v.join(" and "));
@@ -313,39 +607,130 @@ pub fn transcript(file: &Path, item: &Item) -> Transcript {
         },
         answer_date: None,
     };
+    if question.is_empty() && answer.is_empty() {
+        warnings.push("the item has no question, answer or speech".to_string());
+    }
     let full = format!(
         "{}\n\n{}\n\n{}\n\n{}",
         item.title, item.department, question, answer
     );
     let parts = super::question_and_answer(&meta, question, answer);
-    let name = virtual_path(file, &item.id)
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
     let normalized = super::normalize(&full);
     Transcript {
         file_name: name,
         format: Format::ParlParse,
+        container: Container::Xml,
         meta,
         parts,
-        encoding: "UTF-8 (XML)".to_string(),
-        warnings: Vec::new(),
+        encoding,
+        warnings,
+        hash: content_hash(&normalized),
+        chars: normalized.chars().count(),
+    }
+}
+
+/// A debate's item: its speeches as speaker turns, exchanges as in an interview.
+fn debate(
+    file: &Path,
+    name: String,
+    item: &Item,
+    mut warnings: Vec<String>,
+    encoding: String,
+) -> Transcript {
+    let mut turns: Vec<Turn> = Vec::new();
+    for (speaker, paragraphs) in &item.speeches {
+        // Narrative ("The House divided.") continues the turn before it.
+        let who = if speaker.is_empty() {
+            match turns.last() {
+                Some(t) => t.speaker.to_string(),
+                None => "Narrative".to_string(),
+            }
+        } else {
+            speaker.clone()
+        };
+        let mut lines: Vec<Cow<str>> = Vec::new();
+        for p in paragraphs {
+            if !lines.is_empty() {
+                lines.push(Cow::Borrowed(""));
+            }
+            lines.extend(p.split('\n').map(|l| Cow::Owned(l.to_string())));
+        }
+        match turns.last_mut() {
+            Some(t) if t.speaker == who => {
+                t.lines.push(Cow::Borrowed(""));
+                t.lines.extend(lines);
+            }
+            _ => turns.push(Turn {
+                speaker: Cow::Owned(who),
+                qnum: None,
+                lines,
+                start_ms: None,
+                end_ms: None,
+            }),
+        }
+    }
+    let body: Vec<String> = item
+        .speeches
+        .iter()
+        .map(|(s, ps)| format!("{s}\n{}", ps.join("\n\n")))
+        .collect();
+    let full = format!(
+        "{}\n\n{}\n\n{}",
+        item.title,
+        item.department,
+        body.join("\n\n")
+    );
+    let normalized = super::normalize(&full);
+    let (format, mut meta, parts) = match super::turns::build(&[], turns, "") {
+        Some(t) => (Format::SpeakerTurns, t.meta, t.parts),
+        None => {
+            warnings.push(
+                "a debate item with a single speaker: opened as one part of text".to_string(),
+            );
+            let speaker = item
+                .speeches
+                .iter()
+                .map(|s| s.0.clone())
+                .find(|s| !s.is_empty());
+            let text = super::normalize(
+                &item
+                    .speeches
+                    .iter()
+                    .flat_map(|s| s.1.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+            );
+            let part = super::Part::new(super::PartId::TEXT, speaker, text);
+            (Format::Plain, Metadata::default(), vec![part])
+        }
+    };
+    meta.title = item.title.clone();
+    meta.session_date = date_of(file);
+    meta.asked_of = (!item.department.is_empty() && item.department != item.title)
+        .then(|| item.department.clone());
+    Transcript {
+        file_name: name,
+        format,
+        container: Container::Xml,
+        meta,
+        parts,
+        encoding,
+        warnings,
         hash: content_hash(&normalized),
         chars: normalized.chars().count(),
     }
 }
 
 /// A parsed file: its path, modification time and items.
-type Parsed = (PathBuf, std::time::SystemTime, Arc<Vec<Item>>);
+type Cached = (PathBuf, std::time::SystemTime, Arc<Parsed>);
 
 thread_local! {
     /// The last file parsed on this thread: items of one file are usually read one after another.
-    static LAST: RefCell<Option<Parsed>> = const { RefCell::new(None) };
+    static LAST: RefCell<Option<Cached>> = const { RefCell::new(None) };
 }
 
 /// The items of a file, parsed once per thread while the file is unchanged.
-pub fn items(file: &Path) -> Result<Arc<Vec<Item>>, String> {
+pub fn items(file: &Path) -> Result<Arc<Parsed>, String> {
     let modified = std::fs::metadata(file)
         .and_then(|m| m.modified())
         .map_err(|e| e.to_string())?;
@@ -360,10 +745,12 @@ pub fn items(file: &Path) -> Result<Arc<Vec<Item>>, String> {
     }
     let bytes = crate::fsutil::read_limited(file, super::MAX_TRANSCRIPT_BYTES)
         .map_err(|e| e.to_string())?;
-    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 XML".to_string())?;
-    let items = Arc::new(parse(&text)?);
-    LAST.with(|c| *c.borrow_mut() = Some((file.to_path_buf(), modified, items.clone())));
-    Ok(items)
+    let (text, encoding) = decode_xml(&bytes)?;
+    let mut parsed = parse(&text)?;
+    parsed.encoding = encoding;
+    let parsed = Arc::new(parsed);
+    LAST.with(|c| *c.borrow_mut() = Some((file.to_path_buf(), modified, parsed.clone())));
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -391,7 +778,8 @@ mod tests {
 
     #[test]
     fn items_of_a_file() {
-        let items = parse(SAMPLE).unwrap();
+        let parsed = parse(SAMPLE).unwrap();
+        let items = &parsed.items;
         assert_eq!(items.len(), 2);
         let a = &items[0];
         assert_eq!(a.id, "112103");
@@ -400,7 +788,7 @@ mod tests {
         assert_eq!(a.askers, ["Jane Smith", "Ali Khan"]);
         assert_eq!(a.answerers, ["Dame Diana Johnson"]);
         assert_eq!(a.qnums, ["112103", "112104"]);
-        let t = transcript(Path::new("d/answers2026-02-23.xml"), a);
+        let t = transcript(Path::new("d/answers2026-02-23.xml"), a, &parsed);
         assert_eq!(t.format, Format::ParlParse);
         assert_eq!(t.file_name, "answers2026-02-23.xml#112103");
         assert_eq!(
@@ -422,7 +810,7 @@ mod tests {
         );
         assert!(t.answer().contains("Retention is “stable”."));
         assert!(t.answer().contains("2024 1,200"), "{}", t.answer());
-        let b = transcript(Path::new("d/answers2026-02-23.xml"), &items[1]);
+        let b = transcript(Path::new("d/answers2026-02-23.xml"), &items[1], &parsed);
         assert_eq!(b.meta.status, AnswerStatus::Unanswered);
         assert_eq!(b.meta.title, "Visas");
     }

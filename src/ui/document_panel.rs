@@ -156,8 +156,16 @@ impl MarginaliaApp {
                                 ui.visuals().widgets.noninteractive.bg_stroke
                             });
                             frame.show(ui, |ui| {
+                                // A hearing's question numbers name the exchange.
+                                let reference = self
+                                    .doc
+                                    .as_ref()
+                                    .and_then(|d| d.transcript.part(q))
+                                    .and_then(|p| p.reference.as_deref())
+                                    .map(|r| format!(" · Q{r}"))
+                                    .unwrap_or_default();
                                 ui.label(
-                                    RichText::new(format!("Exchange {}", exchange + 1))
+                                    RichText::new(format!("Exchange {}{reference}", exchange + 1))
                                         .small()
                                         .strong(),
                                 );
@@ -281,16 +289,27 @@ impl MarginaliaApp {
         let Some(doc) = &self.doc else {
             return RichText::new("");
         };
-        let speaker = doc.transcript.part(part).and_then(|p| p.speaker.clone());
+        let found = doc.transcript.part(part);
+        let speaker = found.and_then(|p| p.speaker.clone());
         let name = match part.kind {
             PartKind::Question => "QUESTION",
             PartKind::Answer => "ANSWER",
             PartKind::Text => "TEXT",
         };
-        let text = match speaker {
+        let mut text = match speaker {
             Some(s) => format!("{name} · {s}"),
             None => name.to_string(),
         };
+        // Timed transcripts: where the part is in the recording.
+        if let Some(p) = found
+            && let Some(start) = p.start_ms
+        {
+            let clock = crate::transcript::clock;
+            match p.end_ms {
+                Some(end) => text.push_str(&format!(" · {}–{}", clock(start), clock(end))),
+                None => text.push_str(&format!(" · from {}", clock(start))),
+            }
+        }
         RichText::new(text).small().strong()
     }
 
