@@ -3,7 +3,7 @@
 //! the annotated generated corpus; every span is placed again and compared with where its text really
 //! went, tracked char by char through the edits.
 //!
-//! `cargo bench --bench reanchor`
+//! `cargo bench --bench reanchor` (MARGINALIA_REANCHOR_SCALE_ONLY=1: only the 100,000-span cases)
 
 use std::time::Instant;
 
@@ -131,6 +131,14 @@ fn edit(rng: &mut Rng, t: &mut Tracked) -> &'static str {
 }
 
 fn main() {
+    if std::env::var_os("MARGINALIA_REANCHOR_SCALE_ONLY").is_some() {
+        let failed = scale();
+        if !failed.is_empty() {
+            eprintln!("FAILED: {}", failed.join("; "));
+            std::process::exit(1);
+        }
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let g = generate(
         dir.path(),
@@ -235,7 +243,151 @@ fn main() {
     println!(
         "spans whose text was deleted or cut: {destroyed}, of which orphaned: {destroyed_orphaned} (the rest placed with a flag)"
     );
+    let mut failed = Vec::new();
+    let share = exact as f64 / survived.max(1) as f64;
+    if share < 0.99 {
+        failed.push(format!("exact {:.2}% < 99%", 100.0 * share));
+    }
+    if unflagged_wrong > 0 {
+        failed.push(format!("{unflagged_wrong} placed wrong without a flag"));
+    }
     worst_case();
+    failed.extend(scale());
+    if !failed.is_empty() {
+        eprintln!("FAILED: {}", failed.join("; "));
+        std::process::exit(1);
+    }
+}
+
+/// A span over `start..end` of `chars` with its context, made without collecting the text's chars
+/// again for each span (as `Span::new` does), so that the bench can make 100,000 of them.
+fn span_at(chars: &[char], i: usize, start: usize, end: usize) -> marginalia::sidecar::Span {
+    let c = marginalia::sidecar::CONTEXT_CHARS;
+    marginalia::sidecar::Span {
+        id: format!("s{i}"),
+        part: PartId::ANSWER,
+        start,
+        end,
+        quote: chars[start..end].iter().collect(),
+        prefix: chars[start.saturating_sub(c)..start].iter().collect(),
+        suffix: chars[end..(end + c).min(chars.len())].iter().collect(),
+        dimension: "d".into(),
+        value: "v".into(),
+        note: String::new(),
+        flag: None,
+    }
+}
+
+/// Places `spans` in `edited` and counts those put exactly where `truth` says.
+fn place(
+    what: &str,
+    spans: &[marginalia::sidecar::Span],
+    old_len: usize,
+    edited: &str,
+    truth: impl Fn(&marginalia::sidecar::Span) -> (usize, usize),
+) -> (f64, usize, usize) {
+    let refs: Vec<&marginalia::sidecar::Span> = spans.iter().collect();
+    let t = Instant::now();
+    let placed = anchor_all(&refs, edited, Some(old_len));
+    let secs = t.elapsed().as_secs_f64();
+    let exact = spans
+        .iter()
+        .zip(&placed)
+        .filter(|(s, a)| (a.start, a.end) == truth(s))
+        .count();
+    let silent_wrong = spans
+        .iter()
+        .zip(&placed)
+        .filter(|(s, a)| a.placement == Placement::Unchanged && (a.start, a.end) != truth(s))
+        .count();
+    println!(
+        "{what}: {} spans placed in {secs:.2} s, {exact} exactly, {silent_wrong} wrong without a flag",
+        spans.len()
+    );
+    (secs, exact, silent_wrong)
+}
+
+/// Issue 13: 100,000 spans on one page, and a quote repeated 100,000 times, each placed in under
+/// 2 s, all exactly. Each page gets a sentence inserted near its start, so every span moves.
+fn scale() -> Vec<String> {
+    let mut failed = Vec::new();
+    let inserted = "This sentence was added in the corrected version. ";
+    // 20,000 paragraphs, five names in each: 100,000 spans, each name occurring 20,000 times.
+    let mut answer = String::new();
+    for i in 0..20_000 {
+        answer.push_str(&format!(
+            "Paragraph {i}: the Home Office and the Metropolitan Police Service agreed with MOPAC that CONTEST, the Prevent duty and the London Plan would be reviewed by HM Treasury, as Sir Peter Fahy said, with £{i} million from the Department for Transport.\n\n"
+        ));
+    }
+    let answer = answer.trim_end().to_string();
+    let chars: Vec<char> = answer.chars().collect();
+    let names: Vec<Vec<char>> = [
+        "Home Office",
+        "Metropolitan Police Service",
+        "CONTEST",
+        "Sir Peter Fahy",
+        "HM Treasury",
+    ]
+    .iter()
+    .map(|n| n.chars().collect())
+    .collect();
+    let mut spans = Vec::new();
+    for p in 0..chars.len() {
+        for n in &names {
+            if chars[p..].starts_with(n) {
+                spans.push(span_at(&chars, spans.len(), p, p + n.len()));
+            }
+        }
+    }
+    let marker = "Paragraph 3: ";
+    let at = answer[..answer.find(marker).expect("paragraph 3") + marker.len()]
+        .chars()
+        .count();
+    let edited = answer.replacen(marker, &format!("{marker}{inserted}"), 1);
+    let shift = inserted.chars().count();
+    let moved = |s: &marginalia::sidecar::Span| {
+        let by = if s.start >= at { shift } else { 0 };
+        (s.start + by, s.end + by)
+    };
+    let (secs, exact, wrong) = place(
+        &format!("one page of {} chars", chars.len()),
+        &spans,
+        chars.len(),
+        &edited,
+        moved,
+    );
+    if secs > 2.0 || exact < spans.len() || wrong > 0 {
+        failed.push(format!(
+            "100,000 spans on one page: {secs:.2} s, {exact} exact"
+        ));
+    }
+
+    // "Fahy said. " 100,000 times, a sentence inserted first: 10, 200 and 100,000 spans on it.
+    let answer = "Fahy said. ".repeat(100_000).trim_end().to_string();
+    let chars: Vec<char> = answer.chars().collect();
+    let edited = format!("{inserted}{answer}");
+    let shift = inserted.chars().count();
+    for count in [10, 200, 100_000] {
+        let step = 100_000 / count;
+        let spans: Vec<marginalia::sidecar::Span> = (0..count)
+            .map(|k| {
+                let start = 11 * step * k + 11 * (step / 2);
+                span_at(&chars, k, start, start + "Fahy said.".len())
+            })
+            .collect();
+        let (secs, exact, wrong) = place(
+            "a quote repeated 100,000 times",
+            &spans,
+            chars.len(),
+            &edited,
+            |s| (s.start + shift, s.end + shift),
+        );
+        if secs > 2.0 || wrong > 0 {
+            failed.push(format!("{count} spans on a repeated quote: {secs:.2} s"));
+        }
+        let _ = exact;
+    }
+    failed
 }
 
 /// The largest part the app is measured with (issue 4's 400-paragraph answer, 2,000 spans on names

@@ -5,6 +5,9 @@
 //! hold its quote with its context and the quote occurs nowhere else; anything else is flagged, and
 //! what cannot be placed is an orphan, kept until the user decides.
 
+use std::collections::BinaryHeap;
+
+use crate::fasthash::FxHashMap;
 use crate::search::fold_char;
 use crate::sidecar::Span;
 
@@ -57,27 +60,145 @@ fn find_all(hay: &[char], needle: &[char]) -> Vec<usize> {
         .collect()
 }
 
+/// Longest run of chars hashed as one key of a [`GramIndex`].
+const GRAM: usize = 8;
+
+/// Distinct needles looked up by scanning the whole text before the text is indexed instead: a
+/// part with a handful of spans is never indexed, one with thousands is indexed once.
+const SCANS_BEFORE_INDEX: usize = 16;
+
+fn gram_hash(chars: &[char]) -> u64 {
+    chars.iter().fold(0u64, |h, &c| {
+        (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    })
+}
+
+/// Every position of the text, bucketed by the hash of the `q` chars starting there (a counting
+/// sort, so each bucket lists its positions in order): the occurrences of a needle are among the
+/// positions of its rarest `q`-gram, checked char by char.
+struct GramIndex {
+    q: usize,
+    shift: u32,
+    starts: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+impl GramIndex {
+    fn new(hay: &[char], q: usize) -> GramIndex {
+        let count = (hay.len() + 1).saturating_sub(q);
+        let buckets = count.next_power_of_two().max(2);
+        let shift = 64 - buckets.trailing_zeros();
+        let bucket = |h: u64| (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize;
+        let keys: Vec<u32> = (0..count)
+            .map(|i| bucket(gram_hash(&hay[i..i + q])) as u32)
+            .collect();
+        let mut starts = vec![0u32; buckets + 1];
+        for &k in &keys {
+            starts[k as usize + 1] += 1;
+        }
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        let mut fill = starts.clone();
+        let mut positions = vec![0u32; count];
+        for (i, &k) in keys.iter().enumerate() {
+            positions[fill[k as usize] as usize] = i as u32;
+            fill[k as usize] += 1;
+        }
+        GramIndex {
+            q,
+            shift,
+            starts,
+            positions,
+        }
+    }
+
+    fn bucket(&self, gram: &[char]) -> &[u32] {
+        let b = (gram_hash(gram).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize;
+        &self.positions[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+
+    /// Occurrences of `needle` (at least `q` chars long), in order.
+    fn find(&self, hay: &[char], needle: &[char]) -> Vec<usize> {
+        let q = self.q;
+        // The needle's rarest q-gram, at offset `at`, has the fewest positions to check.
+        let (at, bucket) = (0..=needle.len() - q)
+            .map(|j| (j, self.bucket(&needle[j..j + q])))
+            .min_by_key(|(_, b)| b.len())
+            .expect("needle at least q long");
+        bucket
+            .iter()
+            .filter_map(|&p| {
+                let start = (p as usize).checked_sub(at)?;
+                (hay.get(start..start + needle.len())? == needle).then_some(start)
+            })
+            .collect()
+    }
+}
+
 /// Finds every occurrence of a needle in the text, remembering the answers: the spans of a part
-/// often share their quote and context (a name cited again and again), and a long part would be
-/// scanned once per span otherwise.
+/// often share their quote and context (a name cited again and again). The first few needles are
+/// found by scanning the text; after that the text is indexed by its q-grams, so that a part with
+/// 100,000 spans is not scanned 100,000 times.
 struct Finder<'a> {
     hay: &'a [char],
-    found: std::collections::HashMap<Vec<char>, Vec<usize>>,
+    found: FxHashMap<Vec<char>, Vec<usize>>,
+    /// Whether each quote occurs char for char exactly once (see [`unchanged_here`]).
+    unique_quotes: FxHashMap<Vec<char>, bool>,
+    scans: usize,
+    /// Index by gram length − 1, made when first needed.
+    grams: Vec<Option<GramIndex>>,
 }
 
 impl<'a> Finder<'a> {
     fn new(hay: &'a [char]) -> Finder<'a> {
         Finder {
             hay,
-            found: std::collections::HashMap::new(),
+            found: FxHashMap::default(),
+            unique_quotes: FxHashMap::default(),
+            scans: 0,
+            grams: (0..GRAM).map(|_| None).collect(),
         }
     }
 
     fn all(&mut self, needle: &[char]) -> &[usize] {
-        let hay = self.hay;
-        self.found
-            .entry(needle.to_vec())
-            .or_insert_with(|| find_all(hay, needle))
+        if !self.found.contains_key(needle) {
+            let hay = self.hay;
+            let places = if needle.is_empty() || needle.len() > hay.len() {
+                Vec::new()
+            } else if self.scans < SCANS_BEFORE_INDEX {
+                self.scans += 1;
+                find_all(hay, needle)
+            } else {
+                let q = needle.len().min(GRAM);
+                self.grams[q - 1]
+                    .get_or_insert_with(|| GramIndex::new(hay, q))
+                    .find(hay, needle)
+            };
+            self.found.insert(needle.to_vec(), places);
+        }
+        &self.found[needle]
+    }
+
+    /// Occurrences of a needle already looked up with [`Finder::all`].
+    fn get(&self, needle: &[char]) -> &[usize] {
+        self.found.get(needle).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `quote` occurs char for char exactly once in the text (`chars`, unfolded).
+    fn unique(&mut self, chars: &[char], quote: &[char], folded_quote: &[char]) -> bool {
+        if let Some(&u) = self.unique_quotes.get(quote) {
+            return u;
+        }
+        let once = self
+            .all(folded_quote)
+            .iter()
+            .filter(|&&h| chars[h..h + quote.len()] == *quote)
+            .take(2)
+            .count()
+            == 1;
+        self.unique_quotes.insert(quote.to_vec(), once);
+        once
     }
 }
 
@@ -104,15 +225,6 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
     prev[m]
 }
 
-/// Similarity of two strings from 0 to 1: 1 − edit distance / longer length.
-fn similarity(a: &[char], b: &[char]) -> f64 {
-    let longer = a.len().max(b.len());
-    if longer == 0 {
-        return 1.0;
-    }
-    1.0 - edit_distance(a, b) as f64 / longer as f64
-}
-
 /// Extra text read past the stored context, so that chars inserted into it cost one edit each
 /// instead of the rest of the context.
 const CONTEXT_SLACK: usize = 8;
@@ -130,6 +242,66 @@ fn context_distance(pattern: &[char], text: impl Iterator<Item = char>) -> usize
     if text.len() >= p && text[..p] == *pattern {
         return 0;
     }
+    if p <= 64 {
+        return context_distance_bits(pattern, &text);
+    }
+    context_distance_table(pattern, &text)
+}
+
+/// [`context_distance`] one text char at a time with the pattern's column held in two machine
+/// words (Myers 1999, in Hyyrö's form for a pattern aligned from its first char): 40 steps instead
+/// of a 32 × 40 table. A page with 100,000 spans compares millions of contexts.
+fn context_distance_bits(pattern: &[char], text: &[char]) -> usize {
+    let m = pattern.len();
+    let mut ascii = [0u64; 128];
+    let mut other: Vec<(char, u64)> = Vec::new();
+    for (i, &c) in pattern.iter().enumerate() {
+        let bit = 1u64 << i;
+        if c.is_ascii() {
+            ascii[c as usize] |= bit;
+        } else if let Some(x) = other.iter_mut().find(|x| x.0 == c) {
+            x.1 |= bit;
+        } else {
+            other.push((c, bit));
+        }
+    }
+    let mask = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
+    let high = 1u64 << (m - 1);
+    // Vertical differences of the column (all +1: D[i][0] = i), and the last row's value.
+    let (mut pv, mut mv) = (mask, 0u64);
+    let mut score = m;
+    let mut best = m;
+    for &c in text {
+        let eq = if c.is_ascii() {
+            ascii[c as usize]
+        } else {
+            other.iter().find(|x| x.0 == c).map_or(0, |x| x.1)
+        };
+        let xv = eq | mv;
+        let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
+        let ph = mv | !(xh | pv);
+        let mh = pv & xh;
+        if ph & high != 0 {
+            score += 1;
+        } else if mh & high != 0 {
+            score -= 1;
+        }
+        // The first row grows by one per text char (D[0][j] = j): a +1 carried in.
+        let ph = (ph << 1) | 1;
+        let mh = mh << 1;
+        pv = (mh | !(xv | ph)) & mask;
+        mv = ph & xv & mask;
+        best = best.min(score);
+        if best == 0 {
+            break;
+        }
+    }
+    best
+}
+
+/// [`context_distance`] by the plain table, for contexts longer than a machine word.
+fn context_distance_table(pattern: &[char], text: &[char]) -> usize {
+    let p = pattern.len();
     // col[i]: edits for the first i pattern chars against the text read so far.
     let mut col: Vec<usize> = (0..=p).collect();
     let mut best = col[p];
@@ -236,16 +408,79 @@ impl Needle {
         if *here == *self.folded_quote {
             return Some(FOLD_COST);
         }
-        if similarity(&self.folded_quote, here) < MIN_SIMILARITY {
+        let longer = self.folded_quote.len().max(here.len());
+        // The edit distance is at least the difference in length: too different already.
+        let apart = longer - self.folded_quote.len().min(here.len());
+        if 1.0 - apart as f64 / (longer as f64) < MIN_SIMILARITY {
             return None;
         }
-        Some(FOLD_COST + QUOTE_EDIT_WEIGHT * edit_distance(&self.folded_quote, here) as u64)
+        let distance = edit_distance(&self.folded_quote, here);
+        if 1.0 - distance as f64 / (longer as f64) < MIN_SIMILARITY {
+            return None;
+        }
+        Some(FOLD_COST + QUOTE_EDIT_WEIGHT * distance as u64)
     }
 }
 
+/// A list of places, sorted by where they start, walked outward from a target: nearest first.
+struct Outward<'l, F: Fn(usize) -> usize> {
+    list: &'l [usize],
+    start_of: F,
+    target: usize,
+    /// Next index to the left is `left − 1`; next to the right is `right`.
+    left: usize,
+    right: usize,
+}
+
+impl<'l, F: Fn(usize) -> usize> Outward<'l, F> {
+    fn new(list: &'l [usize], target: usize, start_of: F) -> Self {
+        let i = list.partition_point(|&p| start_of(p) < target);
+        Outward {
+            list,
+            start_of,
+            target,
+            left: i,
+            right: i,
+        }
+    }
+
+    /// Distance from the target to the next place, and whether it is on the right.
+    fn peek(&self) -> Option<(usize, bool)> {
+        let l = (self.left > 0).then(|| self.target - (self.start_of)(self.list[self.left - 1]));
+        let r = (self.right < self.list.len())
+            .then(|| (self.start_of)(self.list[self.right]) - self.target);
+        match (l, r) {
+            (Some(a), Some(b)) if a <= b => Some((a, false)),
+            (_, Some(b)) => Some((b, true)),
+            (Some(a), None) => Some((a, false)),
+            (None, None) => None,
+        }
+    }
+
+    fn pop(&mut self) -> Option<usize> {
+        let (_, right) = self.peek()?;
+        if right {
+            self.right += 1;
+            Some(self.list[self.right - 1])
+        } else {
+            self.left -= 1;
+            Some(self.list[self.left])
+        }
+    }
+}
+
+/// At least this many chars of context are needed to look a quote up by its context.
+const MIN_CONTEXT: usize = 8;
+
 /// Every place where a span could be now: exact occurrences of its quote, occurrences after
-/// folding, text between its context that is similar enough to the quote, and its stored offsets
-/// when the text there is similar enough; each with how badly quote and context fit.
+/// folding, text between its context that is similar enough to the quote (where an edit changed
+/// the quote itself), and its stored offsets when the text there is similar enough; each with how
+/// badly quote and context fit. The cheapest are kept, counting the distance moved.
+///
+/// Places are generated nearest first from the sorted occurrence lists and costed lazily: a quote
+/// that occurs 100,000 times costs what its nearest few occurrences cost, not all of them. A place
+/// is looked at only when nothing not yet generated could be cheaper, which is the order a sort
+/// of every place would give.
 fn candidates(
     span: &Span,
     needle: &Needle,
@@ -257,63 +492,159 @@ fn candidates(
     if len == 0 {
         return Vec::new();
     }
-    let mut places: Vec<(usize, usize)> = finder
-        .all(&needle.folded_quote)
+    let tail: Vec<char> = needle.folded_prefix_rev[..needle.folded_prefix_rev.len().min(16)]
         .iter()
-        .map(|&s| (s, s + len))
+        .rev()
+        .copied()
         .collect();
-    places.extend(between_context(needle, finder));
-    if span.start < span.end && span.end <= chars.len() {
-        places.push((span.start, span.end));
+    let head = &needle.folded_suffix[..needle.folded_suffix.len().min(16)];
+    let (by_tail, by_head) = (tail.len() >= MIN_CONTEXT, head.len() >= MIN_CONTEXT);
+    finder.all(&needle.folded_quote);
+    if by_tail {
+        finder.all(&tail);
     }
-    // A window found from the context can take in a char inserted next to the quote (a second
-    // space) or lose one of its own: its ends are moved to where the quote fits best.
-    for place in &mut places {
-        *place = refine(needle, folded, *place);
+    if by_head {
+        finder.all(head);
     }
-    places.sort_unstable();
-    places.dedup();
-    // The cheapest and nearest are kept. Comparing the context is the costly part, so places are
-    // taken by what they cost without it (it only adds), and once enough are kept, the rest, which
-    // cannot do better than the worst kept, are not compared at all.
+    let found: &Finder<'_> = finder;
+    let none: &[usize] = &[];
+    let target = span.start;
+    // Exact and folded occurrences of the quote.
+    let mut exact = Outward::new(found.get(&needle.folded_quote), target, |p| p);
+    // After the end of the prefix: a window of the quote's length, and windows up to the suffix.
+    let tail_len = tail.len();
+    let mut after_prefix =
+        Outward::new(if by_tail { found.get(&tail) } else { none }, target, |p| {
+            p + tail_len
+        });
+    // Before the start of the suffix.
+    let mut before_suffix =
+        Outward::new(if by_head { found.get(head) } else { none }, target, |q| {
+            q.saturating_sub(len)
+        });
+    let mut stored =
+        (span.start < span.end && span.end <= chars.len()).then_some((span.start, span.end));
+
     let shift_cost = |start: usize| gap_cost(start as i64 - span.start as i64);
-    let mut cheap: Vec<(u64, usize, usize, u64)> = places
-        .into_iter()
-        .filter_map(|(start, end)| {
-            let quote = needle.quote_cost(chars, folded, start, end)?;
-            Some((quote + shift_cost(start), start, end, quote))
-        })
-        .collect();
-    // A common word quoted by many spans occurs thousands of times: only the cheapest few are
-    // sorted and looked at.
-    if cheap.len() > 4 * MAX_CANDIDATES {
-        cheap.select_nth_unstable(4 * MAX_CANDIDATES);
-        cheap.truncate(4 * MAX_CANDIDATES);
-    }
-    cheap.sort_unstable();
+    let mut seen: FxHashMap<(usize, usize), ()> = FxHashMap::default();
+    // Places costed without their context (which only adds), cheapest first.
+    let mut pending: BinaryHeap<std::cmp::Reverse<(u64, usize, usize, u64)>> = BinaryHeap::new();
     let mut kept: Vec<(u64, Candidate)> = Vec::new();
-    for (bound, start, end, quote) in cheap {
-        let worst = kept.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
-        if kept.len() >= MAX_CANDIDATES && bound >= worst {
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    // The dearest kept place, once enough are kept.
+    let mut worst = u64::MAX;
+    loop {
+        // The cheapest any place not yet generated could be: refining moves a start by
+        // [`REFINE`] at most.
+        let nearest = [exact.peek(), after_prefix.peek(), before_suffix.peek()]
+            .into_iter()
+            .flatten()
+            .map(|(d, _)| d)
+            .chain(stored.map(|(s, _)| s.abs_diff(target)))
+            .min();
+        let floor = nearest.map(|d| gap_cost(d.saturating_sub(REFINE) as i64));
+        let full = kept.len() >= MAX_CANDIDATES;
+        if full && floor.is_none_or(|f| f >= worst) && pending.peek().is_none_or(|p| p.0.0 >= worst)
+        {
             break;
         }
-        let cost = quote + needle.context_cost(folded, start, end);
-        kept.push((
-            cost + shift_cost(start),
-            Candidate {
-                start,
-                end,
-                cost,
-                exact: quote == 0,
-            },
-        ));
-        if kept.len() > MAX_CANDIDATES
-            && let Some(i) = (0..kept.len()).max_by_key(|&i| kept[i].0)
+        // Cost the places that nothing ungenerated can beat.
+        if let Some(&std::cmp::Reverse((bound, start, end, quote))) = pending.peek()
+            && floor.is_none_or(|f| bound < f)
         {
-            kept.swap_remove(i);
+            pending.pop();
+            if full && bound >= worst {
+                break;
+            }
+            let cost = quote + needle.context_cost(folded, start, end);
+            kept.push((
+                cost + shift_cost(start),
+                Candidate {
+                    start,
+                    end,
+                    cost,
+                    exact: quote == 0,
+                },
+            ));
+            if kept.len() > MAX_CANDIDATES
+                && let Some(i) = (0..kept.len()).max_by_key(|&i| kept[i].0)
+            {
+                kept.swap_remove(i);
+            }
+            if kept.len() >= MAX_CANDIDATES {
+                worst = kept.iter().map(|k| k.0).max().unwrap_or(u64::MAX);
+            }
+            continue;
+        }
+        let Some(distance) = nearest else {
+            break;
+        };
+        // Generate the nearest places.
+        windows.clear();
+        if exact.peek().is_some_and(|(d, _)| d == distance) {
+            let p = exact.pop().expect("peeked");
+            windows.push((p, p + len));
+        } else if after_prefix.peek().is_some_and(|(d, _)| d == distance) {
+            let start = after_prefix.pop().expect("peeked") + tail_len;
+            windows.push((start, (start + len).min(folded.len())));
+            if by_head {
+                // The edited quote sits between prefix and suffix: not much longer than it was.
+                let window = (start + 2 * len + 40).min(folded.len());
+                for q in find_all(&folded[start..window], head).into_iter().take(3) {
+                    windows.push((start, start + q));
+                }
+            }
+        } else if before_suffix.peek().is_some_and(|(d, _)| d == distance) {
+            let q = before_suffix.pop().expect("peeked");
+            windows.push((q.saturating_sub(len), q));
+        } else if let Some(place) = stored.take() {
+            windows.push(place);
+        }
+        for &(start, end) in &windows {
+            if start >= end || hopeless(len, end - start) || far_off(needle, folded, start, end) {
+                continue;
+            }
+            // A window found from the context can take in a char inserted next to the quote (a
+            // second space) or lose one of its own: its ends are moved to where the quote fits
+            // best.
+            let (start, end) = refine(needle, folded, (start, end));
+            if seen.insert((start, end), ()).is_some() {
+                continue;
+            }
+            if let Some(quote) = needle.quote_cost(chars, folded, start, end) {
+                pending.push(std::cmp::Reverse((
+                    quote + shift_cost(start),
+                    start,
+                    end,
+                    quote,
+                )));
+            }
         }
     }
     kept.into_iter().map(|(_, c)| c).collect()
+}
+
+/// True when a window of `window` chars cannot fit a quote of `quote` chars well enough however
+/// [`refine`] moves its ends: refining costs 25 edit distances, and a quote repeated thousands of
+/// times has thousands of windows up to the next occurrence.
+fn hopeless(quote: usize, window: usize) -> bool {
+    let apart = quote.abs_diff(window).saturating_sub(2 * REFINE);
+    let longer = quote.max(window) + 2 * REFINE;
+    1.0 - apart as f64 / (longer as f64) < MIN_SIMILARITY
+}
+
+/// True when the text of a window is so far from the quote that no move of its ends by [`REFINE`]
+/// can bring it close enough (each char moved changes the edit distance by one at most): one edit
+/// distance instead of refining's 25, for the stored offsets of every span after an insertion.
+fn far_off(needle: &Needle, folded: &[char], start: usize, end: usize) -> bool {
+    let here = &folded[start..end];
+    if *here == *needle.folded_quote {
+        return false;
+    }
+    let moved = 2 * REFINE;
+    let distance = edit_distance(&needle.folded_quote, here).saturating_sub(moved);
+    let longer = needle.folded_quote.len().max(here.len()) + moved;
+    1.0 - distance as f64 / (longer as f64) < MIN_SIMILARITY
 }
 
 /// Chars an approximate window's ends may move to fit the quote.
@@ -339,40 +670,6 @@ fn refine(needle: &Needle, folded: &[char], (start, end): (usize, usize)) -> (us
         }
     }
     best.2
-}
-
-/// Places in the folded text between the end of a span's prefix and the start of its suffix
-/// (where an edit changed the quote itself), about the quote's length apart.
-fn between_context(needle: &Needle, finder: &mut Finder<'_>) -> Vec<(usize, usize)> {
-    let folded = finder.hay;
-    let len = needle.folded_quote.len();
-    let tail: Vec<char> = needle.folded_prefix_rev[..needle.folded_prefix_rev.len().min(16)]
-        .iter()
-        .rev()
-        .copied()
-        .collect();
-    let head = &needle.folded_suffix[..needle.folded_suffix.len().min(16)];
-    let mut out = Vec::new();
-    if tail.len() >= 8 {
-        for &p in finder.all(&tail) {
-            let start = p + tail.len();
-            out.push((start, (start + len).min(folded.len())));
-            if head.len() >= 8 {
-                // The edited quote sits between prefix and suffix: not much longer than it was.
-                let window = (start + 2 * len + 40).min(folded.len());
-                for q in find_all(&folded[start..window], head).into_iter().take(3) {
-                    out.push((start, start + q));
-                }
-            }
-        }
-    }
-    if head.len() >= 8 {
-        for &q in finder.all(head) {
-            out.push((q.saturating_sub(len), q));
-        }
-    }
-    out.retain(|(s, e)| s < e);
-    out
 }
 
 /// Places every span of one part of the new `text`. `old_len`, the part's length in chars when
@@ -450,35 +747,56 @@ fn choose(
     let mut states: Vec<State> = Vec::new();
     // First state of each span in `order`, and one past its last.
     let mut first: Vec<usize> = Vec::with_capacity(order.len() + 1);
+    // Each span's states by cost (then index), to stop early when looking for the best to follow.
+    let mut by_cost: Vec<Vec<usize>> = Vec::with_capacity(order.len());
+    // Each span's cheapest state (cost, index) for each shift of its end: the state a candidate
+    // moved by the same amount follows at no gap cost, found at once, so that the scan by cost
+    // below stops after a few states instead of all 64.
+    let mut by_shift: Vec<FxHashMap<i64, (u64, usize)>> = Vec::with_capacity(order.len());
     for (k, &i) in order.iter().enumerate() {
         first.push(states.len());
         let span = spans[i];
-        // The states a span can follow: those of the last few spans (the ones between are left out).
-        let from = first[k.saturating_sub(MAX_LEFT_OUT + 1)];
         for (j, c) in cands[i].iter().enumerate() {
             let shift = c.start as i64 - span.start as i64;
             // Placed first: every span before it left out. Later spans always have the states of
-            // the span just before them to follow, in order or not.
+            // the span just before them to follow, in order or not. The least total wins, the
+            // earliest state on ties (none before any).
             let mut best = if k <= MAX_LEFT_OUT {
                 (gap_cost(shift) + k as u64 * LEFT_OUT, None)
             } else {
                 (u64::MAX, None)
             };
-            for (a, st) in states.iter().enumerate().take(first[k]).skip(from) {
-                let prev = spans[order[st.k]];
-                let p = &cands[order[st.k]][st.j];
-                let in_order = if prev.start < span.start {
-                    p.start < c.start
-                } else {
-                    p.start <= c.start
+            // The states a span can follow: those of the last few spans (the ones between are left out).
+            for g in k.saturating_sub(MAX_LEFT_OUT + 1)..k {
+                let prev = spans[order[g]];
+                let left_out = (k - g - 1) as u64 * LEFT_OUT;
+                let follow = |a: usize| {
+                    let st = &states[a];
+                    let p = &cands[order[g]][st.j];
+                    let in_order = if prev.start < span.start {
+                        p.start < c.start
+                    } else {
+                        p.start <= c.start
+                    };
+                    let moved = shift - (p.end as i64 - prev.end as i64);
+                    st.cost + gap_cost(moved) + left_out + if in_order { 0 } else { ORDER_BREAK }
                 };
-                let moved = shift - (p.end as i64 - prev.end as i64);
-                let total = st.cost
-                    + gap_cost(moved)
-                    + (k - st.k - 1) as u64 * LEFT_OUT
-                    + if in_order { 0 } else { ORDER_BREAK };
-                if total < best.0 {
-                    best = (total, Some(a));
+                if let Some(&(_, a)) = by_shift[g].get(&shift) {
+                    let total = follow(a);
+                    if (total, Some(a)) < best {
+                        best = (total, Some(a));
+                    }
+                }
+                for &a in &by_cost[g] {
+                    let st = &states[a];
+                    // Every cost added is at least zero: no later state of this span can win.
+                    if st.cost + left_out > best.0 {
+                        break;
+                    }
+                    let total = follow(a);
+                    if (total, Some(a)) < best {
+                        best = (total, Some(a));
+                    }
                 }
             }
             states.push(State {
@@ -488,6 +806,15 @@ fn choose(
                 back: best.1,
             });
         }
+        let mut mine: Vec<usize> = (first[k]..states.len()).collect();
+        mine.sort_unstable_by_key(|&a| (states[a].cost, a));
+        let mut shifts: FxHashMap<i64, (u64, usize)> = FxHashMap::default();
+        for &a in &mine {
+            let end_shift = cands[i][states[a].j].end as i64 - span.end as i64;
+            shifts.entry(end_shift).or_insert((states[a].cost, a));
+        }
+        by_cost.push(mine);
+        by_shift.push(shifts);
     }
     first.push(states.len());
     let mut chosen = vec![None; spans.len()];
@@ -537,13 +864,7 @@ fn unchanged_here(span: &Span, needle: &Needle, chars: &[char], finder: &mut Fin
     let here = common_suffix(&chars[..start], &needle.prefix)
         + common_prefix(&chars[end..], &needle.suffix);
     // Exact occurrences are among the folded ones.
-    here >= full
-        && finder
-            .all(&needle.folded_quote)
-            .iter()
-            .filter(|&&h| chars[h..h + needle.quote.len()] == *needle.quote)
-            .count()
-            == 1
+    here >= full && finder.unique(chars, &needle.quote, &needle.folded_quote)
 }
 
 /// Places a span in (possibly changed) part text, on its own.
@@ -565,6 +886,40 @@ mod tests {
     }
 
     const TEXT: &str = "MPS and MOPAC recognise it. As Sir Peter Fahy, national police lead for Prevent said recently, blaming “the authorities” can backfire.";
+
+    #[test]
+    fn context_distance_by_bits_equals_the_table() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let alphabet = ['a', 'b', 'c', ' ', 'é', '“'];
+        for _ in 0..5_000 {
+            let p = 1 + next(64) as usize;
+            let pattern: Vec<char> = (0..p).map(|_| alphabet[next(6) as usize]).collect();
+            let mut text: Vec<char> = pattern.clone();
+            for _ in 0..next(6) {
+                let at = next(text.len() as u64 + 1) as usize;
+                match next(3) {
+                    0 => text.insert(at, alphabet[next(6) as usize]),
+                    1 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ if at < text.len() => text[at] = alphabet[next(6) as usize],
+                    _ => {}
+                }
+            }
+            text.truncate(p + CONTEXT_SLACK);
+            assert_eq!(
+                context_distance_bits(&pattern, &text),
+                context_distance_table(&pattern, &text),
+                "{pattern:?} {text:?}"
+            );
+        }
+    }
 
     #[test]
     fn unchanged_text_is_silent() {

@@ -253,14 +253,15 @@ pub fn run(command: Command) -> Result<i32> {
                 anyhow::bail!("{}: {hint}", file.display());
             }
             let transcript = Transcript::load(&file)?;
-            let out = std::io::stdout();
-            let mut out = out.lock();
+            // Buffered: stdout flushes at every line, a write call per line of a long transcript.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if json {
                 serde_json::to_writer_pretty(&mut out, &InspectJson::from(&transcript))?;
                 writeln!(out)?;
             } else {
                 write_readable(&mut out, &transcript)?;
             }
+            out.flush()?;
             Ok(0)
         }
         Command::Validate { dir } => {
@@ -635,6 +636,8 @@ fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
     for w in &t.warnings {
         writeln!(out, "warning: {w}")?;
     }
+    // Counted once: counting per part made a transcript of many exchanges quadratic.
+    let numbered = t.exchange_count() > 1;
     for part in &t.parts {
         writeln!(out)?;
         let heading = match part.id.kind {
@@ -642,7 +645,7 @@ fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
             PartKind::Answer => "ANSWER",
             PartKind::Text => "TEXT",
         };
-        let number = if t.exchange_count() > 1 {
+        let number = if numbered {
             format!(" {}", part.id.exchange + 1)
         } else {
             String::new()
@@ -707,39 +710,32 @@ fn agreement(
     if let Some(file) = table {
         let bytes =
             std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let (t, coders) = corpus::table_from_csv(&bytes)
+        let (t, coders) = corpus::coded_from_csv(&bytes)
             .map_err(|e| anyhow::anyhow!("cannot read table: {e}: {}", file.display()))?;
+        drop(bytes);
         let lvl = stats::Level::parse(level).unwrap_or(stats::Level::Nominal);
-        let cohen = (coders.len() == 2)
-            .then(|| stats::cohen_kappa(&t, 0, 1))
-            .flatten();
-        let value = serde_json::json!({
-            "coders": coders,
-            "units": stats::pairable_units(&t),
-            "level": level,
-            "percent_agreement": stats::percent_agreement(&t),
-            "cohen_kappa": cohen,
-            "fleiss_kappa": stats::fleiss_kappa(&t),
-            "krippendorff_alpha": stats::krippendorff_alpha(&t, lvl),
-        });
+        let cohen = (coders.len() == 2).then(|| t.cohen_kappa(0, 1)).flatten();
+        let units = t.pairable_units();
+        let percent = t.percent_agreement();
+        let fleiss = t.fleiss_kappa();
+        let alpha = t.krippendorff_alpha(lvl);
         if json {
+            let value = serde_json::json!({
+                "coders": coders,
+                "units": units,
+                "level": level,
+                "percent_agreement": percent,
+                "cohen_kappa": cohen,
+                "fleiss_kappa": fleiss,
+                "krippendorff_alpha": alpha,
+            });
             println!("{}", serde_json::to_string_pretty(&value)?);
         } else {
-            println!(
-                "coders: {} · pairable units: {}",
-                coders.join(", "),
-                stats::pairable_units(&t)
-            );
-            println!(
-                "percent agreement   {}",
-                fmt_stat(stats::percent_agreement(&t))
-            );
+            println!("coders: {} · pairable units: {units}", coders.join(", "),);
+            println!("percent agreement   {}", fmt_stat(percent));
             println!("Cohen's kappa       {}", fmt_stat(cohen));
-            println!("Fleiss' kappa       {}", fmt_stat(stats::fleiss_kappa(&t)));
-            println!(
-                "Krippendorff alpha  {} ({level})",
-                fmt_stat(stats::krippendorff_alpha(&t, lvl))
-            );
+            println!("Fleiss' kappa       {}", fmt_stat(fleiss));
+            println!("Krippendorff alpha  {} ({level})", fmt_stat(alpha));
         }
         return Ok(0);
     }

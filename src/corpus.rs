@@ -303,6 +303,7 @@ impl ValidationReport {
 
 /// Checks every transcript, sidecar and the codebook under `root`.
 pub fn validate(root: &Path) -> std::io::Result<ValidationReport> {
+    use rayon::prelude::*;
     let files = scan(root)?;
     let mut report = ValidationReport::default();
     let mut add = |severity, path: &Path, message: String| {
@@ -332,90 +333,101 @@ pub fn validate(root: &Path) -> std::io::Result<ValidationReport> {
         },
         None => Codebook::builtin(),
     };
-    let mut loaded: Vec<(PathBuf, Transcript)> = Vec::new();
-    for path in &files.transcripts {
-        match Transcript::load(path) {
+    // Transcripts, then sidecars, read and checked on every core; the findings keep the order
+    // one thread would give them.
+    let loaded: Vec<Result<Transcript, String>> = files
+        .transcripts
+        .par_iter()
+        .map(|path| Transcript::load(path).map_err(|e| strip_path(&e.to_string(), path)))
+        .collect();
+    let mut by_path: std::collections::HashMap<&Path, &Transcript> =
+        std::collections::HashMap::with_capacity(loaded.len());
+    for (path, t) in files.transcripts.iter().zip(&loaded) {
+        match t {
             Ok(t) => {
                 for w in &t.warnings {
                     add(Severity::Warning, path, w.clone());
                 }
-                loaded.push((path.clone(), t));
+                by_path.insert(path.as_path(), t);
             }
-            Err(e) => add(Severity::Error, path, strip_path(&e.to_string(), path)),
+            Err(e) => add(Severity::Error, path, e.clone()),
         }
     }
-    report.transcripts = loaded.len();
-    for sc in &files.sidecars {
-        let sidecar = match Sidecar::load(&sc.path) {
-            Ok(l) => l.sidecar,
-            Err(e) => {
-                add(
-                    Severity::Error,
-                    &sc.path,
-                    strip_path(&e.to_string(), &sc.path),
-                );
-                continue;
-            }
-        };
-        report.sidecars += 1;
-        if !sidecar.unknown.is_empty() {
-            let names: Vec<String> = sidecar
-                .unknown
-                .iter()
-                .map(|(k, _)| crate::sidecar::shorten(k).into_owned())
-                .collect();
-            add(
-                Severity::Warning,
-                &sc.path,
-                format!(
-                    "fields this version does not know, kept as they are on every save: {}",
-                    names.join(", ")
-                ),
-            );
-        }
-        if sidecar.annotator.id != sc.annotator {
-            add(
-                Severity::Error,
-                &sc.path,
-                format!(
-                    "the file name says annotator \"{}\" but the file says \"{}\"",
-                    sc.annotator, sidecar.annotator.id
-                ),
-            );
-        }
-        if sidecar.codebook != codebook.id {
-            add(
-                Severity::Warning,
-                &sc.path,
-                format!(
-                    "coded with codebook \"{}\", the folder uses \"{}\"",
-                    sidecar.codebook, codebook.id
-                ),
-            );
-        }
-        let Some((_, transcript)) = loaded.iter().find(|(p, _)| *p == sc.transcript) else {
-            if !sc.transcript.exists() {
-                add(
-                    Severity::Error,
-                    &sc.path,
-                    format!(
-                        "its transcript {} is missing",
-                        sc.transcript
-                            .file_name()
-                            .unwrap_or_default()
-                            .to_string_lossy()
-                    ),
-                );
-            }
-            continue;
-        };
-        for p in sidecar.check(transcript, &codebook) {
-            let severity = if p.is_error {
-                Severity::Error
-            } else {
-                Severity::Warning
+    report.transcripts = by_path.len();
+    let checked: Vec<(bool, Vec<(Severity, String)>)> = files
+        .sidecars
+        .par_iter()
+        .map(|sc| {
+            let mut found = Vec::new();
+            let sidecar = match Sidecar::load(&sc.path) {
+                Ok(l) => l.sidecar,
+                Err(e) => {
+                    found.push((Severity::Error, strip_path(&e.to_string(), &sc.path)));
+                    return (false, found);
+                }
             };
-            add(severity, &sc.path, p.message);
+            if !sidecar.unknown.is_empty() {
+                let names: Vec<String> = sidecar
+                    .unknown
+                    .iter()
+                    .map(|(k, _)| crate::sidecar::shorten(k).into_owned())
+                    .collect();
+                found.push((
+                    Severity::Warning,
+                    format!(
+                        "fields this version does not know, kept as they are on every save: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            if sidecar.annotator.id != sc.annotator {
+                found.push((
+                    Severity::Error,
+                    format!(
+                        "the file name says annotator \"{}\" but the file says \"{}\"",
+                        sc.annotator, sidecar.annotator.id
+                    ),
+                ));
+            }
+            if sidecar.codebook != codebook.id {
+                found.push((
+                    Severity::Warning,
+                    format!(
+                        "coded with codebook \"{}\", the folder uses \"{}\"",
+                        sidecar.codebook, codebook.id
+                    ),
+                ));
+            }
+            let Some(transcript) = by_path.get(sc.transcript.as_path()) else {
+                if !sc.transcript.exists() {
+                    found.push((
+                        Severity::Error,
+                        format!(
+                            "its transcript {} is missing",
+                            sc.transcript
+                                .file_name()
+                                .unwrap_or_default()
+                                .to_string_lossy()
+                        ),
+                    ));
+                }
+                return (true, found);
+            };
+            for p in sidecar.check(transcript, &codebook) {
+                let severity = if p.is_error {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                found.push((severity, p.message));
+            }
+            (true, found)
+        })
+        .collect();
+    for (sc, (counted, found)) in files.sidecars.iter().zip(checked) {
+        report.sidecars += usize::from(counted);
+        for (severity, message) in found {
+            add(severity, &sc.path, message);
         }
     }
     report.findings.sort_by(|a, b| a.path.cmp(&b.path));

@@ -108,15 +108,16 @@ impl Dataset {
         selection: &Selection,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Dataset {
+        // A set, not a scan of the list per transcript: exporting a selection of thousands of
+        // documents would be quadratic.
+        let only: Option<std::collections::HashSet<&Path>> = selection
+            .only_paths
+            .as_ref()
+            .map(|only| only.iter().map(PathBuf::as_path).collect());
         let wanted: Vec<&PathBuf> = files
             .transcripts
             .iter()
-            .filter(|p| {
-                selection
-                    .only_paths
-                    .as_ref()
-                    .is_none_or(|only| only.iter().any(|o| o == *p))
-            })
+            .filter(|p| only.as_ref().is_none_or(|only| only.contains(p.as_path())))
             .collect();
         let mut by_transcript: std::collections::HashMap<&Path, Vec<&crate::corpus::SidecarFile>> =
             std::collections::HashMap::new();

@@ -13,6 +13,7 @@ pub mod corpus;
 pub mod dataset;
 pub mod document;
 pub mod export;
+mod fasthash;
 pub mod fsutil;
 pub mod generate;
 pub mod interop;

@@ -582,18 +582,20 @@ impl Sidecar {
     /// `None` for spans on a part the transcript does not have.
     pub fn placements(&self, transcript: &Transcript) -> Vec<Option<Anchored>> {
         let mut out = vec![None; self.spans.len()];
+        // Spans grouped by part once: a transcript of thousands of exchanges is not filtered
+        // once per part.
+        let mut by_part: std::collections::HashMap<PartId, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, s) in self.spans.iter().enumerate() {
+            by_part.entry(s.part).or_default().push(i);
+        }
         for part in &transcript.parts {
-            let (index, spans): (Vec<usize>, Vec<&Span>) = self
-                .spans
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.part == part.id)
-                .unzip();
+            let Some(index) = by_part.get(&part.id) else {
+                continue;
+            };
+            let spans: Vec<&Span> = index.iter().map(|&i| &self.spans[i]).collect();
             let old_len = self.transcript.parts.get(&part.id).copied();
-            for (i, a) in index
-                .into_iter()
-                .zip(anchor_all(&spans, &part.text, old_len))
-            {
+            for (&i, a) in index.iter().zip(anchor_all(&spans, &part.text, old_len)) {
                 out[i] = Some(a);
             }
         }
@@ -616,8 +618,9 @@ impl Sidecar {
                 self.transcript.file, transcript.file_name
             )));
         }
+        let mut lookup = PartLookup::new(transcript);
         for (part, dims) in &self.tags {
-            if transcript.part(*part).is_none() {
+            if lookup.part(*part).is_none() {
                 problems.push(Problem::error(format!(
                     "tags on part \"{part}\", which the transcript does not have"
                 )));
@@ -647,9 +650,88 @@ impl Sidecar {
                     span.id
                 )));
             }
-            problems.extend(check_span(span, transcript, codebook, placed));
+            problems.extend(check_span(span, &mut lookup, codebook, placed));
         }
         problems
+    }
+}
+
+/// The parts of a transcript by id, each with its length in chars and a map from char positions
+/// to byte offsets made when first needed: checking the spans of a long transcript costs one pass
+/// over each part's text, not one per span (or one over the list of parts per span).
+pub struct PartLookup<'t> {
+    parts: std::collections::HashMap<PartId, &'t crate::transcript::Part>,
+    offsets: std::collections::HashMap<PartId, CharOffsets>,
+}
+
+/// Byte offset of each char of a text and of its end; `None` when every char is one byte.
+struct CharOffsets {
+    chars: usize,
+    bytes: Option<Vec<u32>>,
+}
+
+impl<'t> PartLookup<'t> {
+    /// Indexes the parts of `transcript` (the first part with an id, as [`Transcript::part`]).
+    pub fn new(transcript: &'t Transcript) -> PartLookup<'t> {
+        let mut parts = std::collections::HashMap::with_capacity(transcript.parts.len());
+        for p in &transcript.parts {
+            parts.entry(p.id).or_insert(p);
+        }
+        PartLookup {
+            parts,
+            offsets: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The part with this id.
+    pub fn part(&self, id: PartId) -> Option<&'t crate::transcript::Part> {
+        self.parts.get(&id).copied()
+    }
+
+    fn offsets(&mut self, id: PartId) -> Option<&CharOffsets> {
+        let part = self.part(id)?;
+        Some(self.offsets.entry(id).or_insert_with(|| {
+            let text = &part.text;
+            if text.is_ascii() {
+                CharOffsets {
+                    chars: text.len(),
+                    bytes: None,
+                }
+            } else {
+                let mut bytes: Vec<u32> = text.char_indices().map(|(b, _)| b as u32).collect();
+                let chars = bytes.len();
+                bytes.push(text.len() as u32);
+                CharOffsets {
+                    chars,
+                    bytes: Some(bytes),
+                }
+            }
+        }))
+    }
+
+    /// Length of a part in chars.
+    pub fn char_len(&mut self, id: PartId) -> Option<usize> {
+        self.offsets(id).map(|o| o.chars)
+    }
+
+    /// The text of chars `start..end` of a part; `None` when the part is missing or the range is
+    /// reversed or beyond its end.
+    pub fn text(&mut self, id: PartId, start: usize, end: usize) -> Option<&'t str> {
+        let part = self.part(id)?;
+        let o = self.offsets(id)?;
+        if start > end || end > o.chars {
+            return None;
+        }
+        let (a, b) = match &o.bytes {
+            None => (start, end),
+            Some(bytes) => (bytes[start] as usize, bytes[end] as usize),
+        };
+        Some(&part.text[a..b])
+    }
+
+    /// True when the span lies inside its part and the text there equals its quote.
+    pub fn placed(&mut self, span: &Span) -> bool {
+        span.start < span.end && self.text(span.part, span.start, span.end) == Some(&span.quote)
     }
 }
 
@@ -726,7 +808,7 @@ fn check_tag(
 
 fn check_span(
     span: &Span,
-    transcript: &Transcript,
+    parts: &mut PartLookup<'_>,
     codebook: &Codebook,
     placed: Option<Anchored>,
 ) -> Vec<Problem> {
@@ -752,32 +834,28 @@ fn check_span(
         ))),
         None => {}
     }
-    match transcript.part(span.part) {
+    match parts.char_len(span.part) {
         None => problems.push(Problem::error(format!(
             "{here}: the transcript has no part \"{}\"",
             span.part
         ))),
         // Placed again after an edit: what happens to it is said above.
         Some(_) if placed.is_some() => {}
-        Some(part) => {
-            let len = part.text.chars().count();
+        Some(len) => {
             if span.end > len {
                 problems.push(Problem::error(format!(
                     "{here}: beyond the end of the part ({len} chars)"
                 )));
             } else if span.start < span.end {
-                let actual: String = part
-                    .text
-                    .chars()
-                    .skip(span.start)
-                    .take(span.end - span.start)
-                    .collect();
+                let actual = parts
+                    .text(span.part, span.start, span.end)
+                    .unwrap_or_default();
                 // The text did not change since it was saved (else the span was placed again
                 // above): an orphan left for the user, or a damaged sidecar.
                 if actual != span.quote {
                     problems.push(Problem::error(format!(
                         "{here}: the text there is \"{}\", not the quoted \"{}\"; the app lists it as an orphan to place again or delete",
-                        ellipsize(&actual, 40),
+                        ellipsize(actual, 40),
                         ellipsize(&span.quote, 40)
                     )));
                 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::stats::{self, BinaryCounts, Level, Table};
+use super::stats::{self, BinaryCounts, Coded, Level, Table};
 use crate::codebook::{AppliesTo, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
 use crate::sidecar::{Sidecar, Span};
@@ -187,19 +187,20 @@ fn dimension_row(
     table: &Table,
     coders: usize,
 ) -> DimensionAgreement {
+    let coded = Coded::from_table(table);
     DimensionAgreement {
         dimension: dimension.to_string(),
         scope: scope.to_string(),
         value: value.map(String::from),
-        units: stats::pairable_units(table) as u64,
-        percent_agreement: stats::percent_agreement(table),
+        units: coded.pairable_units() as u64,
+        percent_agreement: coded.percent_agreement(),
         cohen_kappa: if coders == 2 {
-            stats::cohen_kappa(table, 0, 1)
+            coded.cohen_kappa(0, 1)
         } else {
             None
         },
-        fleiss_kappa: stats::fleiss_kappa(table),
-        krippendorff_alpha: stats::krippendorff_alpha(table, Level::Nominal),
+        fleiss_kappa: coded.fleiss_kappa(),
+        krippendorff_alpha: coded.krippendorff_alpha(Level::Nominal),
     }
 }
 
@@ -603,9 +604,91 @@ fn span_disagreements(
     out
 }
 
-/// Reads reliability data from CSV with columns `unit,coder,value` (an empty value is missing) into
-/// a table and the coder names, in order of first appearance.
-pub fn table_from_csv(bytes: &[u8]) -> Result<(Table, Vec<String>), String> {
+/// Reads reliability data from CSV with columns `unit`, `coder` and `value` (any order, other columns
+/// ignored, names compared case-insensitively); an empty value is a missing one. Returns the table
+/// with its values numbered, units in the order they first appear, and the coders in the order they
+/// first appear. One pass over the records with hashed lookups, so a million units cost seconds,
+/// not hours.
+pub fn coded_from_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), String> {
+    if let Some(plain) = coded_from_plain_csv(bytes) {
+        return Ok(plain);
+    }
+    coded_from_any_csv(bytes)
+}
+
+/// [`coded_from_csv`] of the usual file, read without copying a field: UTF-8 without a byte order
+/// mark, no quotes, `\n` or `\r\n` line ends, no blank line, every record as wide as the header and
+/// every unit and coder given once. `None` for anything else, which the CSV reader then reads (and
+/// explains), so the two agree on every file.
+fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
+    use crate::fasthash::FxHashMap;
+    if bytes.starts_with(b"\xef\xbb\xbf") || memchr::memchr(b'"', bytes).is_some() {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let header: Vec<String> = lines
+        .next()?
+        .split(',')
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (u, c, v) = (col("unit")?, col("coder")?, col("value")?);
+    let width = header.len();
+    let estimate = bytes.len() / 16 + 1;
+    let mut units: FxHashMap<&str, u32> = FxHashMap::default();
+    units.reserve(estimate / 2);
+    let mut coders: Vec<String> = Vec::new();
+    let mut coder_index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut values: Vec<String> = Vec::new();
+    let mut value_index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut cells: Vec<(u32, u32, u32)> = Vec::with_capacity(estimate);
+    let mut fields: [&str; 3] = [""; 3];
+    for line in lines {
+        if line.is_empty() || line.contains('\r') {
+            return None;
+        }
+        let mut n = 0;
+        for (i, f) in line.split(',').enumerate() {
+            let f = f.trim();
+            if i == u {
+                fields[0] = f;
+            } else if i == c {
+                fields[1] = f;
+            } else if i == v {
+                fields[2] = f;
+            }
+            n += 1;
+        }
+        let [unit, coder, value] = fields;
+        if n != width || unit.is_empty() || coder.is_empty() {
+            return None;
+        }
+        let next = units.len() as u32;
+        let ui = *units.entry(unit).or_insert(next);
+        let ci = *coder_index.entry(coder).or_insert_with(|| {
+            coders.push(coder.to_string());
+            (coders.len() - 1) as u32
+        });
+        let vi = if value.is_empty() {
+            EMPTY
+        } else {
+            *value_index.entry(value).or_insert_with(|| {
+                values.push(value.to_string());
+                (values.len() - 1) as u32
+            })
+        };
+        cells.push((ui, ci, vi));
+    }
+    let names: Vec<&str> = vec![""; units.len()];
+    let table = place(&cells, coders.len(), &names, &coders).ok()?;
+    Some((Coded::new(coders.len(), values, table)?, coders))
+}
+
+/// [`coded_from_csv`] through the CSV reader: quotes, other line ends, and the errors.
+fn coded_from_any_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), String> {
+    use crate::fasthash::FxHashMap;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);
@@ -622,45 +705,101 @@ pub fn table_from_csv(bytes: &[u8]) -> Result<(Table, Vec<String>), String> {
             .ok_or_else(|| format!("no \"{name}\" column (columns: unit,coder,value)"))
     };
     let (u, c, v) = (col("unit")?, col("coder")?, col("value")?);
-    let mut units: Vec<String> = Vec::new();
+    let mut units: FxHashMap<Box<str>, u32> = FxHashMap::default();
     let mut coders: Vec<String> = Vec::new();
-    let mut cells: BTreeMap<(usize, usize), Option<String>> = BTreeMap::new();
-    for (line, record) in reader.records().enumerate() {
-        let r = record.map_err(|e| format!("line {}: {e}", line + 2))?;
-        let get = |i: usize| r.get(i).unwrap_or("").to_string();
+    let mut coder_index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    let mut values: Vec<String> = Vec::new();
+    let mut value_index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    // (unit, coder, value) of each record, placed in the table once every coder is known.
+    let mut cells: Vec<(u32, u32, u32)> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 0usize;
+    fn intern(map: &mut FxHashMap<Box<str>, u32>, key: &str, mut new: impl FnMut() -> u32) -> u32 {
+        if let Some(&i) = map.get(key) {
+            return i;
+        }
+        let i = new();
+        map.insert(key.into(), i);
+        i
+    }
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // An earlier line's error is reported first, as reading line by line would.
+                place(&cells, coders.len(), &names_of(&units), &coders)?;
+                return Err(format!("line {}: {e}", line + 2));
+            }
+        }
+        let get = |i: usize| record.get(i).unwrap_or("");
         let (unit, coder, value) = (get(u), get(c), get(v));
         if unit.is_empty() || coder.is_empty() {
+            place(&cells, coders.len(), &names_of(&units), &coders)?;
             return Err(format!(
                 "line {}: unit and coder must not be empty",
                 line + 2
             ));
         }
-        let ui = units.iter().position(|x| *x == unit).unwrap_or_else(|| {
-            units.push(unit.clone());
-            units.len() - 1
+        let next_unit = units.len() as u32;
+        let ui = intern(&mut units, unit, || next_unit);
+        let ci = intern(&mut coder_index, coder, || {
+            coders.push(coder.to_string());
+            (coders.len() - 1) as u32
         });
-        let ci = coders.iter().position(|x| *x == coder).unwrap_or_else(|| {
-            coders.push(coder.clone());
-            coders.len() - 1
-        });
-        if cells
-            .insert((ui, ci), (!value.is_empty()).then_some(value))
-            .is_some()
-        {
+        let vi = if value.is_empty() {
+            EMPTY
+        } else {
+            intern(&mut value_index, value, || {
+                values.push(value.to_string());
+                (values.len() - 1) as u32
+            })
+        };
+        cells.push((ui, ci, vi));
+        line += 1;
+    }
+    let table = place(&cells, coders.len(), &names_of(&units), &coders)?;
+    let coded = Coded::new(coders.len(), values, table).expect("codes index the values");
+    Ok((coded, coders))
+}
+
+/// A value given as empty, told apart from a cell no record filled while checking for duplicates.
+const EMPTY: u32 = stats::MISSING - 1;
+
+/// Unit names by index.
+fn names_of(units: &crate::fasthash::FxHashMap<Box<str>, u32>) -> Vec<&str> {
+    let mut names: Vec<&str> = vec![""; units.len()];
+    for (name, &i) in units {
+        names[i as usize] = name;
+    }
+    names
+}
+
+/// The cells of the table, row by row, from (unit, coder, value) records; an error at the first
+/// record that gives a coder a second value for a unit.
+fn place(
+    records: &[(u32, u32, u32)],
+    coders: usize,
+    units: &[&str],
+    coder_names: &[String],
+) -> Result<Vec<u32>, String> {
+    const UNSET: u32 = stats::MISSING;
+    let mut table = vec![UNSET; units.len() * coders];
+    let mut filled = vec![false; units.len() * coders];
+    for (line, &(u, c, v)) in records.iter().enumerate() {
+        let at = u as usize * coders + c as usize;
+        if filled[at] {
             return Err(format!(
-                "line {}: coder \"{coder}\" has two values for unit \"{unit}\"",
-                line + 2
+                "line {}: coder \"{}\" has two values for unit \"{}\"",
+                line + 2,
+                coder_names[c as usize],
+                units[u as usize]
             ));
         }
+        filled[at] = true;
+        table[at] = if v == EMPTY { stats::MISSING } else { v };
     }
-    let table = (0..units.len())
-        .map(|ui| {
-            (0..coders.len())
-                .map(|ci| cells.get(&(ui, ci)).cloned().flatten())
-                .collect()
-        })
-        .collect();
-    Ok((table, coders))
+    Ok(table)
 }
 
 #[cfg(test)]
@@ -720,25 +859,77 @@ mod tests {
     }
 
     #[test]
+    fn the_plain_reading_equals_the_csv_reader() {
+        let plain: [&[u8]; 5] = [
+            b"unit,coder,value\n1,a,x\n1,b,x\n2,a,y\n2,b,\n",
+            b"Value, Unit ,coder,note\r\n x ,u1,a,n\r\ny,u1,b,\r\n,u2,a,z\r\n",
+            b"unit,coder,value\nu\xc3\xa9,a,\xe2\x80\x9cx\n",
+            b"unit,coder,value",
+            b"unit,coder,value\n1,a,1\n2,b,2\n3,c,3\n1,c,2",
+        ];
+        for bytes in plain {
+            assert_eq!(
+                coded_from_plain_csv(bytes),
+                Some(coded_from_any_csv(bytes).unwrap()),
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        // Left to the CSV reader: quotes, blank lines, lone CR, a BOM, ragged rows, duplicates.
+        let other: [&[u8]; 6] = [
+            b"unit,coder,value\n\"1\",a,x\n",
+            b"unit,coder,value\n1,a,x\n\n2,a,y\n",
+            b"unit,coder,value\r1,a,x\r",
+            b"\xef\xbb\xbfunit,coder,value\n1,a,x\n",
+            b"unit,coder,value\n1,a\n",
+            b"unit,coder,value\n1,a,x\n1,a,y\n",
+        ];
+        for bytes in other {
+            assert_eq!(coded_from_plain_csv(bytes), None);
+        }
+    }
+
+    #[test]
     fn csv_tables() {
-        let (t, coders) = table_from_csv(b"unit,coder,value\n1,a,x\n1,b,x\n2,a,y\n2,b,\n").unwrap();
+        let (t, coders) = coded_from_csv(b"unit,coder,value\n1,a,x\n1,b,x\n2,a,y\n2,b,\n").unwrap();
         assert_eq!(coders, ["a", "b"]);
         assert_eq!(
             t,
-            vec![
+            Coded::from_table(&vec![
                 vec![Some("x".into()), Some("x".into())],
                 vec![Some("y".into()), None]
-            ]
+            ])
+        );
+        // A coder first met after other units: earlier units have no value from them.
+        let (t, coders) =
+            coded_from_csv(b"unit,coder,value\n1,a,x\n2,a,y\n2,b,y\n2, c ,\n").unwrap();
+        assert_eq!(coders, ["a", "b", "c"]);
+        assert_eq!(
+            t,
+            Coded::from_table(&vec![
+                vec![Some("x".into()), None, None],
+                vec![Some("y".into()), Some("y".into()), None]
+            ])
         );
         assert!(
-            table_from_csv(b"u,c\n1,2\n")
+            coded_from_csv(b"u,c\n1,2\n")
                 .unwrap_err()
                 .contains("no \"unit\" column")
         );
+        assert_eq!(
+            coded_from_csv(b"unit,coder,value\n1,a,x\n2,a,\n2,a,\n3,a,z\n").unwrap_err(),
+            "line 4: coder \"a\" has two values for unit \"2\""
+        );
+        // A duplicate is reported before a later line that is not CSV.
         assert!(
-            table_from_csv(b"unit,coder,value\n1,a,x\n1,a,y\n")
+            coded_from_csv(b"unit,coder,value\n1,a,x\n1,a,y\n2,b\n")
                 .unwrap_err()
-                .contains("two values")
+                .starts_with("line 3: coder")
+        );
+        assert!(
+            coded_from_csv(b"unit,coder,value\n1,a,x\n,b,y\n")
+                .unwrap_err()
+                .starts_with("line 3: unit and coder")
         );
     }
 }

@@ -34,27 +34,360 @@ impl Level {
 /// Every row has one entry per coder.
 pub type Table = Vec<Vec<Option<String>>>;
 
+/// A reliability table with its values numbered: one code per cell, row by row, [`MISSING`] where
+/// a coder gave no value. Every coefficient is computed from it in one or two passes over the units,
+/// counting values within each unit: nothing looks at pairs of units, so the cost grows with the
+/// number of cells, and a million units × five coders take 20 MB.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coded {
+    coders: usize,
+    values: Vec<String>,
+    cells: Vec<u32>,
+}
+
+/// The code of a missing value in [`Coded`].
+pub const MISSING: u32 = u32::MAX;
+
+impl Coded {
+    /// A table of `cells.len() / coders` units; codes index `values`, [`MISSING`] is no value.
+    /// `None` when the cells do not fill whole rows or a code has no value.
+    pub fn new(coders: usize, values: Vec<String>, cells: Vec<u32>) -> Option<Coded> {
+        let whole = if coders == 0 {
+            cells.is_empty()
+        } else {
+            cells.len().is_multiple_of(coders)
+        };
+        (whole
+            && cells
+                .iter()
+                .all(|&c| c == MISSING || (c as usize) < values.len()))
+        .then_some(Coded {
+            coders,
+            values,
+            cells,
+        })
+    }
+
+    /// Numbers the values of a table (in the order they are first met, row by row). Rows shorter
+    /// than the longest are missing values at the end.
+    pub fn from_table(table: &Table) -> Coded {
+        let coders = table.iter().map(Vec::len).max().unwrap_or(0);
+        let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut values = Vec::new();
+        let mut cells = Vec::with_capacity(table.len() * coders);
+        for row in table {
+            for v in row {
+                cells.push(match v {
+                    None => MISSING,
+                    Some(v) => *index.entry(v.as_str()).or_insert_with(|| {
+                        values.push(v.clone());
+                        (values.len() - 1) as u32
+                    }),
+                });
+            }
+            cells.extend(std::iter::repeat_n(MISSING, coders - row.len()));
+        }
+        Coded {
+            coders,
+            values,
+            cells,
+        }
+    }
+
+    /// Number of coders (columns).
+    pub fn coders(&self) -> usize {
+        self.coders
+    }
+
+    /// Number of units (rows).
+    pub fn units(&self) -> usize {
+        self.cells.len().checked_div(self.coders).unwrap_or(0)
+    }
+
+    /// The distinct values, indexed by code.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
+    fn rows(&self) -> std::slice::ChunksExact<'_, u32> {
+        self.cells.chunks_exact(self.coders.max(1))
+    }
+
+    /// Calls `f` with each unit's values as (code, how many coders gave it), codes ascending, and
+    /// the number of values; units with fewer than `min` values are skipped.
+    fn for_each_unit(&self, min: usize, mut f: impl FnMut(&[(u32, u64)], u64)) {
+        let mut codes: Vec<u32> = Vec::with_capacity(self.coders);
+        let mut runs: Vec<(u32, u64)> = Vec::with_capacity(self.coders);
+        for row in self.rows() {
+            codes.clear();
+            codes.extend(row.iter().copied().filter(|&c| c != MISSING));
+            if codes.len() < min.max(1) {
+                continue;
+            }
+            codes.sort_unstable();
+            runs.clear();
+            for &c in &codes {
+                match runs.last_mut() {
+                    Some((last, n)) if *last == c => *n += 1,
+                    _ => runs.push((c, 1)),
+                }
+            }
+            f(&runs, codes.len() as u64);
+        }
+    }
+
+    /// Number of units with at least two values (pairable units).
+    pub fn pairable_units(&self) -> usize {
+        self.rows()
+            .filter(|row| row.iter().filter(|&&c| c != MISSING).count() >= 2)
+            .count()
+    }
+
+    /// Share of agreeing pairs of values within units, averaged over units with at least two
+    /// values. `None` when no unit has two values.
+    pub fn percent_agreement(&self) -> Option<f64> {
+        let mut sum = 0.0;
+        let mut units = 0usize;
+        self.for_each_unit(2, |runs, m| {
+            let agree: u64 = runs.iter().map(|&(_, c)| c * (c - 1) / 2).sum();
+            sum += agree as f64 / (m * (m - 1) / 2) as f64;
+            units += 1;
+        });
+        (units > 0).then(|| sum / units as f64)
+    }
+
+    /// Cohen's kappa of coders `a` and `b` over the units both coded (see [`cohen_kappa`]).
+    pub fn cohen_kappa(&self, a: usize, b: usize) -> Option<f64> {
+        if a >= self.coders || b >= self.coders {
+            return None;
+        }
+        let k = self.values.len();
+        let (mut pa, mut pb) = (vec![0u64; k], vec![0u64; k]);
+        let (mut n, mut agree) = (0u64, 0u64);
+        for row in self.rows() {
+            let (x, y) = (row[a], row[b]);
+            if x == MISSING || y == MISSING {
+                continue;
+            }
+            pa[x as usize] += 1;
+            pb[y as usize] += 1;
+            n += 1;
+            agree += u64::from(x == y);
+        }
+        if n == 0 {
+            return None;
+        }
+        let n = n as f64;
+        let po = agree as f64 / n;
+        let pe: f64 = pa
+            .iter()
+            .zip(&pb)
+            .map(|(&x, &y)| (x as f64 / n) * (y as f64 / n))
+            .sum();
+        if (1.0 - pe).abs() < 1e-12 {
+            return None;
+        }
+        Some((po - pe) / (1.0 - pe))
+    }
+
+    /// Fleiss' kappa over the units where every coder gave a value (see [`fleiss_kappa`]).
+    pub fn fleiss_kappa(&self) -> Option<f64> {
+        if self.coders < 2 {
+            return None;
+        }
+        let raters = self.coders as f64;
+        let mut totals = vec![0u64; self.values.len()];
+        let mut units = 0u64;
+        let mut p_bar = 0.0;
+        self.for_each_unit(self.coders, |runs, _| {
+            let s: u64 = runs.iter().map(|&(_, c)| c * c).sum();
+            for &(code, c) in runs {
+                totals[code as usize] += c;
+            }
+            p_bar += (s as f64 - raters) / (raters * (raters - 1.0));
+            units += 1;
+        });
+        if units == 0 {
+            return None;
+        }
+        let units = units as f64;
+        p_bar /= units;
+        let pe: f64 = totals
+            .iter()
+            .map(|&t| (t as f64 / (units * raters)).powi(2))
+            .sum();
+        if (1.0 - pe).abs() < 1e-12 {
+            return None;
+        }
+        Some((p_bar - pe) / (1.0 - pe))
+    }
+
+    /// Krippendorff's alpha at a level of measurement (see [`krippendorff_alpha`]).
+    ///
+    /// α = 1 − (n − 1) · D_o / D_e with D_o = Σ_u Σ_{i≠j} δ²(v_ui, v_uj) / (m_u − 1), the observed
+    /// disagreement summed unit by unit (the same sum as over the coincidence matrix), and
+    /// D_e = Σ_c Σ_k n_c n_k δ²(c, k) from the counts of values n_c. Nominal and interval sums have
+    /// closed forms; ordinal ranks are summed with running totals in exact integers; the ratio
+    /// level is the one that loops over pairs of distinct values (k² for k values).
+    pub fn krippendorff_alpha(&self, level: Level) -> Option<f64> {
+        let k = self.values.len();
+        // n_c over pairable units.
+        let mut n_c = vec![0u64; k];
+        self.for_each_unit(2, |runs, _| {
+            for &(code, c) in runs {
+                n_c[code as usize] += c;
+            }
+        });
+        let n: u64 = n_c.iter().sum();
+        if n < 2 || k == 0 {
+            return None;
+        }
+        let numbers: Vec<f64> = match level {
+            Level::Interval | Level::Ratio => self
+                .values
+                .iter()
+                .map(|c| c.trim().parse::<f64>().ok())
+                .collect::<Option<Vec<f64>>>()?,
+            _ => Vec::new(),
+        };
+        let (observed, expected) = match level {
+            Level::Nominal => {
+                let mut observed = 0.0;
+                self.for_each_unit(2, |runs, m| {
+                    let same: u64 = runs.iter().map(|&(_, c)| c * (c - 1)).sum();
+                    observed += (m * (m - 1) - same) as f64 / (m - 1) as f64;
+                });
+                let squares: u128 = n_c.iter().map(|&c| u128::from(c) * u128::from(c)).sum();
+                (observed, (u128::from(n) * u128::from(n) - squares) as f64)
+            }
+            Level::Interval => {
+                let mut observed = 0.0;
+                self.for_each_unit(2, |runs, m| {
+                    // Σ_{i≠j} (x_i − x_j)² = 2m Σ (x_i − mean)², centred for precision.
+                    let mean = runs
+                        .iter()
+                        .map(|&(code, c)| numbers[code as usize] * c as f64)
+                        .sum::<f64>()
+                        / m as f64;
+                    let spread: f64 = runs
+                        .iter()
+                        .map(|&(code, c)| c as f64 * (numbers[code as usize] - mean).powi(2))
+                        .sum();
+                    observed += 2.0 * m as f64 * spread / (m - 1) as f64;
+                });
+                let mean = n_c
+                    .iter()
+                    .zip(&numbers)
+                    .map(|(&c, x)| c as f64 * x)
+                    .sum::<f64>()
+                    / n as f64;
+                let spread: f64 = n_c
+                    .iter()
+                    .zip(&numbers)
+                    .map(|(&c, x)| c as f64 * (x - mean).powi(2))
+                    .sum();
+                (observed, 2.0 * n as f64 * spread)
+            }
+            Level::Ratio => {
+                let delta = |c: u32, d: u32| {
+                    let (x, y) = (numbers[c as usize], numbers[d as usize]);
+                    let s = x + y;
+                    if s == 0.0 { 0.0 } else { ((x - y) / s).powi(2) }
+                };
+                let observed = self.pairwise_observed(delta);
+                let present: Vec<usize> = (0..k).filter(|&c| n_c[c] > 0).collect();
+                let mut expected = 0.0;
+                for (i, &c) in present.iter().enumerate() {
+                    for &d in &present[i + 1..] {
+                        expected += 2.0 * (n_c[c] * n_c[d]) as f64 * delta(c as u32, d as u32);
+                    }
+                }
+                (observed, expected)
+            }
+            Level::Ordinal => {
+                let rank = ordinal_ranks(&self.values);
+                // Counts in rank order and their running totals: cum[r] = Σ of counts below rank r.
+                let mut by_rank = vec![0u64; k];
+                for c in 0..k {
+                    by_rank[rank[c]] = n_c[c];
+                }
+                let mut cum = vec![0u64; k + 1];
+                for r in 0..k {
+                    cum[r + 1] = cum[r] + by_rank[r];
+                }
+                // Twice the ordinal difference of ranks lo <= hi: 2 Σ_{lo..=hi} n − n_lo − n_hi.
+                let twice = |lo: usize, hi: usize| -> i128 {
+                    2 * i128::from(cum[hi + 1] - cum[lo])
+                        - i128::from(by_rank[lo])
+                        - i128::from(by_rank[hi])
+                };
+                let observed = self.pairwise_observed(|c, d| {
+                    let (a, b) = (rank[c as usize], rank[d as usize]);
+                    let t = twice(a.min(b), a.max(b)) as f64;
+                    t * t / 4.0
+                });
+                // Σ_{lo<hi} n_lo n_hi (A_hi − B_lo)² with A_hi = 2 cum[hi+1] − n_hi and
+                // B_lo = 2 cum[lo] + n_lo, expanded into running sums over lo: exact in i128.
+                let (mut s0, mut s1, mut s2, mut sum) = (0i128, 0i128, 0i128, 0i128);
+                for r in 0..k {
+                    let nr = i128::from(by_rank[r]);
+                    let a = 2 * i128::from(cum[r + 1]) - nr;
+                    sum += nr * (a * a * s0 - 2 * a * s1 + s2);
+                    let b = 2 * i128::from(cum[r]) + nr;
+                    s0 += nr;
+                    s1 += nr * b;
+                    s2 += nr * b * b;
+                }
+                // Both orders of each pair, and the factor 2 inside the square: 2 / 4.
+                (observed, sum as f64 / 2.0)
+            }
+        };
+        if expected == 0.0 {
+            return None;
+        }
+        Some(1.0 - (n as f64 - 1.0) * observed / expected)
+    }
+
+    /// Σ_u Σ_{i≠j} δ²(v_ui, v_uj) / (m_u − 1) over the distinct values of each unit.
+    fn pairwise_observed(&self, delta: impl Fn(u32, u32) -> f64) -> f64 {
+        let mut observed = 0.0;
+        self.for_each_unit(2, |runs, m| {
+            let mut sum = 0.0;
+            for (i, &(c, nc)) in runs.iter().enumerate() {
+                for &(d, nd) in &runs[i + 1..] {
+                    sum += 2.0 * (nc * nd) as f64 * delta(c, d);
+                }
+            }
+            observed += sum / (m - 1) as f64;
+        });
+        observed
+    }
+}
+
+/// Rank of each value for the ordinal level: numeric order when every value is a number, else
+/// text order (ties in the order the values were first met).
+fn ordinal_ranks(categories: &[String]) -> Vec<usize> {
+    let k = categories.len();
+    let mut idx: Vec<usize> = (0..k).collect();
+    let nums: Option<Vec<f64>> = categories
+        .iter()
+        .map(|c| c.trim().parse::<f64>().ok())
+        .collect();
+    match nums {
+        Some(v) => idx.sort_by(|a, b| v[*a].total_cmp(&v[*b])),
+        None => idx.sort_by(|a, b| categories[*a].cmp(&categories[*b])),
+    }
+    let mut rank = vec![0usize; k];
+    for (r, &c) in idx.iter().enumerate() {
+        rank[c] = r;
+    }
+    rank
+}
+
 /// Share of agreeing pairs of values within units, averaged over units with at least two values.
 /// `None` when no unit has two values.
 pub fn percent_agreement(table: &Table) -> Option<f64> {
-    let mut sum = 0.0;
-    let mut units = 0usize;
-    for row in table {
-        let values: Vec<&String> = row.iter().flatten().collect();
-        let m = values.len();
-        if m < 2 {
-            continue;
-        }
-        let mut agree = 0usize;
-        for i in 0..m {
-            for j in i + 1..m {
-                agree += (values[i] == values[j]) as usize;
-            }
-        }
-        sum += agree as f64 / (m * (m - 1) / 2) as f64;
-        units += 1;
-    }
-    (units > 0).then(|| sum / units as f64)
+    Coded::from_table(table).percent_agreement()
 }
 
 /// Number of units with at least two values (pairable units).
@@ -69,102 +402,21 @@ pub fn pairable_units(table: &Table) -> usize {
 /// p_e = Σ_k p_a(k) p_b(k). `None` when no unit was coded by both, or when p_e = 1 (both coders
 /// used one and the same category throughout: kappa is undefined).
 pub fn cohen_kappa(table: &Table, a: usize, b: usize) -> Option<f64> {
-    let pairs: Vec<(&String, &String)> = table
-        .iter()
-        .filter_map(|row| Some((row.get(a)?.as_ref()?, row.get(b)?.as_ref()?)))
-        .collect();
-    let n = pairs.len() as f64;
-    if pairs.is_empty() {
-        return None;
-    }
-    let mut pa: BTreeMap<&String, f64> = BTreeMap::new();
-    let mut pb: BTreeMap<&String, f64> = BTreeMap::new();
-    let mut agree = 0.0;
-    for (x, y) in &pairs {
-        *pa.entry(x).or_default() += 1.0 / n;
-        *pb.entry(y).or_default() += 1.0 / n;
-        if x == y {
-            agree += 1.0;
-        }
-    }
-    let po = agree / n;
-    let pe: f64 = pa
-        .iter()
-        .map(|(k, p)| p * pb.get(k).copied().unwrap_or(0.0))
-        .sum();
-    if (1.0 - pe).abs() < 1e-12 {
-        return None;
-    }
-    Some((po - pe) / (1.0 - pe))
+    Coded::from_table(table).cohen_kappa(a, b)
 }
 
 /// Fleiss' kappa over the units where every coder gave a value (Fleiss requires the same number of
 /// ratings per unit). `None` when there is no such unit, fewer than two coders, or P_e = 1.
 pub fn fleiss_kappa(table: &Table) -> Option<f64> {
-    let full: Vec<Vec<&String>> = table
-        .iter()
-        .filter(|row| row.len() >= 2 && row.iter().all(Option::is_some))
-        .map(|row| row.iter().flatten().collect())
-        .collect();
-    let first = full.first()?;
-    let raters = first.len() as f64;
-    let units = full.len() as f64;
-    let mut totals: BTreeMap<&String, f64> = BTreeMap::new();
-    let mut p_bar = 0.0;
-    for row in &full {
-        let mut counts: BTreeMap<&String, f64> = BTreeMap::new();
-        for v in row {
-            *counts.entry(v).or_default() += 1.0;
-            *totals.entry(v).or_default() += 1.0;
-        }
-        let s: f64 = counts.values().map(|c| c * c).sum();
-        p_bar += (s - raters) / (raters * (raters - 1.0));
-    }
-    p_bar /= units;
-    let pe: f64 = totals
-        .values()
-        .map(|t| (t / (units * raters)).powi(2))
-        .sum();
-    if (1.0 - pe).abs() < 1e-12 {
-        return None;
-    }
-    Some((p_bar - pe) / (1.0 - pe))
+    Coded::from_table(table).fleiss_kappa()
 }
 
 /// Krippendorff's alpha at a level of measurement, with missing values: 1 − D_o / D_e computed
-/// from the coincidence matrix of the pairable values. `None` when fewer than two pairable values
+/// from the coincidences of the pairable values. `None` when fewer than two pairable values
 /// exist, when D_e = 0 (a single category throughout), or, at the interval and ratio levels, when a
 /// value is not a number.
 pub fn krippendorff_alpha(table: &Table, level: Level) -> Option<f64> {
-    // Coincidences o_ck, keyed by value index.
-    let mut index: BTreeMap<&String, usize> = BTreeMap::new();
-    for v in table.iter().flatten().flatten() {
-        let n = index.len();
-        index.entry(v).or_insert(n);
-    }
-    let categories: Vec<&String> = {
-        let mut c: Vec<(&String, usize)> = index.iter().map(|(k, v)| (*k, *v)).collect();
-        c.sort_by_key(|x| x.1);
-        c.into_iter().map(|x| x.0).collect()
-    };
-    let k = categories.len();
-    let mut o = vec![vec![0.0f64; k]; k];
-    for row in table {
-        let values: Vec<usize> = row.iter().flatten().map(|v| index[v]).collect();
-        let m = values.len();
-        if m < 2 {
-            continue;
-        }
-        let w = 1.0 / (m - 1) as f64;
-        for i in 0..m {
-            for j in 0..m {
-                if i != j {
-                    o[values[i]][values[j]] += w;
-                }
-            }
-        }
-    }
-    alpha_from_coincidences(&categories, &o, level)
+    Coded::from_table(table).krippendorff_alpha(level)
 }
 
 /// Alpha from a coincidence matrix over `categories` (same order as the matrix).
@@ -357,6 +609,7 @@ pub fn cohen_kappa_2x2(both: f64, a_only: f64, b_only: f64, neither: f64) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn table(coders: &[&str]) -> Table {
         let cols: Vec<Vec<&str>> = coders
@@ -459,6 +712,182 @@ mod tests {
         close(c.alpha(), 0.095);
         close(c.percent_agreement(), percent_agreement(&t).unwrap());
         close(c.fleiss(2), fleiss_kappa(&t).unwrap());
+    }
+
+    /// The textbook computation: the full coincidence matrix, pairs of values within each unit.
+    fn naive_alpha(table: &Table, level: Level) -> Option<f64> {
+        let mut index: BTreeMap<&String, usize> = BTreeMap::new();
+        for v in table.iter().flatten().flatten() {
+            let n = index.len();
+            index.entry(v).or_insert(n);
+        }
+        let mut categories: Vec<(&String, usize)> = index.iter().map(|(k, v)| (*k, *v)).collect();
+        categories.sort_by_key(|x| x.1);
+        let categories: Vec<&String> = categories.into_iter().map(|x| x.0).collect();
+        let k = categories.len();
+        let mut o = vec![vec![0.0f64; k]; k];
+        for row in table {
+            let values: Vec<usize> = row.iter().flatten().map(|v| index[v]).collect();
+            let m = values.len();
+            if m < 2 {
+                continue;
+            }
+            for i in 0..m {
+                for j in 0..m {
+                    if i != j {
+                        o[values[i]][values[j]] += 1.0 / (m - 1) as f64;
+                    }
+                }
+            }
+        }
+        alpha_from_coincidences(&categories, &o, level)
+    }
+
+    fn naive_percent(table: &Table) -> Option<f64> {
+        let mut sum = 0.0;
+        let mut units = 0;
+        for row in table {
+            let v: Vec<&String> = row.iter().flatten().collect();
+            let m = v.len();
+            if m < 2 {
+                continue;
+            }
+            let mut agree = 0;
+            for i in 0..m {
+                for j in i + 1..m {
+                    agree += usize::from(v[i] == v[j]);
+                }
+            }
+            sum += agree as f64 / (m * (m - 1) / 2) as f64;
+            units += 1;
+        }
+        (units > 0).then(|| sum / units as f64)
+    }
+
+    fn naive_cohen(table: &Table) -> Option<f64> {
+        let pairs: Vec<(&String, &String)> = table
+            .iter()
+            .filter_map(|r| Some((r[0].as_ref()?, r[1].as_ref()?)))
+            .collect();
+        let n = pairs.len() as f64;
+        let po = pairs.iter().filter(|(a, b)| a == b).count() as f64 / n;
+        let cats: BTreeSet<&String> = pairs.iter().flat_map(|(a, b)| [*a, *b]).collect();
+        let pe: f64 = cats
+            .iter()
+            .map(|c| {
+                let a = pairs.iter().filter(|p| p.0 == *c).count() as f64 / n;
+                let b = pairs.iter().filter(|p| p.1 == *c).count() as f64 / n;
+                a * b
+            })
+            .sum();
+        Some((po - pe) / (1.0 - pe))
+    }
+
+    fn naive_fleiss(table: &Table) -> Option<f64> {
+        let full: Vec<&Vec<Option<String>>> = table
+            .iter()
+            .filter(|r| r.iter().all(Option::is_some))
+            .collect();
+        let r = table[0].len() as f64;
+        let cats: BTreeSet<&String> = full.iter().flat_map(|row| row.iter().flatten()).collect();
+        let units = full.len() as f64;
+        let mut p_bar = 0.0;
+        for row in &full {
+            let s: f64 = cats
+                .iter()
+                .map(|c| (row.iter().flatten().filter(|v| v == c).count() as f64).powi(2))
+                .sum();
+            p_bar += (s - r) / (r * (r - 1.0));
+        }
+        p_bar /= units;
+        let pe: f64 = cats
+            .iter()
+            .map(|c| {
+                let t = full
+                    .iter()
+                    .flat_map(|row| row.iter().flatten())
+                    .filter(|v| v == c)
+                    .count() as f64;
+                (t / (units * r)).powi(2)
+            })
+            .sum();
+        Some((p_bar - pe) / (1.0 - pe))
+    }
+
+    /// Random tables of thousands of units: the unit-by-unit counting gives what the textbook
+    /// computation gives, at every level, with missing values and categories met in any order.
+    #[test]
+    fn large_random_tables_equal_the_naive_computation() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..12 {
+            let coders = 2 + (round % 5) as usize;
+            let categories = 2 + next(9);
+            let units = 500 + next(3000) as usize;
+            let missing = next(40);
+            let t: Table = (0..units)
+                .map(|_| {
+                    let truth = next(categories);
+                    (0..coders)
+                        .map(|_| {
+                            if next(100) < missing {
+                                return None;
+                            }
+                            // Mostly the unit's own value, sometimes a neighbour or any.
+                            let v = match next(10) {
+                                0..=5 => truth,
+                                6 | 7 => (truth + 1) % categories,
+                                _ => next(categories),
+                            };
+                            // Numbers out of order of first appearance, some negative or zero.
+                            Some(format!("{}", v as i64 * 3 - 4))
+                        })
+                        .collect()
+                })
+                .collect();
+            let coded = Coded::from_table(&t);
+            for level in [
+                Level::Nominal,
+                Level::Ordinal,
+                Level::Interval,
+                Level::Ratio,
+            ] {
+                let (fast, slow) = (coded.krippendorff_alpha(level), naive_alpha(&t, level));
+                match (fast, slow) {
+                    (Some(a), Some(b)) => assert!((a - b).abs() < 1e-9, "{level:?}: {a} vs {b}"),
+                    (a, b) => assert_eq!(a, b, "{level:?}"),
+                }
+            }
+            let pa = coded.percent_agreement().unwrap();
+            assert!((pa - naive_percent(&t).unwrap()).abs() < 1e-12);
+            let fk = coded.fleiss_kappa().unwrap();
+            assert!((fk - naive_fleiss(&t).unwrap()).abs() < 1e-9, "fleiss");
+            let ck = coded.cohen_kappa(0, 1).unwrap();
+            assert!((ck - naive_cohen(&t).unwrap()).abs() < 1e-9, "cohen");
+            assert_eq!(coded.pairable_units(), pairable_units(&t));
+        }
+    }
+
+    #[test]
+    fn text_values_at_the_ordinal_level_and_the_worked_example_through_codes() {
+        let t = table(&["a b c a . b c", "a c c b a . c", "b b c a a b ."]);
+        let fast = Coded::from_table(&t)
+            .krippendorff_alpha(Level::Ordinal)
+            .unwrap();
+        assert!((fast - naive_alpha(&t, Level::Ordinal).unwrap()).abs() < 1e-12);
+        assert!(Coded::new(2, vec!["x".into()], vec![0, 1]).is_none());
+        assert!(Coded::new(2, vec!["x".into()], vec![0, MISSING, 0]).is_none());
+        assert_eq!(
+            Coded::new(2, vec!["x".into()], vec![0, MISSING])
+                .unwrap()
+                .units(),
+            1
+        );
     }
 
     #[test]

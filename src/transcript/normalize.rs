@@ -23,6 +23,41 @@ pub fn normalize(text: &str) -> String {
     normalize_lines(unified.split('\n'))
 }
 
+/// [`normalize`] of an owned text, which is given back as it is when it is already normalized (the
+/// usual case for a file this app or a tidy tool wrote): no second copy of a 60 MB transcript.
+pub fn normalize_owned(text: String) -> String {
+    if is_normalized(&text) {
+        text
+    } else {
+        normalize(&text)
+    }
+}
+
+/// True when [`normalize`] would return the text unchanged.
+fn is_normalized(text: &str) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    if text.contains('\r') {
+        return false;
+    }
+    let mut previous_blank = true; // no blank line first
+    for line in text.split('\n') {
+        if line.is_empty() {
+            if previous_blank {
+                return false;
+            }
+            previous_blank = true;
+        } else {
+            if line.ends_with(is_trailing_space) {
+                return false;
+            }
+            previous_blank = false;
+        }
+    }
+    !previous_blank
+}
+
 /// Normalizes a sequence of lines (already split at LF) as [`normalize`] does.
 pub fn normalize_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
@@ -58,6 +93,34 @@ mod tests {
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("\n \n\t\n"), "");
         assert_eq!(normalize("x"), "x");
+    }
+
+    #[test]
+    fn owned_texts_are_kept_only_when_already_normalized() {
+        for text in [
+            "",
+            "a",
+            "a\nb",
+            "a\n\nb",
+            "a\n\n\nb",
+            "\na",
+            "a\n",
+            "a \nb",
+            "a\n \nb",
+            "a\r\nb",
+            "\n",
+            " ",
+            "a\u{a0}",
+            "x\n\ny\nz",
+            "a\t",
+            "\t a",
+        ] {
+            assert_eq!(
+                normalize_owned(text.to_string()),
+                normalize(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
