@@ -361,11 +361,8 @@ pub fn open_regular(path: &Path) -> Result<fs::File, ReadError> {
 /// swap the file between check and read, and a FIFO is never read from.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let file = open_without_waiting(path)?;
+    let file = open_regular(path)?;
     let meta = file.metadata().map_err(ReadError::Io)?;
-    if !meta.is_file() {
-        return Err(ReadError::NotAFile);
-    }
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
             size: meta.len(),
