@@ -604,9 +604,10 @@ fn tag_terms(query: &str) -> Result<Vec<TagTerm>, String> {
 }
 
 /// Columns the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     /// Path order (as found).
+    #[default]
     Path,
     /// Date.
     Date,

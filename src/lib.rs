@@ -16,6 +16,7 @@ pub mod export;
 mod fasthash;
 pub mod fsutil;
 pub mod generate;
+pub mod highlights;
 pub mod interop;
 pub mod journal;
 pub mod limits;

@@ -9,6 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use marginalia::sidecar::{Annotator, Sidecar};
 use marginalia::transcript::PartId;
+use marginalia::ui::action::Action;
 use marginalia::ui::settings::{Settings, SettingsStore};
 use marginalia::ui::text_view::{paragraph_id, paragraphs};
 use marginalia::ui::{AppOptions, MarginaliaApp};
@@ -65,16 +66,36 @@ fn harness(f: &Fixture, path: &Path) -> Harness<'static, MarginaliaApp> {
     h
 }
 
-/// The folder loads on a background thread: step until it is read.
+/// The folder loads in a background task: wait for the task, not for a time.
 fn wait_for_corpus(h: &mut Harness<'static, MarginaliaApp>) {
-    for _ in 0..500 {
-        h.step();
-        if h.state().loading_progress().is_none() && h.state().corpus().is_some_and(|c| c.complete)
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_for_tasks(h);
+    assert!(h.state().loading_progress().is_none());
+}
+
+/// Blocks until every background task of the app (loader, export, agreement, import) has
+/// ended and its result is taken, then lets the window settle.
+fn wait_for_tasks(h: &mut Harness<'static, MarginaliaApp>) {
+    // Input given just before (a click) is taken first: it may start the task.
+    h.step();
+    let ctx = h.ctx.clone();
+    h.state_mut().wait_for_tasks(&ctx);
+    h.run_ok();
+}
+
+/// Blocks until the folder's watcher reports the next batch of changes on disk (and the reload
+/// it starts has ended); false when none came in half a minute.
+fn wait_for_disk_change(h: &mut Harness<'static, MarginaliaApp>) -> bool {
+    let ctx = h.ctx.clone();
+    let seen = h
+        .state_mut()
+        .wait_for_disk_change(&ctx, std::time::Duration::from_secs(30));
+    h.run_ok();
+    seen
+}
+
+/// Runs a command as the menus do.
+fn command(h: &mut Harness<'static, MarginaliaApp>, c: marginalia::ui::commands::Command) {
+    h.state_mut().act(Action::Command(c));
     h.run_ok();
 }
 
@@ -406,13 +427,8 @@ fn export_from_the_app_with_progress_and_summary() {
     );
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Export")
         .click();
-    for _ in 0..50 {
-        h.step();
-        if h.query_by_label_contains("Exported ").is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    h.step();
+    wait_for_tasks(&mut h);
     h.get_by_label_contains("Exported 3 documents, 9 annotations, 0 warnings");
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 3);
@@ -435,14 +451,7 @@ fn review_mode_compares_measures_and_adjudicates_into_gold() {
     }
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
     h.key_press_modifiers(Modifiers::COMMAND, Key::R);
-    for _ in 0..50 {
-        h.step();
-        if h.state().review().and_then(|r| r.report()).is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    h.run_ok();
+    wait_for_tasks(&mut h);
     let report = h
         .state()
         .review()
@@ -566,8 +575,10 @@ fn files_added_or_removed_on_disk_appear_without_restarting() {
     .unwrap();
     std::fs::remove_file(f.corpus.join("housing-zones.txt")).unwrap();
     let mut seen = false;
-    for _ in 0..400 {
-        h.step();
+    for _ in 0..20 {
+        if !wait_for_disk_change(&mut h) {
+            break;
+        }
         let names: Vec<String> = h
             .state()
             .corpus()
@@ -583,7 +594,6 @@ fn files_added_or_removed_on_disk_appear_without_restarting() {
             seen = true;
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(seen, "the list follows the folder");
     // The open document stayed open, with its edit, at its new place in the list.
@@ -700,14 +710,15 @@ fn a_colleague_writing_the_open_sidecar_is_noticed() {
     theirs.memo = "from the other machine".into();
     theirs.save(&sidecar).unwrap();
     let wait = |h: &mut Harness<'static, MarginaliaApp>, done: &dyn Fn(&MarginaliaApp) -> bool| {
-        for _ in 0..300 {
-            h.step();
+        for _ in 0..20 {
             if done(h.state()) {
                 return true;
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            if !wait_for_disk_change(h) {
+                return false;
+            }
         }
-        false
+        done(h.state())
     };
     assert!(wait(&mut h, &|a| a
         .document()
@@ -718,13 +729,14 @@ fn a_colleague_writing_the_open_sidecar_is_noticed() {
     theirs.memo = "second edit elsewhere".into();
     theirs.save(&sidecar).unwrap();
     let mut asked = false;
-    for _ in 0..300 {
-        h.step();
+    for _ in 0..20 {
         if h.query_by_label("Merge by annotation id").is_some() {
             asked = true;
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        if !wait_for_disk_change(&mut h) {
+            break;
+        }
     }
     assert!(asked, "the user is asked what to do");
     h.get_by_label("Merge by annotation id").click();
@@ -751,8 +763,9 @@ fn unsaved_work_survives_a_crash_through_the_journal() {
     h.step();
     assert_eq!(answer_tone(&h), ["hostile"]);
     assert!(!sidecar.exists(), "not saved yet");
-    // The process dies: no save, no exit handler. The journal is written by its own thread as soon
-    // as it is free: wait for that write (a crash a moment after an edit), not for a time.
+    // The process dies a moment after the edit: no save, no exit handler. The journal's own
+    // thread has written it by then; wait for that write, not for a time.
+    h.state().flush_journal();
     std::mem::forget(h);
     let journal = f.settings.parent().unwrap().join("journal");
     let written = || {
@@ -763,13 +776,6 @@ fn unsaved_work_survives_a_crash_through_the_journal() {
             })
             .unwrap_or(false)
     };
-    for _ in 0..1000 {
-        if written() {
-            break;
-        }
-        std::thread::yield_now();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
     assert!(written(), "the journal thread wrote the edit");
     let mut h = harness(&f, &page);
     h.get_by_label("Unsaved work from the last session");
@@ -828,10 +834,7 @@ fn first_start_anywhere_offers_the_sample_corpus() {
         "{saved:?}"
     );
     // Help > About.
-    let ctx = h.ctx.clone();
-    h.state_mut()
-        .run_command(&ctx, marginalia::ui::commands::Command::About);
-    h.run_ok();
+    command(&mut h, marginalia::ui::commands::Command::About);
     assert!(h.state().about_is_open());
     h.get_by_label_contains(&format!("Marginalia {}", env!("CARGO_PKG_VERSION")));
     h.get_by_label_contains("Bull, P. (1994)");
@@ -970,18 +973,19 @@ fn panels_hide_and_escape_closes_export() {
         h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
             .is_some()
     );
-    let ctx = h.ctx.clone();
-    h.state_mut()
-        .run_command(&ctx, marginalia::ui::commands::Command::ToggleDocumentList);
-    h.run_ok();
+    command(
+        &mut h,
+        marginalia::ui::commands::Command::ToggleDocumentList,
+    );
     assert!(
         h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Filter")
             .is_none()
     );
     assert!(h.query_by_label("Tone of answer: Evasive (5)").is_some());
-    h.state_mut()
-        .run_command(&ctx, marginalia::ui::commands::Command::ToggleCodebookPanel);
-    h.run_ok();
+    command(
+        &mut h,
+        marginalia::ui::commands::Command::ToggleCodebookPanel,
+    );
     assert!(h.query_by_label("Tone of answer: Evasive (5)").is_none());
     // Keys still tag with the codebook hidden.
     h.key_press(Key::Num5);
@@ -1002,7 +1006,7 @@ fn a_qdpx_opened_in_the_app_says_what_it_is() {
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
     let project = f.corpus.join("study.qdpx");
     std::fs::write(&project, b"PK\x03\x04").unwrap();
-    h.state_mut().open_path(&project);
+    h.state_mut().act(Action::OpenPath(project.clone()));
     h.run_ok();
     let notice = h.state().notice().unwrap().to_string();
     assert!(

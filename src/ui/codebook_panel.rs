@@ -4,6 +4,7 @@
 use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
+use super::action::Action;
 use super::document_panel::color32;
 use crate::codebook::{AppliesTo, Dimension, DimensionKind};
 use crate::document::Edit;
@@ -27,16 +28,16 @@ pub fn span_note_id() -> egui::Id {
 
 impl MarginaliaApp {
     pub(super) fn codebook_ui(&mut self, ui: &mut egui::Ui) {
-        let (Some(doc), Some(corpus)) = (&self.doc, &self.corpus) else {
+        let (Some(doc), Some(corpus)) = (&self.ed.doc, &self.ws.corpus) else {
             ui.heading("Codebook");
-            if let Some(c) = &self.corpus {
+            if let Some(c) = &self.ws.corpus {
                 ui.label(&c.codebook.name);
             }
             return;
         };
         let editable = doc.is_editable();
         let codebook = corpus.codebook.clone();
-        let exchange = self.view.exchange;
+        let exchange = self.ed.view.exchange;
         let multi = doc.transcript.exchange_count() > 1;
         let has_question = doc
             .transcript
@@ -45,7 +46,6 @@ impl MarginaliaApp {
                 kind: PartKind::Question,
             })
             .is_some();
-        let ctx = ui.ctx().clone();
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -61,7 +61,7 @@ impl MarginaliaApp {
                     );
                 }
                 // First, where it is seen on opening: what the changed text did to the spans.
-                self.reanchored_ui(ui, &ctx, editable);
+                self.reanchored_ui(ui, editable);
                 ui.add_enabled_ui(editable, |ui| {
                     if has_question {
                         for applies in [AppliesTo::Question, AppliesTo::Answer] {
@@ -73,7 +73,7 @@ impl MarginaliaApp {
                             ui.add_space(6.0);
                             ui.label(RichText::new(title).strong());
                             for dim in codebook.part_dimensions(applies) {
-                                self.dimension_ui(ui, &ctx, dim, applies);
+                                self.dimension_ui(ui, dim, applies);
                             }
                         }
                     }
@@ -81,29 +81,23 @@ impl MarginaliaApp {
                     ui.separator();
                     self.span_tools_ui(ui, &codebook);
                     ui.separator();
-                    self.memo_and_status_ui(ui, &ctx);
+                    self.memo_and_status_ui(ui);
                 });
                 ui.separator();
-                self.span_list_ui(ui, &ctx, &codebook, editable);
+                self.span_list_ui(ui, &codebook, editable);
                 self.problems_ui(ui);
             });
     }
 
-    fn dimension_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        ctx: &egui::Context,
-        dim: &Dimension,
-        applies: AppliesTo,
-    ) {
-        let Some(doc) = &self.doc else { return };
+    fn dimension_ui(&mut self, ui: &mut egui::Ui, dim: &Dimension, applies: AppliesTo) {
+        let Some(doc) = &self.ed.doc else { return };
         let kind = if applies == AppliesTo::Question {
             PartKind::Question
         } else {
             PartKind::Answer
         };
         let part = PartId {
-            exchange: self.view.exchange,
+            exchange: self.ed.view.exchange,
             kind,
         };
         let chosen = doc.sidecar.part_values(part, &dim.id).to_vec();
@@ -156,13 +150,16 @@ impl MarginaliaApp {
             }
         });
         if let Some(v) = toggled {
-            self.toggle_value(ctx, &dim.id, &v);
+            self.act(Action::ToggleValue {
+                dimension: dim.id.clone(),
+                value: v,
+            });
         }
     }
 
     fn span_tools_ui(&mut self, ui: &mut egui::Ui, codebook: &crate::codebook::Codebook) {
         ui.label(RichText::new("Tag the selected text").strong());
-        match &self.view.selection {
+        match &self.ed.view.selection {
             Some((part, r)) => ui.label(
                 RichText::new(format!(
                     "{} chars selected in the {}",
@@ -198,21 +195,29 @@ impl MarginaliaApp {
             let button = egui::Button::new(RichText::new(label))
                 .stroke(egui::Stroke::new(1.5, color32(&dim.color)));
             let r = ui
-                .add_enabled(self.view.selection.is_some(), button)
+                .add_enabled(self.ed.view.selection.is_some(), button)
                 .on_hover_text(&dim.description);
             if r.clicked() {
                 start = Some(dim.id.clone());
             }
         }
         if let Some(d) = start {
-            self.start_span(&d);
+            self.act(Action::StartSpan(d));
         }
     }
 
-    fn memo_and_status_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+    fn memo_and_status_ui(&mut self, ui: &mut egui::Ui) {
         let l = ui.label(RichText::new("Memo").strong());
+        // Drawn from the document each frame and changed only through an edit: undo, redo and a
+        // reload show at once, and nothing is kept to reconcile.
+        let mut memo = self
+            .ed
+            .doc
+            .as_ref()
+            .map(|d| d.sidecar.memo.clone())
+            .unwrap_or_default();
         let r = ui.add(
-            egui::TextEdit::multiline(&mut self.view.memo)
+            egui::TextEdit::multiline(&mut memo)
                 .id(memo_id())
                 .hint_text("Notes on this document")
                 .desired_rows(3)
@@ -220,18 +225,11 @@ impl MarginaliaApp {
         );
         let r = r.labelled_by(l.id);
         if r.changed() {
-            let memo = self.view.memo.clone();
-            self.edit(ctx, Edit::SetMemo(memo));
-        } else if !r.has_focus()
-            && let Some(doc) = &mut self.doc
-        {
-            doc.end_typing();
-            // Undo, redo or a reload may have changed it.
-            if doc.sidecar.memo != self.view.memo {
-                self.view.memo = doc.sidecar.memo.clone();
-            }
+            self.act(Action::Edit(Edit::SetMemo(memo)));
+        } else if r.lost_focus() {
+            self.act(Action::EndTyping);
         }
-        let Some(doc) = &self.doc else { return };
+        let Some(doc) = &self.ed.doc else { return };
         let mut done = doc.sidecar.status == Status::Done;
         ui.horizontal(|ui| {
             if ui.checkbox(&mut done, "Done (Ctrl+Enter)").changed() {
@@ -240,9 +238,9 @@ impl MarginaliaApp {
                 } else {
                     Status::InProgress
                 };
-                self.edit(ctx, Edit::SetStatus(status));
+                self.act(Action::Edit(Edit::SetStatus(status)));
             }
-            if let Some(doc) = &self.doc {
+            if let Some(doc) = &self.ed.doc {
                 ui.label(
                     RichText::new(doc.sidecar.status.as_str())
                         .small()
@@ -255,11 +253,10 @@ impl MarginaliaApp {
     fn span_list_ui(
         &mut self,
         ui: &mut egui::Ui,
-        ctx: &egui::Context,
         codebook: &crate::codebook::Codebook,
         editable: bool,
     ) {
-        let Some(doc) = &self.doc else { return };
+        let Some(doc) = &self.ed.doc else { return };
         let spans = &doc.sidecar.spans;
         let mut order: Vec<usize> = (0..spans.len()).collect();
         order.sort_by_key(|&i| (spans[i].part, spans[i].start, spans[i].end));
@@ -278,7 +275,7 @@ impl MarginaliaApp {
                     let dim = codebook.dimension(&s.dimension);
                     let color = dim.map_or(Color32::GRAY, |d| color32(&d.color));
                     let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
-                    let selected = self.view.selected_span.as_deref() == Some(s.id.as_str());
+                    let selected = self.ed.view.selected_span.as_deref() == Some(s.id.as_str());
                     let quote = crate::sidecar::ellipsize(&s.quote, 60);
                     let r = super::corpus_panel::list_row(
                         ui,
@@ -299,6 +296,7 @@ impl MarginaliaApp {
                 }
             });
         let selected = self
+            .ed
             .view
             .selected_span
             .as_deref()
@@ -306,6 +304,7 @@ impl MarginaliaApp {
             .cloned();
         if let (Some(s), true) = (selected, editable) {
             let edit = self
+                .ed
                 .view
                 .span_edit
                 .get_or_insert_with(|| (s.id.clone(), s.value.clone(), s.note.clone()));
@@ -345,24 +344,22 @@ impl MarginaliaApp {
                 delete = Some(s.id.clone());
             }
             if commit {
-                self.commit_pending_edits();
+                self.act(Action::CommitSpanEditor);
             }
         }
         if let Some(id) = select {
-            self.commit_pending_edits();
-            self.view.selected_span = Some(id);
-            self.view.span_edit = None;
+            self.act(Action::SelectSpan(Some(id)));
         }
         if let Some(id) = delete {
-            self.view.span_edit = None;
-            self.view.selected_span = None;
-            self.edit(ctx, Edit::RemoveSpan { id });
+            self.ed.view.span_edit = None;
+            self.ed.view.selected_span = None;
+            self.act(Action::Edit(Edit::RemoveSpan { id }));
         }
     }
 
     /// Spans moved after the transcript changed (to look at) and orphans (to place or delete).
-    fn reanchored_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context, editable: bool) {
-        let Some(d) = self.derived() else { return };
+    fn reanchored_ui(&mut self, ui: &mut egui::Ui, editable: bool) {
+        let Some(d) = self.highlights() else { return };
         let (moved, orphans) = (d.moved.clone(), d.orphans.clone());
         if moved.is_empty() && orphans.is_empty() {
             return;
@@ -399,8 +396,8 @@ impl MarginaliaApp {
                         s.part
                     ));
                     if r.clicked() {
-                        self.view.selected_span = Some(s.id.clone());
-                        self.view.scroll_to = Some((s.part, s.start));
+                        self.ed.view.selected_span = Some(s.id.clone());
+                        self.ed.view.scroll_to = Some((s.part, s.start));
                     }
                     if ui
                         .add_enabled(editable, egui::Button::new("Looks right"))
@@ -418,7 +415,7 @@ impl MarginaliaApp {
                     .color(Color32::from_rgb(200, 60, 60)),
             )
             .on_hover_text("Kept in your sidecar until you place or delete them.");
-            let selection = self.view.selection.clone();
+            let selection = self.ed.view.selection.clone();
             for s in orphans.iter() {
                 ui.label(format!(
                     "“{}” · {} · {}",
@@ -436,6 +433,7 @@ impl MarginaliaApp {
                     if place.clicked()
                         && let Some((part, range)) = &selection
                         && let Some(text) = self
+                            .ed
                             .doc
                             .as_ref()
                             .and_then(|d| d.transcript.part(*part))
@@ -477,12 +475,12 @@ impl MarginaliaApp {
             }
         }
         if let Some(e) = edit {
-            self.edit(ctx, e);
+            self.act(Action::Edit(e));
         }
     }
 
     fn problems_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(doc) = &self.doc else { return };
+        let Some(doc) = &self.ed.doc else { return };
         if doc.problems.is_empty() {
             return;
         }

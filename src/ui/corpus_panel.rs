@@ -3,6 +3,7 @@
 use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
+use super::action::Action;
 use super::commands::{self, Command};
 use crate::document::SaveState;
 use crate::sidecar::Status;
@@ -21,13 +22,13 @@ impl MarginaliaApp {
             .map(|s| s.to_string())
             .unwrap_or_default();
         let enabled = match command {
-            Command::Undo => self.doc.as_ref().is_some_and(|d| d.history_len().0 > 0),
-            Command::Redo => self.doc.as_ref().is_some_and(|d| d.history_len().1 > 0),
+            Command::Undo => self.ed.doc.as_ref().is_some_and(|d| d.history_len().0 > 0),
+            Command::Redo => self.ed.doc.as_ref().is_some_and(|d| d.history_len().1 > 0),
             Command::Save | Command::ToggleDone => {
-                self.doc.as_ref().is_some_and(|d| d.is_editable())
+                self.ed.doc.as_ref().is_some_and(|d| d.is_editable())
             }
             Command::NextDocument | Command::PreviousDocument | Command::NextNotDone => {
-                !self.visible.is_empty()
+                !self.ws.visible.is_empty()
             }
             _ => true,
         };
@@ -37,8 +38,7 @@ impl MarginaliaApp {
             .on_hover_text(info.help)
             .clicked()
         {
-            let ctx = ui.ctx().clone();
-            self.run_command(&ctx, command);
+            self.act(Action::Command(command));
         }
     }
 
@@ -54,7 +54,7 @@ impl MarginaliaApp {
                     }
                     for folder in recent {
                         if ui.button(folder.display().to_string()).clicked() {
-                            self.open_path(&folder);
+                            self.act(Action::OpenPath(folder));
                         }
                     }
                 });
@@ -86,7 +86,6 @@ impl MarginaliaApp {
                 self.command_button(ui, Command::ZoomReset);
                 ui.separator();
                 ui.menu_button("Theme", |ui| {
-                    let ctx = ui.ctx().clone();
                     for (name, id) in [
                         ("Follow the system", "system"),
                         ("Light", "light"),
@@ -95,7 +94,7 @@ impl MarginaliaApp {
                         let current = self.view_state.theme == id
                             || (id == "system" && self.view_state.theme.is_empty());
                         if ui.radio(current, name).clicked() {
-                            self.set_theme(&ctx, id);
+                            self.act(Action::SetTheme(id.to_string()));
                         }
                     }
                 });
@@ -128,7 +127,7 @@ impl MarginaliaApp {
                     .label(RichText::new("No annotator yet").color(Color32::from_rgb(200, 120, 0))),
             };
             ui.separator();
-            if let Some(doc) = &self.doc {
+            if let Some(doc) = &self.ed.doc {
                 let (text, color) = match &doc.save_state {
                     _ if !doc.is_editable() => (
                         format!("Read-only: {}", doc.read_only_reason().unwrap_or_default()),
@@ -144,10 +143,10 @@ impl MarginaliaApp {
                 ui.label(RichText::new(text).color(color));
                 ui.separator();
             }
-            if let (Some(c), Some(corpus)) = (self.current, &self.corpus) {
-                let pos = self.visible.iter().position(|&i| i == c).map(|p| p + 1);
+            if let (Some(c), Some(corpus)) = (self.ws.current, &self.ws.corpus) {
+                let pos = self.ws.visible.iter().position(|&i| i == c).map(|p| p + 1);
                 match pos {
-                    Some(p) => ui.label(format!("Document {p} of {}", self.visible.len())),
+                    Some(p) => ui.label(format!("Document {p} of {}", self.ws.visible.len())),
                     None => ui.label(format!(
                         "Document {} of {} (outside the filter)",
                         c + 1,
@@ -155,7 +154,7 @@ impl MarginaliaApp {
                     )),
                 };
             }
-            if let Some((part, range)) = &self.view.selection {
+            if let Some((part, range)) = &self.ed.view.selection {
                 ui.separator();
                 ui.label(format!(
                     "Selected: {part} {}–{} ({} chars)",
@@ -172,7 +171,7 @@ impl MarginaliaApp {
     }
 
     pub(super) fn corpus_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(corpus) = &self.corpus else {
+        let Some(corpus) = &self.ws.corpus else {
             if let Some((done, total)) = self.loading_progress() {
                 ui.heading("Opening…");
                 ui.add(
@@ -186,7 +185,7 @@ impl MarginaliaApp {
                 return;
             }
             ui.heading("No folder open");
-            if let Some(e) = &self.corpus_error {
+            if let Some(e) = &self.ws.corpus_error {
                 ui.colored_label(Color32::from_rgb(200, 60, 60), e);
             }
             ui.label(
@@ -218,20 +217,20 @@ impl MarginaliaApp {
                 format!("{e} (using the built-in codebook)"),
             );
         }
-        if let Some(e) = &self.corpus_error {
+        if let Some(e) = &self.ws.corpus_error {
             ui.colored_label(Color32::from_rgb(200, 60, 60), e);
         }
         let mut changed = false;
         ui.horizontal(|ui| {
             let l = ui.label("Filter");
-            let filter = egui::TextEdit::singleline(&mut self.filter.text)
+            let filter = egui::TextEdit::singleline(&mut self.ws.filter.text)
                 .id(filter_id())
                 .hint_text("title, member, party… (Ctrl+F)")
                 .desired_width(f32::INFINITY);
             let r = ui.add(filter).labelled_by(l.id);
-            if self.focus_filter {
+            if self.ws.focus_filter {
                 r.request_focus();
-                self.focus_filter = false;
+                self.ws.focus_filter = false;
             }
             changed |= r.changed();
         });
@@ -241,8 +240,10 @@ impl MarginaliaApp {
             self.refilter();
         }
         self.search_box_ui(ui);
-        let Some(corpus) = &self.corpus else { return };
-        if let Some(e) = &self.filter_error {
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        if let Some(e) = &self.ws.filter_error {
             ui.colored_label(Color32::from_rgb(200, 60, 60), e);
         }
         let total = corpus.entries.len();
@@ -254,34 +255,35 @@ impl MarginaliaApp {
         ui.label(
             RichText::new(format!(
                 "{} of {total} documents · {done} done",
-                self.visible.len()
+                self.ws.visible.len()
             ))
             .small()
             .color(ui.visuals().weak_text_color()),
         );
         ui.separator();
-        if !self.search.query.trim().is_empty() {
+        if !self.ws.search.query.trim().is_empty() {
             self.hits_ui(ui);
             return;
         }
-        let corpus = self.corpus.as_ref().expect("checked above");
+        let corpus = self.ws.corpus.as_ref().expect("checked above");
         let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
         let mut clicked = None;
-        let visible = &self.visible;
+        let visible = &self.ws.visible;
         let mut area = egui::ScrollArea::vertical()
             .id_salt("document-list")
             .auto_shrink([false, false]);
         // The list follows the document opened by a command (next, previous, a search hit), so the
         // highlighted row is always in view.
-        if std::mem::take(&mut self.list_follows)
+        if std::mem::take(&mut self.ws.list_follows)
             && let Some(k) = self
+                .ws
                 .current
                 .and_then(|c| visible.iter().position(|&i| i == c))
         {
             let pitch = row_height + ui.spacing().item_spacing.y;
             let view = ui.available_height();
             let top = k as f32 * pitch;
-            let shown = self.list_offset..self.list_offset + view - pitch;
+            let shown = self.ws.list_offset..self.ws.list_offset + view - pitch;
             if !shown.contains(&top) {
                 area = area.vertical_scroll_offset((top - view / 3.0).max(0.0));
             }
@@ -289,7 +291,7 @@ impl MarginaliaApp {
         let shown = area.show_rows(ui, row_height, visible.len(), |ui, rows| {
             for &i in &visible[rows] {
                 let e = &corpus.entries[i];
-                let selected = self.current == Some(i);
+                let selected = self.ws.current == Some(i);
                 let (mark, mark_color) = match (&e.error, e.status) {
                     (Some(_), _) => ("!", Color32::from_rgb(200, 60, 60)),
                     (None, Status::Done) => ("•", Color32::from_rgb(60, 160, 90)),
@@ -323,23 +325,23 @@ impl MarginaliaApp {
                 }
             }
         });
-        self.list_offset = shown.state.clamped_offset().y;
+        self.ws.list_offset = shown.state.clamped_offset().y;
         if let Some(i) = clicked {
-            self.open_entry(i);
+            self.act(Action::OpenEntry(i));
             // Clicked in view: no scrolling.
-            self.list_follows = false;
+            self.ws.list_follows = false;
         }
     }
 
     /// The filters beyond the text box; true when one changed.
     fn filters_ui(&mut self, ui: &mut egui::Ui) -> bool {
-        let Some(corpus) = &self.corpus else {
+        let Some(corpus) = &self.ws.corpus else {
             return false;
         };
         let mut changed = false;
-        let active = self.filter
+        let active = self.ws.filter
             != crate::corpus::Filter {
-                text: self.filter.text.clone(),
+                text: self.ws.filter.text.clone(),
                 ..Default::default()
             };
         let title = if active {
@@ -360,30 +362,37 @@ impl MarginaliaApp {
                             v.iter().map(|x| (x.clone(), x.clone())).collect()
                         };
                         changed |=
-                            choice_ui(ui, "Member", &mut self.filter.member, &named(&members));
-                        changed |= choice_ui(ui, "Party", &mut self.filter.party, &named(&parties));
+                            choice_ui(ui, "Member", &mut self.ws.filter.member, &named(&members));
                         changed |=
-                            choice_ui(ui, "Asked of", &mut self.filter.asked_of, &named(&asked));
+                            choice_ui(ui, "Party", &mut self.ws.filter.party, &named(&parties));
                         changed |=
-                            date_ui(ui, "From", &mut self.filter.from, &mut self.date_text.0);
-                        changed |= date_ui(ui, "To", &mut self.filter.to, &mut self.date_text.1);
+                            choice_ui(ui, "Asked of", &mut self.ws.filter.asked_of, &named(&asked));
+                        changed |= date_ui(
+                            ui,
+                            "From",
+                            &mut self.ws.filter.from,
+                            &mut self.ws.date_text.0,
+                        );
+                        changed |=
+                            date_ui(ui, "To", &mut self.ws.filter.to, &mut self.ws.date_text.1);
                         use crate::transcript::AnswerStatus as A;
                         let answers: Vec<(A, String)> = [A::Answered, A::Holding, A::Unanswered]
                             .into_iter()
                             .map(|s| (s, s.as_str().to_string()))
                             .collect();
                         changed |=
-                            choice_ui(ui, "Answer", &mut self.filter.answer_status, &answers);
+                            choice_ui(ui, "Answer", &mut self.ws.filter.answer_status, &answers);
                         let statuses: Vec<(Status, String)> =
                             [Status::NotStarted, Status::InProgress, Status::Done]
                                 .into_iter()
                                 .map(|s| (s, s.as_str().to_string()))
                                 .collect();
-                        changed |= choice_ui(ui, "My status", &mut self.filter.status, &statuses);
+                        changed |=
+                            choice_ui(ui, "My status", &mut self.ws.filter.status, &statuses);
                         let l = ui.label("Tags");
                         let r = ui
                             .add(
-                                egui::TextEdit::singleline(&mut self.filter.tags)
+                                egui::TextEdit::singleline(&mut self.ws.filter.tags)
                                     .id(tag_query_id())
                                     .hint_text("tone_answer=evasive cites:\"Home Office\""),
                             )
@@ -393,12 +402,12 @@ impl MarginaliaApp {
                         ui.end_row();
                     });
                 if active && ui.button("Clear filters").clicked() {
-                    let text = std::mem::take(&mut self.filter.text);
-                    self.filter = crate::corpus::Filter {
+                    let text = std::mem::take(&mut self.ws.filter.text);
+                    self.ws.filter = crate::corpus::Filter {
                         text,
                         ..Default::default()
                     };
-                    self.date_text = Default::default();
+                    self.ws.date_text = Default::default();
                     changed = true;
                 }
             });
@@ -421,9 +430,9 @@ impl MarginaliaApp {
                 (K::Status, "Status"),
                 (K::Tags, "Tags"),
             ] {
-                let on = self.sort.0 == key;
+                let on = self.ws.sort.0 == key;
                 let text = if on {
-                    format!("{name} {}", if self.sort.1 { "v" } else { "^" })
+                    format!("{name} {}", if self.ws.sort.1 { "v" } else { "^" })
                 } else {
                     name.to_string()
                 };
@@ -432,12 +441,12 @@ impl MarginaliaApp {
                     .on_hover_text(format!("Sort by {}", name.to_lowercase()))
                     .clicked()
                 {
-                    self.sort = if on {
-                        (key, !self.sort.1)
+                    self.ws.sort = if on {
+                        (key, !self.ws.sort.1)
                     } else {
                         (key, false)
                     };
-                    self.view_state.sort = Some(self.sort);
+                    self.view_state.sort = Some(self.ws.sort);
                     changed = true;
                 }
             }

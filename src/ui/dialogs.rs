@@ -4,6 +4,7 @@
 use egui::{Key, Modifiers, RichText};
 
 use super::MarginaliaApp;
+use super::action::{Action, Resolution};
 use super::codebook_panel::{memo_id, span_note_id, span_value_id};
 use super::commands;
 use super::corpus_panel::filter_id;
@@ -55,7 +56,7 @@ pub struct IdentityForm {
     id: String,
     name: String,
     first_start: bool,
-    error: Option<String>,
+    pub(super) error: Option<String>,
     focus_pending: bool,
 }
 
@@ -110,7 +111,7 @@ impl MarginaliaApp {
     }
 
     fn identity_ui(&mut self, ctx: &egui::Context) {
-        let Some(form) = &mut self.identity else {
+        let Some(form) = &mut self.dialogs.identity else {
             return;
         };
         let mut save = false;
@@ -145,7 +146,7 @@ impl MarginaliaApp {
             });
         });
         if cancel {
-            self.identity = None;
+            self.dialogs.identity = None;
             return;
         }
         if !save {
@@ -161,30 +162,11 @@ impl MarginaliaApp {
         } else {
             form.name.trim().to_string()
         };
-        let changed = self.annotator().map(|a| a.id.as_str()) != Some(id.as_str());
-        if changed && !self.leave_document() {
-            if let Some(form) = &mut self.identity {
-                form.error =
-                    Some("the current document could not be saved; see the status bar".to_string());
-            }
-            return;
-        }
-        self.settings.settings.annotator = Some(Annotator { id, name });
-        if let Err(e) = self.settings.save() {
-            self.notice = Some(format!("settings not saved: {e}"));
-        }
-        self.identity = None;
-        // Statuses and the open sidecar belong to the annotator: read them again.
-        let select = self
-            .current
-            .take()
-            .and_then(|i| self.corpus.as_ref().map(|c| c.entries[i].path.clone()));
-        self.doc = None;
-        self.reload_corpus(select);
+        self.act(Action::SetIdentity(Annotator { id, name }));
     }
 
     fn recovery_ui(&mut self, ctx: &egui::Context) {
-        if self.recovered.is_empty() || self.identity.is_some() {
+        if self.dialogs.recovered.is_empty() || self.dialogs.identity.is_some() {
             return;
         }
         let mut action: Option<(usize, bool)> = None;
@@ -192,7 +174,7 @@ impl MarginaliaApp {
             ui.set_width(520.0);
             ui.heading("Unsaved work from the last session");
             ui.label("Marginalia did not close normally. These annotations were not saved:");
-            for (i, (e, changes)) in self.recovered.iter().enumerate() {
+            for (i, (e, changes)) in self.dialogs.recovered.iter().enumerate() {
                 ui.horizontal(|ui| {
                     ui.label(e.sidecar_path.display().to_string());
                     ui.label(RichText::new(changes).weak());
@@ -205,33 +187,13 @@ impl MarginaliaApp {
                 });
             }
         });
-        let Some((i, restore)) = action else { return };
-        let (entry, _) = self.recovered.remove(i);
-        let Some(journal) = self.journal.as_ref().map(|j| j.journal()) else {
-            return;
-        };
-        if restore {
-            match journal.restore(&entry) {
-                Ok(()) => {
-                    self.notice = Some(format!("Restored {}", entry.sidecar_path.display()));
-                    // The open document may be the restored one: read it again.
-                    if let Some(doc) = &self.doc
-                        && super::same_file(&doc.sidecar_path, &entry.sidecar_path)
-                        && let Some(c) = self.current.take()
-                    {
-                        self.doc = None;
-                        self.open_entry(c);
-                    }
-                }
-                Err(e) => self.notice = Some(format!("Could not restore: {e}")),
-            }
-        } else {
-            journal.discard(&entry);
+        if let Some((i, restore)) = action {
+            self.act(Action::Recover(i, restore));
         }
     }
 
     fn conflict_ui(&mut self, ctx: &egui::Context) {
-        if !self.conflict {
+        if !self.ed.conflict {
             return;
         }
         let mut choice = None;
@@ -241,48 +203,28 @@ impl MarginaliaApp {
             ui.label("Someone else (a colleague, a git pull, another window) wrote this document's sidecar while you had unsaved changes. Nothing is lost whichever you choose.");
             ui.add_space(6.0);
             if ui.button("Keep mine").on_hover_text("Write your version; theirs is kept beside it as a .theirs-….bak copy").clicked() {
-                choice = Some(0);
+                choice = Some(Resolution::KeepMine);
             }
             if ui.button("Take theirs").on_hover_text("Load their version; yours is kept beside it as a .mine-….bak copy").clicked() {
-                choice = Some(1);
+                choice = Some(Resolution::TakeTheirs);
             }
             if ui.button("Merge by annotation id").on_hover_text("Spans and tags from both; yours win where both changed the same one").clicked() {
-                choice = Some(2);
+                choice = Some(Resolution::Merge);
             }
         });
-        let Some(choice) = choice else { return };
-        let (Some(doc), Some(corpus)) = (&mut self.doc, &self.corpus) else {
-            return;
-        };
-        let result = match choice {
-            0 => doc
-                .keep_mine()
-                .map(|p| format!("Kept yours; theirs is in {}", p.display())),
-            1 => doc.take_theirs(&corpus.codebook).map(|p| match p {
-                Some(p) => format!("Took theirs; yours is in {}", p.display()),
-                None => "Took theirs".to_string(),
-            }),
-            _ => doc.merge_theirs().map(|p| {
-                format!(
-                    "Merged by annotation id; theirs as it was is in {}",
-                    p.display()
-                )
-            }),
-        };
-        self.view.memo = doc.sidecar.memo.clone();
-        self.view.derived = None;
-        self.notice = Some(result.unwrap_or_else(|e| e.to_string()));
-        self.conflict = false;
-        self.autosave_at = None;
+        if let Some(choice) = choice {
+            self.act(Action::ResolveConflict(choice));
+        }
     }
 
     fn span_popup_ui(&mut self, ctx: &egui::Context) {
-        let (Some(pending), Some(corpus), Some(doc)) = (&mut self.pending, &self.corpus, &self.doc)
+        let (Some(pending), Some(corpus), Some(doc)) =
+            (&mut self.ed.pending, &self.ws.corpus, &self.ed.doc)
         else {
             return;
         };
         let Some(dim) = corpus.codebook.dimension(&pending.dimension).cloned() else {
-            self.pending = None;
+            self.ed.pending = None;
             return;
         };
         let quote: String = doc
@@ -378,18 +320,18 @@ impl MarginaliaApp {
             });
         });
         if cancel {
-            self.pending = None;
+            self.ed.pending = None;
         } else if let Some(v) = accept {
             if dim.kind == DimensionKind::Entity && v.trim().is_empty() {
                 self.notice = Some("Type the name of what is cited".to_string());
                 return;
             }
-            self.finish_span(ctx, v);
+            self.act(Action::FinishSpan(v));
         }
     }
 
     fn palette_ui(&mut self, ctx: &egui::Context) {
-        let Some(palette) = &mut self.palette else {
+        let Some(palette) = &mut self.dialogs.palette else {
             return;
         };
         let query = palette.query.to_lowercase();
@@ -407,7 +349,7 @@ impl MarginaliaApp {
                 action: PaletteAction::Command(c.command),
             })
             .collect();
-        if let Some(corpus) = &self.corpus {
+        if let Some(corpus) = &self.ws.corpus {
             for d in &corpus.codebook.dimensions {
                 if d.applies_to == crate::codebook::AppliesTo::Span {
                     items.push(PaletteItem {
@@ -488,20 +430,22 @@ impl MarginaliaApp {
             }
         });
         if let Some(action) = run {
-            self.palette = None;
+            self.dialogs.palette = None;
             match action {
-                PaletteAction::Command(c) => self.run_command(ctx, c),
-                PaletteAction::Code(dim, value) => self.apply_code(ctx, &dim, value),
+                PaletteAction::Command(c) => self.act(Action::Command(c)),
+                PaletteAction::Code(dimension, value) => {
+                    self.act(Action::ApplyCode { dimension, value });
+                }
             }
         } else if close {
-            self.palette = None;
+            self.dialogs.palette = None;
             close = false;
         }
         let _ = close;
     }
 
     fn help_ui(&mut self, ctx: &egui::Context) {
-        if !self.help_open {
+        if !self.dialogs.help_open {
             return;
         }
         let mut open = true;
@@ -526,7 +470,7 @@ impl MarginaliaApp {
                             ui.end_row();
                         }
                     });
-                if let Some(corpus) = &self.corpus {
+                if let Some(corpus) = &self.ws.corpus {
                     ui.separator();
                     ui.label(RichText::new(format!("Codebook: {}", corpus.codebook.name)).strong());
                     ui.label(
@@ -555,7 +499,7 @@ impl MarginaliaApp {
                 }
             });
         if !open {
-            self.help_open = false;
+            self.dialogs.help_open = false;
         }
     }
 }

@@ -4,51 +4,14 @@ use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
 use super::text_view::{self, Mark, PartViewOutput, TextStyle};
-use crate::codebook::{Codebook, parse_color};
+use crate::codebook::parse_color;
 use crate::document::Document;
+use crate::highlights::{HighlightKey, Highlights};
 use crate::transcript::{Format, PartId, PartKind};
 
 /// A codebook colour as an egui colour (grey when it cannot be read).
 pub fn color32(hex: &str) -> Color32 {
     parse_color(hex).map_or(Color32::GRAY, |[r, g, b]| Color32::from_rgb(r, g, b))
-}
-
-/// The marks of a part: this annotator's spans, coloured by dimension. Orphans are not drawn: their
-/// old offsets now hold other text.
-fn marks_of(
-    doc: &Document,
-    codebook: &Codebook,
-    part: PartId,
-    orphans: &std::collections::HashSet<*const crate::sidecar::Span>,
-) -> Vec<Mark> {
-    doc.sidecar
-        .spans
-        .iter()
-        .filter(|s| s.part == part && s.start < s.end && !orphans.contains(&std::ptr::from_ref(*s)))
-        .map(|s| {
-            let dim = codebook.dimension(&s.dimension);
-            let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
-            let value = dim
-                .and_then(|d| d.value(&s.value))
-                .map_or(s.value.as_str(), |v| v.label.as_str());
-            let mut tooltip = format!("{label}: {value}");
-            if !s.note.is_empty() {
-                tooltip.push_str(&format!("\n{}", s.note));
-            }
-            if s.flag.is_some() {
-                tooltip.push_str(
-                    "\nPlaced again after the text changed: check it (\"Looks right\" at the top of the right panel)",
-                );
-            }
-            Mark {
-                id: s.id.clone(),
-                range: s.start..s.end,
-                color: dim.map_or(Color32::GRAY, |d| color32(&d.color)),
-                tooltip,
-                kind: text_view::MarkKind::Code,
-            }
-        })
-        .collect()
 }
 
 /// Longest line of a part's text, in characters of average width.
@@ -58,40 +21,24 @@ const MAX_MEASURE_CHARS: f32 = 85.0;
 pub(super) const MIN_SPLIT: f32 = 0.2;
 
 impl MarginaliaApp {
-    /// What the panels draw from the open document's spans, made again when they changed.
-    pub(super) fn derived(&mut self) -> Option<&super::Derived> {
-        let (doc, corpus) = (self.doc.as_ref()?, self.corpus.as_ref()?);
-        let revision = doc.revision();
+    /// What the panels draw from the open document's spans, made again when the document or the
+    /// codebook changed.
+    pub(super) fn highlights(&mut self) -> Option<&Highlights> {
+        let (doc, corpus) = (self.ed.doc.as_ref()?, self.ws.corpus.as_ref()?);
+        let key = HighlightKey {
+            revision: doc.revision(),
+            codebook_generation: self.ws.codebook_generation,
+        };
         if self
+            .ed
             .view
-            .derived
+            .highlights
             .as_ref()
-            .is_none_or(|d| d.revision != revision)
+            .is_none_or(|h| h.key != key)
         {
-            let orphans = doc.orphans();
-            let placed_nowhere = orphans.iter().map(|s| std::ptr::from_ref(*s)).collect();
-            let marks = doc
-                .transcript
-                .parts
-                .iter()
-                .map(|p| (p.id, marks_of(doc, &corpus.codebook, p.id, &placed_nowhere)))
-                .collect();
-            let orphans: Vec<crate::sidecar::Span> = orphans.into_iter().cloned().collect();
-            let moved: Vec<crate::sidecar::Span> = doc
-                .sidecar
-                .spans
-                .iter()
-                .filter(|s| s.flag.is_some())
-                .cloned()
-                .collect();
-            self.view.derived = Some(super::Derived {
-                revision,
-                marks,
-                moved: moved.into(),
-                orphans: orphans.into(),
-            });
+            self.ed.view.highlights = Some(Highlights::build(doc, &corpus.codebook, key));
         }
-        self.view.derived.as_ref()
+        self.ed.view.highlights.as_ref()
     }
 
     pub(super) fn text_style(&self, ui: &egui::Ui) -> TextStyle {
@@ -106,7 +53,7 @@ impl MarginaliaApp {
     }
 
     pub(super) fn document_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(e) = &self.doc_error {
+        if let Some(e) = &self.ed.doc_error {
             ui.heading("This transcript cannot be opened");
             ui.colored_label(Color32::from_rgb(200, 60, 60), e);
             return;
@@ -116,7 +63,7 @@ impl MarginaliaApp {
             ui.label("Enter your annotator id and name to start coding (Settings > Annotator…).");
             return;
         }
-        let Some(doc) = &self.doc else {
+        let Some(doc) = &self.ed.doc else {
             ui.heading("No document open");
             ui.label("Choose a document in the list on the left.");
             return;
@@ -149,7 +96,7 @@ impl MarginaliaApp {
                                 exchange,
                                 kind: PartKind::Answer,
                             };
-                            let current = exchange == self.view.exchange;
+                            let current = exchange == self.ed.view.exchange;
                             let frame = egui::Frame::group(ui.style()).stroke(if current {
                                 egui::Stroke::new(1.5, ui.visuals().selection.stroke.color)
                             } else {
@@ -158,6 +105,7 @@ impl MarginaliaApp {
                             frame.show(ui, |ui| {
                                 // A hearing's question numbers name the exchange.
                                 let reference = self
+                                    .ed
                                     .doc
                                     .as_ref()
                                     .and_then(|d| d.transcript.part(q))
@@ -192,15 +140,15 @@ impl MarginaliaApp {
     fn take_view_outputs(&mut self, outputs: Vec<(PartId, PartViewOutput)>) {
         for (part, out) in outputs {
             if out.focused {
-                self.view.exchange = part.exchange;
+                self.ed.view.exchange = part.exchange;
                 match out.selection {
-                    Some(r) if !r.is_empty() => self.view.selection = Some((part, r)),
-                    _ => self.view.selection = None,
+                    Some(r) if !r.is_empty() => self.ed.view.selection = Some((part, r)),
+                    _ => self.ed.view.selection = None,
                 }
             }
             if let Some(id) = out.clicked_span {
-                self.view.selected_span = Some(id);
-                self.view.span_edit = None;
+                self.ed.view.selected_span = Some(id);
+                self.ed.view.span_edit = None;
             }
         }
     }
@@ -286,7 +234,7 @@ impl MarginaliaApp {
     }
 
     fn part_heading(&self, part: PartId) -> RichText {
-        let Some(doc) = &self.doc else {
+        let Some(doc) = &self.ed.doc else {
             return RichText::new("");
         };
         let found = doc.transcript.part(part);
@@ -321,13 +269,19 @@ impl MarginaliaApp {
         style: &TextStyle,
         viewport: Option<egui::Rect>,
     ) -> PartViewOutput {
-        let (Some(doc), Some(_)) = (&self.doc, &self.corpus) else {
+        let (Some(doc), Some(_)) = (&self.ed.doc, &self.ws.corpus) else {
             return PartViewOutput::default();
         };
         if viewport.is_none() {
             ui.label(self.part_heading(part));
         }
-        let paragraphs = self.view.paragraphs.get(&part).cloned().unwrap_or_default();
+        let paragraphs = self
+            .ed
+            .view
+            .paragraphs
+            .get(&part)
+            .cloned()
+            .unwrap_or_default();
         if paragraphs.is_empty() {
             let note = match (part.kind, doc.transcript.meta.status) {
                 (PartKind::Answer, crate::transcript::AnswerStatus::Unanswered) => {
@@ -344,16 +298,16 @@ impl MarginaliaApp {
             return PartViewOutput::default();
         }
         let mut marks = self
-            .derived()
+            .highlights()
             .and_then(|d| d.marks.get(&part).cloned())
             .unwrap_or_default();
-        if let Some(entry) = self.current {
-            let current = self.search.current;
+        if let Some(entry) = self.ws.current {
+            let current = self.ws.search.current;
             for (i, hit) in self.hits_in(entry).filter(|(_, h)| h.part == part) {
                 marks.push(Mark {
                     id: format!("hit:{i}"),
                     range: hit.start..hit.end,
-                    color: Color32::from_rgb(240, 200, 40),
+                    color: [240, 200, 40],
                     tooltip: "search hit".to_string(),
                     kind: if current == Some(i) {
                         text_view::MarkKind::CurrentHit
@@ -363,10 +317,10 @@ impl MarginaliaApp {
                 });
             }
         }
-        let selected = self.view.selected_span.clone();
-        let scroll_to = match self.view.scroll_to {
+        let selected = self.ed.view.selected_span.clone();
+        let scroll_to = match self.ed.view.scroll_to {
             Some((p, at)) if p == part => {
-                self.view.scroll_to = None;
+                self.ed.view.scroll_to = None;
                 Some(at)
             }
             _ => None,
@@ -378,7 +332,7 @@ impl MarginaliaApp {
             &marks,
             selected.as_deref(),
             style,
-            &mut self.view.heights,
+            &mut self.ed.view.heights,
             viewport,
             scroll_to,
         )
@@ -469,49 +423,4 @@ fn header_ui(ui: &mut egui::Ui, doc: &Document) {
         );
     }
     ui.add_space(4.0);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sidecar::{Annotator, Sidecar, Span, sidecar_path};
-    use crate::transcript::Transcript;
-
-    #[test]
-    fn orphans_are_not_highlighted_at_their_old_offsets() {
-        let dir = tempfile::tempdir().unwrap();
-        let page = dir.path().join("p.txt");
-        std::fs::write(&page, "Q: Why?\n\nA: Because the Home Office said so.\n").unwrap();
-        let t = Transcript::load(&page).unwrap();
-        let cb = Codebook::builtin();
-        let who = Annotator {
-            id: "ann".into(),
-            name: String::new(),
-        };
-        let mut s = Sidecar::new(who.clone(), &t, &cb);
-        let answer = t.answer();
-        let at = answer.find("Home Office").unwrap();
-        let kept = Span::new(
-            "ann-1".into(),
-            PartId::ANSWER,
-            answer,
-            at,
-            at + 11,
-            "d",
-            "v",
-        );
-        let mut gone = kept.clone().unwrap();
-        gone.id = "ann-2".into();
-        gone.quote = "Treasury".into();
-        s.spans = vec![kept.unwrap(), gone];
-        s.save(&sidecar_path(&page, "ann")).unwrap();
-        let doc = Document::open(&page, &who, &cb).unwrap();
-        assert_eq!(doc.orphans().len(), 1);
-        let orphans = doc.orphans().into_iter().map(std::ptr::from_ref).collect();
-        let ids: Vec<String> = marks_of(&doc, &cb, PartId::ANSWER, &orphans)
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
-        assert_eq!(ids, ["ann-1"]);
-    }
 }

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel};
 
 use egui::RichText;
 
 use super::MarginaliaApp;
+use super::task::Task;
 use crate::dataset::{Dataset, Selection};
 use crate::export::{ExportFormat, ExportSummary, render, write_output};
 
@@ -20,7 +20,7 @@ pub fn export_path_id() -> egui::Id {
 struct Job {
     done: Arc<AtomicUsize>,
     total: Arc<AtomicUsize>,
-    result: Receiver<Result<ExportSummary, String>>,
+    task: Task<Result<ExportSummary, String>>,
 }
 
 /// The dialog's state.
@@ -31,7 +31,7 @@ pub struct ExportDialog {
     only_filter: bool,
     path: String,
     confirm_overwrite: bool,
-    picking: Option<Receiver<Option<PathBuf>>>,
+    picking: Option<Task<Option<PathBuf>>>,
     job: Option<Job>,
     result: Option<Result<ExportSummary, String>>,
 }
@@ -66,6 +66,33 @@ impl ExportDialog {
     pub fn is_running(&self) -> bool {
         self.job.is_some()
     }
+
+    /// Takes the chosen file and the export's result, once there.
+    pub(super) fn poll_jobs(&mut self) {
+        if let Some(picking) = &mut self.picking
+            && let Some(picked) = picking.poll_once()
+        {
+            if let Some(p) = picked.flatten() {
+                self.path = p.display().to_string();
+                self.confirm_overwrite = false;
+            }
+            self.picking = None;
+        }
+        if let Some(job) = &mut self.job
+            && let Some(result) = job.task.poll_once()
+        {
+            self.result =
+                Some(result.unwrap_or_else(|| Err("the export stopped unexpectedly".to_string())));
+            self.job = None;
+        }
+    }
+
+    /// Blocks until the export has ended (the file dialog is never waited on).
+    pub(super) fn wait_job(&mut self) {
+        if let Some(job) = &mut self.job {
+            job.task.wait();
+        }
+    }
 }
 
 /// Beside the corpus folder, never inside it: `<folder>-export.<ext>`.
@@ -88,45 +115,21 @@ fn default_output(root: &std::path::Path, format: ExportFormat) -> PathBuf {
 }
 
 impl MarginaliaApp {
-    /// Opens the export dialog for the open corpus.
-    pub fn open_export(&mut self) {
-        let Some(corpus) = &self.corpus else {
-            self.notice = Some("Open a folder first".to_string());
-            return;
-        };
-        self.export = Some(ExportDialog::new(
-            &corpus.files.root,
-            corpus.files.annotators(),
-        ));
-    }
-
     pub(super) fn export_ui(&mut self, ctx: &egui::Context) {
         let Some(dialog) = &mut self.export else {
             return;
         };
-        let Some(corpus) = &self.corpus else { return };
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
         let root = corpus.files.root.clone();
         let filtered: Vec<PathBuf> = self
+            .ws
             .visible
             .iter()
             .map(|&i| corpus.entries[i].path.clone())
             .collect();
         let filter_active = filtered.len() != corpus.entries.len();
-        if let Some(rx) = &dialog.picking
-            && let Ok(picked) = rx.try_recv()
-        {
-            if let Some(p) = picked {
-                dialog.path = p.display().to_string();
-                dialog.confirm_overwrite = false;
-            }
-            dialog.picking = None;
-        }
-        if let Some(job) = &dialog.job
-            && let Ok(result) = job.result.try_recv()
-        {
-            dialog.result = Some(result);
-            dialog.job = None;
-        }
         let mut open = true;
         let mut start = false;
         egui::Window::new("Export")
@@ -184,24 +187,20 @@ impl MarginaliaApp {
                             dialog.confirm_overwrite = false;
                         }
                         if ui.button("Choose…").clicked() && dialog.picking.is_none() {
-                            let (tx, rx) = channel();
                             let current = PathBuf::from(&dialog.path);
-                            let ctx = ctx.clone();
-                            let spawned = std::thread::Builder::new()
-                                .name("export-dialog".into())
-                                .spawn(move || {
-                                    let mut d = rfd::FileDialog::new().set_title("Export to");
-                                    if let Some(dir) = current.parent() {
-                                        d = d.set_directory(dir);
-                                    }
-                                    if let Some(name) = current.file_name() {
-                                        d = d.set_file_name(name.to_string_lossy());
-                                    }
-                                    let _ = tx.send(d.save_file());
-                                    ctx.request_repaint();
-                                });
-                            if spawned.is_ok() {
-                                dialog.picking = Some(rx);
+                            let task = Task::spawn("export-dialog", Some(ctx.clone()), move |r| {
+                                let mut d = rfd::FileDialog::new().set_title("Export to");
+                                if let Some(dir) = current.parent() {
+                                    d = d.set_directory(dir);
+                                }
+                                if let Some(name) = current.file_name() {
+                                    d = d.set_file_name(name.to_string_lossy());
+                                }
+                                r.send(d.save_file());
+                            });
+                            match task {
+                                Ok(t) => dialog.picking = Some(t),
+                                Err(e) => dialog.result = Some(Err(e)),
                             }
                         }
                     });
@@ -281,39 +280,30 @@ impl MarginaliaApp {
             let out = PathBuf::from(dialog.path.trim());
             let done = Arc::new(AtomicUsize::new(0));
             let total = Arc::new(AtomicUsize::new(0));
-            let (tx, rx) = channel();
-            let (d2, t2, ctx2) = (done.clone(), total.clone(), ctx.clone());
-            let spawned = std::thread::Builder::new()
-                .name("export".into())
-                .spawn(move || {
-                    let progress = |n: usize, of: usize| {
-                        d2.store(n, Ordering::Relaxed);
-                        t2.store(of, Ordering::Relaxed);
-                    };
-                    let result = (|| {
-                        let dataset = Dataset::load(&root, &selection, &progress)
-                            .map_err(|e| e.to_string())?;
-                        let (bytes, summary) =
-                            render(&dataset, format, selection.takes_everything())
-                                .map_err(|e| e.to_string())?;
-                        // The user confirmed overwriting in the dialog.
-                        write_output(&out, format, &bytes, true).map_err(|e| e.to_string())?;
-                        Ok(summary)
-                    })();
-                    let _ = tx.send(result);
-                    ctx2.request_repaint();
-                });
-            match spawned {
-                Ok(_) => {
+            let (d2, t2) = (done.clone(), total.clone());
+            let task = Task::spawn("export", Some(ctx.clone()), move |r| {
+                let progress = |n: usize, of: usize| {
+                    d2.store(n, Ordering::Relaxed);
+                    t2.store(of, Ordering::Relaxed);
+                };
+                let result = (|| {
+                    let dataset =
+                        Dataset::load(&root, &selection, &progress).map_err(|e| e.to_string())?;
+                    let (bytes, summary) = render(&dataset, format, selection.takes_everything())
+                        .map_err(|e| e.to_string())?;
+                    // The user confirmed overwriting in the dialog.
+                    write_output(&out, format, &bytes, true).map_err(|e| e.to_string())?;
+                    Ok(summary)
+                })();
+                r.send(result);
+            });
+            match task {
+                Ok(task) => {
                     dialog.result = None;
                     dialog.confirm_overwrite = false;
-                    dialog.job = Some(Job {
-                        done,
-                        total,
-                        result: rx,
-                    });
+                    dialog.job = Some(Job { done, total, task });
                 }
-                Err(e) => dialog.result = Some(Err(e.to_string())),
+                Err(e) => dialog.result = Some(Err(e)),
             }
         }
         // Escape closes it, as every other dialog (not while it writes).

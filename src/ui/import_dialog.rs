@@ -3,11 +3,12 @@
 //! `import-report.md`; the status bar says how much.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+use super::task::Task;
 
 /// An import under way.
 pub struct ProjectImport {
-    result: Receiver<Option<Result<(PathBuf, crate::interop::ImportReport), String>>>,
+    task: Task<Option<Result<(PathBuf, crate::interop::ImportReport), String>>>,
 }
 
 /// A folder beside `file` that does not exist yet: `<stem> (imported)`, numbered if taken.
@@ -27,39 +28,37 @@ pub fn new_folder_for(file: &Path) -> PathBuf {
 }
 
 impl ProjectImport {
+    /// Blocks until the import has ended.
+    pub fn wait(&mut self) {
+        self.task.wait();
+    }
+
     /// Asks for the .qdpx, then imports it, all off the UI thread.
     pub fn start(ctx: &egui::Context, start_dir: Option<PathBuf>) -> Result<ProjectImport, String> {
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
-        std::thread::Builder::new()
-            .name("import-project".to_string())
-            .spawn(move || {
-                let mut dialog = rfd::FileDialog::new()
-                    .set_title("Import a REFI-QDA project")
-                    .add_filter("REFI-QDA project", &["qdpx", "QDPX"]);
-                if let Some(dir) = start_dir {
-                    dialog = dialog.set_directory(dir);
-                }
-                let result = dialog.pick_file().map(|file| {
-                    let out = new_folder_for(&file);
-                    crate::interop::import_project(&file, &out)
-                        .map(|r| (out, r))
-                        .map_err(|e| e.to_string())
-                });
-                let _ = tx.send(result);
-                ctx.request_repaint();
-            })
-            .map_err(|e| format!("cannot start the import: {e}"))?;
-        Ok(ProjectImport { result: rx })
+        let task = Task::spawn("import-project", Some(ctx.clone()), move |r| {
+            let mut dialog = rfd::FileDialog::new()
+                .set_title("Import a REFI-QDA project")
+                .add_filter("REFI-QDA project", &["qdpx", "QDPX"]);
+            if let Some(dir) = start_dir {
+                dialog = dialog.set_directory(dir);
+            }
+            let result = dialog.pick_file().map(|file| {
+                let out = new_folder_for(&file);
+                crate::interop::import_project(&file, &out)
+                    .map(|r| (out, r))
+                    .map_err(|e| e.to_string())
+            });
+            r.send(result);
+        })?;
+        Ok(ProjectImport { task })
     }
 
     /// `None` while running; then the folder to open (if any) and the line for the status bar.
-    pub fn poll(&self) -> Option<(Option<PathBuf>, Option<String>)> {
-        match self.result.try_recv() {
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) | Ok(None) => Some((None, None)),
-            Ok(Some(Err(e))) => Some((None, Some(e))),
-            Ok(Some(Ok((out, report)))) => {
+    pub fn poll(&mut self) -> Option<(Option<PathBuf>, Option<String>)> {
+        match self.task.poll_once()? {
+            None | Some(None) => Some((None, None)),
+            Some(Some(Err(e))) => Some((None, Some(e))),
+            Some(Some(Ok((out, report)))) => {
                 let line = format!(
                     "Imported {} documents ({} part tags, {} spans) into {}; what was not imported or was guessed ({} points) is in {}",
                     report.documents,

@@ -2,20 +2,21 @@
 //! disagreement list, and adjudication into a reconciled sidecar.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
+use super::action::Action;
+use super::task::Task;
 use super::text_view::{self, Mark, PartViewOutput};
 use crate::agreement::corpus::{
     AgreementReport, DimensionAgreement, Disagreement, Subject, compute,
 };
-use crate::dataset::{Dataset, DocumentData, Selection};
-use crate::review::{DEFAULT_GOLD, Decision, Progress, settle};
-use crate::sidecar::{Annotator, Sidecar, check_annotator_id, sidecar_path};
+use crate::dataset::{Dataset, Selection};
+use crate::review::{DEFAULT_GOLD, Decision, Progress};
+use crate::sidecar::{Sidecar, check_annotator_id, sidecar_path};
 use crate::transcript::{Format, PartId, PartKind};
 
 /// Colours of annotators' lanes, in order of choice.
@@ -59,18 +60,111 @@ pub struct ReviewState {
     pub gold: String,
     /// The tab shown.
     pub tab: ReviewTab,
-    job: Option<Receiver<Result<Computed, String>>>,
+    job: Option<Task<Result<Computed, String>>>,
     data: Option<Computed>,
-    progress: Option<Progress>,
+    /// Decisions taken so far, written with the reconciled set.
+    pub(super) progress: Option<Progress>,
     filter: String,
     only_open: bool,
-    error: Option<String>,
+    /// Why the last computation or decision failed.
+    pub(super) error: Option<String>,
     other: HashMap<String, String>,
     gold_cache: Option<(PathBuf, Option<Sidecar>)>,
 }
 
 impl ReviewState {
-    fn chosen(&self) -> Vec<String> {
+    /// Review of a corpus with these annotators (ticked: compared).
+    pub(super) fn new(annotators: Vec<(String, bool)>) -> ReviewState {
+        ReviewState {
+            annotators,
+            gold: DEFAULT_GOLD.to_string(),
+            tab: ReviewTab::Document,
+            job: None,
+            data: None,
+            progress: None,
+            filter: String::new(),
+            only_open: true,
+            error: None,
+            other: HashMap::new(),
+            gold_cache: None,
+        }
+    }
+
+    /// Reads the chosen annotators' sidecars and computes the agreement in a background task.
+    pub(super) fn start_job(&mut self, root: &Path, repaint: Option<egui::Context>) {
+        let chosen = self.chosen();
+        let gold = self.gold.clone();
+        self.data = None;
+        self.error = None;
+        self.gold_cache = None;
+        self.progress = match Progress::load(root, &gold) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        };
+        if chosen.len() < 2 {
+            self.error = Some("Choose at least two annotators".to_string());
+            return;
+        }
+        let root = root.to_path_buf();
+        let task = Task::spawn("agreement", repaint, move |r| {
+            let selection = Selection {
+                annotators: Some(chosen.clone()),
+                ..Selection::default()
+            };
+            let result = Dataset::load(&root, &selection, &|_, _| {})
+                .map_err(|e| e.to_string())
+                .map(|d| {
+                    let report = compute(&d, &chosen);
+                    (Arc::new(d), Arc::new(report))
+                });
+            r.send(result);
+        });
+        match task {
+            Ok(t) => self.job = Some(t),
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Takes the computation's result once it is there.
+    pub(super) fn poll_job(&mut self) {
+        let Some(job) = &mut self.job else { return };
+        if let Some(result) = job.poll_once() {
+            self.job = None;
+            match result {
+                Some(Ok(data)) => self.data = Some(data),
+                Some(Err(e)) => self.error = Some(e),
+                None => self.error = Some("the agreement computation stopped".to_string()),
+            }
+        }
+    }
+
+    /// Blocks until the computation has ended.
+    pub(super) fn wait_job(&mut self) {
+        if let Some(job) = &mut self.job {
+            job.wait();
+        }
+    }
+
+    /// True while the agreement is computed.
+    pub(super) fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// The reconciled set changed on disk: read it again when next drawn.
+    pub(super) fn invalidate_gold(&mut self) {
+        self.gold_cache = None;
+    }
+
+    /// The dataset compared, once read.
+    pub(super) fn dataset(&self) -> Option<Arc<Dataset>> {
+        self.data.as_ref().map(|(d, _)| d.clone())
+    }
+
+    /// The annotators ticked.
+    pub(super) fn chosen(&self) -> Vec<String> {
         self.annotators
             .iter()
             .filter(|(_, on)| *on)
@@ -90,123 +184,15 @@ impl ReviewState {
 }
 
 impl MarginaliaApp {
-    /// Enters or leaves review mode.
-    pub fn toggle_review(&mut self, ctx: &egui::Context) {
-        if self.review.is_some() {
-            self.review = None;
-            // Back to annotating the document that was reviewed.
-            if let Some(i) = self.current.take() {
-                self.open_entry(i);
-            }
-            return;
-        }
-        if !self.leave_document() {
-            return;
-        }
-        let Some(corpus) = &self.corpus else {
-            self.notice = Some("Open a folder first".to_string());
-            return;
-        };
-        // The reconciled set and the adjudicator are never coders unless chosen: ticked are the
-        // others (the adjudicator too when fewer than two others coded).
-        let me = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
-        let all = corpus.files.annotators();
-        let is_gold = |a: &str| a == DEFAULT_GOLD;
-        let others = all.iter().filter(|a| !is_gold(a) && **a != me).count();
-        let annotators: Vec<(String, bool)> = all
-            .into_iter()
-            .map(|a| {
-                let on = !is_gold(&a) && (a != me || others < 2);
-                (a, on)
-            })
-            .collect();
-        if annotators.len() < 2 {
-            self.notice = Some(
-                "Review needs sidecars from at least two annotators in this folder".to_string(),
-            );
-            return;
-        }
-        self.doc = None;
-        self.review = Some(ReviewState {
-            annotators,
-            gold: DEFAULT_GOLD.to_string(),
-            tab: ReviewTab::Document,
-            job: None,
-            data: None,
-            progress: None,
-            filter: String::new(),
-            only_open: true,
-            error: None,
-            other: HashMap::new(),
-            gold_cache: None,
-        });
-        self.start_review_job(ctx);
-    }
-
-    fn start_review_job(&mut self, ctx: &egui::Context) {
-        let (Some(review), Some(corpus)) = (&mut self.review, &self.corpus) else {
-            return;
-        };
-        let chosen = review.chosen();
-        let gold = review.gold.clone();
-        let root = corpus.files.root.clone();
-        review.data = None;
-        review.error = None;
-        review.gold_cache = None;
-        review.progress = match Progress::load(&root, &gold) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                review.error = Some(e);
-                None
-            }
-        };
-        if chosen.len() < 2 {
-            review.error = Some("Choose at least two annotators".to_string());
-            return;
-        }
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("agreement".into())
-            .spawn(move || {
-                let selection = Selection {
-                    annotators: Some(chosen.clone()),
-                    ..Selection::default()
-                };
-                let result = Dataset::load(&root, &selection, &|_, _| {})
-                    .map_err(|e| e.to_string())
-                    .map(|d| {
-                        let r = compute(&d, &chosen);
-                        (Arc::new(d), Arc::new(r))
-                    });
-                let _ = tx.send(result);
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => review.job = Some(rx),
-            Err(e) => review.error = Some(e.to_string()),
-        }
-    }
-
     /// The review, for tests.
     pub fn review(&self) -> Option<&ReviewState> {
         self.review.as_ref()
     }
 
     pub(super) fn review_ui(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
         let Some(review) = &mut self.review else {
             return;
         };
-        if let Some(rx) = &review.job
-            && let Ok(result) = rx.try_recv()
-        {
-            review.job = None;
-            match result {
-                Ok(d) => review.data = Some(d),
-                Err(e) => review.error = Some(e),
-            }
-        }
         let mut recompute = false;
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("Review").strong());
@@ -264,7 +250,10 @@ impl MarginaliaApp {
         }
         ui.separator();
         if recompute {
-            self.start_review_job(&ctx);
+            let root = self.ws.corpus.as_ref().map(|c| c.files.root.clone());
+            if let (Some(review), Some(root)) = (&mut self.review, root) {
+                review.start_job(&root, self.repaint.clone());
+            }
             return;
         }
         let Some(review) = &self.review else { return };
@@ -285,8 +274,8 @@ impl MarginaliaApp {
     }
 
     fn review_document(&self, dataset: &Dataset) -> Option<usize> {
-        let corpus = self.corpus.as_ref()?;
-        let path = &corpus.entries.get(self.current?)?.path;
+        let corpus = self.ws.corpus.as_ref()?;
+        let path = &corpus.entries.get(self.ws.current?)?.path;
         dataset.documents.iter().position(|d| &d.path == path)
     }
 
@@ -336,7 +325,10 @@ impl MarginaliaApp {
                         marks.push(Mark {
                             id: format!("{a}/{}", x.id),
                             range: x.start..x.end,
-                            color: LANE_COLORS[i % LANE_COLORS.len()],
+                            color: {
+                                let c = LANE_COLORS[i % LANE_COLORS.len()];
+                                [c.r(), c.g(), c.b()]
+                            },
                             tooltip: format!("{a} · {label}: {}", x.value),
                             kind: super::text_view::MarkKind::Code,
                         });
@@ -351,7 +343,7 @@ impl MarginaliaApp {
             .iter()
             .map(|p| (p.id, text_view::paragraphs(&p.text)))
             .collect();
-        let heights = &mut self.view.heights;
+        let heights = &mut self.ed.view.heights;
         let mut outputs: Vec<PartViewOutput> = Vec::new();
         let mut column = |ui: &mut egui::Ui, part: PartId| {
             let name = match part.kind {
@@ -491,7 +483,7 @@ impl MarginaliaApp {
                     });
             });
         if let Some(doc) = jump
-            && let Some(corpus) = &self.corpus
+            && let Some(corpus) = &self.ws.corpus
         {
             let root = corpus.files.root.clone();
             if let Some(i) = corpus
@@ -499,12 +491,7 @@ impl MarginaliaApp {
                 .iter()
                 .position(|e| crate::dataset::relative_path(&root, &e.path) == doc)
             {
-                self.current = Some(i);
-                self.view = super::DocView::default();
-                if let Some(r) = &mut self.review {
-                    r.tab = ReviewTab::Document;
-                    r.gold_cache = None;
-                }
+                self.act(Action::ReviewDocument(i));
             }
         }
     }
@@ -512,7 +499,6 @@ impl MarginaliaApp {
     /// The right panel in review mode: the document's tags side by side and the adjudication of
     /// each of its disagreements.
     pub(super) fn adjudication_ui(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
         let Some(review) = &self.review else { return };
         let Some((dataset, report)) = review.data.clone() else {
             ui.heading("Adjudication");
@@ -733,50 +719,11 @@ impl MarginaliaApp {
                 }
             });
         if let Some((d, decision)) = action {
-            self.settle(&ctx, &dataset, index, &d, decision);
-        }
-    }
-
-    fn settle(
-        &mut self,
-        _ctx: &egui::Context,
-        dataset: &Arc<Dataset>,
-        index: usize,
-        d: &Disagreement,
-        decision: Decision,
-    ) {
-        let Some(review) = &mut self.review else {
-            return;
-        };
-        let Some(corpus) = &self.corpus else { return };
-        let chosen = review.chosen();
-        let gold = Annotator {
-            id: review.gold.clone(),
-            name: if review.gold == DEFAULT_GOLD {
-                "Reconciled".to_string()
-            } else {
-                review.gold.clone()
-            },
-        };
-        let doc: &DocumentData = &dataset.documents[index];
-        let Some(progress) = &mut review.progress else {
-            return;
-        };
-        let result = settle(
-            doc,
-            &chosen,
-            d,
-            decision,
-            &gold,
-            &dataset.codebook,
-            progress,
-        )
-        .and_then(|()| progress.save(&corpus.files.root));
-        review.gold_cache = None;
-        if let Err(e) = result {
-            review.error = Some(e);
-        } else {
-            review.error = None;
+            self.act(Action::Settle {
+                index,
+                disagreement: Box::new(d),
+                decision,
+            });
         }
     }
 }

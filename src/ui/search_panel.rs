@@ -4,6 +4,7 @@
 use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
+use super::action::Action;
 use crate::search::{Hit, Scope};
 
 /// Most hits kept for one query.
@@ -34,18 +35,22 @@ pub struct SearchState {
 impl MarginaliaApp {
     /// Runs the query in the search box over the corpus index.
     pub fn run_search(&mut self) {
-        let Some(corpus) = &self.corpus else { return };
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
         let started = std::time::Instant::now();
-        self.search.hits = corpus
-            .search
-            .search(&self.search.query, self.search.scope, MAX_HITS);
-        self.search.millis = started.elapsed().as_secs_f64() * 1000.0;
-        self.search.current = None;
+        self.ws.search.hits =
+            corpus
+                .search
+                .search(&self.ws.search.query, self.ws.search.scope, MAX_HITS);
+        self.ws.search.millis = started.elapsed().as_secs_f64() * 1000.0;
+        self.ws.search.current = None;
     }
 
     /// The hits of the search in a document (by entry index).
     pub fn hits_in(&self, entry: usize) -> impl Iterator<Item = (usize, &Hit)> {
-        self.search
+        self.ws
+            .search
             .hits
             .iter()
             .enumerate()
@@ -58,19 +63,19 @@ impl MarginaliaApp {
             let l = ui.label("Search");
             let r = ui
                 .add(
-                    egui::TextEdit::singleline(&mut self.search.query)
+                    egui::TextEdit::singleline(&mut self.ws.search.query)
                         .id(search_id())
                         .hint_text("words or \"a phrase\" (Ctrl+Shift+F)")
                         .desired_width(150.0),
                 )
                 .labelled_by(l.id);
-            if self.search.focus {
+            if self.ws.search.focus {
                 r.request_focus();
-                self.search.focus = false;
+                self.ws.search.focus = false;
             }
             changed |= r.changed();
             egui::ComboBox::new("search-scope", "")
-                .selected_text(match self.search.scope {
+                .selected_text(match self.ws.search.scope {
                     Scope::Both => "both",
                     Scope::Question => "questions",
                     Scope::Answer => "answers",
@@ -78,13 +83,13 @@ impl MarginaliaApp {
                 .width(80.0)
                 .show_ui(ui, |ui| {
                     changed |= ui
-                        .selectable_value(&mut self.search.scope, Scope::Both, "both")
+                        .selectable_value(&mut self.ws.search.scope, Scope::Both, "both")
                         .changed();
                     changed |= ui
-                        .selectable_value(&mut self.search.scope, Scope::Question, "questions")
+                        .selectable_value(&mut self.ws.search.scope, Scope::Question, "questions")
                         .changed();
                     changed |= ui
-                        .selectable_value(&mut self.search.scope, Scope::Answer, "answers")
+                        .selectable_value(&mut self.ws.search.scope, Scope::Answer, "answers")
                         .changed();
                 })
                 .response
@@ -97,10 +102,12 @@ impl MarginaliaApp {
     }
 
     pub(super) fn hits_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(corpus) = &self.corpus else { return };
-        let n = self.search.hits.len();
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let n = self.ws.search.hits.len();
         let docs = {
-            let mut d: Vec<usize> = self.search.hits.iter().map(|h| h.doc).collect();
+            let mut d: Vec<usize> = self.ws.search.hits.iter().map(|h| h.doc).collect();
             d.dedup();
             d.len()
         };
@@ -112,7 +119,7 @@ impl MarginaliaApp {
                 "{}{more} in {} · {:.1} ms · Ctrl+G next, Ctrl+Shift+G previous",
                 plural(n, "hit", "hits"),
                 plural(docs, "document", "documents"),
-                self.search.millis
+                self.ws.search.millis
             ))
             .small(),
         );
@@ -130,14 +137,14 @@ impl MarginaliaApp {
             .auto_shrink([false, false])
             .show_rows(ui, row_height, n, |ui, rows| {
                 for i in rows {
-                    if self.search.hits[i].context.is_empty() {
-                        fill_context(corpus, &mut self.search.hits[i]);
+                    if self.ws.search.hits[i].context.is_empty() {
+                        fill_context(corpus, &mut self.ws.search.hits[i]);
                     }
-                    let hit = &self.search.hits[i];
+                    let hit = &self.ws.search.hits[i];
                     let Some(entry) = corpus.entries.get(hit.doc) else {
                         continue;
                     };
-                    let selected = self.search.current == Some(i);
+                    let selected = self.ws.search.current == Some(i);
                     let r = super::corpus_panel::list_row(
                         ui,
                         row_height,
@@ -152,36 +159,8 @@ impl MarginaliaApp {
                 }
             });
         if let Some(i) = clicked {
-            self.go_to_hit(i);
+            self.act(Action::GoToHit(i));
         }
-    }
-
-    /// Opens the document of hit `i` and scrolls to it.
-    pub fn go_to_hit(&mut self, i: usize) {
-        let Some(hit) = self.search.hits.get(i).cloned() else {
-            return;
-        };
-        self.open_entry(hit.doc);
-        if self.current == Some(hit.doc) {
-            self.search.current = Some(i);
-            self.view.scroll_to = Some((hit.part, hit.start));
-        }
-    }
-
-    /// Moves to the next (or previous) hit.
-    pub fn step_hit(&mut self, forward: bool) {
-        let n = self.search.hits.len();
-        if n == 0 {
-            self.notice = Some("No search hits: type in the search box (Ctrl+Shift+F)".to_string());
-            return;
-        }
-        let next = match (self.search.current, forward) {
-            (Some(c), true) => (c + 1) % n,
-            (Some(c), false) => (c + n - 1) % n,
-            (None, true) => 0,
-            (None, false) => n - 1,
-        };
-        self.go_to_hit(next);
     }
 }
 

@@ -11,32 +11,7 @@ use egui::{Color32, FontId, Id, Stroke, Ui};
 
 use crate::transcript::PartId;
 
-/// A tagged span to draw.
-#[derive(Debug, Clone)]
-pub struct Mark {
-    /// The span's id.
-    pub id: String,
-    /// Char range in the part.
-    pub range: Range<usize>,
-    /// The dimension's colour.
-    pub color: Color32,
-    /// What hovering shows: dimension, value, note.
-    pub tooltip: String,
-    /// A code's span or a search hit, which look unlike each other.
-    pub kind: MarkKind,
-}
-
-/// What a mark is: each has its own look, so a search hit is never taken for a code.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum MarkKind {
-    /// A coded span: a fill of its dimension's colour.
-    #[default]
-    Code,
-    /// A search hit: inverse video.
-    Hit,
-    /// The search hit Ctrl+G went to: inverse video, underlined.
-    CurrentHit,
-}
+pub use crate::highlights::{Mark, MarkKind};
 
 /// A paragraph of a part: its first char's offset in the part and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +182,7 @@ fn paragraph_ui(
             let e = (m.range.end - para.start.min(m.range.end)).min(para.chars);
             LocalMark {
                 range: s..e,
-                color: m.color,
+                color: color32(m.color),
                 selected: selected_span == Some(m.id.as_str()),
                 kind: m.kind,
             }

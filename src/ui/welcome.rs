@@ -3,6 +3,7 @@
 use egui::RichText;
 
 use super::MarginaliaApp;
+use super::action::Action;
 use super::commands::Command;
 
 /// Where the README of an installed package lies (the `.deb` puts it there), else none is linked.
@@ -11,7 +12,6 @@ const INSTALLED_README: &str = "/usr/share/doc/marginalia/README.md";
 impl MarginaliaApp {
     /// The central panel when nothing is open: what to open first.
     pub(super) fn welcome_ui(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
         ui.vertical_centered(|ui| {
             ui.add_space((ui.available_height() * 0.12).min(80.0));
             ui.heading(RichText::new("Welcome to Marginalia").size(26.0));
@@ -21,17 +21,17 @@ impl MarginaliaApp {
             let width = 280.0;
             let big = |text: &str| egui::Button::new(RichText::new(text).size(16.0)).min_size(egui::vec2(width, 34.0));
             if ui.add(big("Open folder…")).on_hover_text("A folder of transcripts, opened as a corpus").clicked() {
-                self.run_command(&ctx, Command::OpenFolder);
+                self.act(Action::Command(Command::OpenFolder));
             }
             if ui.add(big("Open file…")).on_hover_text("One transcript, with the folder it is in").clicked() {
-                self.run_command(&ctx, Command::OpenFile);
+                self.act(Action::Command(Command::OpenFile));
             }
             if ui
                 .add(big("Open the sample corpus"))
                 .on_hover_text("Fifteen London Assembly question pages and interviews, two colleagues' codings; copied into your data folder")
                 .clicked()
             {
-                self.open_sample();
+                self.act(Action::OpenSample);
             }
             let recent: Vec<_> = self.settings.settings.recent.iter().filter(|p| p.is_dir()).cloned().collect();
             if !recent.is_empty() {
@@ -39,7 +39,7 @@ impl MarginaliaApp {
                 ui.label(RichText::new("Recent folders").strong());
                 for folder in recent {
                     if ui.link(folder.display().to_string()).clicked() {
-                        self.open_path(&folder);
+                        self.act(Action::OpenPath(folder));
                     }
                 }
             }
@@ -48,23 +48,9 @@ impl MarginaliaApp {
         });
     }
 
-    /// Copies the sample corpus shipped in the binary into the user's data folder (files already
-    /// there are kept) and opens it.
-    pub(super) fn open_sample(&mut self) {
-        let Some(data) = self.data_dir.clone() else {
-            self.notice =
-                Some("cannot open the sample corpus: no data folder for this user".to_string());
-            return;
-        };
-        match crate::sample::install(&data) {
-            Ok(installed) => self.open_path(&installed.folder),
-            Err(e) => self.notice = Some(format!("cannot open the sample corpus: {e}")),
-        }
-    }
-
     /// Help > About: version, licence, where the default codebook comes from.
     pub(super) fn about_ui(&mut self, ctx: &egui::Context) {
-        if !self.about_open {
+        if !self.dialogs.about_open {
             return;
         }
         let mut open = true;
@@ -102,7 +88,7 @@ impl MarginaliaApp {
                 );
             });
         if !open || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
-            self.about_open = false;
+            self.dialogs.about_open = false;
         }
     }
 }

@@ -1,0 +1,82 @@
+//! What a panel, a key or a dialog asks the app to do. Panels draw from the state and push
+//! actions; `apply` (in `apply.rs`) performs them after drawing, in order. It is the one place
+//! that saves, journals, opens or switches documents.
+
+use std::path::PathBuf;
+
+use super::commands::Command;
+use crate::agreement::corpus::Disagreement;
+use crate::document::Edit;
+use crate::review::Decision;
+use crate::sidecar::Annotator;
+
+/// One thing to do.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A command of the menus, the palette or the keys.
+    Command(Command),
+    /// Open a file (its folder, the file selected) or a folder.
+    OpenPath(PathBuf),
+    /// Copy the sample corpus to the data folder and open it.
+    OpenSample,
+    /// Open this entry of the corpus list.
+    OpenEntry(usize),
+    /// Change the open document.
+    Edit(Edit),
+    /// Set or clear a value of a part dimension on the current exchange.
+    ToggleValue {
+        /// The dimension's id.
+        dimension: String,
+        /// The value's id.
+        value: String,
+    },
+    /// A code from a key or the palette: a part value, or the selection tagged with a span code.
+    ApplyCode {
+        /// The dimension's id.
+        dimension: String,
+        /// The value, when one is given.
+        value: Option<String>,
+    },
+    /// Start tagging the selection with a span dimension (the value popup opens).
+    StartSpan(String),
+    /// Add the span waiting in the popup, with this value.
+    FinishSpan(String),
+    /// Apply what is typed in the span editor.
+    CommitSpanEditor,
+    /// Select a span annotation (what is typed in the span editor is applied first).
+    SelectSpan(Option<String>),
+    /// The memo lost the keyboard: the next memo edit is a new undo step.
+    EndTyping,
+    /// "system", "light" or "dark".
+    SetTheme(String),
+    /// Open the document of search hit `n` at the hit.
+    GoToHit(usize),
+    /// The annotator's identity was entered.
+    SetIdentity(Annotator),
+    /// Restore (true) or discard the journal's unsaved work `n`.
+    Recover(usize, bool),
+    /// The open sidecar changed on disk under unsaved changes: keep mine, take theirs or merge.
+    ResolveConflict(Resolution),
+    /// Open entry `n` in review mode's document tab.
+    ReviewDocument(usize),
+    /// Write an adjudication decision into the reconciled set.
+    Settle {
+        /// The document's index in the review dataset.
+        index: usize,
+        /// What is settled.
+        disagreement: Box<Disagreement>,
+        /// How.
+        decision: Decision,
+    },
+}
+
+/// The user's answer to a sidecar changed on disk under unsaved changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Write mine; theirs kept beside it.
+    KeepMine,
+    /// Load theirs; mine kept beside it.
+    TakeTheirs,
+    /// Both, by annotation id.
+    Merge,
+}

@@ -1,0 +1,1237 @@
+//! `apply`: the one place that performs what the panels asked for. It opens folders and
+//! documents, applies edits (journalled, autosaved), saves, switches documents and modes, and takes
+//! what the background tasks finished. Everything here is private to this module, so a panel
+//! cannot save or open behind its back: it pushes an [`Action`].
+
+use std::path::{Path, PathBuf};
+
+use super::action::{Action, Resolution};
+use super::commands::Command;
+use super::export_dialog::ExportDialog;
+use super::review_panel::{ReviewState, ReviewTab};
+use super::state::{DocView, Loading, PendingSpan};
+use super::task::Task;
+use super::watch::{FolderWatch, same_file};
+use super::{
+    AUTOSAVE_DELAY_SECS, MarginaliaApp, dialogs, import_dialog, reanchor_notice, text_view,
+};
+use crate::agreement::corpus::Disagreement;
+use crate::codebook::{AppliesTo, DimensionKind};
+use crate::document::{Document, Edit};
+use crate::review::{DEFAULT_GOLD, Decision};
+use crate::sidecar::{Annotator, Span, Status};
+use crate::transcript::{PartId, PartKind};
+
+impl MarginaliaApp {
+    /// Performs the actions pushed while drawing, in order.
+    pub(super) fn apply(&mut self, ctx: &egui::Context) {
+        // An action may push more (an opened document asks to be scrolled to): run until none.
+        for _ in 0..8 {
+            let actions = std::mem::take(&mut self.actions);
+            if actions.is_empty() {
+                break;
+            }
+            // The frame on screen was drawn before these changes: draw again.
+            ctx.request_repaint();
+            for action in actions {
+                self.perform(ctx, action);
+            }
+        }
+    }
+
+    fn perform(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Command(c) => self.run_command(ctx, c),
+            Action::OpenPath(p) => self.open_path(&p),
+            Action::OpenSample => self.open_sample(),
+            Action::OpenEntry(i) => self.open_entry(i),
+            Action::Edit(e) => self.apply_edit(e),
+            Action::ToggleValue { dimension, value } => self.toggle_value(&dimension, &value),
+            Action::ApplyCode { dimension, value } => self.apply_code(&dimension, value),
+            Action::StartSpan(d) => self.start_span(&d),
+            Action::FinishSpan(v) => self.finish_span(v),
+            Action::CommitSpanEditor => self.commit_pending_edits(),
+            Action::SelectSpan(id) => {
+                self.commit_pending_edits();
+                self.ed.view.selected_span = id;
+                self.ed.view.span_edit = None;
+            }
+            Action::EndTyping => {
+                if let Some(doc) = &mut self.ed.doc {
+                    doc.end_typing();
+                }
+            }
+            Action::SetTheme(t) => self.set_theme(ctx, &t),
+            Action::GoToHit(i) => self.go_to_hit(i),
+            Action::SetIdentity(a) => self.set_identity(a),
+            Action::Recover(i, restore) => self.recover(i, restore),
+            Action::ResolveConflict(r) => self.resolve_conflict(r),
+            Action::ReviewDocument(i) => {
+                self.ws.current = Some(i);
+                self.ed.view = DocView::default();
+                if let Some(r) = &mut self.review {
+                    r.tab = ReviewTab::Document;
+                    r.invalidate_gold();
+                }
+            }
+            Action::Settle {
+                index,
+                disagreement,
+                decision,
+            } => self.settle(index, &disagreement, decision),
+        }
+    }
+
+    /// Takes what every background task has finished or sent; once per frame.
+    pub(super) fn poll_tasks(&mut self) {
+        self.poll_loading();
+        self.poll_watcher();
+        self.poll_dialog();
+        if let Some(import) = &mut self.dialogs.project_import
+            && let Some((folder, line)) = import.poll()
+        {
+            self.dialogs.project_import = None;
+            if let Some(folder) = folder {
+                self.open_path(&folder);
+            }
+            if line.is_some() {
+                self.notice = line;
+            }
+        }
+        if let Some(review) = &mut self.review {
+            review.poll_job();
+        }
+        if let Some(export) = &mut self.export {
+            export.poll_jobs();
+        }
+    }
+
+    /// Blocks until every background task has ended, then takes their results: tests wait on the
+    /// work, never on the clock. A file dialog is never waited on.
+    pub fn wait_for_tasks(&mut self, ctx: &egui::Context) {
+        for _ in 0..4 {
+            if let Some(l) = &mut self.ws.loading {
+                l.task.wait();
+            }
+            if let Some(r) = &mut self.review {
+                r.wait_job();
+            }
+            if let Some(e) = &mut self.export {
+                e.wait_job();
+            }
+            if let Some(i) = &mut self.dialogs.project_import {
+                i.wait();
+            }
+            self.poll_tasks();
+            self.apply(ctx);
+            if self.ws.loading.is_none() && self.review.as_ref().is_none_or(|r| !r.is_running()) {
+                break;
+            }
+        }
+    }
+
+    /// Blocks until the next batch of changes of the folder on disk arrives, then takes it and
+    /// waits for what it started (a reload of the list). False when none came within `timeout`.
+    pub fn wait_for_disk_change(
+        &mut self,
+        ctx: &egui::Context,
+        timeout: std::time::Duration,
+    ) -> bool {
+        let Some(watch) = &mut self.ws.watcher else {
+            return false;
+        };
+        if !watch.wait(timeout) {
+            return false;
+        }
+        self.poll_tasks();
+        self.apply(ctx);
+        self.wait_for_tasks(ctx);
+        true
+    }
+
+    /// Blocks until the crash journal has written every edit made so far.
+    pub fn flush_journal(&self) {
+        if let Some(j) = &self.journal {
+            j.flush();
+        }
+    }
+
+    /// The journal and the autosave after drawing: edits of this frame are written soon, a
+    /// saved document leaves the journal.
+    pub(super) fn after_frame(&mut self, ctx: &egui::Context) {
+        self.autosave(ctx);
+        if self.ed.journaled
+            && let Some(doc) = &self.ed.doc
+            && !doc.is_dirty()
+        {
+            if let Some(j) = &self.journal {
+                j.clear(&doc.sidecar_path);
+            }
+            self.ed.journaled = false;
+        }
+    }
+
+    /// Before the window closes: the document is saved.
+    pub(super) fn closing(&mut self) {
+        self.save_on_close();
+    }
+
+    /// Opens what was given at start, and the document that was open last.
+    pub(super) fn open_at_start(&mut self, path: &Path, last_document: Option<PathBuf>) {
+        self.open_path(path);
+        if let (Some(doc), Some(loading)) = (last_document, &mut self.ws.loading) {
+            loading.select = Some(doc);
+        }
+    }
+
+    /// Opens a file (its folder as the corpus, the file selected) or a folder.
+    fn open_path(&mut self, path: &Path) {
+        // Another tool's project or codebook is not a transcript: say what it is and how it comes in.
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        match extension.as_str() {
+            "qdpx" => {
+                self.notice = Some(format!(
+                    "{name} is a REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder): File > Import project… turns it into a folder to open"
+                ));
+                return;
+            }
+            "qdc" => {
+                self.notice = Some(format!(
+                    "{name} is a REFI-QDA codebook: marginalia import-codebook {name} -o codebook.ron makes it this folder's codebook"
+                ));
+                return;
+            }
+            _ => {}
+        }
+        if !self.leave_document() {
+            return;
+        }
+        let (root, select) = if path.is_dir() {
+            (path.to_path_buf(), None)
+        } else {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (parent.to_path_buf(), Some(path.to_path_buf()))
+        };
+        self.ws.root = Some(root.clone());
+        self.view_state.last_path = Some(path.to_path_buf());
+        self.ws.current = None;
+        self.ed.doc = None;
+        self.ed.doc_error = None;
+        self.ws.corpus = None;
+        self.ws.corpus_error = None;
+        if path.is_dir() {
+            self.settings.add_recent(path);
+            if self.settings.error.is_none() && self.settings.settings.annotator.is_some() {
+                // Best effort: failing to remember a recent folder must not stop the work.
+                let _ = self.settings.save();
+            }
+        }
+        self.watch(&root);
+        self.reload_corpus(select);
+    }
+
+    /// Watches the corpus folder, so files added, removed or changed on disk show in the list.
+    fn watch(&mut self, root: &Path) {
+        self.ws.watcher = match FolderWatch::start(root, self.repaint.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                self.notice = Some(format!("changes on disk will not show until reopened: {e}"));
+                None
+            }
+        };
+    }
+
+    /// The open document's files changed on disk. Our own saves match the remembered fingerprint and
+    /// are ignored. A colleague's sidecar is taken quietly when we have no unsaved changes, else the
+    /// user chooses; a changed transcript is opened again, which places the spans again.
+    fn check_open_document_on_disk(&mut self, text_touched: bool) {
+        let Some(doc) = &mut self.ed.doc else { return };
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        if doc.changed_on_disk() {
+            if doc.is_dirty() {
+                self.ed.conflict = true;
+            } else {
+                match doc.take_theirs(&corpus.codebook) {
+                    Ok(_) => {
+                        self.ed.view.highlights = None;
+                        self.notice = Some(
+                            "Your annotations of this document changed on disk: reloaded"
+                                .to_string(),
+                        );
+                    }
+                    Err(e) => self.notice = Some(e.to_string()),
+                }
+            }
+            return;
+        }
+        // Read only when the transcript itself was touched: our own autosave touches the sidecar
+        // alone, and reading a long transcript again after each would stall the window.
+        let changed_text = text_touched
+            && crate::transcript::Transcript::load(&doc.path)
+                .is_ok_and(|t| t.hash != doc.transcript.hash);
+        if changed_text {
+            if let Err(e) = doc.save() {
+                self.route_save_error(e);
+                return;
+            }
+            if let Some(i) = self.ws.current.take() {
+                self.ed.doc = None;
+                self.open_entry(i);
+                self.notice = Some(
+                    "The transcript changed on disk: reopened, spans placed again".to_string(),
+                );
+            }
+        }
+    }
+
+    /// Takes the debounced changes of the folder: the open document's files are checked, and the
+    /// list is read again (once the loader is idle) when transcripts or sidecars changed.
+    fn poll_watcher(&mut self) {
+        let own = self.ed.doc.as_ref().map(|d| d.sidecar_path.clone());
+        let own_text = self.ed.doc.as_ref().map(|d| d.path.clone());
+        let Some(watch) = &mut self.ws.watcher else {
+            return;
+        };
+        let changes = watch.poll(own.as_deref(), own_text.as_deref());
+        watch.rescan_pending |= changes.list;
+        let rescan = watch.rescan_pending && self.ws.loading.is_none();
+        if changes.own_sidecar || changes.own_text {
+            self.check_open_document_on_disk(changes.own_text);
+        }
+        if rescan {
+            if let Some(w) = &mut self.ws.watcher {
+                w.rescan_pending = false;
+            }
+            let keep = self.ws.current.and_then(|i| {
+                self.ws
+                    .corpus
+                    .as_ref()
+                    .and_then(|c| c.entries.get(i))
+                    .map(|e| e.path.clone())
+            });
+            self.reload_corpus(None);
+            if let Some(l) = &mut self.ws.loading {
+                // Nothing open: do not jump to the first document on a background reload.
+                l.keep = Some(keep.unwrap_or_default());
+            }
+        }
+    }
+
+    /// Reads the corpus folder in a background task; the list fills batch by batch. `select` is
+    /// the file to open once its row arrives (else the first document).
+    fn reload_corpus(&mut self, select: Option<PathBuf>) {
+        let Some(root) = self.ws.root.clone() else {
+            return;
+        };
+        let annotator = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        let task = Task::spawn("corpus-loader", self.repaint.clone(), move |r| {
+            let result = crate::corpus::load_streaming(&root, &annotator, &mut |event| {
+                r.send(Ok(event));
+            });
+            if let Err(e) = result {
+                r.send(Err(format!("cannot open {}: {e}", root.display())));
+            }
+        });
+        match task {
+            Ok(task) => {
+                self.ws.loading = Some(Loading {
+                    task,
+                    select,
+                    keep: None,
+                    total: 0,
+                });
+            }
+            Err(e) => self.ws.corpus_error = Some(e),
+        }
+    }
+
+    /// Takes what the loader thread has read so far.
+    fn poll_loading(&mut self) {
+        let (events, failed, finished) = {
+            let Some(loading) = &mut self.ws.loading else {
+                return;
+            };
+            let polled = loading.task.poll();
+            let mut events = Vec::new();
+            let mut failed = None;
+            for m in polled.messages {
+                match m {
+                    Ok(e) => events.push(e),
+                    Err(e) => failed = Some(e),
+                }
+            }
+            (events, failed, polled.finished)
+        };
+        if events.is_empty() && failed.is_none() && !finished {
+            return;
+        }
+        for event in events {
+            match event {
+                crate::corpus::LoadEvent::Started(index) => {
+                    if let Some(l) = &mut self.ws.loading {
+                        l.total = index.files.transcripts.len();
+                    }
+                    // Rows are about to change: the open document is found again by its path.
+                    if self.ws.loading.as_ref().is_some_and(|l| l.keep.is_some()) {
+                        self.ws.current = None;
+                    }
+                    self.ws.corpus = Some(*index);
+                    // Its codebook may be new: what is drawn from the old one is made again.
+                    self.ws.codebook_generation += 1;
+                }
+                other => {
+                    let finished_index = matches!(other, crate::corpus::LoadEvent::Finished(_));
+                    if let Some(c) = &mut self.ws.corpus {
+                        c.apply(other);
+                    }
+                    // Hits point at rows: run the search again on the new index.
+                    if finished_index && !self.ws.search.query.trim().is_empty() {
+                        self.run_search();
+                    }
+                }
+            }
+        }
+        if let Some(e) = failed {
+            self.ws.corpus_error = Some(e);
+        }
+        self.refilter();
+        // After a reload, the open document keeps its place in the new list.
+        if let (Some(keep), Some(corpus)) = (
+            self.ws.loading.as_ref().and_then(|l| l.keep.clone()),
+            &self.ws.corpus,
+        ) && let Some(i) = corpus.entries.iter().position(|e| e.path == keep)
+        {
+            self.ws.current = Some(i);
+            if let Some(l) = &mut self.ws.loading {
+                l.keep = None;
+            }
+            self.sync_entry();
+        }
+        if self.ws.loading.as_ref().is_some_and(|l| l.keep.is_some()) {
+            if finished {
+                self.ws.loading = None;
+            }
+            return;
+        }
+        // Open the wanted document as soon as its row is there.
+        let select = self.ws.loading.as_ref().and_then(|l| l.select.clone());
+        let done = finished;
+        if self.ws.current.is_none()
+            && let Some(corpus) = &self.ws.corpus
+        {
+            let found = match &select {
+                Some(file) => corpus.entries.iter().position(|e| same_file(&e.path, file)),
+                None => (!corpus.entries.is_empty()).then_some(0),
+            };
+            if let Some(i) = found {
+                if let Some(l) = &mut self.ws.loading {
+                    l.select = None;
+                }
+                self.open_entry(i);
+            } else if done && let Some(file) = &select {
+                self.ws.corpus_error = Some(format!(
+                    "{} is not a transcript Marginalia reads",
+                    file.display()
+                ));
+            }
+        }
+        if done {
+            self.ws.loading = None;
+        }
+    }
+
+    /// Saves the open document; false (and a notice) when it could not be saved.
+    fn leave_document(&mut self) -> bool {
+        self.commit_pending_edits();
+        let Some(doc) = &mut self.ed.doc else {
+            return true;
+        };
+        match doc.save() {
+            Ok(()) => {
+                self.ed.autosave_at = None;
+                true
+            }
+            Err(crate::document::SaveError::ChangedOnDisk { .. }) => {
+                self.ed.conflict = true;
+                false
+            }
+            Err(e) => {
+                self.notice = Some(format!("Save failed, staying on this document: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Opens the corpus entry `index` (saving the current document first).
+    fn open_entry(&mut self, index: usize) {
+        if self.ws.current == Some(index) && self.ed.doc.is_some() {
+            return;
+        }
+        if !self.leave_document() {
+            return;
+        }
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let Some(entry) = corpus.entries.get(index) else {
+            return;
+        };
+        self.ws.current = Some(index);
+        self.ws.list_follows = true;
+        self.view_state.last_document = Some(entry.path.clone());
+        self.ed.view = DocView::default();
+        self.ed.pending = None;
+        let Some(annotator) = self.settings.settings.annotator.clone() else {
+            self.ed.doc = None;
+            self.ed.doc_error = None;
+            return;
+        };
+        match Document::open(&entry.path, &annotator, &corpus.codebook) {
+            Ok(doc) => {
+                for part in &doc.transcript.parts {
+                    self.ed
+                        .view
+                        .paragraphs
+                        .insert(part.id, text_view::paragraphs(&part.text));
+                }
+                // Spans placed again after the text changed: saved soon, like any edit.
+                if doc.is_dirty() {
+                    self.ed.autosave_at = Some(0.0);
+                }
+                if let Some(n) = reanchor_notice(&doc) {
+                    self.notice = Some(n);
+                }
+                self.ed.doc = Some(doc);
+                self.ed.doc_error = None;
+            }
+            Err(e) => {
+                self.ed.doc = None;
+                self.ed.doc_error = Some(e.to_string());
+            }
+        }
+    }
+
+    /// Keeps the list row of the open document in step with its sidecar.
+    fn sync_entry(&mut self) {
+        let (Some(doc), Some(i), Some(corpus)) =
+            (&self.ed.doc, self.ws.current, &mut self.ws.corpus)
+        else {
+            return;
+        };
+        if let Some(entry) = corpus.entries.get_mut(i) {
+            entry.fill_codes(&doc.sidecar);
+        }
+        for span in &doc.sidecar.spans {
+            if corpus
+                .codebook
+                .dimension(&span.dimension)
+                .is_some_and(|d| d.kind == DimensionKind::Entity)
+                && !span.value.is_empty()
+            {
+                corpus
+                    .entity_values
+                    .entry(span.dimension.clone())
+                    .or_default()
+                    .insert(span.value.clone());
+            }
+        }
+    }
+
+    /// Applies what is typed in the span editor and ends memo typing.
+    /// Applies what is typed in the span editor as an edit like any other: journalled, autosaved,
+    /// and said when refused.
+    fn commit_pending_edits(&mut self) {
+        if let Some((id, value, note)) = self.ed.view.span_edit.clone()
+            && let Some(doc) = &self.ed.doc
+            && let Some(span) = doc.sidecar.spans.iter().find(|s| s.id == id)
+            && (span.value != value || span.note != note)
+        {
+            self.apply_edit(Edit::UpdateSpan { id, value, note });
+        }
+        if let Some(doc) = &mut self.ed.doc {
+            doc.end_typing();
+        }
+    }
+
+    /// Applies an edit to the open document: the one path of every edit, which journals it and
+    /// schedules the autosave.
+    fn apply_edit(&mut self, edit: Edit) {
+        let Some(doc) = &mut self.ed.doc else { return };
+        match doc.apply(edit) {
+            Ok(()) => {
+                self.ed.autosave_at = Some(self.now + AUTOSAVE_DELAY_SECS);
+                if let Some(j) = &self.journal {
+                    j.record(&doc.sidecar_path, &doc.sidecar);
+                    self.ed.journaled = true;
+                }
+                self.sync_entry();
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    /// Sets or toggles a value of a part dimension on the current exchange.
+    fn toggle_value(&mut self, dimension: &str, value: &str) {
+        let (Some(doc), Some(corpus)) = (&self.ed.doc, &self.ws.corpus) else {
+            return;
+        };
+        let Some(dim) = corpus.codebook.dimension(dimension) else {
+            return;
+        };
+        let kind = match dim.applies_to {
+            AppliesTo::Question => PartKind::Question,
+            AppliesTo::Answer => PartKind::Answer,
+            AppliesTo::Span => return,
+        };
+        let part = PartId {
+            exchange: self.ed.view.exchange,
+            kind,
+        };
+        if doc.transcript.part(part).is_none() {
+            self.notice = Some(format!("this document has no {} to tag", kind.as_str()));
+            return;
+        }
+        let current = doc.sidecar.part_values(part, dimension).to_vec();
+        let label = |d: &crate::codebook::Dimension, v: &str| {
+            format!(
+                "{}: {}",
+                d.label,
+                d.value(v).map_or(v, |x| x.label.as_str())
+            )
+        };
+        // Bull's typology, and any dependency of the codebook: a non-reply type only on a
+        // non-reply.
+        if let Some(r) = &dim.requires
+            && !current.iter().any(|v| v == value)
+            && !doc
+                .sidecar
+                .part_values(part, &r.dimension)
+                .contains(&r.value)
+        {
+            let needed = corpus
+                .codebook
+                .dimension(&r.dimension)
+                .map_or_else(|| r.value.clone(), |d| label(d, &r.value));
+            self.notice = Some(format!("{} applies only with {needed}", dim.label));
+            return;
+        }
+        let mut notice = None;
+        let values = match dim.kind {
+            DimensionKind::OneChoice => {
+                if current.iter().any(|v| v == value) {
+                    // A second press removes the code: said, as it is easy to do by accident.
+                    notice = Some(format!(
+                        "Removed {} (press again to set it)",
+                        label(dim, value)
+                    ));
+                    Vec::new()
+                } else {
+                    vec![value.to_string()]
+                }
+            }
+            DimensionKind::SeveralChoices | DimensionKind::Entity => {
+                let mut v = current.clone();
+                if let Some(i) = v.iter().position(|x| x == value) {
+                    v.remove(i);
+                } else {
+                    v.push(value.to_string());
+                }
+                v
+            }
+        };
+        // Codes that depended on what this change removes go in the same undoable step.
+        let before = doc.sidecar.tags.get(&part).cloned().unwrap_or_default();
+        let mut after = before.clone();
+        after.insert(dimension.to_string(), values.clone());
+        let unmet_before: Vec<String> = corpus
+            .codebook
+            .unmet_requirements(|d: &str| before.get(d).map_or(&[][..], Vec::as_slice))
+            .into_iter()
+            .map(|(d, _)| d.id.clone())
+            .collect();
+        let values_of = |d: &str| after.get(d).map_or(&[][..], Vec::as_slice);
+        let dropped: Vec<(String, String)> = corpus
+            .codebook
+            .unmet_requirements(values_of)
+            .into_iter()
+            .filter(|(d, _)| !unmet_before.contains(&d.id))
+            .map(|(d, r)| {
+                let needed = corpus
+                    .codebook
+                    .dimension(&r.dimension)
+                    .map_or_else(|| r.value.clone(), |x| label(x, &r.value));
+                (
+                    d.id.clone(),
+                    format!("{} removed: it applies only with {needed}", d.label),
+                )
+            })
+            .collect();
+        let mut edits = vec![Edit::SetPartValues {
+            part,
+            dimension: dimension.to_string(),
+            values,
+        }];
+        for (d, message) in dropped {
+            edits.push(Edit::SetPartValues {
+                part,
+                dimension: d,
+                values: Vec::new(),
+            });
+            notice = Some(message);
+        }
+        let edit = if edits.len() == 1 {
+            edits.remove(0)
+        } else {
+            Edit::Batch(edits)
+        };
+        self.apply_edit(edit);
+        if let Some(n) = notice {
+            self.notice = Some(n);
+        }
+    }
+
+    /// Starts tagging the selection with a span dimension: opens the value popup.
+    fn start_span(&mut self, dimension: &str) {
+        let Some((part, range)) = self.ed.view.selection.clone() else {
+            self.notice = Some("Select text in the question or the answer first".to_string());
+            return;
+        };
+        let Some(doc) = &self.ed.doc else { return };
+        if let Some(reason) = doc.read_only_reason() {
+            self.notice = Some(format!("This document cannot be changed: {reason}"));
+            return;
+        }
+        let quote: String = doc
+            .transcript
+            .part(part)
+            .map(|p| p.text.chars().skip(range.start).take(range.len()).collect())
+            .unwrap_or_default();
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let Some(dim) = corpus.codebook.dimension(dimension) else {
+            return;
+        };
+        let value = match dim.kind {
+            // The selected words are usually the entity's name: offer them as the value.
+            DimensionKind::Entity if quote.chars().count() <= 80 && !quote.contains('\n') => quote,
+            _ => String::new(),
+        };
+        self.ed.pending = Some(PendingSpan {
+            part,
+            range,
+            dimension: dimension.to_string(),
+            value,
+            suggestion: None,
+            focus_pending: true,
+        });
+    }
+
+    /// Adds the pending span with its value.
+    fn finish_span(&mut self, value: String) {
+        let Some(p) = self.ed.pending.take() else {
+            return;
+        };
+        let Some(doc) = &self.ed.doc else { return };
+        let Some(text) = doc.transcript.part(p.part).map(|x| x.text.clone()) else {
+            return;
+        };
+        let id = doc.next_span_id();
+        let Some(span) = Span::new(
+            id.clone(),
+            p.part,
+            &text,
+            p.range.start,
+            p.range.end,
+            &p.dimension,
+            value.trim(),
+        ) else {
+            self.notice = Some("the selection is empty".to_string());
+            return;
+        };
+        self.apply_edit(Edit::AddSpan(span));
+        self.ed.view.selected_span = Some(id);
+    }
+
+    /// Runs a command.
+    fn run_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::OpenFile => self.pick(false),
+            Command::OpenFolder => self.pick(true),
+            Command::Save => {
+                self.commit_pending_edits();
+                if let Some(doc) = &mut self.ed.doc {
+                    match doc.save() {
+                        Ok(()) => self.ed.autosave_at = None,
+                        Err(e) => self.route_save_error(e),
+                    }
+                }
+            }
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Command::Export => {
+                self.commit_pending_edits();
+                if let Some(doc) = &mut self.ed.doc
+                    && let Err(e) = doc.save()
+                {
+                    self.route_save_error(e);
+                }
+                self.open_export();
+            }
+            Command::ImportProject => {
+                if self.dialogs.project_import.is_none() {
+                    match import_dialog::ProjectImport::start(ctx, self.ws.root.clone()) {
+                        Ok(i) => self.dialogs.project_import = Some(i),
+                        Err(e) => self.notice = Some(e),
+                    }
+                }
+            }
+            Command::Undo | Command::Redo => {
+                self.commit_pending_edits();
+                if let Some(doc) = &mut self.ed.doc {
+                    let done = if command == Command::Undo {
+                        doc.undo()
+                    } else {
+                        doc.redo()
+                    };
+                    if done {
+                        if let Some(j) = &self.journal {
+                            j.record(&doc.sidecar_path, &doc.sidecar);
+                            self.ed.journaled = true;
+                        }
+                        self.ed.view.span_edit = None;
+                        self.ed.autosave_at = Some(self.now + AUTOSAVE_DELAY_SECS);
+                        self.sync_entry();
+                    }
+                }
+            }
+            Command::NextDocument | Command::PreviousDocument => {
+                let pos = self
+                    .ws
+                    .current
+                    .and_then(|c| self.ws.visible.iter().position(|&i| i == c));
+                let next = match (pos, command == Command::NextDocument) {
+                    (Some(p), true) => self.ws.visible.get(p + 1).copied(),
+                    (Some(p), false) => p
+                        .checked_sub(1)
+                        .and_then(|p| self.ws.visible.get(p).copied()),
+                    (None, _) => self.ws.visible.first().copied(),
+                };
+                if let Some(i) = next {
+                    self.open_entry(i);
+                }
+            }
+            Command::NextNotDone => {
+                let Some(corpus) = &self.ws.corpus else {
+                    return;
+                };
+                let pos = self
+                    .ws
+                    .current
+                    .and_then(|c| self.ws.visible.iter().position(|&i| i == c))
+                    .map_or(0, |p| p + 1);
+                let n = self.ws.visible.len();
+                let found = (0..n).map(|k| self.ws.visible[(pos + k) % n]).find(|&i| {
+                    Some(i) != self.ws.current && corpus.entries[i].status != Status::Done
+                });
+                match found {
+                    Some(i) => self.open_entry(i),
+                    None => self.notice = Some("Every document in the list is done".to_string()),
+                }
+            }
+            Command::ToggleDone => {
+                if let Some(doc) = &self.ed.doc {
+                    let status = if doc.sidecar.status == Status::Done {
+                        Status::InProgress
+                    } else {
+                        Status::Done
+                    };
+                    self.apply_edit(Edit::SetStatus(status));
+                }
+            }
+            Command::FocusFilter => self.ws.focus_filter = true,
+            Command::FocusSearch => self.ws.search.focus = true,
+            Command::NextHit => self.step_hit(true),
+            Command::PreviousHit => self.step_hit(false),
+            Command::ZoomIn => self.zoom(ctx, 1.1),
+            Command::ZoomOut => self.zoom(ctx, 1.0 / 1.1),
+            Command::ZoomReset => {
+                ctx.set_zoom_factor(1.0);
+                self.view_state.zoom = 1.0;
+            }
+            Command::ToggleTheme => {
+                let dark = ctx.theme() == egui::Theme::Dark;
+                self.view_state.theme = if dark { "light" } else { "dark" }.to_string();
+                self.apply_view_state(ctx);
+            }
+            Command::Palette => self.dialogs.palette = Some(dialogs::Palette::default()),
+            Command::Review => self.toggle_review(),
+            Command::ToggleDocumentList => self.view_state.hide_list = !self.view_state.hide_list,
+            Command::ToggleCodebookPanel => {
+                self.view_state.hide_codebook = !self.view_state.hide_codebook;
+            }
+            Command::Help => self.dialogs.help_open = !self.dialogs.help_open,
+            Command::About => self.dialogs.about_open = !self.dialogs.about_open,
+            Command::Settings => {
+                self.dialogs.identity =
+                    Some(dialogs::IdentityForm::new(self.annotator().cloned(), false));
+            }
+        }
+    }
+
+    fn zoom(&mut self, ctx: &egui::Context, factor: f32) {
+        let z = (ctx.zoom_factor() * factor).clamp(0.5, 3.0);
+        ctx.set_zoom_factor(z);
+        self.view_state.zoom = z;
+    }
+
+    /// Sets the theme preference: "system", "light" or "dark".
+    fn set_theme(&mut self, ctx: &egui::Context, theme: &str) {
+        self.view_state.theme = theme.to_string();
+        self.apply_view_state(ctx);
+    }
+
+    fn pick(&mut self, folder: bool) {
+        if self.dialogs.file_dialog.is_some() {
+            return;
+        }
+        let start = self.ws.root.clone();
+        let task = Task::spawn("file-dialog", self.repaint.clone(), move |r| {
+            let mut dialog = rfd::FileDialog::new();
+            if let Some(dir) = start {
+                dialog = dialog.set_directory(dir);
+            }
+            let picked = if folder {
+                dialog
+                    .set_title("Open a folder of transcripts")
+                    .pick_folder()
+            } else {
+                dialog
+                    .set_title("Open a transcript")
+                    .add_filter("Transcripts", crate::transcript::TRANSCRIPT_EXTENSIONS)
+                    .pick_file()
+            };
+            r.send(picked);
+        });
+        match task {
+            Ok(t) => self.dialogs.file_dialog = Some(t),
+            Err(e) => self.notice = Some(e),
+        }
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some(task) = &mut self.dialogs.file_dialog else {
+            return;
+        };
+        if let Some(picked) = task.poll_once() {
+            self.dialogs.file_dialog = None;
+            if let Some(path) = picked.flatten() {
+                self.open_path(&path);
+            }
+        }
+    }
+
+    /// A code given by key or from the palette: a part value toggled, or the selection tagged with
+    /// a span dimension (its value preset when given).
+    fn apply_code(&mut self, dim: &str, value: Option<String>) {
+        match value {
+            Some(v) => {
+                let is_span = self
+                    .ws
+                    .corpus
+                    .as_ref()
+                    .and_then(|c| c.codebook.dimension(dim))
+                    .is_some_and(|d| d.applies_to == AppliesTo::Span);
+                if is_span {
+                    self.start_span(dim);
+                    if let Some(p) = &mut self.ed.pending {
+                        p.value = v;
+                    }
+                } else {
+                    self.toggle_value(dim, &v);
+                }
+            }
+            None => self.start_span(dim),
+        }
+    }
+
+    fn autosave(&mut self, ctx: &egui::Context) {
+        let Some(at) = self.ed.autosave_at else {
+            return;
+        };
+        let now = ctx.input(|i| i.time);
+        let Some(doc) = &mut self.ed.doc else { return };
+        if now < at {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - now));
+            return;
+        }
+        if doc.is_dirty() && doc.changed_on_disk() {
+            // Someone else wrote the file: ask rather than fail.
+            self.ed.conflict = true;
+            self.ed.autosave_at = None;
+            return;
+        }
+        if doc.save_state == crate::document::SaveState::Saving {
+            self.ed.autosave_at = None;
+            if let Err(e) = doc.save() {
+                self.route_save_error(e);
+            }
+        } else if doc.is_dirty() {
+            doc.save_state = crate::document::SaveState::Saving;
+            ctx.request_repaint();
+        } else {
+            self.ed.autosave_at = None;
+        }
+    }
+
+    /// A save that failed: someone else's change asks the user; anything else is said in the
+    /// status bar (the save state shows it too).
+    fn route_save_error(&mut self, error: crate::document::SaveError) {
+        match error {
+            crate::document::SaveError::ChangedOnDisk { .. } => self.ed.conflict = true,
+            other => self.notice = Some(other.to_string()),
+        }
+    }
+
+    /// Saves before the window closes.
+    fn save_on_close(&mut self) {
+        self.commit_pending_edits();
+        if let Some(doc) = &mut self.ed.doc {
+            match doc.save() {
+                Ok(()) => {
+                    if let Some(j) = &self.journal {
+                        j.clear(&doc.sidecar_path);
+                    }
+                }
+                // The journal keeps the work; the next start offers it.
+                Err(e) => eprintln!("marginalia: {e}"),
+            }
+        }
+    }
+
+    /// Enters or leaves review mode.
+    fn toggle_review(&mut self) {
+        if self.review.is_some() {
+            self.review = None;
+            // Back to annotating the document that was reviewed.
+            if let Some(i) = self.ws.current.take() {
+                self.open_entry(i);
+            }
+            return;
+        }
+        if !self.leave_document() {
+            return;
+        }
+        let Some(corpus) = &self.ws.corpus else {
+            self.notice = Some("Open a folder first".to_string());
+            return;
+        };
+        // The reconciled set and the adjudicator are never coders unless chosen: ticked are the
+        // others (the adjudicator too when fewer than two others coded).
+        let me = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        let all = corpus.files.annotators();
+        let is_gold = |a: &str| a == DEFAULT_GOLD;
+        let others = all.iter().filter(|a| !is_gold(a) && **a != me).count();
+        let annotators: Vec<(String, bool)> = all
+            .into_iter()
+            .map(|a| {
+                let on = !is_gold(&a) && (a != me || others < 2);
+                (a, on)
+            })
+            .collect();
+        if annotators.len() < 2 {
+            self.notice = Some(
+                "Review needs sidecars from at least two annotators in this folder".to_string(),
+            );
+            return;
+        }
+        let root = corpus.files.root.clone();
+        self.ed.doc = None;
+        let mut review = ReviewState::new(annotators);
+        review.start_job(&root, self.repaint.clone());
+        self.review = Some(review);
+    }
+
+    /// Writes an adjudication decision into the reconciled set and its progress file.
+    fn settle(&mut self, index: usize, d: &Disagreement, decision: Decision) {
+        let Some(review) = &mut self.review else {
+            return;
+        };
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let Some(dataset) = review.dataset() else {
+            return;
+        };
+        let chosen = review.chosen();
+        let gold = Annotator {
+            id: review.gold.clone(),
+            name: if review.gold == DEFAULT_GOLD {
+                "Reconciled".to_string()
+            } else {
+                review.gold.clone()
+            },
+        };
+        let Some(doc) = dataset.documents.get(index) else {
+            return;
+        };
+        let Some(progress) = &mut review.progress else {
+            return;
+        };
+        let result = crate::review::settle(
+            doc,
+            &chosen,
+            d,
+            decision,
+            &gold,
+            &dataset.codebook,
+            progress,
+        )
+        .and_then(|()| progress.save(&corpus.files.root));
+        review.invalidate_gold();
+        review.error = result.err();
+    }
+
+    /// The annotator's identity was entered: the open document is saved under the old one, and
+    /// the statuses and the open sidecar are read again for the new one.
+    fn set_identity(&mut self, annotator: Annotator) {
+        let changed = self.annotator().map(|a| a.id.as_str()) != Some(annotator.id.as_str());
+        if changed && !self.leave_document() {
+            if let Some(form) = &mut self.dialogs.identity {
+                form.error =
+                    Some("the current document could not be saved; see the status bar".to_string());
+            }
+            return;
+        }
+        self.settings.settings.annotator = Some(annotator);
+        if let Err(e) = self.settings.save() {
+            self.notice = Some(format!("settings not saved: {e}"));
+        }
+        self.dialogs.identity = None;
+        let select = self
+            .ws
+            .current
+            .take()
+            .and_then(|i| self.ws.corpus.as_ref().map(|c| c.entries[i].path.clone()));
+        self.ed.doc = None;
+        self.reload_corpus(select);
+    }
+
+    /// Restores (or discards) unsaved work of the last session found in the journal.
+    fn recover(&mut self, i: usize, restore: bool) {
+        if i >= self.dialogs.recovered.len() {
+            return;
+        }
+        let (entry, _) = self.dialogs.recovered.remove(i);
+        let Some(journal) = self.journal.as_ref().map(|j| j.journal()) else {
+            return;
+        };
+        if !restore {
+            journal.discard(&entry);
+            return;
+        }
+        match journal.restore(&entry) {
+            Ok(()) => {
+                self.notice = Some(format!("Restored {}", entry.sidecar_path.display()));
+                // The open document may be the restored one: read it again.
+                if let Some(doc) = &self.ed.doc
+                    && same_file(&doc.sidecar_path, &entry.sidecar_path)
+                    && let Some(c) = self.ws.current.take()
+                {
+                    self.ed.doc = None;
+                    self.open_entry(c);
+                }
+            }
+            Err(e) => self.notice = Some(format!("Could not restore: {e}")),
+        }
+    }
+
+    /// The user chose how to settle a sidecar changed on disk under unsaved changes.
+    fn resolve_conflict(&mut self, choice: Resolution) {
+        let (Some(doc), Some(corpus)) = (&mut self.ed.doc, &self.ws.corpus) else {
+            self.ed.conflict = false;
+            return;
+        };
+        let result = match choice {
+            Resolution::KeepMine => doc
+                .keep_mine()
+                .map(|p| format!("Kept yours; theirs is in {}", p.display())),
+            Resolution::TakeTheirs => doc.take_theirs(&corpus.codebook).map(|p| match p {
+                Some(p) => format!("Took theirs; yours is in {}", p.display()),
+                None => "Took theirs".to_string(),
+            }),
+            Resolution::Merge => doc.merge_theirs().map(|p| {
+                format!(
+                    "Merged by annotation id; theirs as it was is in {}",
+                    p.display()
+                )
+            }),
+        };
+        self.ed.view.highlights = None;
+        self.notice = Some(result.unwrap_or_else(|e| e.to_string()));
+        self.ed.conflict = false;
+        self.ed.autosave_at = None;
+    }
+
+    /// Opens the document of hit `i` and scrolls to it.
+    fn go_to_hit(&mut self, i: usize) {
+        let Some(hit) = self.ws.search.hits.get(i).cloned() else {
+            return;
+        };
+        self.open_entry(hit.doc);
+        if self.ws.current == Some(hit.doc) {
+            self.ws.search.current = Some(i);
+            self.ed.view.scroll_to = Some((hit.part, hit.start));
+        }
+    }
+
+    /// Moves to the next (or previous) hit.
+    fn step_hit(&mut self, forward: bool) {
+        let n = self.ws.search.hits.len();
+        if n == 0 {
+            self.notice = Some("No search hits: type in the search box (Ctrl+Shift+F)".to_string());
+            return;
+        }
+        let next = match (self.ws.search.current, forward) {
+            (Some(c), true) => (c + 1) % n,
+            (Some(c), false) => (c + n - 1) % n,
+            (None, true) => 0,
+            (None, false) => n - 1,
+        };
+        self.go_to_hit(next);
+    }
+
+    /// Copies the sample corpus shipped in the binary into the user's data folder (files already
+    /// there are kept) and opens it.
+    fn open_sample(&mut self) {
+        let Some(data) = self.data_dir.clone() else {
+            self.notice =
+                Some("cannot open the sample corpus: no data folder for this user".to_string());
+            return;
+        };
+        match crate::sample::install(&data) {
+            Ok(installed) => self.open_path(&installed.folder),
+            Err(e) => self.notice = Some(format!("cannot open the sample corpus: {e}")),
+        }
+    }
+
+    /// Opens the export dialog for the open corpus.
+    fn open_export(&mut self) {
+        let Some(corpus) = &self.ws.corpus else {
+            self.notice = Some("Open a folder first".to_string());
+            return;
+        };
+        self.export = Some(ExportDialog::new(
+            &corpus.files.root,
+            corpus.files.annotators(),
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! The application state, split by concern: the workspace (corpus, list, filters, search), the
+//! editor (the open document, its view and pending input) and the dialogs. Panels read it and push
+//! actions; `apply` changes it.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use super::task::Task;
+use super::text_view::{HeightCache, Paragraph};
+use super::{dialogs, import_dialog, search_panel};
+use crate::corpus::{CorpusIndex, Filter, LoadEvent, SortKey};
+use crate::document::Document;
+use crate::highlights::Highlights;
+use crate::transcript::PartId;
+
+/// The corpus and how it is looked at.
+#[derive(Default)]
+pub struct Workspace {
+    /// The folder open, `None` on the welcome screen.
+    pub root: Option<PathBuf>,
+    /// The corpus, as far as it is read.
+    pub corpus: Option<CorpusIndex>,
+    /// Bumped with every corpus read, so that what is drawn from its codebook is made again.
+    pub codebook_generation: u64,
+    /// Message about the opened path, shown where the list would be.
+    pub corpus_error: Option<String>,
+    /// The list's filter and why it is refused.
+    pub filter: Filter,
+    /// Why the filter is refused.
+    pub filter_error: Option<String>,
+    /// The date boxes as typed.
+    pub date_text: (String, String),
+    /// Sort column and direction (descending when true).
+    pub sort: (SortKey, bool),
+    /// The loader, while the folder is read.
+    pub loading: Option<Loading>,
+    /// Full-text search.
+    pub search: search_panel::SearchState,
+    /// File-system events of the folder, debounced.
+    pub watcher: Option<super::watch::FolderWatch>,
+    /// Indices into the corpus entries that pass the filter.
+    pub visible: Vec<usize>,
+    /// The entry open.
+    pub current: Option<usize>,
+    /// Put the keyboard in the filter on the next frame.
+    pub focus_filter: bool,
+    /// Scroll the document list to the current row on the next frame.
+    pub list_follows: bool,
+    /// The document list's scroll offset in the last frame.
+    pub list_offset: f32,
+}
+
+/// The open document and what is being typed into it.
+#[derive(Default)]
+pub struct Editor {
+    /// The document open.
+    pub doc: Option<Document>,
+    /// Why the chosen document could not be opened.
+    pub doc_error: Option<String>,
+    /// Its view state.
+    pub view: DocView,
+    /// The span waiting for its value in the popup.
+    pub pending: Option<PendingSpan>,
+    /// When the sidecar is written next.
+    pub autosave_at: Option<f64>,
+    /// Someone else changed the open sidecar while we have unsaved changes: ask.
+    pub conflict: bool,
+    /// The open document's unsaved state is in the journal.
+    pub journaled: bool,
+}
+
+/// Windows over the workspace.
+#[derive(Default)]
+pub struct Dialogs {
+    /// The command palette.
+    pub palette: Option<dialogs::Palette>,
+    /// The shortcut overlay (F1).
+    pub help_open: bool,
+    /// Help > About.
+    pub about_open: bool,
+    /// Who is annotating (first start and settings).
+    pub identity: Option<dialogs::IdentityForm>,
+    /// A project import under way.
+    pub project_import: Option<import_dialog::ProjectImport>,
+    /// Unsaved work found in the journal at start, offered for restoring.
+    pub recovered: Vec<(crate::journal::Entry, String)>,
+    /// The open-file or open-folder dialog.
+    pub file_dialog: Option<Task<Option<PathBuf>>>,
+}
+
+/// A corpus being read by the loader thread.
+pub struct Loading {
+    /// The loader's job: what it read so far, or why it stopped.
+    pub task: Task<Result<LoadEvent, String>>,
+    /// The file to open when its row arrives.
+    pub select: Option<PathBuf>,
+    /// The file already open, to find again in the new list (a reload after changes on disk).
+    pub keep: Option<PathBuf>,
+    /// Transcripts in the folder.
+    pub total: usize,
+}
+
+/// The span being tagged: waiting for the value in the popup.
+#[derive(Debug, Clone)]
+pub struct PendingSpan {
+    /// Part of the selection.
+    pub part: PartId,
+    /// Char range of the selection.
+    pub range: Range<usize>,
+    /// Dimension to tag with.
+    pub dimension: String,
+    /// The value being typed (entity) or chosen.
+    pub value: String,
+    /// Highlighted suggestion.
+    pub suggestion: Option<usize>,
+    /// Focus the value field on the next frame.
+    pub focus_pending: bool,
+}
+
+/// Per-document view state, reset when another document opens.
+#[derive(Debug, Default)]
+pub struct DocView {
+    /// Paragraphs of each part.
+    pub paragraphs: HashMap<PartId, Vec<Paragraph>>,
+    /// Measured paragraph heights.
+    pub heights: HeightCache,
+    /// The last non-empty selection: part and char range.
+    pub selection: Option<(PartId, Range<usize>)>,
+    /// The span annotation selected in the list or by a click.
+    pub selected_span: Option<String>,
+    /// The exchange the keyboard tags apply to (speaker-turn files).
+    pub exchange: u32,
+    /// Span value and note being edited: (span id, value, note).
+    pub span_edit: Option<(String, String, String)>,
+    /// Scroll to this char of this part on the next frame (a search hit).
+    pub scroll_to: Option<(PartId, usize)>,
+    /// What is drawn from the document's spans, for the revision and codebook it was made for.
+    pub highlights: Option<Highlights>,
+}
