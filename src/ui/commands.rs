@@ -3,8 +3,10 @@
 
 use crate::shortcut::{Key, NamedKey, Shortcut};
 
-/// A command the user can give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A command the user can give. Its variants, in order, are the menus' order: `Command::iter()`
+/// comes from the enum itself, so a new command is in the menus, the palette, the keys and the help
+/// as soon as `describe` (an exhaustive match) gives it a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum Command {
     /// Pick a transcript file to open.
     OpenFile,
@@ -79,37 +81,62 @@ fn letter(c: char) -> Key {
     Key::Letter(c)
 }
 
+/// The menus of the menu bar, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
+pub enum Menu {
+    /// Opening, saving, exporting, importing, quitting.
+    File,
+    /// Undo and redo.
+    Edit,
+    /// Moving through the corpus and its search.
+    Document,
+    /// Zoom, theme, panels, modes.
+    View,
+    /// Who is annotating.
+    Settings,
+    /// Help and about.
+    Help,
+}
+
+impl Menu {
+    /// The menu's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Menu::File => "File",
+            Menu::Edit => "Edit",
+            Menu::Document => "Document",
+            Menu::View => "View",
+            Menu::Settings => "Settings",
+            Menu::Help => "Help",
+        }
+    }
+}
+
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Command; 27] = [
-        Command::OpenFile,
-        Command::OpenFolder,
-        Command::Save,
-        Command::Export,
-        Command::ImportProject,
-        Command::Quit,
-        Command::Undo,
-        Command::Redo,
-        Command::NextDocument,
-        Command::PreviousDocument,
-        Command::NextNotDone,
-        Command::ToggleDone,
-        Command::FocusFilter,
-        Command::FocusSearch,
-        Command::NextHit,
-        Command::PreviousHit,
-        Command::ZoomIn,
-        Command::ZoomOut,
-        Command::ZoomReset,
-        Command::ToggleTheme,
-        Command::ToggleDocumentList,
-        Command::ToggleCodebookPanel,
-        Command::Review,
-        Command::Palette,
-        Command::Help,
-        Command::Settings,
-        Command::About,
-    ];
+    pub fn iter() -> impl Iterator<Item = Command> {
+        <Command as strum::IntoEnumIterator>::iter()
+    }
+
+    /// The menu a command is in, and its group there (groups are parted by a separator).
+    pub fn menu(self) -> (Menu, u8) {
+        use Command::*;
+        match self {
+            OpenFile | OpenFolder => (Menu::File, 0),
+            Save | Export | ImportProject => (Menu::File, 1),
+            Quit => (Menu::File, 2),
+            Undo | Redo => (Menu::Edit, 0),
+            NextDocument | PreviousDocument | NextNotDone | ToggleDone => (Menu::Document, 0),
+            FocusFilter | FocusSearch | NextHit | PreviousHit => (Menu::Document, 1),
+            ZoomIn | ZoomOut | ZoomReset => (Menu::View, 0),
+            ToggleTheme => (Menu::View, 1),
+            ToggleDocumentList | ToggleCodebookPanel => (Menu::View, 2),
+            Review => (Menu::View, 3),
+            Settings => (Menu::Settings, 0),
+            Palette | Help => (Menu::Help, 0),
+            About => (Menu::Help, 1),
+        }
+    }
 }
 
 /// Name, shortcuts and help of a command. The match is exhaustive, so a new command cannot be
@@ -269,7 +296,7 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
 
 /// All commands, in menu order.
 pub fn all() -> Vec<CommandInfo> {
-    Command::ALL.iter().map(|&c| info(c)).collect()
+    Command::iter().map(info).collect()
 }
 
 /// The info of one command.
@@ -288,10 +315,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_command_is_listed_once() {
-        let mut seen = std::collections::HashSet::new();
-        for c in Command::ALL {
-            assert!(seen.insert(c), "{c:?} twice");
+    fn every_command_has_a_name_a_menu_and_help() {
+        let mut names = std::collections::HashSet::new();
+        for c in Command::iter() {
+            let info = info(c);
+            assert!(names.insert(info.name), "{} twice", info.name);
+            assert!(!info.help.is_empty(), "{c:?} has no help");
+        }
+        // Every menu has a command.
+        for m in <Menu as strum::IntoEnumIterator>::iter() {
+            assert!(Command::iter().any(|c| c.menu().0 == m), "{m:?} is empty");
         }
     }
 

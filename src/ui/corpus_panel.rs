@@ -4,7 +4,7 @@ use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
 use super::action::Action;
-use super::commands::{self, Command};
+use super::commands::{self, Command, Menu};
 use crate::document::SaveState;
 use crate::sidecar::Status;
 
@@ -42,80 +42,59 @@ impl MarginaliaApp {
         }
     }
 
+    /// The menu bar, made from the command list: every command is in its menu, grouped as
+    /// `Command::menu` says, with the recent folders and the theme choice added where they belong.
     pub(super) fn menu_ui(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                self.command_button(ui, Command::OpenFile);
-                self.command_button(ui, Command::OpenFolder);
-                let recent = self.settings.settings.recent.clone();
-                ui.menu_button("Recent folders", |ui| {
-                    if recent.is_empty() {
-                        ui.label("No folder opened yet");
-                    }
-                    for folder in recent {
-                        if ui.button(folder.display().to_string()).clicked() {
-                            self.act(Action::OpenPath(folder));
+            for menu in <Menu as strum::IntoEnumIterator>::iter() {
+                ui.menu_button(menu.title(), |ui| {
+                    let mut group = None;
+                    for command in Command::iter().filter(|c| c.menu().0 == menu) {
+                        let g = command.menu().1;
+                        if group.is_some_and(|last| last != g) {
+                            ui.separator();
+                        }
+                        group = Some(g);
+                        if command == Command::ToggleTheme {
+                            self.theme_menu_ui(ui);
+                        }
+                        self.command_button(ui, command);
+                        if command == Command::OpenFolder {
+                            self.recent_menu_ui(ui);
                         }
                     }
                 });
-                ui.separator();
-                self.command_button(ui, Command::Save);
-                self.command_button(ui, Command::Export);
-                self.command_button(ui, Command::ImportProject);
-                ui.separator();
-                self.command_button(ui, Command::Quit);
-            });
-            ui.menu_button("Edit", |ui| {
-                self.command_button(ui, Command::Undo);
-                self.command_button(ui, Command::Redo);
-            });
-            ui.menu_button("Document", |ui| {
-                self.command_button(ui, Command::NextDocument);
-                self.command_button(ui, Command::PreviousDocument);
-                self.command_button(ui, Command::NextNotDone);
-                self.command_button(ui, Command::ToggleDone);
-                ui.separator();
-                self.command_button(ui, Command::FocusFilter);
-                self.command_button(ui, Command::FocusSearch);
-                self.command_button(ui, Command::NextHit);
-                self.command_button(ui, Command::PreviousHit);
-            });
-            ui.menu_button("View", |ui| {
-                self.command_button(ui, Command::ZoomIn);
-                self.command_button(ui, Command::ZoomOut);
-                self.command_button(ui, Command::ZoomReset);
-                ui.separator();
-                ui.menu_button("Theme", |ui| {
-                    for (name, id) in [
-                        ("Follow the system", "system"),
-                        ("Light", "light"),
-                        ("Dark", "dark"),
-                    ] {
-                        let current = self.view_state.theme == id
-                            || (id == "system" && self.view_state.theme.is_empty());
-                        if ui.radio(current, name).clicked() {
-                            self.act(Action::SetTheme(id.to_string()));
-                        }
-                    }
-                });
-                self.command_button(ui, Command::ToggleTheme);
-                ui.separator();
-                self.command_button(ui, Command::ToggleDocumentList);
-                self.command_button(ui, Command::ToggleCodebookPanel);
-                ui.separator();
-                self.command_button(ui, Command::Review);
-                self.command_button(ui, Command::Palette);
-                self.command_button(ui, Command::Help);
-            });
-            ui.menu_button("Settings", |ui| {
-                self.command_button(ui, Command::Settings);
-            });
-            ui.menu_button("Help", |ui| {
-                self.command_button(ui, Command::Help);
-                self.command_button(ui, Command::Palette);
-                ui.separator();
-                self.command_button(ui, Command::About);
-            });
+            }
+        });
+    }
+
+    fn recent_menu_ui(&mut self, ui: &mut egui::Ui) {
+        let recent = self.settings.settings.recent.clone();
+        ui.menu_button("Recent folders", |ui| {
+            if recent.is_empty() {
+                ui.label("No folder opened yet");
+            }
+            for folder in recent {
+                if ui.button(folder.display().to_string()).clicked() {
+                    self.act(Action::OpenPath(folder));
+                }
+            }
+        });
+    }
+
+    fn theme_menu_ui(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("Theme", |ui| {
+            for (name, id) in [
+                ("Follow the system", "system"),
+                ("Light", "light"),
+                ("Dark", "dark"),
+            ] {
+                let current = self.view_state.theme == id
+                    || (id == "system" && self.view_state.theme.is_empty());
+                if ui.radio(current, name).clicked() {
+                    self.act(Action::SetTheme(id.to_string()));
+                }
+            }
         });
     }
 

@@ -105,3 +105,124 @@ pub fn egui_modifiers(s: &Shortcut) -> egui::Modifiers {
         command: s.ctrl,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(
+        key: egui::Key,
+        physical: Option<egui::Key>,
+        modifiers: egui::Modifiers,
+    ) -> egui::Event {
+        egui::Event::Key {
+            key,
+            physical_key: physical,
+            pressed: true,
+            repeat: false,
+            modifiers,
+        }
+    }
+
+    /// Runs one frame with `events` and reports whether `s` was taken, and how many events remain.
+    fn take_in_frame(events: Vec<egui::Event>, s: &Shortcut) -> (bool, usize) {
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            events,
+            ..Default::default()
+        };
+        let mut taken = false;
+        let mut left = 0;
+        let mut output = ctx.run_ui(input, |ui| {
+            taken = take(ui.ctx(), s);
+            left = ui.ctx().input(|i| i.events.len());
+        });
+        // No painter here: the font atlas is dropped on purpose.
+        output.textures_delta.clear();
+        (taken, left)
+    }
+
+    #[test]
+    fn every_key_a_shortcut_can_name_has_an_egui_key() {
+        for c in 'A'..='Z' {
+            assert_eq!(egui_keys(Key::Letter(c)).len(), 1, "{c}");
+        }
+        for d in 0..=9 {
+            assert_eq!(egui_keys(Key::Digit(d)).len(), 1);
+        }
+        for n in 1..=12 {
+            assert_eq!(egui_keys(Key::F(n)).len(), 1);
+        }
+        assert_eq!(egui_keys(Key::Digit(3)), [egui::Key::Num3]);
+        assert_eq!(egui_keys(Key::F(1)), [egui::Key::F1]);
+        assert_eq!(egui_keys(Key::Letter('Z')), [egui::Key::Z]);
+        assert_eq!(
+            egui_keys(Key::Named(NamedKey::Plus)),
+            [egui::Key::Plus, egui::Key::Equals]
+        );
+    }
+
+    #[test]
+    fn modifiers_must_match_exactly() {
+        let undo = Shortcut::parse("Ctrl+Z").unwrap();
+        let ctrl = egui::Modifiers::COMMAND;
+        let ctrl_shift = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
+        assert_eq!(
+            take_in_frame(vec![press(egui::Key::Z, None, ctrl)], &undo),
+            (true, 0)
+        );
+        // Ctrl+Shift+Z is redo, never undo.
+        assert_eq!(
+            take_in_frame(vec![press(egui::Key::Z, None, ctrl_shift)], &undo),
+            (false, 1)
+        );
+        // A plain Z is typing, not undo.
+        let plain = egui::Modifiers::NONE;
+        assert!(!take_in_frame(vec![press(egui::Key::Z, None, plain)], &undo).0);
+        assert_eq!(
+            egui_modifiers(&undo),
+            egui::Modifiers::CTRL | egui::Modifiers::COMMAND
+        );
+    }
+
+    #[test]
+    fn a_digit_matches_by_position_under_shift() {
+        // Shift+1 gives `!` as the logical key on most layouts; the physical key is still 1.
+        let s = Shortcut::parse("Shift+1").unwrap();
+        let shift = egui::Modifiers::SHIFT;
+        assert!(
+            take_in_frame(
+                vec![press(
+                    egui::Key::Exclamationmark,
+                    Some(egui::Key::Num1),
+                    shift
+                )],
+                &s
+            )
+            .0
+        );
+        // Letters do not: a layout that moves Z moves its shortcut with it.
+        let z = Shortcut::parse("Ctrl+Z").unwrap();
+        assert!(
+            !take_in_frame(
+                vec![press(
+                    egui::Key::Y,
+                    Some(egui::Key::Z),
+                    egui::Modifiers::COMMAND
+                )],
+                &z
+            )
+            .0
+        );
+    }
+
+    #[test]
+    fn a_press_is_taken_once() {
+        let s = Shortcut::parse("5").unwrap();
+        let events = vec![
+            press(egui::Key::Num5, None, egui::Modifiers::NONE),
+            press(egui::Key::Num6, None, egui::Modifiers::NONE),
+        ];
+        assert_eq!(take_in_frame(events, &s), (true, 1));
+    }
+}
