@@ -93,6 +93,13 @@ fn wait_for_disk_change(h: &mut Harness<'static, MarginaliaApp>) -> bool {
     seen
 }
 
+/// Clicks a code's button in the codebook panel, scrolling to it first as a user would.
+fn click_code(h: &mut Harness<'static, MarginaliaApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_ok();
+    h.get_by_label(label).click();
+}
+
 /// Runs a command as the menus do.
 fn command(h: &mut Harness<'static, MarginaliaApp>, c: marginalia::ui::commands::Command) {
     h.state_mut().act(Action::Command(c));
@@ -165,14 +172,14 @@ fn tag_by_click_key_and_span_then_undo_redo_switch_and_reopen() {
     h.get_by_label_contains("ANSWER · The Mayor");
 
     // Tone of answer by click, then by shortcut.
-    h.get_by_label("Tone of answer: Evasive (5)").click();
+    click_code(&mut h, "Tone of answer: Evasive (5)");
     h.run_ok();
     assert_eq!(answer_tone(&h), ["evasive"]);
     h.key_press(Key::Num4);
     h.run_ok();
     assert_eq!(answer_tone(&h), ["hostile"]);
     // A topic by click and one by key: several choices.
-    h.get_by_label("Topics: Counter-terrorism (C)").click();
+    click_code(&mut h, "Topics: Counter-terrorism (C)");
     h.run_ok();
     h.key_press(Key::P);
     h.run_ok();
@@ -1017,4 +1024,45 @@ fn a_qdpx_opened_in_the_app_says_what_it_is() {
         h.state().document().is_some(),
         "the open document stays open"
     );
+}
+
+/// The document's codings, memo and status have their own place at the foot of the right panel:
+/// part tags and spans listed in text order, a tag removed from its row; the codes of each part
+/// show as chips at its head, and a folded dimension names what is chosen.
+#[test]
+fn codings_are_listed_beside_the_codebook_and_shown_at_each_part() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press(Key::Num5);
+    h.key_press(Key::C);
+    h.run_ok();
+    h.get_by_label_contains("Codings: 2 part tags, 0 spans");
+    // Rows name dimension and value, with where they are.
+    h.get_by_label("Tone of answer: Evasive");
+    h.get_by_label("Topics: Counter-terrorism");
+    // Chips at the head of each part.
+    assert!(h.query_all_by_label("Evasive").count() >= 1);
+    // The dimension's header says what is chosen.
+    h.get_by_label_contains("Tone of answer — Evasive");
+    // Right-click a row: remove that code.
+    h.get_by_label("Topics: Counter-terrorism").scroll_to_me();
+    h.run_ok();
+    let row = h.get_by_label("Topics: Counter-terrorism");
+    row.click_secondary();
+    h.run_ok();
+    h.get_by_label("Remove this code").click();
+    h.run_ok();
+    assert!(
+        h.state()
+            .document()
+            .unwrap()
+            .sidecar
+            .part_values(PartId::QUESTION, "topic")
+            .is_empty()
+    );
+    h.get_by_label_contains("Codings: 1 part tags, 0 spans");
+    // Undo brings it back, like any edit.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    h.get_by_label_contains("Codings: 2 part tags, 0 spans");
 }

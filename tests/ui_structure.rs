@@ -84,7 +84,12 @@ fn only_apply_saves_journals_and_opens_documents() {
 
 #[test]
 fn only_the_task_type_starts_threads() {
-    for needle in ["thread::spawn", "thread::Builder", "mpsc::channel", "channel()"] {
+    for needle in [
+        "thread::spawn",
+        "thread::Builder",
+        "mpsc::channel",
+        "channel()",
+    ] {
         let found = offenders(needle, &["task.rs", "watch.rs"]);
         assert!(
             found.is_empty(),

@@ -9,6 +9,7 @@ use crate::agreement::corpus::Disagreement;
 use crate::document::Edit;
 use crate::review::Decision;
 use crate::sidecar::Annotator;
+use crate::transcript::PartId;
 
 /// One thing to do.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub enum Action {
     EndTyping,
     /// "system", "light" or "dark".
     SetTheme(String),
+    /// Make this part the target of the keys and scroll to it.
+    GoToPart(PartId),
     /// Open the document of search hit `n` at the hit.
     GoToHit(usize),
     /// The annotator's identity was entered.

@@ -63,6 +63,10 @@ impl MarginaliaApp {
             }
             Action::SetTheme(t) => self.set_theme(ctx, &t),
             Action::GoToHit(i) => self.go_to_hit(i),
+            Action::GoToPart(part) => {
+                self.ed.view.exchange = part.exchange;
+                self.ed.view.scroll_to = Some((part, 0));
+            }
             Action::SetIdentity(a) => self.set_identity(a),
             Action::Recover(i, restore) => self.recover(i, restore),
             Action::ResolveConflict(r) => self.resolve_conflict(r),

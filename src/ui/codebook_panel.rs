@@ -7,8 +7,6 @@ use super::MarginaliaApp;
 use super::action::Action;
 use super::document_panel::color32;
 use crate::codebook::{AppliesTo, Dimension, DimensionKind};
-use crate::document::Edit;
-use crate::sidecar::Status;
 use crate::transcript::{PartId, PartKind};
 
 /// Widget id of the memo box.
@@ -46,7 +44,14 @@ impl MarginaliaApp {
                 kind: PartKind::Question,
             })
             .is_some();
+        // The document's own codings, memo and status: always in view at the foot.
+        egui::Panel::bottom("this-document")
+            .resizable(true)
+            .default_size(300.0)
+            .min_size(140.0)
+            .show(ui, |ui| self.document_codings_ui(ui, &codebook));
         egui::ScrollArea::vertical()
+            .id_salt("codebook-scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.heading(&codebook.name)
@@ -80,11 +85,7 @@ impl MarginaliaApp {
                     ui.add_space(6.0);
                     ui.separator();
                     self.span_tools_ui(ui, &codebook);
-                    ui.separator();
-                    self.memo_and_status_ui(ui);
                 });
-                ui.separator();
-                self.span_list_ui(ui, &codebook, editable);
                 self.problems_ui(ui);
             });
     }
@@ -106,49 +107,65 @@ impl MarginaliaApp {
             DimensionKind::SeveralChoices => "several choices",
             DimensionKind::Entity => "free values",
         };
-        ui.label(RichText::new(&dim.label).color(color32(&dim.color)))
-            .on_hover_text(format!("{}\n({kind_note})", dim.description));
+        // The header names what is chosen, so a folded dimension still says it.
+        let chosen_labels: Vec<&str> = chosen
+            .iter()
+            .map(|c| dim.value(c).map_or(c.as_str(), |v| v.label.as_str()))
+            .collect();
+        let mut header = RichText::new(&dim.label).color(color32(&dim.color));
+        if !chosen_labels.is_empty() {
+            header = RichText::new(format!("{} — {}", dim.label, chosen_labels.join(", ")))
+                .color(color32(&dim.color));
+        }
         let mut toggled = None;
-        ui.horizontal_wrapped(|ui| {
-            for v in &dim.values {
-                let on = chosen.contains(&v.id);
-                let color = color32(&v.color);
-                let mut text = RichText::new(&v.label);
-                if on {
-                    text = text.color(contrast(color)).strong();
-                }
-                let mut button = egui::Button::selectable(on, text);
-                if let Some(k) = &v.key {
-                    button = button.shortcut_text(RichText::new(k).small());
-                }
-                if on {
-                    button = button.fill(color);
-                } else {
-                    button = button.stroke(egui::Stroke::new(1.0, color));
-                }
-                let mut hover = v.description.clone();
-                if let Some(k) = &v.key {
-                    hover.push_str(&format!("\nShortcut: {k}"));
-                }
-                let label = match &v.key {
-                    Some(k) => format!("{} ({k})", v.label),
-                    None => v.label.clone(),
-                };
-                let r = ui.add(button).on_hover_text(hover);
-                // The accessible name carries the dimension, so two "Neutral" buttons differ.
-                r.widget_info(|| {
-                    egui::WidgetInfo::selected(
-                        egui::Role::Button,
-                        true,
-                        on,
-                        format!("{}: {label}", dim.label),
-                    )
+        let shown = egui::CollapsingHeader::new(header)
+            .id_salt(("dimension", &dim.id))
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for v in &dim.values {
+                        let on = chosen.contains(&v.id);
+                        let color = color32(&v.color);
+                        let mut text = RichText::new(&v.label);
+                        if on {
+                            text = text.color(contrast(color)).strong();
+                        }
+                        let mut button = egui::Button::selectable(on, text);
+                        if let Some(k) = &v.key {
+                            button = button.shortcut_text(RichText::new(k).small());
+                        }
+                        if on {
+                            button = button.fill(color);
+                        } else {
+                            button = button.stroke(egui::Stroke::new(1.0, color));
+                        }
+                        let mut hover = v.description.clone();
+                        if let Some(k) = &v.key {
+                            hover.push_str(&format!("\nShortcut: {k}"));
+                        }
+                        let label = match &v.key {
+                            Some(k) => format!("{} ({k})", v.label),
+                            None => v.label.clone(),
+                        };
+                        let r = ui.add(button).on_hover_text(hover);
+                        // The accessible name carries the dimension, so two "Neutral" buttons differ.
+                        r.widget_info(|| {
+                            egui::WidgetInfo::selected(
+                                egui::Role::Button,
+                                true,
+                                on,
+                                format!("{}: {label}", dim.label),
+                            )
+                        });
+                        if r.clicked() {
+                            toggled = Some(v.id.clone());
+                        }
+                    }
                 });
-                if r.clicked() {
-                    toggled = Some(v.id.clone());
-                }
-            }
-        });
+            });
+        shown
+            .header_response
+            .on_hover_text(format!("{}\n({kind_note}; click to fold)", dim.description));
         if let Some(v) = toggled {
             self.act(Action::ToggleValue {
                 dimension: dim.id.clone(),
@@ -203,157 +220,6 @@ impl MarginaliaApp {
         }
         if let Some(d) = start {
             self.act(Action::StartSpan(d));
-        }
-    }
-
-    fn memo_and_status_ui(&mut self, ui: &mut egui::Ui) {
-        let l = ui.label(RichText::new("Memo").strong());
-        // Drawn from the document each frame and changed only through an edit: undo, redo and a
-        // reload show at once, and nothing is kept to reconcile.
-        let mut memo = self
-            .ed
-            .doc
-            .as_ref()
-            .map(|d| d.sidecar.memo.clone())
-            .unwrap_or_default();
-        let r = ui.add(
-            egui::TextEdit::multiline(&mut memo)
-                .id(memo_id())
-                .hint_text("Notes on this document")
-                .desired_rows(3)
-                .desired_width(f32::INFINITY),
-        );
-        let r = r.labelled_by(l.id);
-        if r.changed() {
-            self.act(Action::Edit(Edit::SetMemo(memo)));
-        } else if r.lost_focus() {
-            self.act(Action::EndTyping);
-        }
-        let Some(doc) = &self.ed.doc else { return };
-        let mut done = doc.sidecar.status == Status::Done;
-        ui.horizontal(|ui| {
-            if ui.checkbox(&mut done, "Done (Ctrl+Enter)").changed() {
-                let status = if done {
-                    Status::Done
-                } else {
-                    Status::InProgress
-                };
-                self.act(Action::Edit(Edit::SetStatus(status)));
-            }
-            if let Some(doc) = &self.ed.doc {
-                ui.label(
-                    RichText::new(doc.sidecar.status.as_str())
-                        .small()
-                        .color(ui.visuals().weak_text_color()),
-                );
-            }
-        });
-    }
-
-    fn span_list_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        codebook: &crate::codebook::Codebook,
-        editable: bool,
-    ) {
-        let Some(doc) = &self.ed.doc else { return };
-        let spans = &doc.sidecar.spans;
-        let mut order: Vec<usize> = (0..spans.len()).collect();
-        order.sort_by_key(|&i| (spans[i].part, spans[i].start, spans[i].end));
-        ui.label(RichText::new(format!("Annotations in this document ({})", spans.len())).strong());
-        let mut select = None;
-        let mut delete = None;
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
-        // Laid out only for the visible rows: a long answer can carry thousands of spans.
-        egui::ScrollArea::vertical()
-            .id_salt("span-list")
-            .max_height(row_height * 8.0)
-            .auto_shrink([false, true])
-            .show_rows(ui, row_height, order.len(), |ui, rows| {
-                for &i in &order[rows] {
-                    let s = &spans[i];
-                    let dim = codebook.dimension(&s.dimension);
-                    let color = dim.map_or(Color32::GRAY, |d| color32(&d.color));
-                    let label = dim.map_or(s.dimension.as_str(), |d| d.label.as_str());
-                    let selected = self.ed.view.selected_span.as_deref() == Some(s.id.as_str());
-                    let quote = crate::sidecar::ellipsize(&s.quote, 60);
-                    let r = super::corpus_panel::list_row(
-                        ui,
-                        row_height,
-                        selected,
-                        ("•", color),
-                        &format!("{label}: {}", s.value),
-                        &format!("“{quote}” · {}", s.part),
-                    );
-                    let r = if s.note.is_empty() {
-                        r
-                    } else {
-                        r.on_hover_text(&s.note)
-                    };
-                    if r.clicked() {
-                        select = Some(s.id.clone());
-                    }
-                }
-            });
-        let selected = self
-            .ed
-            .view
-            .selected_span
-            .as_deref()
-            .and_then(|id| spans.iter().find(|s| s.id == id))
-            .cloned();
-        if let (Some(s), true) = (selected, editable) {
-            let edit = self
-                .ed
-                .view
-                .span_edit
-                .get_or_insert_with(|| (s.id.clone(), s.value.clone(), s.note.clone()));
-            if edit.0 != s.id {
-                *edit = (s.id.clone(), s.value.clone(), s.note.clone());
-            }
-            let mut commit = false;
-            ui.label(
-                RichText::new(format!("“{}”", crate::sidecar::ellipsize(&s.quote, 80))).italics(),
-            );
-            egui::Grid::new("span-editor")
-                .num_columns(2)
-                .show(ui, |ui| {
-                    let l = ui.label("Value");
-                    let r = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut edit.1)
-                                .id(span_value_id())
-                                .desired_width(f32::INFINITY),
-                        )
-                        .labelled_by(l.id);
-                    commit |= r.lost_focus();
-                    ui.end_row();
-                    let l = ui.label("Note");
-                    let r = ui
-                        .add(
-                            egui::TextEdit::multiline(&mut edit.2)
-                                .id(span_note_id())
-                                .desired_rows(2)
-                                .desired_width(f32::INFINITY),
-                        )
-                        .labelled_by(l.id);
-                    commit |= r.lost_focus();
-                    ui.end_row();
-                });
-            if ui.button("Delete this annotation").clicked() {
-                delete = Some(s.id.clone());
-            }
-            if commit {
-                self.act(Action::CommitSpanEditor);
-            }
-        }
-        if let Some(id) = select {
-            self.act(Action::SelectSpan(Some(id)));
-        }
-        if let Some(id) = delete {
-            self.ed.view.span_edit = None;
-            self.ed.view.selected_span = None;
-            self.act(Action::Edit(Edit::RemoveSpan { id }));
         }
     }
 

@@ -410,16 +410,51 @@ impl MarginaliaApp {
                 (K::Tags, "Tags"),
             ] {
                 let on = self.ws.sort.0 == key;
+                // Room after the name for the direction, drawn as a triangle: the app's fonts
+                // have no arrow glyphs, and "^"/"v" read as letters.
                 let text = if on {
-                    format!("{name} {}", if self.ws.sort.1 { "v" } else { "^" })
+                    format!("{name}     ")
                 } else {
                     name.to_string()
                 };
-                if ui
+                let descending = self.ws.sort.1;
+                let r = ui
                     .selectable_label(on, RichText::new(text).small())
-                    .on_hover_text(format!("Sort by {}", name.to_lowercase()))
-                    .clicked()
-                {
+                    .on_hover_text(match (on, descending) {
+                        (true, false) => format!(
+                            "Sorted by {} ascending: click to reverse",
+                            name.to_lowercase()
+                        ),
+                        (true, true) => format!(
+                            "Sorted by {} descending: click to reverse",
+                            name.to_lowercase()
+                        ),
+                        (false, _) => format!("Sort by {}", name.to_lowercase()),
+                    });
+                if on {
+                    let c = egui::pos2(r.rect.right() - 9.0, r.rect.center().y);
+                    let (h, w) = (4.0, 4.5);
+                    let points = if descending {
+                        vec![
+                            egui::pos2(c.x - w, c.y - h),
+                            egui::pos2(c.x + w, c.y - h),
+                            egui::pos2(c.x, c.y + h),
+                        ]
+                    } else {
+                        vec![
+                            egui::pos2(c.x - w, c.y + h),
+                            egui::pos2(c.x + w, c.y + h),
+                            egui::pos2(c.x, c.y - h),
+                        ]
+                    };
+                    let color = ui.visuals().selection.stroke.color;
+                    ui.painter().add(egui::Shape::convex_polygon(
+                        points,
+                        color,
+                        egui::Stroke::NONE,
+                    ));
+                }
+                if r.clicked() {
                     self.ws.sort = if on {
                         (key, !self.ws.sort.1)
                     } else {

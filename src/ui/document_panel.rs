@@ -3,6 +3,7 @@
 use egui::{Color32, RichText};
 
 use super::MarginaliaApp;
+use super::action::Action;
 use super::text_view::{self, Mark, PartViewOutput, TextStyle};
 use crate::codebook::parse_color;
 use crate::document::Document;
@@ -147,8 +148,13 @@ impl MarginaliaApp {
                 }
             }
             if let Some(id) = out.clicked_span {
-                self.ed.view.selected_span = Some(id);
-                self.ed.view.span_edit = None;
+                self.act(Action::SelectSpan(Some(id)));
+            }
+            if out.clipped {
+                self.notice = Some(
+                    "A span stays within one paragraph: the selection ends at this paragraph's edge"
+                        .to_string(),
+                );
             }
         }
     }
@@ -218,8 +224,7 @@ impl MarginaliaApp {
 
     fn column_ui(&mut self, ui: &mut egui::Ui, part: PartId, style: &TextStyle) -> PartViewOutput {
         let mut out = PartViewOutput::default();
-        let heading = self.part_heading(part);
-        ui.label(heading);
+        self.part_header_ui(ui, part);
         ui.separator();
         // A line of about 85 characters at most: longer lines are hard to follow back.
         let measure = MAX_MEASURE_CHARS * style.font.size * 0.55;
@@ -258,7 +263,82 @@ impl MarginaliaApp {
                 None => text.push_str(&format!(" · from {}", clock(start))),
             }
         }
-        RichText::new(text).small().strong()
+        RichText::new(text).strong()
+    }
+
+    /// The codes of a part as (label, colour), in codebook order: the chips at its head.
+    fn part_chips(&self, part: PartId) -> Vec<(String, Color32)> {
+        let (Some(doc), Some(corpus)) = (&self.ed.doc, &self.ws.corpus) else {
+            return Vec::new();
+        };
+        let Some(tags) = doc.sidecar.tags.get(&part) else {
+            return Vec::new();
+        };
+        let mut chips = Vec::new();
+        for dim in &corpus.codebook.dimensions {
+            for value in tags.get(&dim.id).map_or(&[][..], Vec::as_slice) {
+                let v = dim.value(value);
+                chips.push((
+                    v.map_or(value.clone(), |v| v.label.clone()),
+                    color32(v.map_or(dim.color.as_str(), |v| v.color.as_str())),
+                ));
+            }
+        }
+        // Dimensions the codebook lacks are still shown, by id.
+        for (dim, values) in tags {
+            if corpus.codebook.dimension(dim).is_none() {
+                chips.extend(
+                    values
+                        .iter()
+                        .map(|v| (format!("{dim}: {v}"), Color32::GRAY)),
+                );
+            }
+        }
+        chips
+    }
+
+    /// A part's head: its name and speaker on one line, its codes as chips on the next. Both
+    /// lines always take their room, so the question's and the answer's text start level.
+    fn part_header_ui(&self, ui: &mut egui::Ui, part: PartId) {
+        let line = ui.text_style_height(&egui::TextStyle::Body);
+        let height = line * 2.0 + 8.0;
+        let (rect, _) = ui.allocate_exact_size(
+            egui::vec2(ui.available_width(), height),
+            egui::Sense::hover(),
+        );
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        child.add(egui::Label::new(self.part_heading(part)).truncate());
+        let chips = self.part_chips(part);
+        child.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 4.0;
+            if chips.is_empty() {
+                ui.label(
+                    RichText::new("no codes")
+                        .small()
+                        .color(super::style::secondary(ui)),
+                );
+            }
+            for (i, (label, color)) in chips.iter().enumerate() {
+                // Room for this chip and a "+N" after it, else say how many are left.
+                let needed = label.chars().count() as f32 * super::style::SMALL_SIZE * 0.6 + 40.0;
+                if ui.available_width() < needed {
+                    ui.label(RichText::new(format!("+{}", chips.len() - i)).small())
+                        .on_hover_text(
+                            chips[i..]
+                                .iter()
+                                .map(|(l, _)| l.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
+                    break;
+                }
+                chip(ui, label, *color);
+            }
+        });
     }
 
     /// The text of a part, or a note when it is empty.
@@ -273,7 +353,7 @@ impl MarginaliaApp {
             return PartViewOutput::default();
         };
         if viewport.is_none() {
-            ui.label(self.part_heading(part));
+            self.part_header_ui(ui, part);
         }
         let paragraphs = self
             .ed
@@ -423,4 +503,21 @@ fn header_ui(ui: &mut egui::Ui, doc: &Document) {
         );
     }
     ui.add_space(4.0);
+}
+
+/// A code as a small filled label in its colour, its text black or white for contrast.
+fn chip(ui: &mut egui::Ui, label: &str, color: Color32) {
+    let luma = 0.299 * color.r() as f32 + 0.587 * color.g() as f32 + 0.114 * color.b() as f32;
+    let text = if luma > 150.0 {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    };
+    egui::Frame::new()
+        .fill(color)
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(5, 1))
+        .show(ui, |ui| {
+            ui.label(RichText::new(label).small().color(text));
+        });
 }

@@ -4,6 +4,7 @@
 pub mod action;
 mod apply;
 mod codebook_panel;
+mod coding_panel;
 pub mod commands;
 pub use codebook_panel::memo_id;
 mod corpus_panel;
@@ -16,6 +17,7 @@ pub mod review_panel;
 pub mod search_panel;
 pub mod settings;
 pub mod state;
+mod style;
 pub mod task;
 pub mod text_view;
 mod watch;
@@ -187,6 +189,7 @@ impl MarginaliaApp {
 
     fn apply_view_state(&mut self, ctx: &egui::Context) {
         ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        style::install(ctx);
         let theme = match self.view_state.theme.as_str() {
             "light" => egui::ThemePreference::Light,
             "dark" => egui::ThemePreference::Dark,

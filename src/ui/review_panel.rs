@@ -915,7 +915,8 @@ fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::co
             painter.text(
                 egui::pos2(x0 + w + 4.0, y + row_h / 2.0),
                 egui::Align2::LEFT_CENTER,
-                format!("{a:.2}"),
+                // A tiny negative alpha rounds to 0.00, never "-0.00".
+                format!("{:.2}", if a.abs() < 0.005 { 0.0 } else { a }),
                 font.clone(),
                 text,
             );
@@ -930,15 +931,20 @@ fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::co
         }
     }
     let bottom = rect.top() + row_h * rows.len() as f32;
-    for (t, label) in [(0.667f32, "0.667"), (0.8, "0.8"), (1.0, "1")] {
+    // The two thresholds sit close: their labels lean away from each other.
+    for (t, label, align, dx) in [
+        (0.667f32, "0.667", egui::Align2::RIGHT_TOP, -2.0),
+        (0.8, "0.8", egui::Align2::LEFT_TOP, 2.0),
+        (1.0, "1", egui::Align2::LEFT_TOP, 2.0),
+    ] {
         let x = x0 + bar_w * t;
         painter.line_segment(
             [egui::pos2(x, rect.top()), egui::pos2(x, bottom)],
             egui::Stroke::new(1.0, ui.visuals().weak_text_color()),
         );
         painter.text(
-            egui::pos2(x, bottom + 2.0),
-            egui::Align2::CENTER_TOP,
+            egui::pos2(x + dx, bottom + 2.0),
+            align,
             label,
             font.clone(),
             ui.visuals().weak_text_color(),

@@ -75,6 +75,9 @@ pub struct PartViewOutput {
     pub clicked_span: Option<String>,
     /// A paragraph of this part has the keyboard focus.
     pub focused: bool,
+    /// A drag went on past the paragraph it started in: the selection stops at that paragraph's
+    /// edge, as a span lies within one paragraph.
+    pub clipped: bool,
 }
 
 /// Style of the text.
@@ -146,6 +149,7 @@ pub fn part_ui(
         if response.clicked_span.is_some() {
             out.clicked_span = response.clicked_span;
         }
+        out.clipped |= response.clipped;
         ui.add_space(spacing);
     }
     out
@@ -157,6 +161,7 @@ struct ParagraphResponse {
     focused: bool,
     selection: Range<usize>,
     clicked_span: Option<String>,
+    clipped: bool,
 }
 
 fn paragraph_ui(
@@ -238,12 +243,19 @@ fn paragraph_ui(
             clicked_span = Some(mark.id.clone());
         }
     }
+    // Dragging above or below the paragraph: the text there is not in this selection.
+    let clipped = response.dragged()
+        && ui.input(|i| i.pointer.interact_pos()).is_some_and(|p| {
+            p.y < response.rect.top() - style.line_height * 0.5
+                || p.y > response.rect.bottom() + style.line_height * 0.5
+        });
     ParagraphResponse {
         height: response.rect.height(),
         rect: response.rect,
         focused,
         selection,
         clicked_span,
+        clipped,
     }
 }
 
