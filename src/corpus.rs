@@ -549,8 +549,8 @@ impl Entry {
 pub struct Filter {
     /// Words anywhere in title, file name, member, party, asked of.
     pub text: String,
-    /// Exactly this member.
-    pub member: Option<String>,
+    /// Any of these members (none: every member).
+    pub members: Vec<String>,
     /// Exactly this party.
     pub party: Option<String>,
     /// Exactly this office-holder.
@@ -824,75 +824,27 @@ impl CorpusIndex {
     /// Indices of the entries passing every filter, in path order; an error for a bad tag query.
     pub fn filter_by(&self, f: &Filter) -> Result<Vec<usize>, String> {
         let terms = tag_terms(&f.tags)?;
-        // A term naming no dimension or value of the codebook would match nothing, silently.
-        for t in &terms {
-            let TagTerm::Tag(d, v) = t else { continue };
-            let fold = crate::search::fold;
-            let Some(def) = self
-                .codebook
-                .dimensions
-                .iter()
-                .find(|x| fold(&x.id) == *d || fold(&x.label) == *d)
-            else {
-                let ids: Vec<&str> = self
-                    .codebook
-                    .dimensions
-                    .iter()
-                    .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
-                    .map(|x| x.id.as_str())
-                    .collect();
-                return Err(format!(
-                    "no dimension \"{d}\" in the codebook; use one of {}",
-                    ids.join(", ")
-                ));
-            };
-            let known = def.kind == crate::codebook::DimensionKind::Entity
-                || def
-                    .values
-                    .iter()
-                    .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
-            if !known {
-                let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
-                return Err(format!(
-                    "\"{v}\" is not a value of {}; use one of {}",
-                    def.label,
-                    ids.join(", ")
-                ));
-            }
-        }
-        // A term may name a dimension or value by id or label.
-        let matches_tag = |e: &Entry, d: &str, v: &str| {
-            e.tags.iter().any(|(dim, val)| {
-                let def = self.codebook.dimension(dim);
-                let dim_ok = crate::search::fold(dim) == d
-                    || def.is_some_and(|x| crate::search::fold(&x.label) == d);
-                let val_ok = crate::search::fold(val) == v
-                    || def
-                        .and_then(|x| x.value(val))
-                        .is_some_and(|x| crate::search::fold(&x.label) == v);
-                dim_ok && val_ok
-            })
-        };
+        check_terms(&self.codebook, &terms)?;
         Ok((0..self.entries.len())
             .filter(|&i| {
                 let e = &self.entries[i];
                 (f.text.is_empty() || e.matches(&f.text))
-                    && f.member.as_ref().is_none_or(|m| *m == e.member)
+                    && (f.members.is_empty() || f.members.contains(&e.member))
                     && f.party.as_ref().is_none_or(|p| *p == e.party)
                     && f.asked_of.as_ref().is_none_or(|a| *a == e.asked_of)
                     && f.from.is_none_or(|d| e.date.is_some_and(|x| x >= d))
                     && f.to.is_none_or(|d| e.date.is_some_and(|x| x <= d))
                     && f.answer_status.is_none_or(|s| e.answer_status == s)
                     && f.status.is_none_or(|s| e.status == s)
-                    && terms.iter().all(|t| match t {
-                        TagTerm::Tag(d, v) => matches_tag(e, d, v),
-                        TagTerm::Cites(text) => e
-                            .cites
-                            .iter()
-                            .any(|(_, v)| crate::search::fold(v).contains(text.as_str())),
-                    })
+                    && passes_terms(&self.codebook, e, &terms)
             })
             .collect())
+    }
+
+    /// The entries whose sidecar by `annotator` (a colleague, or the reconciled set) passes the
+    /// tag query, read from disk on every core: the list's own tags are the user's.
+    pub fn tag_matches_of(&self, query: &str, annotator: &str) -> Result<Vec<usize>, String> {
+        tag_matches(&self.entries, &self.codebook, query, annotator)
     }
 
     /// Sorts entry indices by a column.
@@ -1084,4 +1036,90 @@ mod tests {
                 .contains(&"Green Party".to_string())
         );
     }
+}
+
+/// The indices of `entries` whose sidecar by `annotator` passes the tag query, read from disk on
+/// every core (a missing or unreadable sidecar passes nothing).
+pub fn tag_matches(
+    entries: &[Entry],
+    codebook: &Codebook,
+    query: &str,
+    annotator: &str,
+) -> Result<Vec<usize>, String> {
+    use rayon::prelude::*;
+    let terms = tag_terms(query)?;
+    check_terms(codebook, &terms)?;
+    Ok((0..entries.len())
+        .into_par_iter()
+        .filter(|&i| {
+            let path = crate::sidecar::sidecar_path(&entries[i].path, annotator);
+            let Ok(loaded) = Sidecar::load(&path) else {
+                return false;
+            };
+            let mut e = entries[i].clone();
+            e.fill_codes(&loaded.sidecar);
+            passes_terms(codebook, &e, &terms)
+        })
+        .collect())
+}
+
+/// A term naming no dimension or value of the codebook would match nothing, silently: refused.
+fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), String> {
+    for t in terms {
+        let TagTerm::Tag(d, v) = t else { continue };
+        let fold = crate::search::fold;
+        let Some(def) = codebook
+            .dimensions
+            .iter()
+            .find(|x| fold(&x.id) == *d || fold(&x.label) == *d)
+        else {
+            let ids: Vec<&str> = codebook
+                .dimensions
+                .iter()
+                .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
+                .map(|x| x.id.as_str())
+                .collect();
+            return Err(format!(
+                "no dimension \"{d}\" in the codebook; use one of {}",
+                ids.join(", ")
+            ));
+        };
+        let known = def.kind == crate::codebook::DimensionKind::Entity
+            || def
+                .values
+                .iter()
+                .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
+        if !known {
+            let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
+            return Err(format!(
+                "\"{v}\" is not a value of {}; use one of {}",
+                def.label,
+                ids.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The entry's tags pass every term; a term may name a dimension or value by id or label.
+fn passes_terms(codebook: &Codebook, e: &Entry, terms: &[TagTerm]) -> bool {
+    let matches_tag = |e: &Entry, d: &str, v: &str| {
+        e.tags.iter().any(|(dim, val)| {
+            let def = codebook.dimension(dim);
+            let dim_ok = crate::search::fold(dim) == d
+                || def.is_some_and(|x| crate::search::fold(&x.label) == d);
+            let val_ok = crate::search::fold(val) == v
+                || def
+                    .and_then(|x| x.value(val))
+                    .is_some_and(|x| crate::search::fold(&x.label) == v);
+            dim_ok && val_ok
+        })
+    };
+    terms.iter().all(|t| match t {
+        TagTerm::Tag(d, v) => matches_tag(e, d, v),
+        TagTerm::Cites(text) => e
+            .cites
+            .iter()
+            .any(|(_, v)| crate::search::fold(v).contains(text.as_str())),
+    })
 }

@@ -565,6 +565,70 @@ fn search_filters_and_sort_in_the_list() {
         .type_text("topic=housing");
     h.run_ok();
     h.get_by_label_contains("0 of 3 documents");
+    // The same query over alice's codes: read from her sidecars, in a task.
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Tags")
+        .focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.key_press(Key::Backspace);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Tags")
+        .type_text("topic=counter_terrorism");
+    h.run_ok();
+    h.get_by_label_contains("0 of 3 documents");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Codes of")
+        .click();
+    h.run_ok();
+    h.get_by_label("alice").click();
+    wait_for_tasks(&mut h);
+    h.get_by_label_contains("1 of 3 documents");
+    // A search keeps to the filtered documents, and its rows name date and member.
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search")
+        .focus();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search")
+        .type_text("the");
+    h.run_ok();
+    h.get_by_label_contains("in 1 document ");
+    h.get_by_label_contains("more in documents outside the filter");
+    assert!(
+        h.query_all_by_label_contains("Prevent strategy · 2015-03-25 · Roger Evans")
+            .count()
+            > 1
+    );
+    // The list is a click away while the search shows.
+    h.get_by_label("Documents (1)").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Prevent strategy");
+}
+
+/// The member filter takes several members, found by typing part of a name.
+#[test]
+fn members_are_chosen_by_typing() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus);
+    h.get_by_label("Filters").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Members")
+        .focus();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Members")
+        .type_text("evans");
+    h.run_ok();
+    h.get_by_label("Roger Evans").click();
+    h.run_ok();
+    h.get_by_label_contains("1 of 3 documents");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Members")
+        .focus();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Members")
+        .type_text("prince");
+    h.run_ok();
+    h.get_by_label("Keith Prince").click();
+    h.run_ok();
+    h.get_by_label_contains("2 of 3 documents");
+    h.get_by_label("Roger Evans ×").click();
+    h.run_ok();
+    h.get_by_label_contains("1 of 3 documents");
 }
 
 #[test]

@@ -56,7 +56,7 @@ impl FilterArgs {
     pub fn to_filter(&self) -> Option<Filter> {
         let f = Filter {
             text: self.words.clone().unwrap_or_default(),
-            member: self.member.clone(),
+            members: self.member.clone().into_iter().collect(),
             party: self.party.clone(),
             asked_of: self.asked_of.clone(),
             from: self.from,

@@ -52,6 +52,8 @@ pub enum Action {
     SetTheme(String),
     /// Make this part the target of the keys and scroll to it.
     GoToPart(PartId),
+    /// Read the tag query's matches in the chosen colleague's sidecars.
+    RunTagQuery,
     /// Open the document of search hit `n` at the hit.
     GoToHit(usize),
     /// The annotator's identity was entered.

@@ -63,6 +63,7 @@ impl MarginaliaApp {
             }
             Action::SetTheme(t) => self.set_theme(ctx, &t),
             Action::GoToHit(i) => self.go_to_hit(i),
+            Action::RunTagQuery => self.run_tag_query(),
             Action::GoToPart(part) => {
                 self.ed.view.exchange = part.exchange;
                 self.ed.view.scroll_to = Some((part, 0));
@@ -86,8 +87,47 @@ impl MarginaliaApp {
         }
     }
 
+    /// Reads the tag query's matches in the sidecars of the coder chosen for it (a colleague or
+    /// the reconciled set), in a task.
+    fn run_tag_query(&mut self) {
+        self.ws.tag_matches = None;
+        self.ws.tag_task = None;
+        let (Some(corpus), Some(who)) = (&self.ws.corpus, self.ws.tags_of.clone()) else {
+            self.refilter();
+            return;
+        };
+        let query = self.ws.filter.tags.clone();
+        if query.trim().is_empty() {
+            self.refilter();
+            return;
+        }
+        let entries = corpus.entries.clone();
+        let codebook = corpus.codebook.clone();
+        let task = Task::spawn("tag-query", self.repaint.clone(), move |r| {
+            r.send(crate::corpus::tag_matches(
+                &entries, &codebook, &query, &who,
+            ));
+        });
+        match task {
+            Ok(t) => self.ws.tag_task = Some(t),
+            Err(e) => self.ws.filter_error = Some(e),
+        }
+        self.refilter();
+    }
+
     /// Takes what every background task has finished or sent; once per frame.
     pub(super) fn poll_tasks(&mut self) {
+        if let Some(task) = &mut self.ws.tag_task
+            && let Some(result) = task.poll_once()
+        {
+            self.ws.tag_task = None;
+            match result {
+                Some(Ok(rows)) => self.ws.tag_matches = Some(rows.into_iter().collect()),
+                Some(Err(e)) => self.ws.filter_error = Some(e),
+                None => self.ws.filter_error = Some("the tag query stopped".to_string()),
+            }
+            self.refilter();
+        }
         self.poll_loading();
         self.poll_watcher();
         self.poll_dialog();
@@ -126,9 +166,15 @@ impl MarginaliaApp {
             if let Some(i) = &mut self.dialogs.project_import {
                 i.wait();
             }
+            if let Some(t) = &mut self.ws.tag_task {
+                t.wait();
+            }
             self.poll_tasks();
             self.apply(ctx);
-            if self.ws.loading.is_none() && self.review.as_ref().is_none_or(|r| !r.is_running()) {
+            if self.ws.loading.is_none()
+                && self.ws.tag_task.is_none()
+                && self.review.as_ref().is_none_or(|r| !r.is_running())
+            {
                 break;
             }
         }
@@ -400,6 +446,10 @@ impl MarginaliaApp {
                     // Hits point at rows: run the search again on the new index.
                     if finished_index && !self.ws.search.query.trim().is_empty() {
                         self.run_search();
+                    }
+                    // A colleague's codes are read again with the new list.
+                    if finished_index && self.ws.tags_of.is_some() {
+                        self.act(Action::RunTagQuery);
                     }
                 }
             }
@@ -1197,20 +1247,29 @@ impl MarginaliaApp {
         }
     }
 
-    /// Moves to the next (or previous) hit.
+    /// Moves to the next (or previous) hit among those in the filter.
     fn step_hit(&mut self, forward: bool) {
-        let n = self.ws.search.hits.len();
+        let shown = &self.ws.search.shown;
+        let n = shown.len();
         if n == 0 {
-            self.notice = Some("No search hits: type in the search box (Ctrl+Shift+F)".to_string());
+            self.notice = Some(
+                "No search hits in the filtered documents: type in the search box (Ctrl+Shift+F)"
+                    .to_string(),
+            );
             return;
         }
-        let next = match (self.ws.search.current, forward) {
+        let at = self
+            .ws
+            .search
+            .current
+            .and_then(|c| shown.iter().position(|&k| k == c));
+        let next = match (at, forward) {
             (Some(c), true) => (c + 1) % n,
             (Some(c), false) => (c + n - 1) % n,
             (None, true) => 0,
             (None, false) => n - 1,
         };
-        self.go_to_hit(next);
+        self.go_to_hit(shown[next]);
     }
 
     /// Copies the sample corpus shipped in the binary into the user's data folder (files already

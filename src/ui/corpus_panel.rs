@@ -240,9 +240,21 @@ impl MarginaliaApp {
             .color(ui.visuals().weak_text_color()),
         );
         ui.separator();
+        // A search shows its hits in place of the list; the list stays a click away.
         if !self.ws.search.query.trim().is_empty() {
-            self.hits_ui(ui);
-            return;
+            let (hits, docs) = (self.ws.search.shown.len(), self.ws.visible.len());
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.ws.show_documents, false, format!("Hits ({hits})"));
+                ui.selectable_value(
+                    &mut self.ws.show_documents,
+                    true,
+                    format!("Documents ({docs})"),
+                );
+            });
+            if !self.ws.show_documents {
+                self.hits_ui(ui);
+                return;
+            }
         }
         let corpus = self.ws.corpus.as_ref().expect("checked above");
         let row_height = ui.text_style_height(&egui::TextStyle::Body) * 2.0 + 10.0;
@@ -328,6 +340,8 @@ impl MarginaliaApp {
         } else {
             "Filters"
         };
+        let me = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        let mut run_tag_query = false;
         egui::CollapsingHeader::new(title)
             .id_salt("filters")
             .show(ui, |ui| {
@@ -340,8 +354,12 @@ impl MarginaliaApp {
                         let named = |v: &[String]| -> Vec<(String, String)> {
                             v.iter().map(|x| (x.clone(), x.clone())).collect()
                         };
-                        changed |=
-                            choice_ui(ui, "Member", &mut self.ws.filter.member, &named(&members));
+                        changed |= members_ui(
+                            ui,
+                            &mut self.ws.filter.members,
+                            &mut self.ws.member_text,
+                            &members,
+                        );
                         changed |=
                             choice_ui(ui, "Party", &mut self.ws.filter.party, &named(&parties));
                         changed |=
@@ -376,9 +394,55 @@ impl MarginaliaApp {
                                     .hint_text("tone_answer=evasive cites:\"Home Office\""),
                             )
                             .labelled_by(l.id)
-                            .on_hover_text("Tags from your own sidecars (your codings)");
-                        changed |= r.changed();
+                            .on_hover_text(
+                                "dimension=value terms and cites:\"name\", all required, over the codes chosen below",
+                            );
+                        let tags_changed = r.changed();
                         ui.end_row();
+                        // Whose codes the tag query reads: the user's own by default, said so.
+                        let l = ui.label("Codes of");
+                        let shown = match &self.ws.tags_of {
+                            None => format!("mine ({me})"),
+                            Some(a) if a == crate::review::DEFAULT_GOLD => {
+                                "the reconciled set".to_string()
+                            }
+                            Some(a) => a.clone(),
+                        };
+                        let mut who = self.ws.tags_of.clone();
+                        egui::ComboBox::new("tags-of", "")
+                            .selected_text(shown)
+                            .width(170.0)
+                            .show_ui(ui, |ui| {
+                                ui.selectable_value(&mut who, None, format!("mine ({me})"));
+                                for a in corpus.files.annotators() {
+                                    if a != me {
+                                        let name = if a == crate::review::DEFAULT_GOLD {
+                                            "the reconciled set".to_string()
+                                        } else {
+                                            a.clone()
+                                        };
+                                        ui.selectable_value(&mut who, Some(a), name);
+                                    }
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                        let who_changed = who != self.ws.tags_of;
+                        self.ws.tags_of = who;
+                        if self.ws.tag_task.is_some() {
+                            ui.label("");
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label(RichText::new("reading their sidecars…").small());
+                            });
+                            ui.end_row();
+                        }
+                        if who_changed || (tags_changed && self.ws.tags_of.is_some()) {
+                            run_tag_query = true;
+                        } else {
+                            changed |= tags_changed;
+                        }
                     });
                 if active && ui.button("Clear filters").clicked() {
                     let text = std::mem::take(&mut self.ws.filter.text);
@@ -390,6 +454,9 @@ impl MarginaliaApp {
                     changed = true;
                 }
             });
+        if run_tag_query {
+            self.act(Action::RunTagQuery);
+        }
         changed
     }
 
@@ -503,6 +570,69 @@ fn choice_ui<T: PartialEq + Clone>(
         })
         .response
         .labelled_by(l.id);
+    ui.end_row();
+    changed
+}
+
+/// Members as a type-ahead: the chosen ones as removable chips, the box suggests matching
+/// names; a document passes when any chosen member asked. True when the choice changed.
+fn members_ui(
+    ui: &mut egui::Ui,
+    chosen: &mut Vec<String>,
+    typed: &mut String,
+    all: &[String],
+) -> bool {
+    let mut changed = false;
+    let l = ui.label("Members");
+    ui.vertical(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            let mut remove = None;
+            for (i, m) in chosen.iter().enumerate() {
+                if ui
+                    .small_button(format!("{m} ×"))
+                    .on_hover_text("Remove from the filter")
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+            }
+            if let Some(i) = remove {
+                chosen.remove(i);
+                changed = true;
+            }
+        });
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(typed)
+                    .hint_text(if chosen.is_empty() {
+                        "any: type a name"
+                    } else {
+                        "add another"
+                    })
+                    .desired_width(170.0),
+            )
+            .labelled_by(l.id);
+        let needle = crate::search::fold(typed.trim());
+        if !needle.is_empty() {
+            let matches: Vec<&String> = all
+                .iter()
+                .filter(|m| !chosen.contains(m) && crate::search::fold(m).contains(&needle))
+                .take(8)
+                .collect();
+            if matches.is_empty() {
+                ui.label(RichText::new("no member by that name").small());
+            }
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            for (k, m) in matches.iter().enumerate() {
+                if ui.selectable_label(false, m.as_str()).clicked() || (enter && k == 0) {
+                    chosen.push((*m).clone());
+                    typed.clear();
+                    changed = true;
+                    break;
+                }
+            }
+        }
+    });
     ui.end_row();
     changed
 }

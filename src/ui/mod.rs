@@ -255,14 +255,27 @@ impl MarginaliaApp {
             self.ws.visible.clear();
             return;
         };
-        match corpus.filter_by(&self.ws.filter) {
+        // A tag query over a colleague's sidecars is read in a task; the rest filters here.
+        let mut filter = self.ws.filter.clone();
+        let other = self.ws.tags_of.is_some() && !filter.tags.trim().is_empty();
+        if other {
+            filter.tags.clear();
+        }
+        match corpus.filter_by(&filter) {
             Ok(mut rows) => {
+                if other {
+                    match &self.ws.tag_matches {
+                        Some(set) => rows.retain(|i| set.contains(i)),
+                        None => rows.clear(),
+                    }
+                }
                 corpus.sort(&mut rows, self.ws.sort.0, self.ws.sort.1);
                 self.ws.visible = rows;
                 self.ws.filter_error = None;
             }
             Err(e) => self.ws.filter_error = Some(e),
         }
+        self.filter_hits();
     }
 
     /// Asks for something to be done after this frame's drawing.

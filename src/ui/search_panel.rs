@@ -26,6 +26,8 @@ pub struct SearchState {
     pub hits: Vec<Hit>,
     /// The hit shown in the document.
     pub current: Option<usize>,
+    /// Indices into `hits` of those in documents that pass the list's filter, in order.
+    pub shown: Vec<usize>,
     /// Put the keyboard in the search box next frame.
     pub focus: bool,
     /// How long the last query took, in milliseconds.
@@ -45,6 +47,27 @@ impl MarginaliaApp {
                 .search(&self.ws.search.query, self.ws.search.scope, MAX_HITS);
         self.ws.search.millis = started.elapsed().as_secs_f64() * 1000.0;
         self.ws.search.current = None;
+        self.filter_hits();
+    }
+
+    /// Keeps the hits in documents that pass the list's filter: the filter narrows the search
+    /// as it narrows the list.
+    pub(super) fn filter_hits(&mut self) {
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let hits = &self.ws.search.hits;
+        self.ws.search.shown = if self.ws.visible.len() == corpus.entries.len() {
+            (0..hits.len()).collect()
+        } else {
+            let mut allowed = vec![false; corpus.entries.len()];
+            for &i in &self.ws.visible {
+                allowed[i] = true;
+            }
+            (0..hits.len())
+                .filter(|&k| allowed.get(hits[k].doc).copied().unwrap_or(false))
+                .collect()
+        };
     }
 
     /// The hits of the search in a document (by entry index).
@@ -105,13 +128,20 @@ impl MarginaliaApp {
         let Some(corpus) = &self.ws.corpus else {
             return;
         };
-        let n = self.ws.search.hits.len();
+        let n = self.ws.search.shown.len();
+        let all = self.ws.search.hits.len();
         let docs = {
-            let mut d: Vec<usize> = self.ws.search.hits.iter().map(|h| h.doc).collect();
+            let mut d: Vec<usize> = self
+                .ws
+                .search
+                .shown
+                .iter()
+                .map(|&k| self.ws.search.hits[k].doc)
+                .collect();
             d.dedup();
             d.len()
         };
-        let more = if n >= MAX_HITS { " (first)" } else { "" };
+        let more = if all >= MAX_HITS { " (first)" } else { "" };
         let plural =
             |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
         ui.label(
@@ -123,6 +153,13 @@ impl MarginaliaApp {
             ))
             .small(),
         );
+        if n < all {
+            ui.label(
+                RichText::new(format!("{} more in documents outside the filter", all - n))
+                    .small()
+                    .color(super::style::secondary(ui)),
+            );
+        }
         if !corpus.complete {
             ui.label(
                 RichText::new("Still reading the folder: hits so far are incomplete")
@@ -136,7 +173,8 @@ impl MarginaliaApp {
             .id_salt("hit-list")
             .auto_shrink([false, false])
             .show_rows(ui, row_height, n, |ui, rows| {
-                for i in rows {
+                for row in rows {
+                    let i = self.ws.search.shown[row];
                     if self.ws.search.hits[i].context.is_empty() {
                         fill_context(corpus, &mut self.ws.search.hits[i]);
                     }
@@ -145,14 +183,22 @@ impl MarginaliaApp {
                         continue;
                     };
                     let selected = self.ws.search.current == Some(i);
+                    // Pages with one title (supplementaries) differ by date and member.
+                    let date = entry.date.map(|d| d.to_string()).unwrap_or_default();
+                    let title: Vec<&str> =
+                        [entry.title.as_str(), date.as_str(), entry.member.as_str()]
+                            .into_iter()
+                            .filter(|s| !s.is_empty())
+                            .collect();
                     let r = super::corpus_panel::list_row(
                         ui,
                         row_height,
                         selected,
                         ("•", Color32::from_rgb(230, 190, 40)),
-                        &format!("{} · {}", entry.title, hit.part),
-                        &hit.context,
-                    );
+                        &title.join(" · "),
+                        &format!("{}: {}", hit.part, hit.context),
+                    )
+                    .on_hover_text(&entry.file_name);
                     if r.clicked() {
                         clicked = Some(i);
                     }

@@ -29,6 +29,16 @@ pub struct Workspace {
     pub filter: Filter,
     /// Why the filter is refused.
     pub filter_error: Option<String>,
+    /// The member box as typed (suggestions come from it).
+    pub member_text: String,
+    /// Whose sidecars the tag query reads: `None` for the user's own.
+    pub tags_of: Option<String>,
+    /// The entries passing the tag query in `tags_of`'s sidecars, once read.
+    pub tag_matches: Option<std::collections::HashSet<usize>>,
+    /// Reading `tags_of`'s sidecars for the tag query.
+    pub tag_task: Option<Task<Result<Vec<usize>, String>>>,
+    /// The list shows the documents even while a search has hits.
+    pub show_documents: bool,
     /// The date boxes as typed.
     pub date_text: (String, String),
     /// Sort column and direction (descending when true).
