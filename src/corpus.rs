@@ -997,7 +997,7 @@ mod tests {
         assert_eq!(names(&index.filter_by(&f).unwrap()), ["night-tube.txt"]);
         let f = Filter {
             status: Some(crate::sidecar::Status::Done),
-            member: Some("Roger Evans".into()),
+            members: vec!["Roger Evans".into()],
             ..Filter::default()
         };
         assert_eq!(names(&index.filter_by(&f).unwrap()), ["prevent.txt"]);
