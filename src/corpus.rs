@@ -909,6 +909,92 @@ impl CorpusIndex {
     }
 }
 
+/// The indices of `entries` whose sidecar by `annotator` passes the tag query, read from disk on
+/// every core (a missing or unreadable sidecar passes nothing).
+pub fn tag_matches(
+    entries: &[Entry],
+    codebook: &Codebook,
+    query: &str,
+    annotator: &str,
+) -> Result<Vec<usize>, String> {
+    use rayon::prelude::*;
+    let terms = tag_terms(query)?;
+    check_terms(codebook, &terms)?;
+    Ok((0..entries.len())
+        .into_par_iter()
+        .filter(|&i| {
+            let path = crate::sidecar::sidecar_path(&entries[i].path, annotator);
+            let Ok(loaded) = Sidecar::load(&path) else {
+                return false;
+            };
+            let mut e = entries[i].clone();
+            e.fill_codes(&loaded.sidecar);
+            passes_terms(codebook, &e, &terms)
+        })
+        .collect())
+}
+
+/// A term naming no dimension or value of the codebook would match nothing, silently: refused.
+fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), String> {
+    for t in terms {
+        let TagTerm::Tag(d, v) = t else { continue };
+        let fold = crate::search::fold;
+        let Some(def) = codebook
+            .dimensions
+            .iter()
+            .find(|x| fold(&x.id) == *d || fold(&x.label) == *d)
+        else {
+            let ids: Vec<&str> = codebook
+                .dimensions
+                .iter()
+                .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
+                .map(|x| x.id.as_str())
+                .collect();
+            return Err(format!(
+                "no dimension \"{d}\" in the codebook; use one of {}",
+                ids.join(", ")
+            ));
+        };
+        let known = def.kind == crate::codebook::DimensionKind::Entity
+            || def
+                .values
+                .iter()
+                .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
+        if !known {
+            let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
+            return Err(format!(
+                "\"{v}\" is not a value of {}; use one of {}",
+                def.label,
+                ids.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The entry's tags pass every term; a term may name a dimension or value by id or label.
+fn passes_terms(codebook: &Codebook, e: &Entry, terms: &[TagTerm]) -> bool {
+    let matches_tag = |e: &Entry, d: &str, v: &str| {
+        e.tags.iter().any(|(dim, val)| {
+            let def = codebook.dimension(dim);
+            let dim_ok = crate::search::fold(dim) == d
+                || def.is_some_and(|x| crate::search::fold(&x.label) == d);
+            let val_ok = crate::search::fold(val) == v
+                || def
+                    .and_then(|x| x.value(val))
+                    .is_some_and(|x| crate::search::fold(&x.label) == v);
+            dim_ok && val_ok
+        })
+    };
+    terms.iter().all(|t| match t {
+        TagTerm::Tag(d, v) => matches_tag(e, d, v),
+        TagTerm::Cites(text) => e
+            .cites
+            .iter()
+            .any(|(_, v)| crate::search::fold(v).contains(text.as_str())),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1036,90 +1122,4 @@ mod tests {
                 .contains(&"Green Party".to_string())
         );
     }
-}
-
-/// The indices of `entries` whose sidecar by `annotator` passes the tag query, read from disk on
-/// every core (a missing or unreadable sidecar passes nothing).
-pub fn tag_matches(
-    entries: &[Entry],
-    codebook: &Codebook,
-    query: &str,
-    annotator: &str,
-) -> Result<Vec<usize>, String> {
-    use rayon::prelude::*;
-    let terms = tag_terms(query)?;
-    check_terms(codebook, &terms)?;
-    Ok((0..entries.len())
-        .into_par_iter()
-        .filter(|&i| {
-            let path = crate::sidecar::sidecar_path(&entries[i].path, annotator);
-            let Ok(loaded) = Sidecar::load(&path) else {
-                return false;
-            };
-            let mut e = entries[i].clone();
-            e.fill_codes(&loaded.sidecar);
-            passes_terms(codebook, &e, &terms)
-        })
-        .collect())
-}
-
-/// A term naming no dimension or value of the codebook would match nothing, silently: refused.
-fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), String> {
-    for t in terms {
-        let TagTerm::Tag(d, v) = t else { continue };
-        let fold = crate::search::fold;
-        let Some(def) = codebook
-            .dimensions
-            .iter()
-            .find(|x| fold(&x.id) == *d || fold(&x.label) == *d)
-        else {
-            let ids: Vec<&str> = codebook
-                .dimensions
-                .iter()
-                .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
-                .map(|x| x.id.as_str())
-                .collect();
-            return Err(format!(
-                "no dimension \"{d}\" in the codebook; use one of {}",
-                ids.join(", ")
-            ));
-        };
-        let known = def.kind == crate::codebook::DimensionKind::Entity
-            || def
-                .values
-                .iter()
-                .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
-        if !known {
-            let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
-            return Err(format!(
-                "\"{v}\" is not a value of {}; use one of {}",
-                def.label,
-                ids.join(", ")
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The entry's tags pass every term; a term may name a dimension or value by id or label.
-fn passes_terms(codebook: &Codebook, e: &Entry, terms: &[TagTerm]) -> bool {
-    let matches_tag = |e: &Entry, d: &str, v: &str| {
-        e.tags.iter().any(|(dim, val)| {
-            let def = codebook.dimension(dim);
-            let dim_ok = crate::search::fold(dim) == d
-                || def.is_some_and(|x| crate::search::fold(&x.label) == d);
-            let val_ok = crate::search::fold(val) == v
-                || def
-                    .and_then(|x| x.value(val))
-                    .is_some_and(|x| crate::search::fold(&x.label) == v);
-            dim_ok && val_ok
-        })
-    };
-    terms.iter().all(|t| match t {
-        TagTerm::Tag(d, v) => matches_tag(e, d, v),
-        TagTerm::Cites(text) => e
-            .cites
-            .iter()
-            .any(|(_, v)| crate::search::fold(v).contains(text.as_str())),
-    })
 }
