@@ -1130,3 +1130,38 @@ fn codings_are_listed_beside_the_codebook_and_shown_at_each_part() {
     h.run_ok();
     h.get_by_label_contains("Codings: 2 part tags, 0 spans");
 }
+
+/// Review's corpus-wide tabs take the whole width (adjudication belongs to the document tab), and
+/// the per-document agreement table sorts by any column.
+#[test]
+fn review_tabs_use_the_width_and_the_per_document_table_sorts() {
+    let f = fixture(Some("carol"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for file in [
+        "prevent.txt.bob.ron",
+        "fares-freeze.txt.alice.ron",
+        "fares-freeze.txt.bob.ron",
+    ] {
+        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
+    }
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    wait_for_tasks(&mut h);
+    assert!(h.query_by_label_contains("disagreements here").is_some());
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Agreement")
+        .click();
+    h.run_ok();
+    assert!(
+        h.query_by_label_contains("disagreements here").is_none(),
+        "the adjudication panel is for the document tab"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "units")
+        .scroll_to_me();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "units")
+        .click();
+    h.run_ok();
+    h.get_by_label("units (descending)").click();
+    h.run_ok();
+    h.get_by_label("units (ascending)");
+}

@@ -426,12 +426,15 @@ impl MarginaliaApp {
                 .min_size(180.0)
                 .show(ui, |ui| self.corpus_ui(ui));
         }
-        if self.review.is_some() {
-            egui::Panel::right("adjudication")
-                .resizable(true)
-                .default_size(420.0)
-                .min_size(260.0)
-                .show(ui, |ui| self.adjudication_ui(ui));
+        if let Some(review) = &self.review {
+            // Adjudication belongs to one document: the corpus-wide tabs get the whole width.
+            if review.tab == review_panel::ReviewTab::Document {
+                egui::Panel::right("adjudication")
+                    .resizable(true)
+                    .default_size(380.0)
+                    .min_size(260.0)
+                    .show(ui, |ui| self.adjudication_ui(ui));
+            }
             egui::CentralPanel::default().show(ui, |ui| self.review_ui(ui));
         } else {
             if !self.view_state.hide_codebook {

@@ -70,6 +70,8 @@ pub struct ReviewState {
     pub(super) error: Option<String>,
     other: HashMap<String, String>,
     gold_cache: Option<(PathBuf, Option<Sidecar>)>,
+    /// The per-document table's sort column and direction (descending when true).
+    per_document_sort: (usize, bool),
 }
 
 impl ReviewState {
@@ -87,6 +89,7 @@ impl ReviewState {
             error: None,
             other: HashMap::new(),
             gold_cache: None,
+            per_document_sort: (0, false),
         }
     }
 
@@ -269,7 +272,16 @@ impl MarginaliaApp {
         match review.tab {
             ReviewTab::Document => self.review_document_ui(ui, &dataset),
             ReviewTab::Disagreements => self.disagreements_ui(ui, &report, &dataset.codebook),
-            ReviewTab::Agreement => agreement_ui(ui, &report, &dataset.codebook),
+            ReviewTab::Agreement => {
+                let mut sort = self
+                    .review
+                    .as_ref()
+                    .map_or((0, false), |r| r.per_document_sort);
+                agreement_ui(ui, &report, &dataset.codebook, &mut sort);
+                if let Some(r) = &mut self.review {
+                    r.per_document_sort = sort;
+                }
+            }
         }
     }
 
@@ -452,6 +464,7 @@ impl MarginaliaApp {
         );
         let mut jump = None;
         egui::ScrollArea::vertical()
+            .id_salt("review-disagreements")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 egui::Grid::new("disagreements")
@@ -542,6 +555,7 @@ impl MarginaliaApp {
         ui.separator();
         let mut action: Option<(Disagreement, Decision)> = None;
         egui::ScrollArea::vertical()
+            .id_salt("review-adjudication")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.label(RichText::new("Part tags").strong());
@@ -782,8 +796,14 @@ fn fmt(x: Option<f64>) -> String {
     )
 }
 
-fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::codebook::Codebook) {
-    egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
+fn agreement_ui(
+    ui: &mut egui::Ui,
+    report: &AgreementReport,
+    codebook: &crate::codebook::Codebook,
+    sort: &mut (usize, bool),
+) {
+    // Its own scroll state, so each tab opens at its top.
+    egui::ScrollArea::both().id_salt("review-agreement").auto_shrink([false, false]).show(ui, |ui| {
         ui.label(format!(
             "{} annotators ({}), {} documents coded by at least two. Coefficients as defined in docs/agreement.md.",
             report.annotators.len(),
@@ -834,11 +854,30 @@ fn agreement_ui(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::c
         ui.add_space(8.0);
         ui.label(RichText::new("Per document (one-choice part tags)").strong());
         egui::Grid::new("per-document").striped(true).show(ui, |ui| {
-            for h in ["document", "units", "agreed", "agreement", "disagreements"] {
-                ui.label(RichText::new(h).strong());
+            // Click a heading to sort by it, again to reverse.
+            for (k, h) in ["document", "units", "agreed", "agreement", "disagreements"].into_iter().enumerate() {
+                let on = sort.0 == k;
+                let text = if on { format!("{h} {}", if sort.1 { "(descending)" } else { "(ascending)" }) } else { h.to_string() };
+                if ui.selectable_label(on, RichText::new(text).strong()).on_hover_text("Sort by this column").clicked() {
+                    *sort = if on { (k, !sort.1) } else { (k, k != 0) };
+                }
             }
             ui.end_row();
-            for d in &report.per_document {
+            let share = |d: &crate::agreement::corpus::DocumentAgreementRow| {
+                if d.units > 0 { d.agreed as f64 / d.units as f64 } else { -1.0 }
+            };
+            let mut rows: Vec<_> = report.per_document.iter().collect();
+            match sort.0 {
+                1 => rows.sort_by_key(|d| d.units),
+                2 => rows.sort_by_key(|d| d.agreed),
+                3 => rows.sort_by(|a, b| share(a).total_cmp(&share(b))),
+                4 => rows.sort_by_key(|d| d.disagreements),
+                _ => rows.sort_by(|a, b| a.document.cmp(&b.document)),
+            }
+            if sort.1 {
+                rows.reverse();
+            }
+            for d in rows {
                 ui.label(&d.document);
                 ui.label(d.units.to_string());
                 ui.label(d.agreed.to_string());
