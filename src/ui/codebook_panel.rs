@@ -47,7 +47,7 @@ impl MarginaliaApp {
         // The document's own codings, memo and status: always in view at the foot.
         egui::Panel::bottom("this-document")
             .resizable(true)
-            .default_size(300.0)
+            .default_size((ui.available_height() * 0.4).clamp(160.0, 320.0))
             .min_size(140.0)
             .show(ui, |ui| self.document_codings_ui(ui, &codebook));
         egui::ScrollArea::vertical()
@@ -126,13 +126,25 @@ impl MarginaliaApp {
                     for v in &dim.values {
                         let on = chosen.contains(&v.id);
                         let color = color32(&v.color);
-                        let mut text = RichText::new(&v.label);
-                        if on {
-                            text = text.color(contrast(color)).strong();
-                        }
-                        let mut button = egui::Button::selectable(on, text);
+                        // Laid out once, unwrapped: a long label takes a line of its own and
+                        // every row keeps the height of one line.
+                        let text_color = if on {
+                            contrast(color)
+                        } else {
+                            ui.visuals().widgets.inactive.text_color()
+                        };
+                        let font = egui::TextStyle::Button.resolve(ui.style());
+                        let galley =
+                            ui.fonts_mut(|f| f.layout_no_wrap(v.label.clone(), font, text_color));
+                        let mut button = egui::Button::selectable(on, galley);
                         if let Some(k) = &v.key {
-                            button = button.shortcut_text(RichText::new(k).small());
+                            // On a filled (chosen) button the hint takes the label's colour.
+                            let hint = if on {
+                                contrast(color)
+                            } else {
+                                super::style::secondary(ui)
+                            };
+                            button = button.shortcut_text(RichText::new(k).small().color(hint));
                         }
                         if on {
                             button = button.fill(color);
