@@ -1165,3 +1165,46 @@ fn review_tabs_use_the_width_and_the_per_document_table_sorts() {
     h.run_ok();
     h.get_by_label("units (ascending)");
 }
+
+/// Analysis: every coding of a code across the folder, opening a document at a coding and coming
+/// back, and a cross-tab with its statistics.
+#[test]
+fn analysis_retrieves_codings_and_cross_tabulates() {
+    let f = fixture(Some("carol"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for file in ["fares-freeze.txt.alice.ron", "fares-freeze.txt.bob.ron"] {
+        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
+    }
+    let mut h = harness(&f, &f.corpus.join("housing-zones.txt"));
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::A);
+    wait_for_tasks(&mut h);
+    h.get_by_label("Retrieve codings");
+    // Tone of answer, any value: alice's and bob's codings of both pages.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Code")
+        .click();
+    h.run_ok();
+    h.get_by_label("Tone of answer").click();
+    wait_for_tasks(&mut h);
+    let found = h.state().analysis().unwrap().codings().len();
+    assert!(found >= 3, "{found} codings");
+    h.get_by_label_contains(&format!("{found} codings"));
+    // A coding opens its document; Ctrl+Shift+A comes back with the list kept.
+    let first = h.state().analysis().unwrap().codings()[0].clone();
+    h.state_mut()
+        .act(Action::OpenCoding(Box::new(first.clone())));
+    h.run_ok();
+    let open = h.state().document().unwrap().path.clone();
+    assert!(open.ends_with(&first.document), "{}", open.display());
+    assert!(h.query_by_label("Retrieve codings").is_none());
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::A);
+    h.run_ok();
+    h.get_by_label_contains(&format!("{found} codings"));
+    // Cross-tab: asked_of by tone of answer, with chi-square and Cramér's V.
+    h.get_by_label("Cross-tab").click();
+    h.run_ok();
+    wait_for_tasks(&mut h);
+    let t = h.state().analysis().unwrap().table().expect("a table");
+    assert_eq!(t.row_axis, "asked_of");
+    assert!(t.total > 0);
+    h.get_by_label_contains("Save chart as SVG");
+}

@@ -9,6 +9,7 @@
 //! dimension counts each value. With several annotators each counts, so the same exchange can count
 //! once per annotator; choosing one annotator (or the reconciled `gold` set) gives independent units.
 
+pub mod chart;
 pub mod codes;
 pub mod crosstab;
 pub mod retrieve;

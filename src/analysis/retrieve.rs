@@ -328,9 +328,97 @@ pub fn sort_codings(codings: &mut [Coding], key: CodingSort, descending: bool) {
     }
 }
 
+/// The codings as CSV, one per row, with the columns of the JSON output; for R, pandas or a
+/// spreadsheet (cells starting `=`, `+`, `-` or `@` get a leading apostrophe, so a quote is never
+/// run as a formula).
+pub fn codings_csv(codings: &[Coding]) -> Vec<u8> {
+    let cell = |s: &str| -> String {
+        if s.starts_with(['=', '+', '-', '@']) {
+            format!("'{s}")
+        } else {
+            s.to_string()
+        }
+    };
+    let opt = |s: &Option<String>| cell(s.as_deref().unwrap_or(""));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record([
+        "document",
+        "title",
+        "date",
+        "member",
+        "party",
+        "office_holder",
+        "answered_by",
+        "annotator",
+        "part",
+        "dimension",
+        "value",
+        "value_label",
+        "start",
+        "end",
+        "quote",
+        "note",
+        "context",
+    ]);
+    for c in codings {
+        let _ = w.write_record([
+            cell(&c.document),
+            cell(&c.title),
+            opt(&c.date),
+            opt(&c.member),
+            opt(&c.party),
+            opt(&c.office_holder),
+            opt(&c.answered_by),
+            cell(&c.annotator),
+            c.part.clone(),
+            c.dimension.clone(),
+            cell(&c.value),
+            cell(&c.value_label),
+            c.start.map(|x| x.to_string()).unwrap_or_default(),
+            c.end.map(|x| x.to_string()).unwrap_or_default(),
+            opt(&c.quote),
+            opt(&c.note),
+            cell(&c.context),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codings_csv_has_a_row_per_coding_and_no_formula_cells() {
+        let c = Coding {
+            document: "a.txt".into(),
+            title: "A".into(),
+            annotator: "alice".into(),
+            part: "answer".into(),
+            dimension: "authority".into(),
+            value: "=HYPERLINK(1)".into(),
+            value_label: "x".into(),
+            start: Some(3),
+            end: Some(9),
+            quote: Some("-5 per cent".into()),
+            note: None,
+            placed: true,
+            date: Some("2015-03-25".into()),
+            member: None,
+            party: None,
+            office_holder: None,
+            answered_by: None,
+            context: "ctx".into(),
+        };
+        let text = String::from_utf8(codings_csv(&[c.clone(), c])).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&rows[0][10], "'=HYPERLINK(1)");
+        assert_eq!(&rows[0][14], "'-5 per cent");
+        assert_eq!(&rows[0][12], "3");
+    }
 
     use crate::analysis::sample_dataset as sample;
 

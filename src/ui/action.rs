@@ -52,6 +52,10 @@ pub enum Action {
     SetTheme(String),
     /// Make this part the target of the keys and scroll to it.
     GoToPart(PartId),
+    /// Open a coding found by analysis in its document, at its place.
+    OpenCoding(Box<crate::analysis::retrieve::Coding>),
+    /// Write an analysis output (a table, a list, a chart) where the user chose.
+    SaveFile(PathBuf, Vec<u8>),
     /// Read the tag query's matches in the chosen colleague's sidecars.
     RunTagQuery,
     /// Open the document of search hit `n` at the hit.

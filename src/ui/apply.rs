@@ -64,6 +64,8 @@ impl MarginaliaApp {
             Action::SetTheme(t) => self.set_theme(ctx, &t),
             Action::GoToHit(i) => self.go_to_hit(i),
             Action::RunTagQuery => self.run_tag_query(),
+            Action::OpenCoding(c) => self.open_coding(&c),
+            Action::SaveFile(path, bytes) => self.save_file(&path, &bytes),
             Action::GoToPart(part) => {
                 self.ed.view.exchange = part.exchange;
                 self.ed.view.scroll_to = Some((part, 0));
@@ -115,8 +117,90 @@ impl MarginaliaApp {
         self.refilter();
     }
 
+    /// Opens the document of a coding found by analysis and scrolls to it; analysis stays, hidden,
+    /// until Ctrl+Shift+A brings it back.
+    fn open_coding(&mut self, c: &crate::analysis::retrieve::Coding) {
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let root = corpus.files.root.clone();
+        let Some(i) = corpus
+            .entries
+            .iter()
+            .position(|e| crate::dataset::relative_path(&root, &e.path) == c.document)
+        else {
+            self.notice = Some(format!("{} is no longer in the folder", c.document));
+            return;
+        };
+        if let Some(a) = &mut self.analysis {
+            a.open = false;
+        }
+        self.open_entry(i);
+        if self.ws.current == Some(i)
+            && let Ok(part) = c.part.parse::<PartId>()
+        {
+            self.ed.view.exchange = part.exchange;
+            self.ed.view.scroll_to = Some((part, c.start.unwrap_or(0)));
+            self.notice = Some(format!(
+                "{} by {}: Ctrl+Shift+A goes back to the analysis",
+                c.value_label, c.annotator
+            ));
+        }
+    }
+
+    /// Writes an analysis output where the user chose: never under a corpus file's name, always
+    /// atomically.
+    fn save_file(&mut self, path: &Path, bytes: &[u8]) {
+        let result = crate::export::check_output_path(path, crate::export::ExportFormat::Csv)
+            .map_err(|e| e.to_string())
+            .and_then(|()| crate::fsutil::atomic_write(path, bytes).map_err(|e| e.to_string()));
+        self.notice = Some(match result {
+            Ok(()) => format!("Saved {}", path.display()),
+            Err(e) => format!("Not saved: {e}"),
+        });
+    }
+
+    /// Enters analysis (reading every sidecar of the folder in a task), goes back to it, or
+    /// leaves it.
+    fn toggle_analysis(&mut self) {
+        match &mut self.analysis {
+            Some(a) if a.open => self.analysis = None,
+            Some(a) => a.open = true,
+            None => {
+                let Some(corpus) = &self.ws.corpus else {
+                    self.notice = Some("Open a folder first".to_string());
+                    return;
+                };
+                let root = corpus.files.root.clone();
+                let mut annotators = corpus.files.annotators();
+                for gold in crate::analysis::reconciled_sets(&root) {
+                    if !annotators.contains(&gold) {
+                        annotators.push(gold);
+                    }
+                }
+                if self.review.is_some() {
+                    self.toggle_review();
+                }
+                // What is unsaved counts too.
+                if !self.leave_document() {
+                    return;
+                }
+                self.analysis = Some(super::analysis_panel::AnalysisState::start(
+                    root,
+                    annotators,
+                    self.repaint.clone(),
+                ));
+            }
+        }
+    }
+
     /// Takes what every background task has finished or sent; once per frame.
     pub(super) fn poll_tasks(&mut self) {
+        if let Some(a) = &mut self.analysis
+            && let Some((path, bytes)) = a.poll()
+        {
+            self.save_file(&path, &bytes);
+        }
         if let Some(task) = &mut self.ws.tag_task
             && let Some(result) = task.poll_once()
         {
@@ -169,10 +253,14 @@ impl MarginaliaApp {
             if let Some(t) = &mut self.ws.tag_task {
                 t.wait();
             }
+            if let Some(a) = &mut self.analysis {
+                a.wait();
+            }
             self.poll_tasks();
             self.apply(ctx);
             if self.ws.loading.is_none()
                 && self.ws.tag_task.is_none()
+                && self.analysis.as_ref().is_none_or(|a| !a.is_running())
                 && self.review.as_ref().is_none_or(|r| !r.is_running())
             {
                 break;
@@ -927,7 +1015,11 @@ impl MarginaliaApp {
                 self.apply_view_state(ctx);
             }
             Command::Palette => self.dialogs.palette = Some(dialogs::Palette::default()),
-            Command::Review => self.toggle_review(),
+            Command::Review => {
+                self.analysis = None;
+                self.toggle_review();
+            }
+            Command::Analysis => self.toggle_analysis(),
             Command::ToggleDocumentList => self.view_state.hide_list = !self.view_state.hide_list,
             Command::ToggleCodebookPanel => {
                 self.view_state.hide_codebook = !self.view_state.hide_codebook;

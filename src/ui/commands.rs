@@ -56,6 +56,8 @@ pub enum Command {
     Palette,
     /// Enter or leave review mode.
     Review,
+    /// Enter or leave analysis: retrieval, frequencies, cross-tabs.
+    Analysis,
     /// Show every shortcut.
     Help,
     /// Change the annotator's id and name.
@@ -131,7 +133,7 @@ impl Command {
             ZoomIn | ZoomOut | ZoomReset => (Menu::View, 0),
             ToggleTheme => (Menu::View, 1),
             ToggleDocumentList | ToggleCodebookPanel => (Menu::View, 2),
-            Review => (Menu::View, 3),
+            Review | Analysis => (Menu::View, 3),
             Settings => (Menu::Settings, 0),
             Palette | Help => (Menu::Help, 0),
             About => (Menu::Help, 1),
@@ -267,6 +269,11 @@ fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
             "Review mode",
             vec![Shortcut::ctrl(letter('R'))],
             "Compare annotators, measure agreement, adjudicate into a reconciled set",
+        ),
+        Analysis => (
+            "Analysis",
+            vec![Shortcut::ctrl_shift(letter('A'))],
+            "Retrieve coded passages, count codes and cross-tabulate across the corpus",
         ),
         Palette => (
             "Command palette…",

@@ -2,6 +2,7 @@
 //! codebook panel, and the keyboard commands.
 
 pub mod action;
+pub mod analysis_panel;
 mod apply;
 mod codebook_panel;
 mod coding_panel;
@@ -104,6 +105,8 @@ pub struct MarginaliaApp {
     review: Option<review_panel::ReviewState>,
     /// The export dialog, while open.
     export: Option<export_dialog::ExportDialog>,
+    /// Analysis, while on (kept, hidden, while a document opened from it is looked at).
+    analysis: Option<analysis_panel::AnalysisState>,
     /// Palette, help, about, identity, recovery, import and the file dialog.
     dialogs: state::Dialogs,
     /// A short message for the status bar (errors of commands).
@@ -139,6 +142,7 @@ impl MarginaliaApp {
             ed: state::Editor::default(),
             review: None,
             export: None,
+            analysis: None,
             dialogs: state::Dialogs::default(),
             notice: None,
             journal: None,
@@ -234,6 +238,11 @@ impl MarginaliaApp {
     /// True while Help > About is open.
     pub fn about_is_open(&self) -> bool {
         self.dialogs.about_open
+    }
+
+    /// Analysis, while on.
+    pub fn analysis(&self) -> Option<&analysis_panel::AnalysisState> {
+        self.analysis.as_ref()
     }
 
     /// The last message shown in the status bar.
@@ -426,7 +435,9 @@ impl MarginaliaApp {
                 .min_size(180.0)
                 .show(ui, |ui| self.corpus_ui(ui));
         }
-        if let Some(review) = &self.review {
+        if self.analysis.as_ref().is_some_and(|a| a.open) {
+            egui::CentralPanel::default().show(ui, |ui| self.analysis_ui(ui));
+        } else if let Some(review) = &self.review {
             // Adjudication belongs to one document: the corpus-wide tabs get the whole width.
             if review.tab == review_panel::ReviewTab::Document {
                 egui::Panel::right("adjudication")
