@@ -57,6 +57,8 @@ pub struct AnalysisState {
     dimension: String,
     value: Option<String>,
     codings: Vec<Coding>,
+    /// A retrieval has run (an empty list is then an answer, not a start).
+    retrieved: bool,
     sort: (CodingSort, bool),
     frequencies: Option<Frequencies>,
     rows: String,
@@ -103,6 +105,7 @@ impl AnalysisState {
             dimension: String::new(),
             value: None,
             codings: Vec::new(),
+            retrieved: false,
             sort: (CodingSort::Document, false),
             frequencies: None,
             rows: Field::AskedOf.name().to_string(),
@@ -148,6 +151,7 @@ impl AnalysisState {
                 Some(Ok(Answer::Codings(mut c))) => {
                     crate::analysis::retrieve::sort_codings(&mut c, self.sort.0, self.sort.1);
                     self.codings = c;
+                    self.retrieved = true;
                     self.error = None;
                 }
                 Some(Ok(Answer::Frequencies(f))) => {
@@ -340,7 +344,7 @@ impl MarginaliaApp {
             }
         }
         let first = match a.tab {
-            AnalysisTab::Retrieve => false,
+            AnalysisTab::Retrieve => !a.retrieved,
             AnalysisTab::Frequencies => a.frequencies.is_none(),
             AnalysisTab::CrossTab => a.table.is_none(),
         };

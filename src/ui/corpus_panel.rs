@@ -302,6 +302,29 @@ impl MarginaliaApp {
                     &e.title,
                     &details.join(" · "),
                 );
+                // The document's codes at a glance: a small square per coded value, in
+                // codebook colours, at the row's right.
+                if ui.is_rect_visible(r.rect) {
+                    let colors: Vec<Color32> = e
+                        .tags
+                        .iter()
+                        .filter_map(|(d, v)| {
+                            let dim = corpus.codebook.dimension(d)?;
+                            let value = dim.value(v)?;
+                            Some(super::document_panel::color32(&value.color))
+                        })
+                        .take(8)
+                        .collect();
+                    let size = 7.0;
+                    for (k, c) in colors.iter().enumerate() {
+                        let x = r.rect.right() - 8.0 - (colors.len() - k) as f32 * (size + 3.0);
+                        let square = egui::Rect::from_min_size(
+                            egui::pos2(x, r.rect.top() + 8.0),
+                            egui::vec2(size, size),
+                        );
+                        ui.painter().rect_filled(square, 1.5, *c);
+                    }
+                }
                 let r = match &e.error {
                     Some(err) => r.on_hover_text(err),
                     None => r.on_hover_text(format!(
