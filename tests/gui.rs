@@ -1208,3 +1208,43 @@ fn analysis_retrieves_codings_and_cross_tabulates() {
     assert!(t.total > 0);
     h.get_by_label_contains("Save chart as SVG");
 }
+
+/// In an interview the keys tag the exchange clicked last; the next document starts at its first
+/// exchange, and the exchange's codes show as chips in its box.
+#[test]
+fn the_target_exchange_is_per_document_and_exchange_boxes_show_codes() {
+    let f = fixture(Some("carol"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for file in ["interview-transport-planner.txt", "interview-community-officer.txt"] {
+        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
+    }
+    let mut h = harness(&f, &f.corpus.join("interview-community-officer.txt"));
+    let third_answer = PartId {
+        exchange: 2,
+        kind: marginalia::transcript::PartKind::Answer,
+    };
+    h.state_mut().act(Action::GoToPart(third_answer));
+    h.run_ok();
+    assert_eq!(h.state().target_exchange(), 2);
+    h.key_press(Key::Num5);
+    h.run_ok();
+    assert_eq!(
+        h.state()
+            .document()
+            .unwrap()
+            .sidecar
+            .part_values(third_answer, "tone_answer"),
+        ["evasive"]
+    );
+    assert!(h.query_all_by_label("Evasive").count() >= 1, "a chip in the box");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowDown);
+    h.run_ok();
+    assert!(
+        h.state()
+            .document()
+            .unwrap()
+            .path
+            .ends_with("interview-transport-planner.txt")
+    );
+    assert_eq!(h.state().target_exchange(), 0);
+}

@@ -240,6 +240,11 @@ impl MarginaliaApp {
         self.dialogs.about_open
     }
 
+    /// The exchange the keys tag (speaker-turn documents).
+    pub fn target_exchange(&self) -> u32 {
+        self.ed.view.exchange
+    }
+
     /// Analysis, while on.
     pub fn analysis(&self) -> Option<&analysis_panel::AnalysisState> {
         self.analysis.as_ref()
