@@ -1215,7 +1215,10 @@ fn analysis_retrieves_codings_and_cross_tabulates() {
 fn the_target_exchange_is_per_document_and_exchange_boxes_show_codes() {
     let f = fixture(Some("carol"));
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    for file in ["interview-transport-planner.txt", "interview-community-officer.txt"] {
+    for file in [
+        "interview-transport-planner.txt",
+        "interview-community-officer.txt",
+    ] {
         std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
     }
     let mut h = harness(&f, &f.corpus.join("interview-community-officer.txt"));
@@ -1236,7 +1239,10 @@ fn the_target_exchange_is_per_document_and_exchange_boxes_show_codes() {
             .part_values(third_answer, "tone_answer"),
         ["evasive"]
     );
-    assert!(h.query_all_by_label("Evasive").count() >= 1, "a chip in the box");
+    assert!(
+        h.query_all_by_label("Evasive").count() >= 1,
+        "a chip in the box"
+    );
     h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowDown);
     h.run_ok();
     assert!(
@@ -1247,4 +1253,34 @@ fn the_target_exchange_is_per_document_and_exchange_boxes_show_codes() {
             .ends_with("interview-transport-planner.txt")
     );
     assert_eq!(h.state().target_exchange(), 0);
+}
+
+/// A span lies within one paragraph: a drag that goes on into the next paragraph says so.
+#[test]
+fn a_selection_dragged_past_its_paragraph_is_said_to_stop_there() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    let rect_of = |h: &Harness<'static, MarginaliaApp>, start: &str| {
+        h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+            .find(|n| n.value().is_some_and(|v| v.starts_with(start)))
+            .map(|n| n.rect())
+            .expect("the paragraph is on screen")
+    };
+    let first = rect_of(&h, "MPS and MOPAC recognise");
+    let second = rect_of(&h, "Police have a role in Prevent");
+    let from = egui::pos2(first.left() + 30.0, first.center().y);
+    let to = egui::pos2(second.left() + 60.0, second.center().y);
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for k in 1..=6 {
+        let t = k as f32 / 6.0;
+        h.hover_at(from + (to - from) * t);
+        h.step();
+    }
+    h.drop_at(to);
+    h.run_ok();
+    let notice = h.state().notice().unwrap_or_default().to_string();
+    assert!(notice.contains("within one paragraph"), "{notice:?}");
 }
