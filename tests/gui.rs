@@ -1284,3 +1284,104 @@ fn a_selection_dragged_past_its_paragraph_is_said_to_stop_there() {
     let notice = h.state().notice().unwrap_or_default().to_string();
     assert!(notice.contains("within one paragraph"), "{notice:?}");
 }
+
+/// A drag with the mouse selects text for a span, as with the keyboard.
+#[test]
+fn a_mouse_drag_selects_text_for_a_span() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    let para = h
+        .query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| {
+            n.value()
+                .is_some_and(|v| v.starts_with("MPS and MOPAC recognise"))
+        })
+        .map(|n| n.rect())
+        .unwrap();
+    let from = egui::pos2(para.left() + 2.0, para.top() + 8.0);
+    let to = egui::pos2(para.left() + 120.0, para.top() + 8.0);
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for k in 1..=4 {
+        h.hover_at(from + (to - from) * (k as f32 / 4.0));
+        h.step();
+    }
+    h.drop_at(to);
+    h.run_ok();
+    let sel = h.state().selection().cloned();
+    assert!(
+        sel.as_ref()
+            .is_some_and(|(p, r)| *p == PartId::ANSWER && r.start == 0 && r.len() > 5),
+        "{sel:?}"
+    );
+}
+
+/// A real keyboard sends the typed character with a letter key: a span shortcut pressed while a
+/// paragraph holds the selection still tags that selection.
+#[test]
+fn a_span_key_with_its_typed_character_keeps_the_selection() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    let (start, end) = select_in_answer(&mut h, "Sir Peter Fahy");
+    h.event(egui::Event::Key {
+        key: Key::P,
+        physical_key: Some(Key::P),
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.event(egui::Event::Text("P".into()));
+    h.run_ok();
+    h.get_by_label("Value");
+    h.key_press(Key::Enter);
+    h.run_ok();
+    let spans = h.state().document().unwrap().sidecar.spans.clone();
+    assert_eq!(spans.len(), 1);
+    assert_eq!((spans[0].start, spans[0].end), (start, end));
+}
+
+/// The everyday flow with the mouse: drag over words, press a span key (with the character a real
+/// keyboard types), Enter: the span is the words dragged over.
+#[test]
+fn drag_then_span_key_tags_the_dragged_words() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    let para = h
+        .query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| {
+            n.value()
+                .is_some_and(|v| v.starts_with("MPS and MOPAC recognise"))
+        })
+        .map(|n| n.rect())
+        .unwrap();
+    let from = egui::pos2(para.left() + 2.0, para.top() + 8.0);
+    let to = egui::pos2(para.left() + 120.0, para.top() + 8.0);
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for k in 1..=4 {
+        h.hover_at(from + (to - from) * (k as f32 / 4.0));
+        h.step();
+    }
+    h.drop_at(to);
+    h.run_ok();
+    let (_, range) = h.state().selection().cloned().expect("selected");
+    h.event(egui::Event::Key {
+        key: Key::P,
+        physical_key: Some(Key::P),
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.event(egui::Event::Text("P".into()));
+    h.run_ok();
+    h.get_by_label("Value");
+    h.key_press(Key::Enter);
+    h.run_ok();
+    let spans = h.state().document().unwrap().sidecar.spans.clone();
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    assert_eq!(spans[0].start..spans[0].end, range);
+}

@@ -2,6 +2,7 @@
 //! actions; `apply` (in `apply.rs`) performs them after drawing, in order. It is the one place
 //! that saves, journals, opens or switches documents.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use super::commands::Command;
@@ -37,9 +38,17 @@ pub enum Action {
         dimension: String,
         /// The value, when one is given.
         value: Option<String>,
+        /// The text selected when it was asked for (a span code tags it, whatever the frame's
+        /// drawing did to the selection since).
+        selection: Option<(PartId, Range<usize>)>,
     },
-    /// Start tagging the selection with a span dimension (the value popup opens).
-    StartSpan(String),
+    /// Start tagging a selection with a span dimension (the value popup opens).
+    StartSpan {
+        /// The dimension's id.
+        dimension: String,
+        /// The text selected when it was asked for.
+        selection: Option<(PartId, Range<usize>)>,
+    },
     /// Add the span waiting in the popup, with this value.
     FinishSpan(String),
     /// Apply what is typed in the span editor.

@@ -3,6 +3,7 @@
 //! what the background tasks finished. Everything here is private to this module, so a panel
 //! cannot save or open behind its back: it pushes an [`Action`].
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::action::{Action, Resolution};
@@ -47,8 +48,15 @@ impl MarginaliaApp {
             Action::OpenEntry(i) => self.open_entry(i),
             Action::Edit(e) => self.apply_edit(e),
             Action::ToggleValue { dimension, value } => self.toggle_value(&dimension, &value),
-            Action::ApplyCode { dimension, value } => self.apply_code(&dimension, value),
-            Action::StartSpan(d) => self.start_span(&d),
+            Action::ApplyCode {
+                dimension,
+                value,
+                selection,
+            } => self.apply_code(&dimension, value, selection),
+            Action::StartSpan {
+                dimension,
+                selection,
+            } => self.start_span(&dimension, selection),
             Action::FinishSpan(v) => self.finish_span(v),
             Action::CommitSpanEditor => self.commit_pending_edits(),
             Action::SelectSpan(id) => {
@@ -842,8 +850,8 @@ impl MarginaliaApp {
     }
 
     /// Starts tagging the selection with a span dimension: opens the value popup.
-    fn start_span(&mut self, dimension: &str) {
-        let Some((part, range)) = self.ed.view.selection.clone() else {
+    fn start_span(&mut self, dimension: &str, selection: Option<(PartId, Range<usize>)>) {
+        let Some((part, range)) = selection.or_else(|| self.ed.view.selection.clone()) else {
             self.notice = Some("Select text in the question or the answer first".to_string());
             return;
         };
@@ -1087,7 +1095,12 @@ impl MarginaliaApp {
 
     /// A code given by key or from the palette: a part value toggled, or the selection tagged with
     /// a span dimension (its value preset when given).
-    fn apply_code(&mut self, dim: &str, value: Option<String>) {
+    fn apply_code(
+        &mut self,
+        dim: &str,
+        value: Option<String>,
+        selection: Option<(PartId, Range<usize>)>,
+    ) {
         match value {
             Some(v) => {
                 let is_span = self
@@ -1097,7 +1110,7 @@ impl MarginaliaApp {
                     .and_then(|c| c.codebook.dimension(dim))
                     .is_some_and(|d| d.applies_to == AppliesTo::Span);
                 if is_span {
-                    self.start_span(dim);
+                    self.start_span(dim, selection);
                     if let Some(p) = &mut self.ed.pending {
                         p.value = v;
                     }
@@ -1105,7 +1118,7 @@ impl MarginaliaApp {
                     self.toggle_value(dim, &v);
                 }
             }
-            None => self.start_span(dim),
+            None => self.start_span(dim, selection),
         }
     }
 

@@ -231,7 +231,11 @@ impl MarginaliaApp {
             }
         }
         if let Some(d) = start {
-            self.act(Action::StartSpan(d));
+            let selection = self.ed.view.selection.clone();
+            self.act(Action::StartSpan {
+                dimension: d,
+                selection,
+            });
         }
     }
 

@@ -434,7 +434,12 @@ impl MarginaliaApp {
             match action {
                 PaletteAction::Command(c) => self.act(Action::Command(c)),
                 PaletteAction::Code(dimension, value) => {
-                    self.act(Action::ApplyCode { dimension, value });
+                    let selection = self.ed.view.selection.clone();
+                    self.act(Action::ApplyCode {
+                        dimension,
+                        value,
+                        selection,
+                    });
                 }
             }
         } else if close {

@@ -88,6 +88,17 @@ pub fn take(ctx: &egui::Context, s: &Shortcut) -> bool {
         match found {
             Some(index) => {
                 i.events.remove(index);
+                // A typing key also sends the character it types, right after the key; taken
+                // with it, so a focused text view does not take it as typing (a read-only one
+                // would drop the selection the shortcut is about to code).
+                if !s.ctrl
+                    && !s.alt
+                    && let Some(t) = i.events[index..]
+                        .iter()
+                        .position(|e| matches!(e, egui::Event::Text(t) if t.chars().count() == 1))
+                {
+                    i.events.remove(index + t);
+                }
                 true
             }
             None => false,
@@ -214,6 +225,23 @@ mod tests {
             )
             .0
         );
+    }
+
+    #[test]
+    fn the_character_a_shortcut_types_is_taken_with_it() {
+        let s = Shortcut::parse("Shift+P").unwrap();
+        let events = vec![
+            press(egui::Key::P, None, egui::Modifiers::SHIFT),
+            egui::Event::Text("P".into()),
+        ];
+        assert_eq!(take_in_frame(events, &s), (true, 0));
+        // With Ctrl no character is typed: a text event after it is someone else's.
+        let s = Shortcut::parse("Ctrl+S").unwrap();
+        let events = vec![
+            press(egui::Key::S, None, egui::Modifiers::COMMAND),
+            egui::Event::Text("x".into()),
+        ];
+        assert_eq!(take_in_frame(events, &s), (true, 1));
     }
 
     #[test]

@@ -345,6 +345,7 @@ impl MarginaliaApp {
                 actions.push(Action::ApplyCode {
                     dimension: dim.id.clone(),
                     value: None,
+                    selection: self.ed.view.selection.clone(),
                 });
             }
             for v in &dim.values {
@@ -356,6 +357,7 @@ impl MarginaliaApp {
                     actions.push(Action::ApplyCode {
                         dimension: dim.id.clone(),
                         value: Some(v.id.clone()),
+                        selection: self.ed.view.selection.clone(),
                     });
                 }
             }
