@@ -51,7 +51,9 @@ impl MarginaliaApp {
             .min_size(140.0)
             .show(ui, |ui| self.document_codings_ui(ui, &codebook));
         egui::ScrollArea::vertical()
-            .id_salt("codebook-scroll")
+            // Kept from document to document (the codes stay where the hand knows them); a
+            // new codebook starts at its top.
+            .id_salt(("codebook-scroll", self.ws.codebook_generation))
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.heading(&codebook.name)
