@@ -17,6 +17,18 @@ use crate::transcript::PartId;
 /// The default id of the reconciled set.
 pub const DEFAULT_GOLD: &str = "gold";
 
+/// Annotators with whether they count by default: everyone but the reconciled set, which would be
+/// one more coder in a table or a count unless chosen.
+pub fn coders_ticked(annotators: impl IntoIterator<Item = String>) -> Vec<(String, bool)> {
+    annotators
+        .into_iter()
+        .map(|a| {
+            let on = a != DEFAULT_GOLD;
+            (a, on)
+        })
+        .collect()
+}
+
 /// How a disagreement was settled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {

@@ -93,6 +93,28 @@ fn wait_for_disk_change(h: &mut Harness<'static, MarginaliaApp>) -> bool {
     seen
 }
 
+/// Where a paragraph starting with `start` is on screen.
+fn paragraph_rect(h: &Harness<'static, MarginaliaApp>, start: &str) -> egui::Rect {
+    h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with(start)))
+        .map(|n| n.rect())
+        .expect("the paragraph is on screen")
+}
+
+/// Drags the mouse from `from` to `to` in small steps, as a hand does.
+fn drag(h: &mut Harness<'static, MarginaliaApp>, from: egui::Pos2, to: egui::Pos2) {
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for k in 1..=6 {
+        h.hover_at(from + (to - from) * (k as f32 / 6.0));
+        h.step();
+    }
+    h.drop_at(to);
+    h.run_ok();
+}
+
 /// Clicks a code's button in the codebook panel, scrolling to it first as a user would.
 fn click_code(h: &mut Harness<'static, MarginaliaApp>, label: &str) {
     h.get_by_label(label).scroll_to_me();
@@ -1260,27 +1282,11 @@ fn the_target_exchange_is_per_document_and_exchange_boxes_show_codes() {
 fn a_selection_dragged_past_its_paragraph_is_said_to_stop_there() {
     let f = fixture(Some("carol"));
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
-    let rect_of = |h: &Harness<'static, MarginaliaApp>, start: &str| {
-        h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
-            .find(|n| n.value().is_some_and(|v| v.starts_with(start)))
-            .map(|n| n.rect())
-            .expect("the paragraph is on screen")
-    };
-    let first = rect_of(&h, "MPS and MOPAC recognise");
-    let second = rect_of(&h, "Police have a role in Prevent");
+    let first = paragraph_rect(&h, "MPS and MOPAC recognise");
+    let second = paragraph_rect(&h, "Police have a role in Prevent");
     let from = egui::pos2(first.left() + 30.0, first.center().y);
     let to = egui::pos2(second.left() + 60.0, second.center().y);
-    h.hover_at(from);
-    h.step();
-    h.drag_at(from);
-    h.step();
-    for k in 1..=6 {
-        let t = k as f32 / 6.0;
-        h.hover_at(from + (to - from) * t);
-        h.step();
-    }
-    h.drop_at(to);
-    h.run_ok();
+    drag(&mut h, from, to);
     let notice = h.state().notice().unwrap_or_default().to_string();
     assert!(notice.contains("within one paragraph"), "{notice:?}");
 }
@@ -1290,26 +1296,10 @@ fn a_selection_dragged_past_its_paragraph_is_said_to_stop_there() {
 fn a_mouse_drag_selects_text_for_a_span() {
     let f = fixture(Some("carol"));
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
-    let para = h
-        .query_all_by_role(egui::accesskit::Role::MultilineTextInput)
-        .find(|n| {
-            n.value()
-                .is_some_and(|v| v.starts_with("MPS and MOPAC recognise"))
-        })
-        .map(|n| n.rect())
-        .unwrap();
+    let para = paragraph_rect(&h, "MPS and MOPAC recognise");
     let from = egui::pos2(para.left() + 2.0, para.top() + 8.0);
     let to = egui::pos2(para.left() + 120.0, para.top() + 8.0);
-    h.hover_at(from);
-    h.step();
-    h.drag_at(from);
-    h.step();
-    for k in 1..=4 {
-        h.hover_at(from + (to - from) * (k as f32 / 4.0));
-        h.step();
-    }
-    h.drop_at(to);
-    h.run_ok();
+    drag(&mut h, from, to);
     let sel = h.state().selection().cloned();
     assert!(
         sel.as_ref()
@@ -1348,26 +1338,10 @@ fn a_span_key_with_its_typed_character_keeps_the_selection() {
 fn drag_then_span_key_tags_the_dragged_words() {
     let f = fixture(Some("carol"));
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
-    let para = h
-        .query_all_by_role(egui::accesskit::Role::MultilineTextInput)
-        .find(|n| {
-            n.value()
-                .is_some_and(|v| v.starts_with("MPS and MOPAC recognise"))
-        })
-        .map(|n| n.rect())
-        .unwrap();
+    let para = paragraph_rect(&h, "MPS and MOPAC recognise");
     let from = egui::pos2(para.left() + 2.0, para.top() + 8.0);
     let to = egui::pos2(para.left() + 120.0, para.top() + 8.0);
-    h.hover_at(from);
-    h.step();
-    h.drag_at(from);
-    h.step();
-    for k in 1..=4 {
-        h.hover_at(from + (to - from) * (k as f32 / 4.0));
-        h.step();
-    }
-    h.drop_at(to);
-    h.run_ok();
+    drag(&mut h, from, to);
     let (_, range) = h.state().selection().cloned().expect("selected");
     h.event(egui::Event::Key {
         key: Key::P,

@@ -94,13 +94,7 @@ impl AnalysisState {
             data: None,
             job: None,
             error,
-            annotators: annotators
-                .into_iter()
-                .map(|a| {
-                    let on = a != crate::review::DEFAULT_GOLD;
-                    (a, on)
-                })
-                .collect(),
+            annotators: crate::review::coders_ticked(annotators),
             part: None,
             dimension: String::new(),
             value: None,

@@ -43,13 +43,7 @@ impl ExportDialog {
             format: ExportFormat::Csv,
             // The reconciled set is exported when chosen, not by default: it would count as one
             // more coder in R.
-            annotators: annotators
-                .into_iter()
-                .map(|a| {
-                    let on = a != crate::review::DEFAULT_GOLD;
-                    (a, on)
-                })
-                .collect(),
+            annotators: crate::review::coders_ticked(annotators),
             only_done: false,
             only_filter: false,
             path: String::new(),
