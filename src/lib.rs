@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod anchor;
 pub mod cli;
 pub mod codebook;
+pub mod codebook_edit;
 pub mod contrast;
 pub mod corpus;
 pub mod dataset;

@@ -1359,3 +1359,63 @@ fn drag_then_span_key_tags_the_dragged_words() {
     assert_eq!(spans.len(), 1, "{spans:?}");
     assert_eq!(spans[0].start..spans[0].end, range);
 }
+
+/// The codebook grows while coding: a value added from the panel, typed without its letters
+/// coding anything; a value merged into another with every sidecar migrated after a preview.
+#[test]
+fn the_codebook_is_edited_from_its_panel() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press(Key::Num4);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["hostile"]);
+    // Add "Sarcastic 2" to the tone of answer: the digit is typed, not coded.
+    h.get_by_label("Add a value to Tone of answer")
+        .scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Add a value to Tone of answer").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "New value")
+        .type_text("Sarcastic 2");
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["hostile"], "typing a value codes nothing");
+    h.get_by_label("OK").click();
+    h.run_ok();
+    wait_for_tasks(&mut h);
+    let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
+        .unwrap()
+        .0;
+    let added = cb
+        .dimension("tone_answer")
+        .unwrap()
+        .values
+        .iter()
+        .find(|v| v.label == "Sarcastic 2")
+        .expect("added to codebook.ron");
+    assert_eq!(added.id, "sarcastic_2");
+    // Merge Hostile into Critical: asked first, then carol's sidecar follows.
+    let hostile = "Tone of answer: Hostile (4)";
+    h.get_by_label(hostile).scroll_to_me();
+    h.run_ok();
+    h.get_by_label(hostile).click_secondary();
+    h.run_ok();
+    h.get_by_label("Merge into").click();
+    h.run_ok();
+    h.get_by_label("Critical").click();
+    h.run_ok();
+    h.get_by_label_contains("1 codings in 1 sidecars change");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Change the codebook")
+        .click();
+    h.run_ok();
+    wait_for_tasks(&mut h);
+    assert_eq!(answer_tone(&h), ["critical"]);
+    let history = marginalia::codebook_edit::history(&f.corpus).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].who, "carol");
+    assert!(
+        std::fs::read_dir(&f.corpus)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains(".before-merge-"))
+    );
+}

@@ -65,6 +65,10 @@ pub enum Action {
     OpenCoding(Box<crate::analysis::retrieve::Coding>),
     /// Write an analysis output (a table, a list, a chart) where the user chose.
     SaveFile(PathBuf, Vec<u8>),
+    /// Show what a codebook change would rewrite, and ask.
+    PreviewCodebookChange(crate::codebook_edit::Change),
+    /// Carry out a codebook change in the folder (sidecars migrated, backups, history).
+    CommitCodebookChange(crate::codebook_edit::Change),
     /// Read the tag query's matches in the chosen colleague's sidecars.
     RunTagQuery,
     /// Open the document of search hit `n` at the hit.

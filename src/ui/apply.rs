@@ -72,6 +72,8 @@ impl MarginaliaApp {
             Action::SetTheme(t) => self.set_theme(ctx, &t),
             Action::GoToHit(i) => self.go_to_hit(i),
             Action::RunTagQuery => self.run_tag_query(),
+            Action::PreviewCodebookChange(c) => self.preview_codebook_change(c),
+            Action::CommitCodebookChange(c) => self.commit_codebook_change(&c),
             Action::OpenCoding(c) => self.open_coding(&c),
             Action::SaveFile(path, bytes) => self.save_file(&path, &bytes),
             Action::GoToPart(part) => {
@@ -94,6 +96,58 @@ impl MarginaliaApp {
                 disagreement,
                 decision,
             } => self.settle(index, &disagreement, decision),
+        }
+    }
+
+    /// A change that rewrites sidecars (a merge) is shown first with what it touches; any other
+    /// is carried out at once.
+    fn preview_codebook_change(&mut self, change: crate::codebook_edit::Change) {
+        let Some(root) = self.ws.root.clone() else {
+            return;
+        };
+        match crate::codebook_edit::preview(&root, &change) {
+            Ok(affected) if matches!(change, crate::codebook_edit::Change::MergeValues { .. }) => {
+                self.dialogs.codebook_confirm = Some((change, affected));
+            }
+            Ok(_) => self.commit_codebook_change(&change),
+            Err(e) => self.notice = Some(format!("Codebook not changed: {e}")),
+        }
+    }
+
+    /// Carries out a codebook change: the open document saved first, the sidecars a merge touches
+    /// rewritten with backups, `codebook.ron` written, the history kept; then the list and the
+    /// document are read again (colleagues' windows notice the new codebook on disk).
+    fn commit_codebook_change(&mut self, change: &crate::codebook_edit::Change) {
+        self.dialogs.codebook_confirm = None;
+        self.dialogs.codebook_form = None;
+        let (Some(root), Some(corpus)) = (self.ws.root.clone(), &self.ws.corpus) else {
+            return;
+        };
+        let codebook = corpus.codebook.clone();
+        let who = self.annotator().map(|a| a.id.clone()).unwrap_or_default();
+        if !self.leave_document() {
+            return;
+        }
+        match crate::codebook_edit::commit(&root, &codebook, change, &who) {
+            Ok(report) => {
+                let rewritten = match report.rewritten.len() {
+                    0 => String::new(),
+                    n => format!("; {n} sidecars rewritten, each backed up beside itself"),
+                };
+                self.notice = Some(format!(
+                    "Codebook: {}{rewritten} (history in {})",
+                    report.summary,
+                    crate::codebook_edit::HISTORY_FILE
+                ));
+                let keep = self
+                    .ws
+                    .current
+                    .and_then(|i| self.ws.corpus.as_ref().map(|c| c.entries[i].path.clone()));
+                self.ws.current = None;
+                self.ed.doc = None;
+                self.reload_corpus(keep);
+            }
+            Err(e) => self.notice = Some(format!("Codebook not changed: {e}")),
         }
     }
 

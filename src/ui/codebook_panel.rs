@@ -6,7 +6,9 @@ use egui::{Color32, RichText};
 use super::MarginaliaApp;
 use super::action::Action;
 use super::document_panel::color32;
+use super::state::CodebookForm;
 use crate::codebook::{AppliesTo, Dimension, DimensionKind};
+use crate::codebook_edit::Change;
 use crate::transcript::{PartId, PartKind};
 
 /// Widget id of the memo box.
@@ -120,6 +122,8 @@ impl MarginaliaApp {
                 .color(color32(&dim.color));
         }
         let mut toggled = None;
+        let mut form: Option<CodebookForm> = None;
+        let mut change: Option<Change> = None;
         let shown = egui::CollapsingHeader::new(header)
             .id_salt(("dimension", &dim.id))
             .default_open(true)
@@ -174,18 +178,111 @@ impl MarginaliaApp {
                         if r.clicked() {
                             toggled = Some(v.id.clone());
                         }
+                        // The codebook grows while coding: rename or merge from the value itself.
+                        r.context_menu(|ui| {
+                            if ui.button("Rename…").clicked() {
+                                form = Some(CodebookForm {
+                                    dimension: dim.id.clone(),
+                                    value: Some(v.id.clone()),
+                                    text: v.label.clone(),
+                                });
+                                ui.close();
+                            }
+                            ui.menu_button("Merge into", |ui| {
+                                for other in dim.values.iter().filter(|o| o.id != v.id) {
+                                    if ui.button(&other.label).clicked() {
+                                        change = Some(Change::MergeValues {
+                                            dimension: dim.id.clone(),
+                                            from: v.id.clone(),
+                                            into: other.id.clone(),
+                                        });
+                                        ui.close();
+                                    }
+                                }
+                            });
+                        });
+                    }
+                    let add = format!("Add a value to {}", dim.label);
+                    if dim.kind != DimensionKind::Entity && {
+                        let r = ui.small_button("+").on_hover_text(&add);
+                        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &add));
+                        r.clicked()
+                    } {
+                        form = Some(CodebookForm {
+                            dimension: dim.id.clone(),
+                            value: None,
+                            text: String::new(),
+                        });
                     }
                 });
+                change = change.take().or_else(|| self.codebook_form_ui(ui, dim));
             });
         shown
             .header_response
             .on_hover_text(format!("{}\n({kind_note}; click to fold)", dim.description));
+        if let Some(f) = form {
+            self.dialogs.codebook_form = Some(f);
+        }
+        if let Some(c) = change {
+            self.act(Action::PreviewCodebookChange(c));
+        }
         if let Some(v) = toggled {
             self.act(Action::ToggleValue {
                 dimension: dim.id.clone(),
                 value: v,
             });
         }
+    }
+
+    /// The inline box that adds a value to, or renames one in, this dimension; the change once
+    /// Enter is pressed.
+    fn codebook_form_ui(&mut self, ui: &mut egui::Ui, dim: &Dimension) -> Option<Change> {
+        let form = self.dialogs.codebook_form.as_mut()?;
+        if form.dimension != dim.id {
+            return None;
+        }
+        let mut done = None;
+        let mut cancel = false;
+        ui.horizontal(|ui| {
+            let l = ui.label(if form.value.is_some() {
+                "New label"
+            } else {
+                "New value"
+            });
+            let r = ui
+                .add(egui::TextEdit::singleline(&mut form.text).desired_width(150.0))
+                .labelled_by(l.id);
+            if !r.has_focus() && form.text.is_empty() {
+                r.request_focus();
+            }
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("OK").clicked() || enter) && !form.text.trim().is_empty() {
+                done = Some(match &form.value {
+                    Some(v) => Change::Relabel {
+                        dimension: dim.id.clone(),
+                        value: Some(v.clone()),
+                        label: form.text.trim().to_string(),
+                    },
+                    None => Change::AddValue {
+                        dimension: dim.id.clone(),
+                        label: form.text.trim().to_string(),
+                        // A colour unlike the dimension's others.
+                        color: {
+                            let [r, g, b] = crate::analysis::chart::PALETTE
+                                [dim.values.len() % crate::analysis::chart::PALETTE.len()];
+                            format!("#{r:02x}{g:02x}{b:02x}")
+                        },
+                    },
+                });
+            }
+            if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                cancel = true;
+            }
+        });
+        if cancel {
+            self.dialogs.codebook_form = None;
+        }
+        done
     }
 
     fn span_tools_ui(&mut self, ui: &mut egui::Ui, codebook: &crate::codebook::Codebook) {

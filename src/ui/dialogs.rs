@@ -104,6 +104,7 @@ impl MarginaliaApp {
         self.identity_ui(ctx);
         self.recovery_ui(ctx);
         self.conflict_ui(ctx);
+        self.codebook_confirm_ui(ctx);
         self.span_popup_ui(ctx);
         self.palette_ui(ctx);
         self.help_ui(ctx);
@@ -189,6 +190,52 @@ impl MarginaliaApp {
         });
         if let Some((i, restore)) = action {
             self.act(Action::Recover(i, restore));
+        }
+    }
+
+    /// Asks before a codebook change rewrites colleagues' sidecars, saying which and how much.
+    fn codebook_confirm_ui(&mut self, ctx: &egui::Context) {
+        let Some((change, affected)) = &self.dialogs.codebook_confirm else {
+            return;
+        };
+        let summary = self
+            .ws
+            .corpus
+            .as_ref()
+            .map(|c| change.describe(&c.codebook))
+            .unwrap_or_default();
+        let codings: usize = affected.iter().map(|a| a.codings).sum();
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("codebook-confirm")).show(ctx, |ui| {
+            ui.set_width(480.0);
+            ui.heading("Change the codebook");
+            ui.label(format!("This will {summary}."));
+            ui.label(format!(
+                "{codings} codings in {} sidecars change; each sidecar is backed up beside itself first, and the change goes into the folder's codebook history.",
+                affected.len()
+            ));
+            egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+                for a in affected {
+                    let name = a.path.file_name().unwrap_or_default().to_string_lossy();
+                    ui.label(RichText::new(format!("{name}: {} codings", a.codings)).small());
+                }
+            });
+            ui.horizontal(|ui| {
+                if ui.button("Change the codebook").clicked() {
+                    choice = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(Key::Escape)) {
+                    choice = Some(false);
+                }
+            });
+        });
+        match choice {
+            Some(true) => {
+                let change = change.clone();
+                self.act(Action::CommitCodebookChange(change));
+            }
+            Some(false) => self.dialogs.codebook_confirm = None,
+            None => {}
         }
     }
 

@@ -139,6 +139,7 @@ impl MarginaliaApp {
 
     /// Updates selection and focus from what the part views reported.
     fn take_view_outputs(&mut self, outputs: Vec<(PartId, PartViewOutput)>) {
+        self.ed.view.paragraph_focused = outputs.iter().any(|(_, o)| o.focused);
         for (part, out) in outputs {
             if out.focused {
                 self.ed.view.exchange = part.exchange;

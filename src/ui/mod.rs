@@ -329,9 +329,12 @@ impl MarginaliaApp {
         {
             self.dialogs.help_open = false;
         }
+        // Plain keys are text in any box the user types into: a known one, or any other text box
+        // with the keyboard that is not one of the transcript's (read-only) paragraphs.
         let typing = ctx
             .memory(|m| m.focused())
-            .is_some_and(dialogs::is_text_input);
+            .is_some_and(dialogs::is_text_input)
+            || (ctx.egui_wants_keyboard_input() && !self.ed.view.paragraph_focused);
         let Some(corpus) = &self.ws.corpus else {
             return;
         };

@@ -80,9 +80,27 @@ pub struct Editor {
     pub journaled: bool,
 }
 
+/// A value being added to, or renamed in, the codebook from its panel.
+#[derive(Debug, Clone, Default)]
+pub struct CodebookForm {
+    /// The dimension.
+    pub dimension: String,
+    /// The value renamed; `None`: a value is added.
+    pub value: Option<String>,
+    /// The label typed.
+    pub text: String,
+}
+
 /// Windows over the workspace.
 #[derive(Default)]
 pub struct Dialogs {
+    /// A codebook value being added or renamed.
+    pub codebook_form: Option<CodebookForm>,
+    /// A codebook change waiting for the user's yes, with the sidecars it would rewrite.
+    pub codebook_confirm: Option<(
+        crate::codebook_edit::Change,
+        Vec<crate::codebook_edit::Affected>,
+    )>,
     /// The command palette.
     pub palette: Option<dialogs::Palette>,
     /// The shortcut overlay (F1).
@@ -135,6 +153,8 @@ pub struct DocView {
     pub paragraphs: HashMap<PartId, Vec<Paragraph>>,
     /// Measured paragraph heights.
     pub heights: HeightCache,
+    /// A paragraph of the transcript had the keyboard in the last frame (its keys are codes).
+    pub paragraph_focused: bool,
     /// The last non-empty selection: part and char range.
     pub selection: Option<(PartId, Range<usize>)>,
     /// The span annotation selected in the list or by a click.
