@@ -106,6 +106,19 @@ impl MarginaliaApp {
             kind,
         };
         let chosen = doc.sidecar.part_values(part, &dim.id).to_vec();
+        // In vivo: the words selected in the transcript are offered as a new value's label.
+        let in_vivo = self
+            .ed
+            .view
+            .selection
+            .as_ref()
+            .and_then(|(part, r)| {
+                let t = doc.transcript.part(*part)?;
+                let words: String = t.text.chars().skip(r.start).take(r.len()).collect();
+                let words = words.trim().to_string();
+                (words.chars().count() <= 60 && !words.contains('\n')).then_some(words)
+            })
+            .unwrap_or_default();
         let kind_note = match dim.kind {
             DimensionKind::OneChoice => "one choice",
             DimensionKind::SeveralChoices => "several choices",
@@ -211,7 +224,7 @@ impl MarginaliaApp {
                         form = Some(CodebookForm {
                             dimension: dim.id.clone(),
                             value: None,
-                            text: String::new(),
+                            text: in_vivo.clone(),
                         });
                     }
                 });
