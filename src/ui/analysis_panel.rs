@@ -331,7 +331,7 @@ impl MarginaliaApp {
                 rerun |= retrieve_controls(ui, a, &data);
                 open_coding = codings_ui(ui, a, repaint.clone());
             }
-            AnalysisTab::Frequencies => frequencies_ui(ui, a),
+            AnalysisTab::Frequencies => frequencies_ui(ui, a, &data),
             AnalysisTab::CrossTab => {
                 rerun |= crosstab_controls(ui, a, &data);
                 crosstab_ui(ui, a, repaint.clone());
@@ -519,7 +519,7 @@ fn codings_ui(
     clicked
 }
 
-fn frequencies_ui(ui: &mut egui::Ui, a: &AnalysisState) {
+fn frequencies_ui(ui: &mut egui::Ui, a: &AnalysisState, data: &Dataset) {
     let Some(f) = &a.frequencies else { return };
     egui::ScrollArea::vertical()
         .id_salt("analysis-frequencies")
@@ -532,10 +532,11 @@ fn frequencies_ui(ui: &mut egui::Ui, a: &AnalysisState) {
                     .striped(true)
                     .num_columns(4)
                     .show(ui, |ui| {
-                        for h in ["value", "units", "documents", "share (95% CI)"] {
+                        for h in ["value", "units", "documents", "share (95% CI)", ""] {
                             ui.label(RichText::new(h).small());
                         }
                         ui.end_row();
+                        let dim = data.codebook.dimension(&d.dimension);
                         for v in &d.values {
                             ui.label(&v.label);
                             ui.label(v.units.to_string());
@@ -546,6 +547,29 @@ fn frequencies_ui(ui: &mut egui::Ui, a: &AnalysisState) {
                                 v.share.low * 100.0,
                                 v.share.high * 100.0
                             ));
+                            // The share as a bar in the value's colour, its interval as a whisker.
+                            let color = dim
+                                .and_then(|x| x.value(&v.value))
+                                .and_then(|x| crate::codebook::parse_color(&x.color))
+                                .map_or(Color32::GRAY, |[r, g, b]| Color32::from_rgb(r, g, b));
+                            let (rect, _) = ui
+                                .allocate_exact_size(egui::vec2(160.0, 12.0), egui::Sense::hover());
+                            let x = |f: f64| rect.left() + rect.width() * f.clamp(0.0, 1.0) as f32;
+                            ui.painter().rect_filled(
+                                egui::Rect::from_min_max(
+                                    rect.left_top(),
+                                    egui::pos2(x(v.share.share), rect.bottom()),
+                                ),
+                                2.0,
+                                color,
+                            );
+                            ui.painter().line_segment(
+                                [
+                                    egui::pos2(x(v.share.low), rect.center().y),
+                                    egui::pos2(x(v.share.high), rect.center().y),
+                                ],
+                                egui::Stroke::new(1.5, ui.visuals().text_color()),
+                            );
                             ui.end_row();
                         }
                     });
