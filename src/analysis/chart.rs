@@ -41,7 +41,8 @@ pub fn of_crosstab(t: &CrossTab) -> BarChart {
                 .iter()
                 .map(|&c| if n == 0 { 0.0 } else { c as f64 / n as f64 })
                 .collect();
-            (label.clone(), n, shares)
+            // Long names (two witnesses and their titles) would run off the chart's left edge.
+            (crate::sidecar::ellipsize(label, 34), n, shares)
         })
         .collect();
     let legend = t
