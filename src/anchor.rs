@@ -7,9 +7,9 @@
 
 use std::collections::BinaryHeap;
 
+use crate::annotation::Span;
 use crate::fasthash::FxHashMap;
 use crate::search::fold_char;
-use crate::sidecar::Span;
 
 /// How a span was placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::sidecar::ron_options;
+use crate::ronfmt::ron_options;
 
 /// The codebook shipped with Marginalia, used when the opened folder has no `codebook.ron`.
 pub const DEFAULT_CODEBOOK_RON: &str = include_str!("../assets/codebook.ron");
 
-/// File name of a folder's own codebook.
-pub const CODEBOOK_FILE_NAME: &str = "codebook.ron";
+pub use crate::names::CODEBOOK_FILE_NAME;
 
 /// Newest codebook schema this version reads.
 pub const CODEBOOK_SCHEMA: u32 = 1;
@@ -201,7 +200,7 @@ impl Codebook {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let codebook: Codebook = ron_options()
             .from_str(text)
-            .map_err(|e| invalid(crate::sidecar::ron_error_message(&e)))?;
+            .map_err(|e| invalid(crate::ronfmt::ron_error_message(&e)))?;
         if codebook.schema > CODEBOOK_SCHEMA {
             return Err(invalid(format!(
                 "schema {} is newer than this version of Marginalia reads ({CODEBOOK_SCHEMA})",
@@ -313,7 +312,7 @@ impl Codebook {
 
     /// Writes the codebook as RON (deterministic, `\n` line endings).
     pub fn to_ron(&self) -> String {
-        crate::sidecar::to_pretty_ron(self)
+        crate::ronfmt::to_pretty_ron(self)
     }
 }
 

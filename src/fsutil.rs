@@ -572,4 +572,19 @@ mod tests {
         fs::write(&p, b"abd").unwrap();
         assert!(!fp.matches_disk(&p));
     }
+
+    /// A codebook over the limit is refused by the writer with a message naming the file, and
+    /// nothing is left on disk (it was `import-codebook` writing 37 MB codebooks the app refused).
+    #[test]
+    fn writer_refuses_what_the_reader_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("codebook.ron");
+        let big = vec![b' '; crate::limits::CODEBOOK_BYTES as usize + 1];
+        let err = atomic_write(&path, &big).unwrap_err();
+        assert!(matches!(err, WriteError::TooLarge { .. }));
+        assert!(err.to_string().contains("codebook.ron"), "{err}");
+        assert!(!path.exists());
+        let ok = vec![b' '; crate::limits::CODEBOOK_BYTES as usize];
+        atomic_write(&path, &ok).unwrap();
+    }
 }

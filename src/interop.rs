@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::codebook::{AppliesTo, CodeValue, Codebook, Dimension, DimensionKind};
-use crate::refi::CodeMarker;
+use crate::export::refi::CodeMarker;
 use crate::sidecar::{Annotator, Sidecar, Span, Status, check_annotator_id, sidecar_path};
 use crate::transcript::{PartId, Transcript};
 
@@ -601,6 +601,20 @@ pub fn codebook_from_codes(
     })
 }
 
+/// Turns a REFI-QDA codebook (`.qdc` XML) into a Marginalia codebook; see
+/// [`codebook_from_codes`] for how codes become dimensions and values.
+pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, String> {
+    let root = parse_xml(xml.as_bytes())?;
+    if root.name != "CodeBook" {
+        return Err("not a REFI-QDA codebook (no CodeBook element)".to_string());
+    }
+    let codes = root.child("Codes").map(codes_of).unwrap_or_default();
+    if codes.is_empty() {
+        return Err("the codebook has no codes".to_string());
+    }
+    Ok(codebook_from_codes(&codes, name, &BTreeSet::new())?.codebook)
+}
+
 fn count_codes(codes: &[RefiCode]) -> usize {
     codes.iter().map(|c| 1 + count_codes(&c.children)).sum()
 }
@@ -825,70 +839,6 @@ pub fn codes_from_taguette_csv(text: &str) -> Result<Vec<RefiCode>, String> {
         return Err("the codebook has no tags".to_string());
     }
     Ok(roots)
-}
-
-/// Taguette's codebook CSV of a codebook: `path` (dimension, then value, joined by `.`, the
-/// hierarchy Taguette shows), `description`, and a `marginalia` column with the ids that
-/// Taguette ignores and Marginalia reads back. Dots inside labels become `·` so they do not
-/// split the path.
-pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, String> {
-    let clean = |s: &str| s.replace('.', "·");
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| e.to_string();
-    w.write_record(["path", "description", "marginalia"])
-        .map_err(e)?;
-    for d in &codebook.dimensions {
-        let marker = CodeMarker {
-            dimension: d.id.clone(),
-            applies_to: Some(d.applies_to),
-            kind: Some(d.kind),
-            key: d.key.clone(),
-            group: d.group.clone(),
-            in_codebook: true,
-            codebook: Some((codebook.id.clone(), codebook.name.clone())),
-            ..CodeMarker::default()
-        };
-        let json = serde_json::to_string(&marker).expect("markers serialize");
-        w.write_record([clean(&d.label), d.description.clone(), json])
-            .map_err(e)?;
-        let values: Vec<(String, String, String, Option<String>)> = match d.kind {
-            DimensionKind::Entity => d
-                .known_values
-                .iter()
-                .map(|v| (v.clone(), v.clone(), String::new(), None))
-                .collect(),
-            _ => d
-                .values
-                .iter()
-                .map(|v| {
-                    (
-                        v.id.clone(),
-                        v.label.clone(),
-                        v.description.clone(),
-                        v.key.clone(),
-                    )
-                })
-                .collect(),
-        };
-        for (id, label, description, key) in values {
-            let marker = CodeMarker {
-                dimension: d.id.clone(),
-                value: Some(id),
-                label: Some(label.clone()),
-                key,
-                in_codebook: true,
-                ..CodeMarker::default()
-            };
-            let json = serde_json::to_string(&marker).expect("markers serialize");
-            w.write_record([
-                format!("{}.{}", clean(&d.label), clean(&label)),
-                description,
-                json,
-            ])
-            .map_err(e)?;
-        }
-    }
-    w.into_inner().map_err(|e| e.to_string())
 }
 
 /// For a REFI-QDA file given where a transcript is expected: what it is and which command
@@ -1793,7 +1743,7 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
             .unwrap_or_default();
         let transcript =
             Transcript::from_text(&file_name, &normalized, "UTF-8".to_string(), Vec::new());
-        let (segments, _) = crate::refi::part_segments(&normalized, &transcript.parts);
+        let (segments, _) = crate::export::refi::part_segments(&normalized, &transcript.parts);
         *layouts.entry(transcript.format.as_str()).or_default() += 1;
 
         // Codings per user.
@@ -2160,7 +2110,7 @@ fn guess_unit(raw: &str, had_bom: bool, selections: &[Selection], origin: &str) 
 /// (part, from, to) in the part's chars; consecutive pieces of one part (paragraphs of a turn)
 /// are joined.
 fn pieces(
-    segments: &[crate::refi::Segment],
+    segments: &[crate::export::refi::Segment],
     start: usize,
     end: usize,
 ) -> Vec<(PartId, usize, usize)> {

@@ -285,7 +285,7 @@ fn qdc_validates_and_imports_back() {
             .contains("exists")
     );
     let imported =
-        marginalia::refi::import_qdc(&String::from_utf8(bytes).unwrap(), "default").unwrap();
+        marginalia::interop::import_qdc(&String::from_utf8(bytes).unwrap(), "default").unwrap();
     let tone = imported
         .dimensions
         .iter()
@@ -308,8 +308,8 @@ fn qdc_validates_and_imports_back() {
     // Imported codebooks are valid Marginalia codebooks.
     let ron = imported.to_ron();
     marginalia::codebook::Codebook::parse(&ron, Path::new("x")).unwrap();
-    assert!(marginalia::refi::import_qdc("<nope/>", "x").is_err());
-    assert!(marginalia::refi::import_qdc("<CodeBook><Codes><Code", "x").is_err());
+    assert!(marginalia::interop::import_qdc("<nope/>", "x").is_err());
+    assert!(marginalia::interop::import_qdc("<CodeBook><Codes><Code", "x").is_err());
 }
 
 #[test]

@@ -23,10 +23,7 @@ pub use normalize::normalize;
 /// Largest transcript file read, in bytes; a bigger file is refused rather than freezing the app.
 pub const MAX_TRANSCRIPT_BYTES: u64 = crate::limits::TRANSCRIPT_BYTES;
 
-/// File name extensions read as transcripts when a folder is opened (and `.xml` ParlParse files,
-/// whose items are transcripts).
-pub const TRANSCRIPT_EXTENSIONS: &[&str] =
-    &["txt", "text", "html", "htm", "docx", "odt", "vtt", "srt"];
+pub use crate::names::TRANSCRIPT_EXTENSIONS;
 
 /// The kind of file a transcript's text was read from (its layout is [`Format`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

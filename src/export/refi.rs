@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use super::{ExportError, ExportSummary, span_is_placed};
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
-use crate::export::{ExportError, ExportSummary, span_is_placed};
 use crate::transcript::{PartId, PartKind};
 
 /// A GUID (8-4-4-4-12 hex digits) derived from a key, so the same project exports identically.
@@ -964,21 +964,4 @@ pub fn qdc(codebook: &Codebook) -> String {
         env!("CARGO_PKG_VERSION"),
         tree.xml
     )
-}
-
-/// Turns a REFI-QDA codebook (`.qdc` XML) into a Marginalia codebook; see
-/// [`crate::interop::codebook_from_codes`] for how codes become dimensions and values.
-pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, String> {
-    let root = crate::interop::parse_xml(xml.as_bytes())?;
-    if root.name != "CodeBook" {
-        return Err("not a REFI-QDA codebook (no CodeBook element)".to_string());
-    }
-    let codes = root
-        .child("Codes")
-        .map(crate::interop::codes_of)
-        .unwrap_or_default();
-    if codes.is_empty() {
-        return Err("the codebook has no codes".to_string());
-    }
-    Ok(crate::interop::codebook_from_codes(&codes, name, &BTreeSet::new())?.codebook)
 }
