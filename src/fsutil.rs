@@ -292,31 +292,22 @@ pub fn write_backup(path: &Path, what: &str, bytes: &[u8]) -> Result<PathBuf, Wr
 }
 
 /// Why [`read_limited`] could not read a file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file system refused.
-    Io(io::Error),
+    #[error("{0}")]
+    Io(#[source] io::Error),
     /// A folder, a FIFO, a device...
+    #[error("not a regular file")]
     NotAFile,
     /// Bigger than the limit.
+    #[error("{size} bytes is over the limit of {limit} bytes")]
     TooLarge {
         /// The file's size.
         size: u64,
         /// The limit.
         limit: u64,
     },
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "{e}"),
-            ReadError::NotAFile => f.write_str("not a regular file"),
-            ReadError::TooLarge { size, limit } => {
-                write!(f, "{size} bytes is over the limit of {limit} bytes")
-            }
-        }
-    }
 }
 
 /// Opens a file for reading. Opening a FIFO for reading would wait for a writer: on Unix it is

@@ -796,7 +796,11 @@ fn codebooks_from_qdc_qdpx_and_taguette_csv_keep_ids_and_map_onto_existing_ones(
         "dimension,value,dimension_id,value_id\nnope,,x,\n",
     )
     .unwrap_err();
-    assert!(e.contains("nope"), "{e}");
+    assert!(
+        matches!(e, marginalia::interop::CodesError::Row { row: 2, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nope"), "{e}");
 
     // Files that are no codebook say what they are.
     let cases: [(&str, &[u8], &str); 4] = [

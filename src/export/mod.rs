@@ -147,9 +147,8 @@ pub fn render(
         ExportFormat::Jsonl => jsonl(dataset, include_uncoded, &mut summary),
         ExportFormat::Qdpx => refi::qdpx(dataset, include_uncoded, &mut summary)?,
         ExportFormat::Qdc => refi::qdc(&dataset.codebook).into_bytes(),
-        ExportFormat::CodebookCsv => {
-            taguette::taguette_csv(&dataset.codebook).map_err(ExportError::Build)?
-        }
+        ExportFormat::CodebookCsv => taguette::taguette_csv(&dataset.codebook)
+            .map_err(|e| ExportError::Build(e.to_string()))?,
     };
     Ok((bytes, summary))
 }

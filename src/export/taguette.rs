@@ -9,12 +9,10 @@ use super::refi::CodeMarker;
 /// hierarchy Taguette shows), `description`, and a `marginalia` column with the ids that
 /// Taguette ignores and Marginalia reads back. Dots inside labels become `·` so they do not
 /// split the path.
-pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, String> {
+pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, csv::Error> {
     let clean = |s: &str| s.replace('.', "·");
     let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| e.to_string();
-    w.write_record(["path", "description", "marginalia"])
-        .map_err(e)?;
+    w.write_record(["path", "description", "marginalia"])?;
     for d in &codebook.dimensions {
         let marker = CodeMarker {
             dimension: d.id.clone(),
@@ -27,8 +25,7 @@ pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, String> {
             ..CodeMarker::default()
         };
         let json = serde_json::to_string(&marker).expect("markers serialize");
-        w.write_record([clean(&d.label), d.description.clone(), json])
-            .map_err(e)?;
+        w.write_record([clean(&d.label), d.description.clone(), json])?;
         let values: Vec<(String, String, String, Option<String>)> = match d.kind {
             DimensionKind::Entity => d
                 .known_values
@@ -62,9 +59,9 @@ pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, String> {
                 format!("{}.{}", clean(&d.label), clean(&label)),
                 description,
                 json,
-            ])
-            .map_err(e)?;
+            ])?;
         }
     }
-    w.into_inner().map_err(|e| e.to_string())
+    // Writing into memory fails only as the CSV writer's own errors do.
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

@@ -702,7 +702,7 @@ impl MarginaliaApp {
                 self.visible = rows;
                 self.filter_error = None;
             }
-            Err(e) => self.filter_error = Some(e),
+            Err(e) => self.filter_error = Some(e.to_string()),
         }
     }
 

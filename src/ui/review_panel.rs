@@ -156,7 +156,7 @@ impl MarginaliaApp {
         review.progress = match Progress::load(&root, &gold) {
             Ok(p) => Some(p),
             Err(e) => {
-                review.error = Some(e);
+                review.error = Some(e.to_string());
                 None
             }
         };
@@ -774,7 +774,7 @@ impl MarginaliaApp {
         .and_then(|()| progress.save(&corpus.files.root));
         review.gold_cache = None;
         if let Err(e) = result {
-            review.error = Some(e);
+            review.error = Some(e.to_string());
         } else {
             review.error = None;
         }
