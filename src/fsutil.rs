@@ -271,6 +271,7 @@ fn set_default_permissions(_file: &fs::File) -> io::Result<()> {
 fn sync_dir(dir: &Path) {
     // Best effort: some file systems refuse fsync on a directory, and the data itself is synced.
     if let Ok(d) = fs::File::open(dir) {
+        #[expect(clippy::let_underscore_must_use, reason = "best effort, said above")]
         let _ = d.sync_all();
     }
 }

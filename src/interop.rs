@@ -461,6 +461,10 @@ fn valid_id(id: &str) -> bool {
 /// own); codable top-level codes without children are gathered in one dimension, "Codes"; an
 /// empty non-codable code is listed and left out. Codes whose GUID is in `skip` (cases) are left
 /// out.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the codes that fills dimensions, values and targets together"
+)]
 pub fn codebook_from_codes(
     roots: &[RefiCode],
     name: &str,
@@ -1530,6 +1534,10 @@ fn has_transcript_extension(name: &str) -> bool {
 /// Imports a REFI-QDA project into `out_dir` (new or empty): transcripts, `codebook.ron`, one
 /// sidecar per document and user, `attributes.csv`, and the report `import-report.md`, which
 /// is also returned. Nothing is written outside `out_dir`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "reads the project in the order of the REFI-QDA schema, section by section, into one report"
+)]
 pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, ImportError> {
     let invalid = |message: String| ImportError::Invalid {
         path: file.to_path_buf(),

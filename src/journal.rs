@@ -151,10 +151,14 @@ impl Journal {
 
     /// Forgets a sidecar once it is saved (or its changes discarded).
     pub fn clear(&self, sidecar_path: &Path) {
+        // Best effort: an entry left behind is offered again, and matching the sidecar on disk
+        // it is then removed by `pending`.
+        #[expect(clippy::let_underscore_must_use, reason = "best effort, said above")]
         let _ = std::fs::remove_file(self.file_for(sidecar_path));
         if let Some(parent) = sidecar_path.parent()
             && let Ok(dir) = parent.canonicalize()
         {
+            #[expect(clippy::let_underscore_must_use, reason = "best effort, as above")]
             let _ = std::fs::remove_file(
                 self.file_for(&dir.join(sidecar_path.file_name().unwrap_or_default())),
             );
@@ -179,6 +183,10 @@ impl Journal {
             let on_disk = Sidecar::load(&entry.sidecar_path).ok().map(|l| l.sidecar);
             let same = on_disk.is_some_and(|d| d.to_ron() == entry.sidecar.to_ron());
             if same {
+                #[expect(
+                    clippy::let_underscore_must_use,
+                    reason = "an entry equal to the sidecar is harmless if it stays"
+                )]
                 let _ = std::fs::remove_file(e.path());
             } else {
                 out.push(entry);
@@ -271,6 +279,10 @@ impl JournalWriter {
         if let Some(jobs) = &self.jobs
             && jobs.send(Job::Flush(tx)).is_ok()
         {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "an error means the writer thread is gone: nothing left to wait for"
+            )]
             let _ = rx.recv();
         }
     }
@@ -297,6 +309,10 @@ impl Drop for JournalWriter {
     fn drop(&mut self) {
         self.jobs = None;
         if let Some(t) = self.thread.take() {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "a writer that panicked has nothing left to finish; its last error was kept"
+            )]
             let _ = t.join();
         }
     }
@@ -346,6 +362,10 @@ fn run_job(journal: &Journal, job: Job, error: &std::sync::Mutex<Option<String>>
         }
         Job::Clear(path) => journal.clear(&path),
         Job::Flush(done) => {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "the flusher stopped waiting: nobody to tell"
+            )]
             let _ = done.send(());
         }
     }

@@ -4,6 +4,10 @@
 //! (the same as the `C` data of R's `irr::kripp.alpha` / `DescTools::KrippAlpha`). Each of the
 //! three ways the app computes alpha is checked: from a table, from a CSV of (unit, coder, value)
 //! records, and from a coincidence matrix.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use marginalia::agreement::corpus::coded_from_csv;
 use marginalia::agreement::stats::{Level, Table, alpha_from_coincidences, krippendorff_alpha};

@@ -1,4 +1,8 @@
 //! The command line as scripts use it: exit statuses, one-line errors, JSON fields.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::path::Path;
 use std::process::Command;

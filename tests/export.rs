@@ -1,5 +1,9 @@
 //! Every export format on sample_data, checked for content: counts equal to the annotations, offsets
 //! whose text equals the quote, CSV that parses back, REFI-QDA valid against the official schemas.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

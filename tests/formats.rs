@@ -743,6 +743,7 @@ proptest::proptest! {
             }
         }
         if let Ok(text) = std::str::from_utf8(&bytes) {
+            #[expect(clippy::let_underscore_must_use, reason = "only that it returns is tested")]
             let _ = marginalia::transcript::parlparse::parse(text);
         }
     }
@@ -755,6 +756,7 @@ proptest::proptest! {
             let at = at % bytes.len();
             bytes[at] = byte;
             bytes.truncate(cut.max(1).min(bytes.len()));
+            #[expect(clippy::let_underscore_must_use, reason = "only that it returns is tested")]
             let _ = Transcript::from_file_bytes(name, bytes);
         }
     }

@@ -5,6 +5,10 @@
 //! writes (see ../shared/refi-qda/README.md): uppercase GUIDs and UTF-16 positions (NVivo), CRLF
 //! counted as one (ATLAS.ti), nameless cases carrying document variables (MAXQDA), a BOM and
 //! categories (QualCoder). The wording is invented.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

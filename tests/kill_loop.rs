@@ -1,6 +1,10 @@
 //! Killing the process in the middle of writing, many times, never leaves a partial or empty
 //! sidecar or transcript: every write goes through the atomic write (temporary file, fsync, rename).
 #![cfg(unix)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

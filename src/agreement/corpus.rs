@@ -206,6 +206,10 @@ fn dimension_row(
 
 /// Computes agreement among `annotators` (at least two) over the documents at least two of them
 /// coded.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass per dimension that fills every statistic of the report together"
+)]
 pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
     let cb = &dataset.codebook;
     let coded: Vec<&DocumentData> = dataset

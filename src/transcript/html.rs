@@ -291,6 +291,10 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, super::DecodeError> {
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
     queue.push_back(StrTendril::from(text));
+    #[expect(
+        clippy::let_underscore_must_use,
+        reason = "the sink runs no scripts, so feeding never pauses for one"
+    )]
     let _ = tokenizer.feed(&queue);
     tokenizer.end();
     let state = tokenizer.sink.state.into_inner();

@@ -355,6 +355,10 @@ pub fn decode_xml(bytes: &[u8]) -> Result<(String, String), ParlParseError> {
 /// Parses a ParlParse file into its items. Inline markup (`<i>`, `<a>`, tables) becomes plain
 /// text; entities are resolved: XML's, those the DOCTYPE declares and every HTML named one.
 /// External entities are never fetched.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one loop over the XML events with the parser's state; split, the state would travel through arguments"
+)]
 pub fn parse(xml: &str) -> Result<Parsed, ParlParseError> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut entities = Entities::default();
