@@ -7,9 +7,9 @@
 
 use std::collections::BinaryHeap;
 
+use crate::annotation::Span;
 use crate::fasthash::FxHashMap;
 use crate::search::fold_char;
-use crate::sidecar::Span;
 
 /// How a span was placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -481,6 +481,10 @@ const MIN_CONTEXT: usize = 8;
 /// that occurs 100,000 times costs what its nearest few occurrences cost, not all of them. A place
 /// is looked at only when nothing not yet generated could be cheaper, which is the order a sort
 /// of every place would give.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the candidate search is one pass with its pruning bounds side by side; split, the bounds would travel through arguments"
+)]
 fn candidates(
     span: &Span,
     needle: &Needle,

@@ -190,6 +190,27 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Edit, journal and save one sidecar again and again as the app's autosave does, until killed
+    /// or `--rounds` are done: the child process `tests/kill_loop.rs` kills mid-save. Hidden from
+    /// help; a test of the real save path needs a real process to kill.
+    #[command(hide = true)]
+    SaveLoop {
+        /// The transcript whose sidecar is saved.
+        file: PathBuf,
+        /// The annotator id.
+        #[arg(long, default_value = "ann")]
+        annotator: String,
+        /// The journal folder.
+        #[arg(long)]
+        journal: PathBuf,
+        /// Size of the memo written each round, in bytes (most of a save's time goes into writing
+        /// it, which is where a kill could tear the file).
+        #[arg(long, default_value_t = 400_000)]
+        memo_bytes: usize,
+        /// Stop after this many rounds instead of running until killed.
+        #[arg(long)]
+        rounds: Option<u64>,
+    },
     /// Place spans again in every sidecar whose transcript's text changed, as opening each in the app
     /// does: moved spans flagged for a look, orphans kept and listed; each sidecar written atomically.
     Reanchor {
@@ -246,6 +267,10 @@ pub fn checkout_sample() -> Option<PathBuf> {
 }
 
 /// Runs a headless subcommand; returns the process exit status.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per subcommand, each short; the match is the list of commands"
+)]
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Inspect { file, json } => {
@@ -408,6 +433,30 @@ pub fn run(command: Command) -> Result<i32> {
                 json,
                 &filter,
             )
+        }
+        Command::SaveLoop {
+            file,
+            annotator,
+            journal,
+            memo_bytes,
+            rounds,
+        } => {
+            let who = crate::sidecar::Annotator {
+                id: annotator.clone(),
+                name: annotator,
+            };
+            let codebook = crate::codebook::Codebook::builtin();
+            let journal = crate::journal::Journal::new(journal);
+            let mut doc = crate::document::Document::open(&file, &who, &codebook)?;
+            let filler = "x".repeat(memo_bytes);
+            for round in 0..rounds.unwrap_or(u64::MAX) {
+                let memo = format!("memo {round} {filler} end");
+                doc.apply(crate::document::Edit::SetMemo(memo))?;
+                journal.record(&doc.sidecar_path, &doc.sidecar)?;
+                doc.save()?;
+                journal.clear(&doc.sidecar_path);
+            }
+            Ok(0)
         }
         Command::GenerateCorpus {
             out,
@@ -699,6 +748,10 @@ fn fmt_stat(x: Option<f64>) -> String {
     x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "reads the dataset or table and prints both report formats; each step is short and in order"
+)]
 fn agreement(
     dir: Option<PathBuf>,
     table: Option<PathBuf>,

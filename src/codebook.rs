@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::sidecar::ron_options;
+use crate::ronfmt::ron_options;
 
 /// The codebook shipped with Marginalia, used when the opened folder has no `codebook.ron`.
 pub const DEFAULT_CODEBOOK_RON: &str = include_str!("../assets/codebook.ron");
 
-/// File name of a folder's own codebook.
-pub const CODEBOOK_FILE_NAME: &str = "codebook.ron";
+pub use crate::names::CODEBOOK_FILE_NAME;
 
 /// Newest codebook schema this version reads.
 pub const CODEBOOK_SCHEMA: u32 = 1;
@@ -201,63 +200,73 @@ impl Codebook {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let codebook: Codebook = ron_options()
             .from_str(text)
-            .map_err(|e| invalid(crate::sidecar::ron_error_message(&e)))?;
+            .map_err(|e| invalid(crate::ronfmt::ron_error_message(&e)))?;
         if codebook.schema > CODEBOOK_SCHEMA {
             return Err(invalid(format!(
                 "schema {} is newer than this version of Marginalia reads ({CODEBOOK_SCHEMA})",
                 codebook.schema
             )));
         }
-        codebook.check().map_err(invalid)?;
+        codebook.check().map_err(|e| invalid(e.to_string()))?;
         Ok(codebook)
     }
 
     /// Checks the rules serde cannot: unique ids and shortcuts, colours, values present.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), RuleError> {
         if self.id.trim().is_empty() {
-            return Err("the codebook has no id".to_string());
+            return Err(RuleError::NoId);
         }
         let mut dim_ids = HashSet::new();
         let mut keys: Vec<(String, String)> = Vec::new();
-        let mut add_key = |key: &Option<String>, owner: String| -> Result<(), String> {
+        let mut add_key = |key: &Option<String>, owner: String| -> Result<(), RuleError> {
             if let Some(k) = key {
-                let norm = crate::shortcut::Shortcut::parse(k)
-                    .map_err(|e| format!("{owner}: {e}"))?
-                    .to_string();
+                let norm = match crate::shortcut::Shortcut::parse(k) {
+                    Ok(shortcut) => shortcut.to_string(),
+                    Err(source) => return Err(RuleError::Shortcut { owner, source }),
+                };
                 if let Some((_, other)) = keys.iter().find(|(k2, _)| *k2 == norm) {
-                    return Err(format!(
-                        "shortcut {norm} is used by both {other} and {owner}"
-                    ));
+                    return Err(RuleError::SharedShortcut {
+                        shortcut: norm,
+                        first: other.clone(),
+                        second: owner,
+                    });
                 }
                 keys.push((norm, owner));
             }
             Ok(())
         };
         for d in &self.dimensions {
-            check_id(&d.id).map_err(|e| format!("dimension \"{}\": {e}", d.id))?;
+            let owner = format!("dimension \"{}\"", d.id);
+            check_id(&d.id).map_err(|problem| RuleError::Id {
+                owner: owner.clone(),
+                problem,
+            })?;
             if !dim_ids.insert(d.id.as_str()) {
-                return Err(format!("duplicate dimension id \"{}\"", d.id));
+                return Err(RuleError::DuplicateDimension(d.id.clone()));
             }
-            check_color(&d.color).map_err(|e| format!("dimension \"{}\": {e}", d.id))?;
-            add_key(&d.key, format!("dimension \"{}\"", d.id))?;
+            check_color(&owner, &d.color)?;
+            add_key(&d.key, owner)?;
             if matches!(
                 d.kind,
                 DimensionKind::OneChoice | DimensionKind::SeveralChoices
             ) && d.values.is_empty()
             {
-                return Err(format!("dimension \"{}\" has no values", d.id));
+                return Err(RuleError::NoValues(d.id.clone()));
             }
             let mut value_ids = HashSet::new();
             for v in &d.values {
                 let owner = format!("value \"{}\" of dimension \"{}\"", v.id, d.id);
-                check_id(&v.id).map_err(|e| format!("{owner}: {e}"))?;
+                check_id(&v.id).map_err(|problem| RuleError::Id {
+                    owner: owner.clone(),
+                    problem,
+                })?;
                 if !value_ids.insert(v.id.as_str()) {
-                    return Err(format!(
-                        "duplicate value id \"{}\" in dimension \"{}\"",
-                        v.id, d.id
-                    ));
+                    return Err(RuleError::DuplicateValue {
+                        value: v.id.clone(),
+                        dimension: d.id.clone(),
+                    });
                 }
-                check_color(&v.color).map_err(|e| format!("{owner}: {e}"))?;
+                check_color(&owner, &v.color)?;
                 add_key(&v.key, owner)?;
             }
         }
@@ -269,10 +278,11 @@ impl Codebook {
             match target {
                 Some(t) if t.value(&r.value).is_some() => {}
                 _ => {
-                    return Err(format!(
-                        "dimension \"{}\" requires \"{}\" = \"{}\", which is not a value of another dimension of the same part",
-                        d.id, r.dimension, r.value
-                    ));
+                    return Err(RuleError::Requirement {
+                        dimension: d.id.clone(),
+                        requires: r.dimension.clone(),
+                        value: r.value.clone(),
+                    });
                 }
             }
         }
@@ -313,19 +323,19 @@ impl Codebook {
 
     /// Writes the codebook as RON (deterministic, `\n` line endings).
     pub fn to_ron(&self) -> String {
-        crate::sidecar::to_pretty_ron(self)
+        crate::ronfmt::to_pretty_ron(self)
     }
 }
 
-fn check_id(id: &str) -> Result<(), String> {
+fn check_id(id: &str) -> Result<(), IdProblem> {
     if id.is_empty() || id.len() > 64 {
-        return Err("an id must have 1 to 64 characters".to_string());
+        return Err(IdProblem::Length);
     }
     if !id
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
     {
-        return Err(format!("id \"{id}\" may only hold a-z, 0-9, _ and -"));
+        return Err(IdProblem::Characters(id.to_string()));
     }
     Ok(())
 }
@@ -340,10 +350,94 @@ pub fn parse_color(color: &str) -> Option<[u8; 3]> {
     Some([byte(0)?, byte(2)?, byte(4)?])
 }
 
-fn check_color(color: &str) -> Result<(), String> {
-    parse_color(color)
-        .map(|_| ())
-        .ok_or_else(|| format!("colour \"{color}\" is not of the form #rrggbb"))
+fn check_color(owner: &str, color: &str) -> Result<(), RuleError> {
+    match parse_color(color) {
+        Some(_) => Ok(()),
+        None => Err(RuleError::Colour {
+            owner: owner.to_string(),
+            colour: color.to_string(),
+        }),
+    }
+}
+
+/// A rule of the codebook format that serde cannot check, broken (one line, naming what broke it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// The codebook's own id is empty.
+    #[error("the codebook has no id")]
+    NoId,
+    /// A dimension's or value's id is malformed.
+    #[error("{owner}: {problem}")]
+    Id {
+        /// The dimension or value, as said in messages.
+        owner: String,
+        /// What is wrong with the id.
+        problem: IdProblem,
+    },
+    /// Two dimensions share an id.
+    #[error("duplicate dimension id \"{0}\"")]
+    DuplicateDimension(String),
+    /// Two values of a dimension share an id.
+    #[error("duplicate value id \"{value}\" in dimension \"{dimension}\"")]
+    DuplicateValue {
+        /// The value id.
+        value: String,
+        /// The dimension id.
+        dimension: String,
+    },
+    /// A colour is not `#rrggbb`.
+    #[error("{owner}: colour \"{colour}\" is not of the form #rrggbb")]
+    Colour {
+        /// The dimension or value.
+        owner: String,
+        /// The colour as written.
+        colour: String,
+    },
+    /// A shortcut cannot be read.
+    #[error("{owner}: {source}")]
+    Shortcut {
+        /// The dimension or value.
+        owner: String,
+        /// Why.
+        #[source]
+        source: crate::shortcut::ShortcutError,
+    },
+    /// One shortcut given to two codes.
+    #[error("shortcut {shortcut} is used by both {first} and {second}")]
+    SharedShortcut {
+        /// The shortcut, normalized.
+        shortcut: String,
+        /// The code that had it first.
+        first: String,
+        /// The code that has it again.
+        second: String,
+    },
+    /// A choice dimension without values.
+    #[error("dimension \"{0}\" has no values")]
+    NoValues(String),
+    /// A dependency on something that is not a value of another dimension of the same part.
+    #[error(
+        "dimension \"{dimension}\" requires \"{requires}\" = \"{value}\", which is not a value of another dimension of the same part"
+    )]
+    Requirement {
+        /// The dimension with the dependency.
+        dimension: String,
+        /// The dimension it requires.
+        requires: String,
+        /// The value it requires.
+        value: String,
+    },
+}
+
+/// What is wrong with an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdProblem {
+    /// Empty or longer than 64 bytes.
+    #[error("an id must have 1 to 64 characters")]
+    Length,
+    /// Holds something other than `a-z 0-9 _ -`.
+    #[error("id \"{0}\" may only hold a-z, 0-9, _ and -")]
+    Characters(String),
 }
 
 #[cfg(test)]

@@ -302,6 +302,10 @@ impl ValidationReport {
 }
 
 /// Checks every transcript, sidecar and the codebook under `root`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the corpus, whose findings keep the order of the walk"
+)]
 pub fn validate(root: &Path) -> std::io::Result<ValidationReport> {
     use rayon::prelude::*;
     let files = scan(root)?;
@@ -576,8 +580,34 @@ enum TagTerm {
     Cites(String),
 }
 
+/// A tag query that cannot be used, said so the user can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// A term that is neither `dimension=value` nor `cites:"name"`.
+    #[error("\"{0}\": write dimension=value or cites:\"name\"")]
+    Syntax(String),
+    /// A dimension the codebook does not have.
+    #[error("no dimension \"{dimension}\" in the codebook; use one of {known}")]
+    NoDimension {
+        /// The dimension as written (folded).
+        dimension: String,
+        /// The part dimensions' ids, comma-separated.
+        known: String,
+    },
+    /// A value the dimension does not have.
+    #[error("\"{value}\" is not a value of {dimension}; use one of {known}")]
+    NoValue {
+        /// The value as written (folded).
+        value: String,
+        /// The dimension's label.
+        dimension: String,
+        /// Its values' ids, comma-separated.
+        known: String,
+    },
+}
+
 /// Parses a tag query such as `tone_answer=evasive topic=housing cites:"Home Office"`.
-fn tag_terms(query: &str) -> Result<Vec<TagTerm>, String> {
+fn tag_terms(query: &str) -> Result<Vec<TagTerm>, FilterError> {
     let mut out = Vec::new();
     let mut rest = query.trim();
     while !rest.is_empty() {
@@ -593,9 +623,7 @@ fn tag_terms(query: &str) -> Result<Vec<TagTerm>, String> {
         }
         let (term, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let Some((d, v)) = term.split_once('=') else {
-            return Err(format!(
-                "\"{term}\": write dimension=value or cites:\"name\""
-            ));
+            return Err(FilterError::Syntax(term.to_string()));
         };
         out.push(TagTerm::Tag(crate::search::fold(d), crate::search::fold(v)));
         rest = tail.trim_start();
@@ -822,7 +850,7 @@ impl CorpusIndex {
     }
 
     /// Indices of the entries passing every filter, in path order; an error for a bad tag query.
-    pub fn filter_by(&self, f: &Filter) -> Result<Vec<usize>, String> {
+    pub fn filter_by(&self, f: &Filter) -> Result<Vec<usize>, FilterError> {
         let terms = tag_terms(&f.tags)?;
         check_terms(&self.codebook, &terms)?;
         Ok((0..self.entries.len())
@@ -843,7 +871,7 @@ impl CorpusIndex {
 
     /// The entries whose sidecar by `annotator` (a colleague, or the reconciled set) passes the
     /// tag query, read from disk on every core: the list's own tags are the user's.
-    pub fn tag_matches_of(&self, query: &str, annotator: &str) -> Result<Vec<usize>, String> {
+    pub fn tag_matches_of(&self, query: &str, annotator: &str) -> Result<Vec<usize>, FilterError> {
         tag_matches(&self.entries, &self.codebook, query, annotator)
     }
 
@@ -916,7 +944,7 @@ pub fn tag_matches(
     codebook: &Codebook,
     query: &str,
     annotator: &str,
-) -> Result<Vec<usize>, String> {
+) -> Result<Vec<usize>, FilterError> {
     use rayon::prelude::*;
     let terms = tag_terms(query)?;
     check_terms(codebook, &terms)?;
@@ -935,7 +963,7 @@ pub fn tag_matches(
 }
 
 /// A term naming no dimension or value of the codebook would match nothing, silently: refused.
-fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), String> {
+fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), FilterError> {
     for t in terms {
         let TagTerm::Tag(d, v) = t else { continue };
         let fold = crate::search::fold;
@@ -950,10 +978,10 @@ fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), String> {
                 .filter(|x| x.applies_to != crate::codebook::AppliesTo::Span)
                 .map(|x| x.id.as_str())
                 .collect();
-            return Err(format!(
-                "no dimension \"{d}\" in the codebook; use one of {}",
-                ids.join(", ")
-            ));
+            return Err(FilterError::NoDimension {
+                dimension: d.clone(),
+                known: ids.join(", "),
+            });
         };
         let known = def.kind == crate::codebook::DimensionKind::Entity
             || def
@@ -962,11 +990,11 @@ fn check_terms(codebook: &Codebook, terms: &[TagTerm]) -> Result<(), String> {
                 .any(|x| fold(&x.id) == *v || fold(&x.label) == *v);
         if !known {
             let ids: Vec<&str> = def.values.iter().map(|x| x.id.as_str()).collect();
-            return Err(format!(
-                "\"{v}\" is not a value of {}; use one of {}",
-                def.label,
-                ids.join(", ")
-            ));
+            return Err(FilterError::NoValue {
+                value: v.clone(),
+                dimension: def.label.clone(),
+                known: ids.join(", "),
+            });
         }
     }
     Ok(())
@@ -1109,7 +1137,7 @@ mod tests {
                     ..Filter::default()
                 })
                 .unwrap_err();
-            assert!(e.contains(said), "{e}");
+            assert!(e.to_string().contains(said), "{e}");
         }
         let mut rows = index.filter("");
         index.sort(&mut rows, SortKey::Date, false);

@@ -149,7 +149,9 @@ impl Edit {
                         Err(err) => {
                             // Roll back what was applied so the batch is all or nothing.
                             for inv in inverses.into_iter().rev() {
-                                let _ = inv.apply(s);
+                                inv.apply(s).expect(
+                                    "the inverse of an edit just applied applies to its result",
+                                );
                             }
                             return Err(err);
                         }
@@ -356,7 +358,11 @@ impl Document {
         });
         if self.is_editable() {
             if !edits.is_empty() {
-                let _ = self.apply(Edit::Batch(edits));
+                // The edits name spans of this sidecar, so this fails only on a bug; then the
+                // document is left read-only rather than saved with spans not placed again.
+                if let Err(e) = self.apply(Edit::Batch(edits)) {
+                    self.load_error = Some(format!("the spans could not be placed again: {e}"));
+                }
             }
             // Saved even when no span moved: the sidecar then records the text its spans were
             // checked against, and is not placed again at every opening.

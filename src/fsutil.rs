@@ -271,6 +271,7 @@ fn set_default_permissions(_file: &fs::File) -> io::Result<()> {
 fn sync_dir(dir: &Path) {
     // Best effort: some file systems refuse fsync on a directory, and the data itself is synced.
     if let Ok(d) = fs::File::open(dir) {
+        #[expect(clippy::let_underscore_must_use, reason = "best effort, said above")]
         let _ = d.sync_all();
     }
 }
@@ -292,31 +293,22 @@ pub fn write_backup(path: &Path, what: &str, bytes: &[u8]) -> Result<PathBuf, Wr
 }
 
 /// Why [`read_limited`] could not read a file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file system refused.
-    Io(io::Error),
+    #[error("{0}")]
+    Io(#[source] io::Error),
     /// A folder, a FIFO, a device...
+    #[error("not a regular file")]
     NotAFile,
     /// Bigger than the limit.
+    #[error("{size} bytes is over the limit of {limit} bytes")]
     TooLarge {
         /// The file's size.
         size: u64,
         /// The limit.
         limit: u64,
     },
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "{e}"),
-            ReadError::NotAFile => f.write_str("not a regular file"),
-            ReadError::TooLarge { size, limit } => {
-                write!(f, "{size} bytes is over the limit of {limit} bytes")
-            }
-        }
-    }
 }
 
 /// Opens a file for reading. Opening a FIFO for reading would wait for a writer: on Unix it is
@@ -571,5 +563,20 @@ mod tests {
         assert!(fp.matches_disk(&p));
         fs::write(&p, b"abd").unwrap();
         assert!(!fp.matches_disk(&p));
+    }
+
+    /// A codebook over the limit is refused by the writer with a message naming the file, and
+    /// nothing is left on disk (it was `import-codebook` writing 37 MB codebooks the app refused).
+    #[test]
+    fn writer_refuses_what_the_reader_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("codebook.ron");
+        let big = vec![b' '; crate::limits::CODEBOOK_BYTES as usize + 1];
+        let err = atomic_write(&path, &big).unwrap_err();
+        assert!(matches!(err, WriteError::TooLarge { .. }));
+        assert!(err.to_string().contains("codebook.ron"), "{err}");
+        assert!(!path.exists());
+        let ok = vec![b' '; crate::limits::CODEBOOK_BYTES as usize];
+        atomic_write(&path, &ok).unwrap();
     }
 }

@@ -481,36 +481,67 @@ fn annotate(
     s
 }
 
+/// Why a corpus could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// An annotator id that cannot name a sidecar.
+    #[error(transparent)]
+    AnnotatorId(#[from] crate::sidecar::AnnotatorIdError),
+    /// A coverage outside 0..=1.
+    #[error("coverage {0} is not between 0 and 1")]
+    Coverage(f64),
+    /// A folder could not be made.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A page could not be written.
+    #[error(transparent)]
+    Write(#[from] crate::fsutil::WriteError),
+    /// A page written could not be read back (a bug in the generator).
+    #[error(transparent)]
+    Decode(#[from] crate::transcript::DecodeError),
+    /// A sidecar could not be written.
+    #[error(transparent)]
+    Sidecar(#[from] crate::sidecar::SidecarError),
+}
+
 /// Writes a generated corpus into `out` (created when missing): pages in one folder per year,
 /// and sidecars beside them.
-pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary, String> {
+pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     for a in &options.annotators {
-        crate::sidecar::check_annotator_id(a).map_err(|e| e.to_string())?;
+        crate::sidecar::check_annotator_id(a)?;
     }
     if !(0.0..=1.0).contains(&options.coverage) {
-        return Err(format!(
-            "coverage {} is not between 0 and 1",
-            options.coverage
-        ));
+        return Err(GenerateError::Coverage(options.coverage));
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let create = |dir: &Path| {
+        std::fs::create_dir_all(dir).map_err(|source| GenerateError::CreateFolder {
+            path: dir.to_path_buf(),
+            source,
+        })
+    };
+    create(out)?;
     let codebook = Codebook::builtin();
     let mut rng = Rng(options.seed ^ 0x4D61_7267_696E_616C);
     let mut summary = GenerateSummary::default();
     for i in 0..options.docs {
         let p = page(&mut rng, i);
         let dir: PathBuf = out.join(p.year.to_string());
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        create(&dir)?;
         let path = dir.join(&p.file);
         let bytes = encode(&mut rng, &p.text);
-        atomic_write(&path, &bytes).map_err(|e| e.to_string())?;
+        atomic_write(&path, &bytes)?;
         summary.pages += 1;
         summary.bytes += bytes.len() as u64;
         if options.annotators.is_empty() || !rng.chance(options.coverage) {
             continue;
         }
-        let transcript = Transcript::from_bytes(&p.file, &bytes).map_err(|e| e.to_string())?;
+        let transcript = Transcript::from_bytes(&p.file, &bytes)?;
         let truth = [
             rng.below(4),
             rng.below(TONES.len()),
@@ -530,8 +561,7 @@ pub fn generate(out: &Path, options: &GenerateOptions) -> Result<GenerateSummary
                 &codebook,
                 &truth,
             );
-            s.save(&sidecar_path(&path, id))
-                .map_err(|e| e.to_string())?;
+            s.save(&sidecar_path(&path, id))?;
             summary.sidecars += 1;
         }
     }

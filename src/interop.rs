@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::codebook::{AppliesTo, CodeValue, Codebook, Dimension, DimensionKind};
-use crate::refi::CodeMarker;
+use crate::export::refi::CodeMarker;
 use crate::sidecar::{Annotator, Sidecar, Span, Status, check_annotator_id, sidecar_path};
 use crate::transcript::{PartId, Transcript};
 
@@ -102,26 +102,157 @@ impl Element {
     }
 }
 
+/// Why XML could not be read into an [`Element`] tree (one line each).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    /// The bytes are not UTF-8; the valid prefix ends at this byte.
+    #[error("not UTF-8 text (byte {0})")]
+    NotUtf8(usize),
+    /// An attribute cannot be read.
+    #[error("bad attribute: {0}")]
+    Attribute(String),
+    /// An attribute's value cannot be read.
+    #[error("bad attribute value: {0}")]
+    AttributeValue(String),
+    /// The parser's own error.
+    #[error("not valid XML at byte {at}: {message}")]
+    Syntax {
+        /// Where.
+        at: u64,
+        /// The parser's message.
+        message: String,
+    },
+    /// A `<!DOCTYPE>`, refused so that no entity is declared or fetched.
+    #[error(
+        "the XML declares a DTD (<!DOCTYPE>): entity declarations and external entities are refused"
+    )]
+    Doctype,
+    /// Nesting deeper than the limit.
+    #[error("elements are nested more than {MAX_XML_DEPTH} deep")]
+    TooDeep,
+    /// An end tag without its start.
+    #[error("an end tag closes nothing")]
+    StrayEndTag,
+    /// An entity other than XML's five.
+    #[error(
+        "the XML uses the entity &{0}; which XML does not define (entity declarations are refused)"
+    )]
+    UnknownEntity(String),
+    /// The text ends inside an element.
+    #[error("the file ends inside an element")]
+    Unclosed,
+    /// No element at all.
+    #[error("no XML element in the file")]
+    NoElement,
+    /// More than one top-level element.
+    #[error("more than one root element")]
+    SeveralRoots,
+}
+
+/// Why codes could not be read from a REFI-QDA codebook or project, Taguette's CSV, or a mapping
+/// file (one line each; the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum CodesError {
+    /// The XML cannot be read.
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// The XML's root is not `<CodeBook>`.
+    #[error("not a REFI-QDA codebook (no CodeBook element)")]
+    NotACodebook,
+    /// A project file whose root is not `<Project>`.
+    #[error("project.qde's root is <{0}>, not a REFI-QDA <Project>")]
+    NotAProject(String),
+    /// No codes.
+    #[error("the codebook has no codes")]
+    NoCodes,
+    /// A Taguette CSV without tags.
+    #[error("the codebook has no tags")]
+    NoTags,
+    /// The CSV reader failed on the header.
+    #[error("not CSV: {0}")]
+    NotCsv(String),
+    /// A row that cannot be read or used.
+    #[error("row {row}: {message}")]
+    Row {
+        /// The row's line number, the header being 1.
+        row: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A mapping file without its four columns.
+    #[error("a mapping file needs the columns dimension,value,dimension_id,value_id")]
+    MappingColumns,
+    /// A Taguette CSV without a tag column.
+    #[error("not a Taguette codebook: no 'tag', 'name' or 'path' column")]
+    NoTagColumn,
+    /// A Taguette CSV with more than one tag column.
+    #[error("not a Taguette codebook: more than one of the columns 'tag', 'name', 'path'")]
+    SeveralTagColumns,
+    /// The codes make a codebook that breaks a rule.
+    #[error(transparent)]
+    Rules(#[from] crate::codebook::RuleError),
+    /// The codebook after applying a mapping breaks a rule.
+    #[error("after mapping: {0}")]
+    AfterMapping(#[source] crate::codebook::RuleError),
+}
+
+/// Why an entry of a zip file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The zip reader failed.
+    #[error(transparent)]
+    Zip(#[from] zip::result::ZipError),
+    /// Reading the entry failed.
+    #[error("{name}: {source}")]
+    Read {
+        /// The entry's name.
+        name: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The entry says it unpacks to more than the limit.
+    #[error("{name} unpacks to {size} bytes, over the limit of {limit}")]
+    TooLarge {
+        /// The entry's name.
+        name: String,
+        /// Its size as the header says.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The entry unpacked to more than its header said, and more than the limit.
+    #[error("{name} unpacks to more than {limit} bytes (its header claimed less: a zip bomb?)")]
+    Bomb {
+        /// The entry's name.
+        name: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// No `project.qde` in the zip.
+    #[error("a zip file without project.qde: not a REFI-QDA project")]
+    NoProject,
+}
+
 /// Parses XML into a tree. Refuses a DTD (entity declarations, external entities), entities
 /// other than XML's five and character references, nesting deeper than 256, and text that is
 /// not UTF-8 (a BOM is allowed).
-pub fn parse_xml(bytes: &[u8]) -> Result<Element, String> {
+pub fn parse_xml(bytes: &[u8]) -> Result<Element, XmlError> {
     use quick_xml::events::Event;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| XmlError::NotUtf8(e.valid_up_to()))?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<Element> = vec![Element::default()];
-    let element = |e: &quick_xml::events::BytesStart| -> Result<Element, String> {
+    let element = |e: &quick_xml::events::BytesStart| -> Result<Element, XmlError> {
         let mut el = Element {
             name: e.local_name().as_ref().to_string(),
             ..Element::default()
         };
         for a in e.attributes() {
-            let a = a.map_err(|e| format!("bad attribute: {e}"))?;
+            let a = a.map_err(|e| XmlError::Attribute(e.to_string()))?;
             let value = a
                 .normalized_value(quick_xml::XmlVersion::default())
-                .map_err(|e| format!("bad attribute value: {e}"))?
+                .map_err(|e| XmlError::AttributeValue(e.to_string()))?
                 .into_owned();
             el.attrs
                 .push((a.key.local_name().as_ref().to_string(), value));
@@ -129,21 +260,17 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Element, String> {
         Ok(el)
     };
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("not valid XML at byte {}: {e}", reader.buffer_position()))?;
+        let event = reader.read_event().map_err(|e| XmlError::Syntax {
+            at: reader.buffer_position(),
+            message: e.to_string(),
+        })?;
         match event {
             Event::DocType(_) => {
-                return Err(
-                    "the XML declares a DTD (<!DOCTYPE>): entity declarations and external entities are refused"
-                        .to_string(),
-                );
+                return Err(XmlError::Doctype);
             }
             Event::Start(e) => {
                 if stack.len() > MAX_XML_DEPTH {
-                    return Err(format!(
-                        "elements are nested more than {MAX_XML_DEPTH} deep"
-                    ));
+                    return Err(XmlError::TooDeep);
                 }
                 stack.push(element(&e)?);
             }
@@ -155,7 +282,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Element, String> {
             }
             Event::End(_) => {
                 if stack.len() < 2 {
-                    return Err("an end tag closes nothing".to_string());
+                    return Err(XmlError::StrayEndTag);
                 }
                 let el = stack.pop().expect("checked above");
                 if let Some(top) = stack.last_mut() {
@@ -191,10 +318,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Element, String> {
                         }
                     }
                     None => {
-                        return Err(format!(
-                            "the XML uses the entity &{}; which XML does not define (entity declarations are refused)",
-                            &*r
-                        ));
+                        return Err(XmlError::UnknownEntity((*r).to_string()));
                     }
                 }
             }
@@ -203,13 +327,13 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Element, String> {
         }
     }
     if stack.len() != 1 {
-        return Err("the file ends inside an element".to_string());
+        return Err(XmlError::Unclosed);
     }
     let mut doc = stack.pop().expect("one left");
     match doc.children.len() {
         1 => Ok(doc.children.remove(0)),
-        0 => Err("no XML element in the file".to_string()),
-        _ => Err("more than one root element".to_string()),
+        0 => Err(XmlError::NoElement),
+        _ => Err(XmlError::SeveralRoots),
     }
 }
 
@@ -337,11 +461,15 @@ fn valid_id(id: &str) -> bool {
 /// own); codable top-level codes without children are gathered in one dimension, "Codes"; an
 /// empty non-codable code is listed and left out. Codes whose GUID is in `skip` (cases) are left
 /// out.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the codes that fills dimensions, values and targets together"
+)]
 pub fn codebook_from_codes(
     roots: &[RefiCode],
     name: &str,
     skip: &BTreeSet<String>,
-) -> Result<ImportedCodebook, String> {
+) -> Result<ImportedCodebook, crate::codebook::RuleError> {
     let mut notes = Vec::new();
     let mut targets = BTreeMap::new();
     let mut dim_ids = BTreeSet::new();
@@ -601,6 +729,20 @@ pub fn codebook_from_codes(
     })
 }
 
+/// Turns a REFI-QDA codebook (`.qdc` XML) into a Marginalia codebook; see
+/// [`codebook_from_codes`] for how codes become dimensions and values.
+pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, CodesError> {
+    let root = parse_xml(xml.as_bytes())?;
+    if root.name != "CodeBook" {
+        return Err(CodesError::NotACodebook);
+    }
+    let codes = root.child("Codes").map(codes_of).unwrap_or_default();
+    if codes.is_empty() {
+        return Err(CodesError::NoCodes);
+    }
+    Ok(codebook_from_codes(&codes, name, &BTreeSet::new())?.codebook)
+}
+
 fn count_codes(codes: &[RefiCode]) -> usize {
     codes.iter().map(|c| 1 + count_codes(&c.children)).sum()
 }
@@ -667,13 +809,13 @@ fn flatten(
 /// imported dimension labelled `dimension` gets the id `dimension_id`; with `value` set, its
 /// value labelled `value` gets the id `value_id`. Lets an imported codebook keep the ids that
 /// existing sidecars use.
-pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<usize, String> {
+pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<usize, CodesError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(csv_text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| format!("not CSV: {e}"))?
+        .map_err(|e| CodesError::NotCsv(e.to_string()))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(cd), Some(cv), Some(cdi), Some(cvi)) = (
@@ -682,13 +824,14 @@ pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<
         col("dimension_id"),
         col("value_id"),
     ) else {
-        return Err(
-            "a mapping file needs the columns dimension,value,dimension_id,value_id".to_string(),
-        );
+        return Err(CodesError::MappingColumns);
     };
     let mut applied = 0;
     for (n, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| format!("row {}: {e}", n + 2))?;
+        let row = row.map_err(|e| CodesError::Row {
+            row: n + 2,
+            message: e.to_string(),
+        })?;
         let get = |i: usize| row.get(i).unwrap_or("").trim().to_string();
         let (dim_label, value_label, dim_id, value_id) = (get(cd), get(cv), get(cdi), get(cvi));
         if dim_label.is_empty() {
@@ -700,10 +843,10 @@ pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<
             .iter_mut()
             .find(|d| d.label == dim_label || d.id == dim_label)
         else {
-            return Err(format!(
-                "row {}: no imported dimension \"{dim_label}\"",
-                n + 2
-            ));
+            return Err(CodesError::Row {
+                row: n + 2,
+                message: format!("no imported dimension \"{dim_label}\""),
+            });
         };
         let old_dim = d.id.clone();
         if !dim_id.is_empty() {
@@ -716,10 +859,10 @@ pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<
                 .iter_mut()
                 .find(|v| v.label == value_label || v.id == value_label)
             else {
-                return Err(format!(
-                    "row {}: dimension \"{dim_label}\" has no value \"{value_label}\"",
-                    n + 2
-                ));
+                return Err(CodesError::Row {
+                    row: n + 2,
+                    message: format!("dimension \"{dim_label}\" has no value \"{value_label}\""),
+                });
             };
             renamed_value = Some((v.id.clone(), value_id.clone()));
             v.id = value_id;
@@ -740,7 +883,7 @@ pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<
     imported
         .codebook
         .check()
-        .map_err(|e| format!("after mapping: {e}"))?;
+        .map_err(CodesError::AfterMapping)?;
     Ok(applied)
 }
 
@@ -748,14 +891,14 @@ pub fn apply_mapping(imported: &mut ImportedCodebook, csv_text: &str) -> Result<
 /// (exactly one of them, as Taguette requires), an optional `description`, and the
 /// `marginalia` column Marginalia adds so its ids survive. A path's parts are separated by `.`;
 /// the first part is the dimension.
-pub fn codes_from_taguette_csv(text: &str) -> Result<Vec<RefiCode>, String> {
+pub fn codes_from_taguette_csv(text: &str) -> Result<Vec<RefiCode>, CodesError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| format!("not CSV: {e}"))?
+        .map_err(|e| CodesError::NotCsv(e.to_string()))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let path_cols: Vec<usize> = ["tag", "name", "path"]
@@ -765,26 +908,29 @@ pub fn codes_from_taguette_csv(text: &str) -> Result<Vec<RefiCode>, String> {
     let path_col = match path_cols.as_slice() {
         [c] => *c,
         [] => {
-            return Err("not a Taguette codebook: no 'tag', 'name' or 'path' column".to_string());
+            return Err(CodesError::NoTagColumn);
         }
         _ => {
-            return Err(
-                "not a Taguette codebook: more than one of the columns 'tag', 'name', 'path'"
-                    .to_string(),
-            );
+            return Err(CodesError::SeveralTagColumns);
         }
     };
     let desc_col = col("description");
     let marker_col = col("marginalia");
     let mut roots: Vec<RefiCode> = Vec::new();
     for (n, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| format!("row {}: {e}", n + 2))?;
+        let row = row.map_err(|e| CodesError::Row {
+            row: n + 2,
+            message: e.to_string(),
+        })?;
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         let path = row.get(path_col).unwrap_or("").trim();
         if path.is_empty() {
-            return Err(format!("row {}: empty tag name", n + 2));
+            return Err(CodesError::Row {
+                row: n + 2,
+                message: "empty tag name".to_string(),
+            });
         }
         let description = desc_col.and_then(|c| row.get(c)).unwrap_or("").to_string();
         let marker = marker_col
@@ -822,73 +968,9 @@ pub fn codes_from_taguette_csv(text: &str) -> Result<Vec<RefiCode>, String> {
         }
     }
     if roots.is_empty() {
-        return Err("the codebook has no tags".to_string());
+        return Err(CodesError::NoTags);
     }
     Ok(roots)
-}
-
-/// Taguette's codebook CSV of a codebook: `path` (dimension, then value, joined by `.`, the
-/// hierarchy Taguette shows), `description`, and a `marginalia` column with the ids that
-/// Taguette ignores and Marginalia reads back. Dots inside labels become `·` so they do not
-/// split the path.
-pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, String> {
-    let clean = |s: &str| s.replace('.', "·");
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| e.to_string();
-    w.write_record(["path", "description", "marginalia"])
-        .map_err(e)?;
-    for d in &codebook.dimensions {
-        let marker = CodeMarker {
-            dimension: d.id.clone(),
-            applies_to: Some(d.applies_to),
-            kind: Some(d.kind),
-            key: d.key.clone(),
-            group: d.group.clone(),
-            in_codebook: true,
-            codebook: Some((codebook.id.clone(), codebook.name.clone())),
-            ..CodeMarker::default()
-        };
-        let json = serde_json::to_string(&marker).expect("markers serialize");
-        w.write_record([clean(&d.label), d.description.clone(), json])
-            .map_err(e)?;
-        let values: Vec<(String, String, String, Option<String>)> = match d.kind {
-            DimensionKind::Entity => d
-                .known_values
-                .iter()
-                .map(|v| (v.clone(), v.clone(), String::new(), None))
-                .collect(),
-            _ => d
-                .values
-                .iter()
-                .map(|v| {
-                    (
-                        v.id.clone(),
-                        v.label.clone(),
-                        v.description.clone(),
-                        v.key.clone(),
-                    )
-                })
-                .collect(),
-        };
-        for (id, label, description, key) in values {
-            let marker = CodeMarker {
-                dimension: d.id.clone(),
-                value: Some(id),
-                label: Some(label.clone()),
-                key,
-                in_codebook: true,
-                ..CodeMarker::default()
-            };
-            let json = serde_json::to_string(&marker).expect("markers serialize");
-            w.write_record([
-                format!("{}.{}", clean(&d.label), clean(&label)),
-                description,
-                json,
-            ])
-            .map_err(e)?;
-        }
-    }
-    w.into_inner().map_err(|e| e.to_string())
 }
 
 /// For a REFI-QDA file given where a transcript is expected: what it is and which command
@@ -957,10 +1039,10 @@ pub fn read_codebook(path: &Path) -> Result<ImportedCodebook, ImportError> {
     drop(file);
     if sniff(&head) == "zip" {
         let mut zip = open_zip(path)?;
-        let (qde, _) = read_qde(&mut zip).map_err(invalid)?;
+        let (qde, _) = read_qde(&mut zip).map_err(|e| invalid(e.to_string()))?;
         let root = parse_xml(&qde).map_err(|e| invalid(format!("project.qde: {e}")))?;
-        let (codes, cases) = project_codes(&root).map_err(invalid)?;
-        return codebook_from_codes(&codes, &name, &cases).map_err(invalid);
+        let (codes, cases) = project_codes(&root).map_err(|e| invalid(e.to_string()))?;
+        return codebook_from_codes(&codes, &name, &cases).map_err(|e| invalid(e.to_string()));
     }
     let bytes =
         crate::fsutil::read_limited(path, MAX_CODEBOOK_FILE_BYTES).map_err(|e| match e {
@@ -972,13 +1054,13 @@ pub fn read_codebook(path: &Path) -> Result<ImportedCodebook, ImportError> {
         })?;
     match sniff(&bytes) {
         "xml" => {
-            let root = parse_xml(&bytes).map_err(invalid)?;
+            let root = parse_xml(&bytes).map_err(|e| invalid(e.to_string()))?;
             let codes = match root.name.as_str() {
                 "CodeBook" => root
                     .child("Codes")
                     .map(codes_of)
                     .ok_or_else(|| invalid("the codebook has no Codes element".to_string()))?,
-                "Project" => project_codes(&root).map_err(invalid)?.0,
+                "Project" => project_codes(&root).map_err(|e| invalid(e.to_string()))?.0,
                 other => {
                     return Err(invalid(format!(
                         "an XML file whose root is <{other}>, not a REFI-QDA codebook (<CodeBook>)"
@@ -988,7 +1070,7 @@ pub fn read_codebook(path: &Path) -> Result<ImportedCodebook, ImportError> {
             if codes.is_empty() {
                 return Err(invalid("the codebook has no codes".to_string()));
             }
-            codebook_from_codes(&codes, &name, &BTreeSet::new()).map_err(invalid)
+            codebook_from_codes(&codes, &name, &BTreeSet::new()).map_err(|e| invalid(e.to_string()))
         }
         "ron" => Err(invalid(
             "this looks like a Marginalia codebook.ron already: copy it into the folder instead"
@@ -998,19 +1080,16 @@ pub fn read_codebook(path: &Path) -> Result<ImportedCodebook, ImportError> {
         _ => {
             let text = String::from_utf8(bytes)
                 .map_err(|_| invalid("neither a REFI-QDA codebook nor UTF-8 CSV".to_string()))?;
-            let codes = codes_from_taguette_csv(&text).map_err(invalid)?;
-            codebook_from_codes(&codes, &name, &BTreeSet::new()).map_err(invalid)
+            let codes = codes_from_taguette_csv(&text).map_err(|e| invalid(e.to_string()))?;
+            codebook_from_codes(&codes, &name, &BTreeSet::new()).map_err(|e| invalid(e.to_string()))
         }
     }
 }
 
 /// The codes of a project and the GUIDs of its cases (whose codes link cases to text).
-fn project_codes(root: &Element) -> Result<(Vec<RefiCode>, BTreeSet<String>), String> {
+fn project_codes(root: &Element) -> Result<(Vec<RefiCode>, BTreeSet<String>), CodesError> {
     if root.name != "Project" {
-        return Err(format!(
-            "project.qde's root is <{}>, not a REFI-QDA <Project>",
-            root.name
-        ));
+        return Err(CodesError::NotAProject(root.name.clone()));
     }
     let codes = root
         .child("CodeBook")
@@ -1064,24 +1143,26 @@ fn read_entry<R: std::io::Read + std::io::Seek>(
     zip: &mut zip::ZipArchive<R>,
     index: usize,
     limit: u64,
-) -> Result<Vec<u8>, String> {
-    let entry = zip.by_index(index).map_err(|e| e.to_string())?;
+) -> Result<Vec<u8>, EntryError> {
+    let entry = zip.by_index(index)?;
     let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
     if entry.size() > limit {
-        return Err(format!(
-            "{name} unpacks to {} bytes, over the limit of {limit}",
-            entry.size()
-        ));
+        return Err(EntryError::TooLarge {
+            name,
+            size: entry.size(),
+            limit,
+        });
     }
     let mut bytes = Vec::new();
     entry
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("{name}: {e}"))?;
+        .map_err(|source| EntryError::Read {
+            name: name.clone(),
+            source,
+        })?;
     if bytes.len() as u64 > limit {
-        return Err(format!(
-            "{name} unpacks to more than {limit} bytes (its header claimed less: a zip bomb?)"
-        ));
+        return Err(EntryError::Bomb { name, limit });
     }
     Ok(bytes)
 }
@@ -1089,7 +1170,7 @@ fn read_entry<R: std::io::Read + std::io::Seek>(
 /// `project.qde` (or the one `.qde` at the top of the zip) and its entry name.
 fn read_qde<R: std::io::Read + std::io::Seek>(
     zip: &mut zip::ZipArchive<R>,
-) -> Result<(Vec<u8>, String), String> {
+) -> Result<(Vec<u8>, String), EntryError> {
     let names: Vec<String> = zip
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
@@ -1103,8 +1184,8 @@ fn read_qde<R: std::io::Read + std::io::Seek>(
                 .find(|n| !n.contains('/') && n.to_ascii_lowercase().ends_with(".qde"))
         })
         .cloned()
-        .ok_or_else(|| "a zip file without project.qde: not a REFI-QDA project".to_string())?;
-    let index = zip.index_for_name(&qde).ok_or("project.qde vanished")?;
+        .ok_or(EntryError::NoProject)?;
+    let index = zip.index_for_name(&qde).ok_or(EntryError::NoProject)?;
     Ok((read_entry(zip, index, MAX_QDE_BYTES)?, qde))
 }
 
@@ -1453,6 +1534,10 @@ fn has_transcript_extension(name: &str) -> bool {
 /// Imports a REFI-QDA project into `out_dir` (new or empty): transcripts, `codebook.ron`, one
 /// sidecar per document and user, `attributes.csv`, and the report `import-report.md`, which
 /// is also returned. Nothing is written outside `out_dir`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "reads the project in the order of the REFI-QDA schema, section by section, into one report"
+)]
 pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, ImportError> {
     let invalid = |message: String| ImportError::Invalid {
         path: file.to_path_buf(),
@@ -1468,10 +1553,10 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
         }
     }
     let mut zip = open_zip(file)?;
-    let (qde, qde_name) = read_qde(&mut zip).map_err(invalid)?;
+    let (qde, qde_name) = read_qde(&mut zip).map_err(|e| invalid(e.to_string()))?;
     let root = parse_xml(&qde).map_err(|e| invalid(format!("{qde_name}: {e}")))?;
     drop(qde);
-    let (codes, case_guids) = project_codes(&root).map_err(invalid)?;
+    let (codes, case_guids) = project_codes(&root).map_err(|e| invalid(e.to_string()))?;
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -1793,7 +1878,7 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
             .unwrap_or_default();
         let transcript =
             Transcript::from_text(&file_name, &normalized, "UTF-8".to_string(), Vec::new());
-        let (segments, _) = crate::refi::part_segments(&normalized, &transcript.parts);
+        let (segments, _) = crate::export::refi::part_segments(&normalized, &transcript.parts);
         *layouts.entry(transcript.format.as_str()).or_default() += 1;
 
         // Codings per user.
@@ -2160,7 +2245,7 @@ fn guess_unit(raw: &str, had_bom: bool, selections: &[Selection], origin: &str) 
 /// (part, from, to) in the part's chars; consecutive pieces of one part (paragraphs of a turn)
 /// are joined.
 fn pieces(
-    segments: &[crate::refi::Segment],
+    segments: &[crate::export::refi::Segment],
     start: usize,
     end: usize,
 ) -> Vec<(PartId, usize, usize)> {
@@ -2245,12 +2330,18 @@ mod tests {
     fn hostile_xml_is_refused() {
         let e = parse_xml(b"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>")
             .unwrap_err();
-        assert!(e.contains("DTD"), "{e}");
+        assert_eq!(e, XmlError::Doctype);
+        assert!(e.to_string().contains("DTD"), "{e}");
         let e = parse_xml(b"<x>&a;</x>").unwrap_err();
-        assert!(e.contains("&a;"), "{e}");
+        assert!(e.to_string().contains("&a;"), "{e}");
         let deep = "<a>".repeat(1000) + &"</a>".repeat(1000);
-        assert!(parse_xml(deep.as_bytes()).unwrap_err().contains("nested"));
-        assert!(parse_xml(b"\xff\xfe<x/>").unwrap_err().contains("UTF-8"));
+        assert_eq!(parse_xml(deep.as_bytes()).unwrap_err(), XmlError::TooDeep);
+        assert!(
+            parse_xml(b"\xff\xfe<x/>")
+                .unwrap_err()
+                .to_string()
+                .contains("UTF-8")
+        );
         let ok = parse_xml("\u{feff}<x a=\"1 &amp; 2\">t &#233;<y/></x>".as_bytes()).unwrap();
         assert_eq!(ok.attr("a"), Some("1 & 2"));
         assert_eq!(ok.text, "t é");

@@ -9,6 +9,35 @@ use serde::{Deserialize, Serialize};
 use crate::fsutil::atomic_write;
 use crate::sidecar::{Sidecar, ron_options, to_pretty_ron};
 
+/// Why the journal could not record or restore a sidecar.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The journal's folder could not be made.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The sidecar on disk, to be kept as a backup before restoring, could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadSidecar {
+        /// The sidecar.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the journal entry or the backup failed.
+    #[error(transparent)]
+    Write(#[from] crate::fsutil::WriteError),
+    /// Saving the restored sidecar failed.
+    #[error(transparent)]
+    Save(#[from] crate::sidecar::SidecarError),
+}
+
 /// One unsaved document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -95,9 +124,11 @@ impl Journal {
     }
 
     /// Records the unsaved state of a sidecar.
-    pub fn record(&self, sidecar_path: &Path, sidecar: &Sidecar) -> Result<(), String> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+    pub fn record(&self, sidecar_path: &Path, sidecar: &Sidecar) -> Result<(), JournalError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| JournalError::CreateFolder {
+            path: self.dir.clone(),
+            source,
+        })?;
         let abs = sidecar_path.canonicalize().unwrap_or_else(|_| {
             // A sidecar not written yet: its folder exists.
             sidecar_path
@@ -114,16 +145,20 @@ impl Journal {
         atomic_write(
             &self.file_for(sidecar_path),
             to_pretty_ron(&entry).as_bytes(),
-        )
-        .map_err(|e| e.to_string())
+        )?;
+        Ok(())
     }
 
     /// Forgets a sidecar once it is saved (or its changes discarded).
     pub fn clear(&self, sidecar_path: &Path) {
+        // Best effort: an entry left behind is offered again, and matching the sidecar on disk
+        // it is then removed by `pending`.
+        #[expect(clippy::let_underscore_must_use, reason = "best effort, said above")]
         let _ = std::fs::remove_file(self.file_for(sidecar_path));
         if let Some(parent) = sidecar_path.parent()
             && let Ok(dir) = parent.canonicalize()
         {
+            #[expect(clippy::let_underscore_must_use, reason = "best effort, as above")]
             let _ = std::fs::remove_file(
                 self.file_for(&dir.join(sidecar_path.file_name().unwrap_or_default())),
             );
@@ -148,6 +183,10 @@ impl Journal {
             let on_disk = Sidecar::load(&entry.sidecar_path).ok().map(|l| l.sidecar);
             let same = on_disk.is_some_and(|d| d.to_ron() == entry.sidecar.to_ron());
             if same {
+                #[expect(
+                    clippy::let_underscore_must_use,
+                    reason = "an entry equal to the sidecar is harmless if it stays"
+                )]
                 let _ = std::fs::remove_file(e.path());
             } else {
                 out.push(entry);
@@ -158,16 +197,16 @@ impl Journal {
     }
 
     /// Writes a journal entry back to its sidecar, keeping what was on disk as a `.bak` copy.
-    pub fn restore(&self, entry: &Entry) -> Result<(), String> {
+    pub fn restore(&self, entry: &Entry) -> Result<(), JournalError> {
         if entry.sidecar_path.exists() {
-            let bytes = std::fs::read(&entry.sidecar_path).map_err(|e| e.to_string())?;
-            crate::fsutil::write_backup(&entry.sidecar_path, "before-restore", &bytes)
-                .map_err(|e| e.to_string())?;
+            let bytes =
+                std::fs::read(&entry.sidecar_path).map_err(|source| JournalError::ReadSidecar {
+                    path: entry.sidecar_path.clone(),
+                    source,
+                })?;
+            crate::fsutil::write_backup(&entry.sidecar_path, "before-restore", &bytes)?;
         }
-        entry
-            .sidecar
-            .save(&entry.sidecar_path)
-            .map_err(|e| e.to_string())?;
+        entry.sidecar.save(&entry.sidecar_path)?;
         self.clear(&entry.sidecar_path);
         Ok(())
     }
@@ -240,6 +279,10 @@ impl JournalWriter {
         if let Some(jobs) = &self.jobs
             && jobs.send(Job::Flush(tx)).is_ok()
         {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "an error means the writer thread is gone: nothing left to wait for"
+            )]
             let _ = rx.recv();
         }
     }
@@ -266,6 +309,10 @@ impl Drop for JournalWriter {
     fn drop(&mut self) {
         self.jobs = None;
         if let Some(t) = self.thread.take() {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "a writer that panicked has nothing left to finish; its last error was kept"
+            )]
             let _ = t.join();
         }
     }
@@ -310,11 +357,15 @@ fn run_job(journal: &Journal, job: Job, error: &std::sync::Mutex<Option<String>>
             if let Err(e) = journal.record(&path, &sidecar)
                 && let Ok(mut slot) = error.lock()
             {
-                *slot = Some(e);
+                *slot = Some(e.to_string());
             }
         }
         Job::Clear(path) => journal.clear(&path),
         Job::Flush(done) => {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "the flusher stopped waiting: nobody to tell"
+            )]
             let _ = done.send(());
         }
     }

@@ -6,6 +6,7 @@
 pub mod agreement;
 pub mod analysis;
 pub mod anchor;
+pub mod annotation;
 pub mod cli;
 pub mod codebook;
 pub mod codebook_edit;
@@ -21,8 +22,9 @@ pub mod highlights;
 pub mod interop;
 pub mod journal;
 pub mod limits;
-pub mod refi;
+pub mod names;
 pub mod review;
+pub mod ronfmt;
 pub mod sample;
 pub mod search;
 pub mod shortcut;

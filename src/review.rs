@@ -72,39 +72,99 @@ pub fn progress_path(root: &Path, gold: &str) -> PathBuf {
         .join(format!("adjudication-{gold}.ron"))
 }
 
+/// Why adjudication progress could not be read or written, or a decision not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// The reconciled set's id is not a valid annotator id.
+    #[error(transparent)]
+    AnnotatorId(#[from] crate::sidecar::AnnotatorIdError),
+    /// The progress file could not be read.
+    #[error("cannot read adjudication progress: {source}: {}", path.display())]
+    ReadProgress {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The progress file is not valid RON.
+    #[error("cannot read adjudication progress: {message}: {}", path.display())]
+    InvalidProgress {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The progress file's folder could not be made.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the progress failed.
+    #[error(transparent)]
+    Write(#[from] crate::fsutil::WriteError),
+    /// The reconciled set would overwrite one of the compared annotators.
+    #[error("\"{0}\" is one of the annotators compared; choose another id for the reconciled set")]
+    GoldIsAnnotator(String),
+    /// The transcript could not be opened.
+    #[error(transparent)]
+    Transcript(#[from] crate::transcript::TranscriptError),
+    /// The reconciled sidecar exists but cannot be read.
+    #[error("{0}")]
+    GoldUnreadable(String),
+    /// The disagreement names a part the transcript does not have.
+    #[error(transparent)]
+    Part(#[from] crate::transcript::PartIdError),
+    /// The decision takes an annotator who is not in the disagreement.
+    #[error("{0} is not among the annotators of this disagreement")]
+    NotAnAnnotator(String),
+    /// Both values chosen for a one-choice dimension.
+    #[error("{0} takes one value: take one annotator's, or choose another value")]
+    OneValue(String),
+    /// An edit of the reconciled set was refused.
+    #[error(transparent)]
+    Edit(#[from] crate::document::EditError),
+    /// Saving the reconciled set failed.
+    #[error(transparent)]
+    Save(#[from] crate::document::SaveError),
+}
+
 impl Progress {
     /// Reads the progress, or starts an empty one when there is none.
-    pub fn load(root: &Path, gold: &str) -> Result<Progress, String> {
-        check_annotator_id(gold).map_err(|e| e.to_string())?;
+    pub fn load(root: &Path, gold: &str) -> Result<Progress, ReviewError> {
+        check_annotator_id(gold)?;
         let path = progress_path(root, gold);
         match std::fs::read_to_string(&path) {
-            Ok(text) => ron_options().from_str(&text).map_err(|e| {
-                format!(
-                    "cannot read adjudication progress: {}: {}",
-                    crate::sidecar::ron_error_message(&e),
-                    path.display()
-                )
-            }),
+            Ok(text) => ron_options()
+                .from_str(&text)
+                .map_err(|e| ReviewError::InvalidProgress {
+                    message: crate::ronfmt::ron_error_message(&e),
+                    path,
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress {
                 schema: 1,
                 gold: gold.to_string(),
                 decisions: BTreeMap::new(),
             }),
-            Err(e) => Err(format!(
-                "cannot read adjudication progress: {e}: {}",
-                path.display()
-            )),
+            Err(source) => Err(ReviewError::ReadProgress { path, source }),
         }
     }
 
     /// Writes the progress atomically.
-    pub fn save(&self, root: &Path) -> Result<(), String> {
+    pub fn save(&self, root: &Path) -> Result<(), ReviewError> {
         let path = progress_path(root, &self.gold);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| ReviewError::CreateFolder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
-        atomic_write(&path, to_pretty_ron(self).as_bytes()).map_err(|e| e.to_string())
+        atomic_write(&path, to_pretty_ron(self).as_bytes())?;
+        Ok(())
     }
 }
 
@@ -181,25 +241,22 @@ pub fn settle(
     gold: &Annotator,
     codebook: &Codebook,
     progress: &mut Progress,
-) -> Result<(), String> {
-    check_annotator_id(&gold.id).map_err(|e| e.to_string())?;
+) -> Result<(), ReviewError> {
+    check_annotator_id(&gold.id)?;
     if annotators.contains(&gold.id) {
-        return Err(format!(
-            "\"{}\" is one of the annotators compared; choose another id for the reconciled set",
-            gold.id
-        ));
+        return Err(ReviewError::GoldIsAnnotator(gold.id.clone()));
     }
-    let mut gold_doc = Document::open(&doc.path, gold, codebook).map_err(|e| e.to_string())?;
+    let mut gold_doc = Document::open(&doc.path, gold, codebook)?;
     if let Some(e) = &gold_doc.load_error {
-        return Err(e.clone());
+        return Err(ReviewError::GoldUnreadable(e.clone()));
     }
     let fresh = !gold_doc.sidecar_path.exists();
     if fresh {
         for e in agreed_edits(doc, annotators, &gold.id) {
-            gold_doc.apply(e).map_err(|e| e.to_string())?;
+            gold_doc.apply(e)?;
         }
     }
-    let part: PartId = disagreement.part.parse().map_err(|e: String| e)?;
+    let part: PartId = disagreement.part.parse()?;
     let dim = disagreement.dimension.clone();
     match &disagreement.subject {
         Subject::Tag => {
@@ -209,9 +266,7 @@ pub fn settle(
                     .iter()
                     .find(|(who, _)| who == a)
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| {
-                        format!("{a} is not among the annotators of this disagreement")
-                    })?,
+                    .ok_or_else(|| ReviewError::NotAnAnnotator(a.clone()))?,
                 Decision::Both => {
                     let set: BTreeSet<String> = disagreement
                         .versions
@@ -222,22 +277,18 @@ pub fn settle(
                         .dimension(&dim)
                         .is_some_and(|d| d.kind == crate::codebook::DimensionKind::OneChoice);
                     if one_choice && set.len() > 1 {
-                        return Err(format!(
-                            "{dim} takes one value: take one annotator's, or choose another value"
-                        ));
+                        return Err(ReviewError::OneValue(dim));
                     }
                     set.into_iter().collect()
                 }
                 Decision::Neither => Vec::new(),
                 Decision::Value(v) => vec![v.clone()],
             };
-            gold_doc
-                .apply(Edit::SetPartValues {
-                    part,
-                    dimension: dim,
-                    values,
-                })
-                .map_err(|e| e.to_string())?;
+            gold_doc.apply(Edit::SetPartValues {
+                part,
+                dimension: dim,
+                values,
+            })?;
         }
         Subject::Span { start, end } => {
             let mut edits = Vec::new();
@@ -275,13 +326,11 @@ pub fn settle(
                 edits.push(Edit::AddSpan(s));
             }
             if !edits.is_empty() {
-                gold_doc
-                    .apply(Edit::Batch(edits))
-                    .map_err(|e| e.to_string())?;
+                gold_doc.apply(Edit::Batch(edits))?;
             }
         }
     }
-    gold_doc.save().map_err(|e| e.to_string())?;
+    gold_doc.save()?;
     progress
         .decisions
         .insert(disagreement.key.clone(), decision);
@@ -441,7 +490,8 @@ mod tests {
             &mut progress,
         )
         .unwrap_err();
-        assert!(e.contains("takes one value"), "{e}");
+        assert!(matches!(e, ReviewError::OneValue(_)), "{e}");
+        assert!(e.to_string().contains("takes one value"), "{e}");
         assert_eq!(
             std::fs::read(dir.path().join("prevent.txt.gold.ron")).unwrap(),
             before_gold

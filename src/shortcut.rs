@@ -85,6 +85,25 @@ const NAMES: &[(NamedKey, &str)] = &[
     (NamedKey::Space, "Space"),
 ];
 
+/// Why a shortcut's text (in a codebook) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShortcutError {
+    /// Nothing to read.
+    #[error("empty shortcut \"{0}\"")]
+    Empty(String),
+    /// A modifier other than Ctrl, Shift or Alt.
+    #[error("unknown modifier \"{modifier}\" in shortcut \"{shortcut}\"")]
+    UnknownModifier {
+        /// The modifier as written.
+        modifier: String,
+        /// The whole shortcut.
+        shortcut: String,
+    },
+    /// A key name that is not known.
+    #[error("unknown key in shortcut \"{0}\"")]
+    UnknownKey(String),
+}
+
 impl Shortcut {
     /// A shortcut without modifiers.
     pub const fn plain(key: Key) -> Shortcut {
@@ -117,21 +136,26 @@ impl Shortcut {
     }
 
     /// Parses `Ctrl+Shift+Z`, `shift+3`, `h`, `F2`, `Esc`.
-    pub fn parse(s: &str) -> Result<Shortcut, String> {
+    pub fn parse(s: &str) -> Result<Shortcut, ShortcutError> {
         let mut sc = Shortcut::plain(Key::Digit(0));
         let pieces: Vec<&str> = s.split('+').map(str::trim).collect();
         let Some((key, mods)) = pieces.split_last() else {
-            return Err(format!("empty shortcut \"{s}\""));
+            return Err(ShortcutError::Empty(s.to_string()));
         };
         for m in mods {
             match m.to_ascii_lowercase().as_str() {
                 "ctrl" | "control" | "cmd" => sc.ctrl = true,
                 "shift" => sc.shift = true,
                 "alt" | "option" => sc.alt = true,
-                _ => return Err(format!("unknown modifier \"{m}\" in shortcut \"{s}\"")),
+                _ => {
+                    return Err(ShortcutError::UnknownModifier {
+                        modifier: (*m).to_string(),
+                        shortcut: s.to_string(),
+                    });
+                }
             }
         }
-        sc.key = parse_key(key).ok_or_else(|| format!("unknown key in shortcut \"{s}\""))?;
+        sc.key = parse_key(key).ok_or_else(|| ShortcutError::UnknownKey(s.to_string()))?;
         Ok(sc)
     }
 

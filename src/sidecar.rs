@@ -1,59 +1,24 @@
 //! Annotation sidecars: one RON file per transcript and annotator, beside the transcript, named
 //! `<transcript file name>.<annotator id>.ron`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SubsecRound, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::anchor::{Anchored, Placement, anchor_all};
+// The data model and the RON style are re-exported so that `sidecar::Span` and the like, used
+// across the tests, benches, fuzz targets and the app, keep working.
+pub use crate::annotation::{
+    Annotator, AnnotatorIdError, CONTEXT_CHARS, PartTags, SIDECAR_SCHEMA, Sidecar, Span, Status,
+    TranscriptRef, check_annotator_id, ellipsize, now, shorten,
+};
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::fsutil::{WriteError, atomic_write};
+pub use crate::ronfmt::{ron_error_message, ron_options, to_pretty_ron};
 use crate::transcript::{PartId, PartKind, Transcript};
-
-/// Schema version written by this version; newer sidecars are refused, older ones migrated.
-pub const SIDECAR_SCHEMA: u32 = 1;
 
 /// Largest sidecar read, in bytes (a sidecar with 10,000 spans is about 1.3 MB).
 pub const MAX_SIDECAR_BYTES: u64 = crate::limits::SIDECAR_BYTES;
-
-/// Deepest nesting accepted in a RON file; ours never goes past 5.
-const RON_RECURSION_LIMIT: usize = 32;
-
-/// Characters of context kept before and after a span's quote, to find it again after edits.
-pub const CONTEXT_CHARS: usize = 32;
-
-/// RON options used for every file Marginalia reads: bounded nesting for untrusted input.
-pub fn ron_options() -> ron::Options {
-    ron::Options::default().with_recursion_limit(RON_RECURSION_LIMIT)
-}
-
-/// A RON parse error in words for the user: where, and what. The parser's own advice for the
-/// nesting limit speaks to programmers (`ron::Options`, `serde_stacker`), so that one is said
-/// plainly.
-pub fn ron_error_message(e: &ron::error::SpannedError) -> String {
-    match &e.code {
-        ron::Error::ExceededRecursionLimit => format!(
-            "nested more than {RON_RECURSION_LIMIT} levels deep at line {}, column {}",
-            e.span.start.line, e.span.start.col
-        ),
-        _ => e.to_string(),
-    }
-}
-
-/// Serializes with the project's RON style: 4-space indent, `\n`, no struct names.
-pub fn to_pretty_ron<T: Serialize>(value: &T) -> String {
-    let config = ron::ser::PrettyConfig::new()
-        .new_line("\n")
-        .indentor("    ")
-        .struct_names(false)
-        .separate_tuple_members(false);
-    let mut s = ron::ser::to_string_pretty(value, config)
-        .expect("plain data structs always serialize to RON");
-    s.push('\n');
-    s
-}
 
 /// Why a sidecar could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -94,38 +59,6 @@ pub enum SidecarError {
     Write(#[from] WriteError),
 }
 
-/// An annotator id that is not 1–32 chars of `a-z 0-9 _ -`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid annotator id \"{}\": use 1 to 32 characters of a-z, 0-9, _ and -", shorten(.0))]
-pub struct AnnotatorIdError(pub String);
-
-/// Most chars of an untrusted value (an id, a label) quoted in a message.
-const QUOTED_CHARS: usize = 40;
-
-/// An untrusted value as quoted in a one-line message: whole when short, else its start and its
-/// length, so a 100,000-char id cannot flood a terminal or a status bar.
-pub fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
-    let count = value.chars().count();
-    if count <= QUOTED_CHARS {
-        return std::borrow::Cow::Borrowed(value);
-    }
-    let start: String = value.chars().take(QUOTED_CHARS).collect();
-    std::borrow::Cow::Owned(format!("{start}… ({count} chars)"))
-}
-
-/// Checks an annotator id: 1–32 chars of `a-z 0-9 _ -`, so it is safe inside a file name.
-pub fn check_annotator_id(id: &str) -> Result<(), AnnotatorIdError> {
-    let ok = (1..=32).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(AnnotatorIdError(id.to_string()))
-    }
-}
-
 /// The sidecar path of a transcript for an annotator.
 pub fn sidecar_path(transcript: &Path, annotator: &str) -> PathBuf {
     let mut name = transcript.file_name().unwrap_or_default().to_os_string();
@@ -143,173 +76,6 @@ pub fn parse_sidecar_name(file_name: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((transcript, annotator))
-}
-
-/// Who made the annotations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Annotator {
-    /// Short id, also in the file name.
-    pub id: String,
-    /// Name shown to colleagues.
-    #[serde(default)]
-    pub name: String,
-}
-
-/// Which text the annotations were made on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TranscriptRef {
-    /// The transcript's file name.
-    pub file: String,
-    /// Content hash of its normalized text when last saved.
-    pub hash: String,
-    /// Its length in chars.
-    pub chars: usize,
-    /// Each part's length in chars when last saved: where a part's text changed, re-anchoring
-    /// knows how much longer or shorter it got, which tells repeated sentences apart.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub parts: BTreeMap<PartId, usize>,
-}
-
-impl TranscriptRef {
-    /// What a sidecar records of `transcript`.
-    pub fn of(transcript: &Transcript) -> TranscriptRef {
-        TranscriptRef {
-            file: transcript.file_name.clone(),
-            hash: transcript.hash.clone(),
-            chars: transcript.chars,
-            parts: transcript
-                .parts
-                .iter()
-                .map(|p| (p.id, p.text.chars().count()))
-                .collect(),
-        }
-    }
-}
-
-/// How far the annotator has got with a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Status {
-    /// Nothing coded yet.
-    #[default]
-    NotStarted,
-    /// Started.
-    InProgress,
-    /// Finished.
-    Done,
-}
-
-impl Status {
-    /// Lower-case name for tables and CLI output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::NotStarted => "not started",
-            Status::InProgress => "in progress",
-            Status::Done => "done",
-        }
-    }
-}
-
-/// A tag on a highlighted stretch of a part.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Span {
-    /// Stable id, unique within the sidecar.
-    pub id: String,
-    /// The part the span lies in.
-    pub part: PartId,
-    /// First char, counted in the part's normalized text.
-    pub start: usize,
-    /// One past the last char.
-    pub end: usize,
-    /// The text between start and end when tagged.
-    pub quote: String,
-    /// Up to [`CONTEXT_CHARS`] chars before the quote.
-    #[serde(default)]
-    pub prefix: String,
-    /// Up to [`CONTEXT_CHARS`] chars after the quote.
-    #[serde(default)]
-    pub suffix: String,
-    /// Dimension id.
-    pub dimension: String,
-    /// Value: a value id for choice dimensions, the entity for entity dimensions.
-    #[serde(default)]
-    pub value: String,
-    /// The annotator's note.
-    #[serde(default)]
-    pub note: String,
-    /// Set when the span was placed again after the transcript's text changed (`moved`), until the
-    /// annotator has looked at it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flag: Option<String>,
-}
-
-impl Span {
-    /// A span over `start..end` of `text`, with its quote and context taken from the text.
-    /// `None` when the range is empty, reversed or beyond the text.
-    pub fn new(
-        id: String,
-        part: PartId,
-        text: &str,
-        start: usize,
-        end: usize,
-        dimension: &str,
-        value: &str,
-    ) -> Option<Span> {
-        let chars: Vec<char> = text.chars().collect();
-        if start >= end || end > chars.len() {
-            return None;
-        }
-        let from = start.saturating_sub(CONTEXT_CHARS);
-        let to = (end + CONTEXT_CHARS).min(chars.len());
-        Some(Span {
-            id,
-            part,
-            start,
-            end,
-            quote: chars[start..end].iter().collect(),
-            prefix: chars[from..start].iter().collect(),
-            suffix: chars[end..to].iter().collect(),
-            dimension: dimension.to_string(),
-            value: value.to_string(),
-            note: String::new(),
-            flag: None,
-        })
-    }
-}
-
-/// Tags on whole parts: part -> dimension -> values.
-pub type PartTags = BTreeMap<PartId, BTreeMap<String, Vec<String>>>;
-
-/// One annotator's annotations of one transcript.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Sidecar {
-    /// Schema version.
-    pub schema: u32,
-    /// Who annotated.
-    pub annotator: Annotator,
-    /// What was annotated.
-    pub transcript: TranscriptRef,
-    /// Id of the codebook used.
-    pub codebook: String,
-    /// Progress.
-    #[serde(default)]
-    pub status: Status,
-    /// When the sidecar was first written.
-    pub created: DateTime<Utc>,
-    /// When it was last written.
-    pub modified: DateTime<Utc>,
-    /// Tags on whole parts.
-    #[serde(default)]
-    pub tags: PartTags,
-    /// Tags on spans.
-    #[serde(default)]
-    pub spans: Vec<Span>,
-    /// Free memo on the document.
-    #[serde(default)]
-    pub memo: String,
-    /// Fields this version does not know (a newer minor version's, another tool's): name and RON
-    /// text exactly as read, written back unchanged after the known ones on every save.
-    #[serde(skip)]
-    pub unknown: Vec<(String, String)>,
 }
 
 /// The fields of a sidecar this version knows, in the order they are written.
@@ -420,24 +186,6 @@ pub struct LoadedSidecar {
 }
 
 impl Sidecar {
-    /// An empty sidecar for a transcript.
-    pub fn new(annotator: Annotator, transcript: &Transcript, codebook: &Codebook) -> Sidecar {
-        let now = now();
-        Sidecar {
-            schema: SIDECAR_SCHEMA,
-            annotator,
-            transcript: TranscriptRef::of(transcript),
-            codebook: codebook.id.clone(),
-            status: Status::NotStarted,
-            created: now,
-            modified: now,
-            tags: PartTags::new(),
-            spans: Vec::new(),
-            memo: String::new(),
-            unknown: Vec::new(),
-        }
-    }
-
     /// Reads a sidecar. Refuses files that are too big, not UTF-8, not RON, from a newer
     /// schema, or with an invalid annotator id.
     pub fn load(path: &Path) -> Result<LoadedSidecar, SidecarError> {
@@ -517,28 +265,6 @@ impl Sidecar {
         text
     }
 
-    /// Sorts spans and tag values and removes empty tag lists, so equal content gives equal files.
-    pub fn canonicalize(&mut self) {
-        for dims in self.tags.values_mut() {
-            for values in dims.values_mut() {
-                values.sort();
-                values.dedup();
-            }
-            dims.retain(|_, v| !v.is_empty());
-        }
-        self.tags.retain(|_, dims| !dims.is_empty());
-        self.spans.sort_by(|a, b| {
-            (a.part, a.start, a.end, &a.dimension, &a.value, &a.id).cmp(&(
-                b.part,
-                b.start,
-                b.end,
-                &b.dimension,
-                &b.value,
-                &b.id,
-            ))
-        });
-    }
-
     /// The bytes written to disk, after checking the annotator id that names the file.
     pub fn to_bytes(&self) -> Result<Vec<u8>, SidecarError> {
         check_annotator_id(&self.annotator.id)?;
@@ -550,31 +276,6 @@ impl Sidecar {
         let bytes = self.to_bytes()?;
         atomic_write(path, &bytes)?;
         Ok(bytes)
-    }
-
-    /// True when nothing has been coded: no tags, spans or memo.
-    pub fn is_empty(&self) -> bool {
-        self.tags.values().all(|d| d.values().all(Vec::is_empty))
-            && self.spans.is_empty()
-            && self.memo.trim().is_empty()
-    }
-
-    /// Number of codings: part tag values plus spans.
-    pub fn coding_count(&self) -> usize {
-        self.tags
-            .values()
-            .flat_map(|d| d.values())
-            .map(Vec::len)
-            .sum::<usize>()
-            + self.spans.len()
-    }
-
-    /// The values tagged on a part for a dimension.
-    pub fn part_values(&self, part: PartId, dimension: &str) -> &[String] {
-        self.tags
-            .get(&part)
-            .and_then(|d| d.get(dimension))
-            .map_or(&[], Vec::as_slice)
     }
 
     /// Where re-anchoring places each span (in the order of `spans`) on a transcript whose text
@@ -886,20 +587,4 @@ fn check_span(
         ))),
     }
     problems
-}
-
-/// Shortens text for messages.
-pub fn ellipsize(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max_chars.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
-/// The current time, to the second, as written into sidecars.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(0)
 }

@@ -1,6 +1,10 @@
 //! Retrieval, cross-tabs and code counts checked against an independent computation: the test walks
 //! the folder itself, reads each sidecar file and its transcript, and counts with plain loops,
 //! without the dataset, the selection or the analysis code. Then the commands as scripts use them.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

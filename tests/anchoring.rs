@@ -1,6 +1,10 @@
 //! Re-anchoring properties on the seed answer: any edit never makes placement panic or place a span
 //! outside the text, an edit away from a span moves it exactly, and nothing is silent unless its
 //! text is there.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::path::Path;
 

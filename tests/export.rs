@@ -1,5 +1,9 @@
 //! Every export format on sample_data, checked for content: counts equal to the annotations, offsets
 //! whose text equals the quote, CSV that parses back, REFI-QDA valid against the official schemas.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -285,7 +289,7 @@ fn qdc_validates_and_imports_back() {
             .contains("exists")
     );
     let imported =
-        marginalia::refi::import_qdc(&String::from_utf8(bytes).unwrap(), "default").unwrap();
+        marginalia::interop::import_qdc(&String::from_utf8(bytes).unwrap(), "default").unwrap();
     let tone = imported
         .dimensions
         .iter()
@@ -308,8 +312,8 @@ fn qdc_validates_and_imports_back() {
     // Imported codebooks are valid Marginalia codebooks.
     let ron = imported.to_ron();
     marginalia::codebook::Codebook::parse(&ron, Path::new("x")).unwrap();
-    assert!(marginalia::refi::import_qdc("<nope/>", "x").is_err());
-    assert!(marginalia::refi::import_qdc("<CodeBook><Codes><Code", "x").is_err());
+    assert!(marginalia::interop::import_qdc("<nope/>", "x").is_err());
+    assert!(marginalia::interop::import_qdc("<CodeBook><Codes><Code", "x").is_err());
 }
 
 #[test]

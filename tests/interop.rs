@@ -5,6 +5,10 @@
 //! writes (see ../shared/refi-qda/README.md): uppercase GUIDs and UTF-16 positions (NVivo), CRLF
 //! counted as one (ATLAS.ti), nameless cases carrying document variables (MAXQDA), a BOM and
 //! categories (QualCoder). The wording is invented.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -796,7 +800,11 @@ fn codebooks_from_qdc_qdpx_and_taguette_csv_keep_ids_and_map_onto_existing_ones(
         "dimension,value,dimension_id,value_id\nnope,,x,\n",
     )
     .unwrap_err();
-    assert!(e.contains("nope"), "{e}");
+    assert!(
+        matches!(e, marginalia::interop::CodesError::Row { row: 2, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nope"), "{e}");
 
     // Files that are no codebook say what they are.
     let cases: [(&str, &[u8], &str); 4] = [

@@ -1,6 +1,10 @@
 //! Killing the process in the middle of writing, many times, never leaves a partial or empty
 //! sidecar or transcript: every write goes through the atomic write (temporary file, fsync, rename).
 #![cfg(unix)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -74,41 +78,24 @@ fn kill_during_writes_leaves_every_file_whole() {
     );
 }
 
-/// Set in the child process of the next test: the transcript whose sidecar it edits and saves.
-const CHILD: &str = "MARGINALIA_KILL_LOOP_DOCUMENT";
-
 /// Spans in the sidecar the app saves.
 const SPANS: usize = 200;
 
-/// A long memo, so that most of a save's time goes into writing the file (about 400 kB) rather
-/// than into building it: that is where a kill could tear it.
-fn memo(round: u64) -> String {
-    format!("memo {round} {} end", "x".repeat(400_000))
-}
-
-/// The app's save path, in a child process: the document is edited, journalled and saved as the app
-/// does on every autosave, again and again, until it is killed. Does nothing unless started by
-/// `kill_during_the_apps_saves_leaves_the_sidecar_whole`.
-#[test]
-fn kill_loop_child() {
-    let Ok(page) = std::env::var(CHILD) else {
-        return;
-    };
-    let page = std::path::PathBuf::from(page);
-    let who = marginalia::sidecar::Annotator {
-        id: "ann".into(),
-        name: "Ann".into(),
-    };
-    let codebook = marginalia::codebook::Codebook::builtin();
-    let journal = marginalia::journal::Journal::new(page.with_file_name("journal"));
-    let mut doc = marginalia::document::Document::open(&page, &who, &codebook).unwrap();
-    for round in 0u64.. {
-        doc.apply(marginalia::document::Edit::SetMemo(memo(round)))
-            .unwrap();
-        journal.record(&doc.sidecar_path, &doc.sidecar).unwrap();
-        doc.save().unwrap();
-        journal.clear(&doc.sidecar_path);
+/// The app's save path in a child process: `marginalia save-loop` (a hidden subcommand) edits the
+/// memo (about 400 kB, so that most of a save's time goes into writing the file), journals and
+/// saves the document as the app does on every autosave, again and again, `rounds` times or until
+/// killed.
+fn save_loop(page: &std::path::Path, rounds: Option<u64>) -> Command {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"));
+    child.arg("save-loop").arg(page).arg("--journal").arg(
+        page.parent()
+            .expect("the page is in a folder")
+            .join("journal"),
+    );
+    if let Some(n) = rounds {
+        child.args(["--rounds", &n.to_string()]);
     }
+    child
 }
 
 #[test]
@@ -147,18 +134,25 @@ fn kill_during_the_apps_saves_leaves_the_sidecar_whole() {
     }
     let path = sidecar_path(&page, "ann");
     s.save(&path).unwrap();
+    // The child does what the loop below assumes: run to the end, it saves every span and the
+    // last round's memo, and clears its journal entry.
+    let status = save_loop(&page, Some(2)).status().unwrap();
+    assert!(status.success(), "{status}");
+    let saved = Sidecar::load(&path).unwrap().sidecar;
+    assert_eq!(saved.spans.len(), SPANS);
+    assert!(
+        saved.memo.starts_with("memo 1 xxx") && saved.memo.ends_with(" end"),
+        "{}",
+        &saved.memo[..20]
+    );
+    let journal = marginalia::journal::Journal::new(dir.path().join("journal"));
+    assert!(journal.pending().is_empty());
+    // Back to no memo, so that a memo seen below was saved between kills.
+    s.save(&path).unwrap();
     let mut kills = 0;
     let mut memos = std::collections::HashSet::new();
     for round in 0..30u64 {
-        let mut child = Command::new(std::env::current_exe().unwrap());
-        child
-            .args([
-                "--exact",
-                "kill_loop_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, &page);
+        let mut child = save_loop(&page, None);
         // Long enough now and then for a save to finish even on a loaded machine.
         kills += usize::from(run_and_kill(&mut child, 80 + (round * 53) % 920));
         // Old or new, never partial: every span there, whichever memo was last saved.

@@ -1,4 +1,8 @@
 //! Sidecars: round trips, awkward files from colleagues' machines, and never losing the old file.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::path::Path;
 
@@ -338,6 +342,7 @@ proptest! {
 
     #[test]
     fn sidecar_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        #[expect(clippy::let_underscore_must_use, reason = "only that it returns is tested")]
         let _ = Sidecar::parse(&bytes, Path::new("p"));
     }
 
@@ -346,6 +351,7 @@ proptest! {
         let mut bytes = tagged_sidecar(&seed()).to_ron().into_bytes();
         let at = cut % bytes.len();
         bytes[at] = byte;
+        #[expect(clippy::let_underscore_must_use, reason = "only that it returns is tested")]
         let _ = Sidecar::parse(&bytes, Path::new("p"));
     }
 
@@ -381,6 +387,7 @@ proptest! {
         let at = cut % bytes.len();
         bytes[at] = byte;
         if let Ok(text) = std::str::from_utf8(&bytes) {
+            #[expect(clippy::let_underscore_must_use, reason = "only that it returns is tested")]
             let _ = Codebook::parse(text, Path::new("c"));
         }
     }

@@ -206,6 +206,10 @@ fn dimension_row(
 
 /// Computes agreement among `annotators` (at least two) over the documents at least two of them
 /// coded.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass per dimension that fills every statistic of the report together"
+)]
 pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
     let cb = &dataset.codebook;
     let coded: Vec<&DocumentData> = dataset
@@ -604,12 +608,45 @@ fn span_disagreements(
     out
 }
 
+/// Why a reliability table could not be read from CSV (one line, the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The header cannot be read.
+    #[error("not CSV: {0}")]
+    NotCsv(#[source] csv::Error),
+    /// A required column is missing.
+    #[error("no \"{0}\" column (columns: unit,coder,value)")]
+    NoColumn(String),
+    /// A record the CSV reader refuses.
+    #[error("line {line}: {source}")]
+    Line {
+        /// The line, the header being 1.
+        line: usize,
+        /// The reader's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A record without unit or coder.
+    #[error("line {0}: unit and coder must not be empty")]
+    Empty(usize),
+    /// A coder giving a unit two values.
+    #[error("line {line}: coder \"{coder}\" has two values for unit \"{unit}\"")]
+    TwoValues {
+        /// The line of the second value.
+        line: usize,
+        /// The coder.
+        coder: String,
+        /// The unit.
+        unit: String,
+    },
+}
+
 /// Reads reliability data from CSV with columns `unit`, `coder` and `value` (any order, other columns
 /// ignored, names compared case-insensitively); an empty value is a missing one. Returns the table
 /// with its values numbered, units in the order they first appear, and the coders in the order they
 /// first appear. One pass over the records with hashed lookups, so a million units cost seconds,
 /// not hours.
-pub fn coded_from_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), String> {
+pub fn coded_from_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), TableError> {
     if let Some(plain) = coded_from_plain_csv(bytes) {
         return Ok(plain);
     }
@@ -687,14 +724,14 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
 }
 
 /// [`coded_from_csv`] through the CSV reader: quotes, other line ends, and the errors.
-fn coded_from_any_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), String> {
+fn coded_from_any_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), TableError> {
     use crate::fasthash::FxHashMap;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("not CSV: {e}"))?
+        .map_err(TableError::NotCsv)?
         .iter()
         .map(|h| h.to_lowercase())
         .collect();
@@ -702,7 +739,7 @@ fn coded_from_any_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), String> {
         headers
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| format!("no \"{name}\" column (columns: unit,coder,value)"))
+            .ok_or_else(|| TableError::NoColumn(name.to_string()))
     };
     let (u, c, v) = (col("unit")?, col("coder")?, col("value")?);
     let mut units: FxHashMap<Box<str>, u32> = FxHashMap::default();
@@ -729,17 +766,17 @@ fn coded_from_any_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), String> {
             Err(e) => {
                 // An earlier line's error is reported first, as reading line by line would.
                 place(&cells, coders.len(), &names_of(&units), &coders)?;
-                return Err(format!("line {}: {e}", line + 2));
+                return Err(TableError::Line {
+                    line: line + 2,
+                    source: e,
+                });
             }
         }
         let get = |i: usize| record.get(i).unwrap_or("");
         let (unit, coder, value) = (get(u), get(c), get(v));
         if unit.is_empty() || coder.is_empty() {
             place(&cells, coders.len(), &names_of(&units), &coders)?;
-            return Err(format!(
-                "line {}: unit and coder must not be empty",
-                line + 2
-            ));
+            return Err(TableError::Empty(line + 2));
         }
         let next_unit = units.len() as u32;
         let ui = intern(&mut units, unit, || next_unit);
@@ -782,19 +819,18 @@ fn place(
     coders: usize,
     units: &[&str],
     coder_names: &[String],
-) -> Result<Vec<u32>, String> {
+) -> Result<Vec<u32>, TableError> {
     const UNSET: u32 = stats::MISSING;
     let mut table = vec![UNSET; units.len() * coders];
     let mut filled = vec![false; units.len() * coders];
     for (line, &(u, c, v)) in records.iter().enumerate() {
         let at = u as usize * coders + c as usize;
         if filled[at] {
-            return Err(format!(
-                "line {}: coder \"{}\" has two values for unit \"{}\"",
-                line + 2,
-                coder_names[c as usize],
-                units[u as usize]
-            ));
+            return Err(TableError::TwoValues {
+                line: line + 2,
+                coder: coder_names[c as usize].clone(),
+                unit: units[u as usize].to_string(),
+            });
         }
         filled[at] = true;
         table[at] = if v == EMPTY { stats::MISSING } else { v };
@@ -914,21 +950,26 @@ mod tests {
         assert!(
             coded_from_csv(b"u,c\n1,2\n")
                 .unwrap_err()
+                .to_string()
                 .contains("no \"unit\" column")
         );
         assert_eq!(
-            coded_from_csv(b"unit,coder,value\n1,a,x\n2,a,\n2,a,\n3,a,z\n").unwrap_err(),
+            coded_from_csv(b"unit,coder,value\n1,a,x\n2,a,\n2,a,\n3,a,z\n")
+                .unwrap_err()
+                .to_string(),
             "line 4: coder \"a\" has two values for unit \"2\""
         );
         // A duplicate is reported before a later line that is not CSV.
         assert!(
             coded_from_csv(b"unit,coder,value\n1,a,x\n1,a,y\n2,b\n")
                 .unwrap_err()
+                .to_string()
                 .starts_with("line 3: coder")
         );
         assert!(
             coded_from_csv(b"unit,coder,value\n1,a,x\n,b,y\n")
                 .unwrap_err()
+                .to_string()
                 .starts_with("line 3: unit and coder")
         );
     }

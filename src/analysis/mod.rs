@@ -69,7 +69,7 @@ pub enum AnalysisError {
     },
     /// The filter cannot be read (a bad tag query).
     #[error("bad filter: {0}")]
-    Filter(String),
+    Filter(#[from] crate::corpus::FilterError),
 }
 
 /// What an analysis looks at: whose codings, which parts, which documents.

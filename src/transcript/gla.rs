@@ -100,6 +100,10 @@ fn is_structural(line: &str) -> bool {
 }
 
 /// Recognises the page; `None` when the lines do not look like one.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the page's lines with the state of the GLA layout"
+)]
 pub(super) fn parse(lines: &[&str]) -> Option<Page> {
     let labels: Vec<Label> = lines
         .iter()

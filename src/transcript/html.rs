@@ -260,7 +260,7 @@ fn declared_charset(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 }
 
 /// The text of a web page.
-pub fn extract(bytes: &[u8]) -> Result<Extracted, String> {
+pub fn extract(bytes: &[u8]) -> Result<Extracted, super::DecodeError> {
     let (text, encoding, mut warnings) = match encoding_rs::Encoding::for_bom(bytes) {
         Some((e, len)) => {
             let (t, _) = e.decode_without_bom_handling(&bytes[len..]);
@@ -280,7 +280,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, String> {
                 (t.into_owned(), format!("{} (declared)", e.name()), w)
             }
             _ => {
-                let d = super::decode(bytes).map_err(|e| e.to_string())?;
+                let d = super::decode(bytes)?;
                 (d.text, d.encoding, d.warnings)
             }
         },
@@ -291,6 +291,10 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, String> {
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
     queue.push_back(StrTendril::from(text));
+    #[expect(
+        clippy::let_underscore_must_use,
+        reason = "the sink runs no scripts, so feeding never pauses for one"
+    )]
     let _ = tokenizer.feed(&queue);
     tokenizer.end();
     let state = tokenizer.sink.state.into_inner();

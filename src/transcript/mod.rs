@@ -19,14 +19,12 @@ use serde::{Deserialize, Serialize};
 
 pub use decode::{DecodeError, Decoded, decode, decode_owned};
 pub use normalize::normalize;
+pub use timed::SubtitleError;
 
 /// Largest transcript file read, in bytes; a bigger file is refused rather than freezing the app.
 pub const MAX_TRANSCRIPT_BYTES: u64 = crate::limits::TRANSCRIPT_BYTES;
 
-/// File name extensions read as transcripts when a folder is opened (and `.xml` ParlParse files,
-/// whose items are transcripts).
-pub const TRANSCRIPT_EXTENSIONS: &[&str] =
-    &["txt", "text", "html", "htm", "docx", "odt", "vtt", "srt"];
+pub use crate::names::TRANSCRIPT_EXTENSIONS;
 
 /// The kind of file a transcript's text was read from (its layout is [`Format`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,12 +114,13 @@ pub enum TranscriptError {
         message: String,
     },
     /// A Word, OpenDocument, web page or subtitle file could not be read.
-    #[error("cannot read transcript: {message}: {}", path.display())]
+    #[error("cannot read transcript: {source}: {}", path.display())]
     Container {
         /// The file.
         path: PathBuf,
-        /// What was wrong, on one line.
-        message: String,
+        /// What was wrong.
+        #[source]
+        source: ContainerError,
     },
     /// The bytes are not text.
     #[error("cannot read transcript: {source}: {}", path.display())]
@@ -244,8 +243,13 @@ impl fmt::Display for PartId {
     }
 }
 
+/// A part id that is not `question`, `answer`, `text`, or one of them with `.N` (N from 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown part \"{0}\"")]
+pub struct PartIdError(pub String);
+
 impl FromStr for PartId {
-    type Err = String;
+    type Err = PartIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (kind, number) = match s.split_once('.') {
@@ -256,13 +260,13 @@ impl FromStr for PartId {
             "question" => PartKind::Question,
             "answer" => PartKind::Answer,
             "text" => PartKind::Text,
-            _ => return Err(format!("unknown part \"{s}\"")),
+            _ => return Err(PartIdError(s.to_string())),
         };
         let exchange = match number {
             None => 0,
             Some(n) => match n.parse::<u32>() {
                 Ok(n) if n >= 2 => n - 1,
-                _ => return Err(format!("unknown part \"{s}\"")),
+                _ => return Err(PartIdError(s.to_string())),
             },
         };
         Ok(PartId { exchange, kind })
@@ -381,8 +385,25 @@ pub enum ReadError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// A container (Word, OpenDocument, web page, subtitles, XML) could not be read.
-    #[error("{0}")]
-    Container(String),
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+}
+
+/// Why a container's text could not be taken out (one line; the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// A Word or OpenDocument file.
+    #[error(transparent)]
+    Office(#[from] office::OfficeError),
+    /// A web page's bytes are not text.
+    #[error(transparent)]
+    Html(DecodeError),
+    /// A WebVTT or SubRip file.
+    #[error(transparent)]
+    Subtitles(#[from] timed::SubtitleError),
+    /// A ParlParse XML file opened whole rather than one of its items.
+    #[error("a ParlParse XML file: open one of its items (file.xml#id)")]
+    WholeXml,
 }
 
 /// Text taken out of a container, before it is parsed as a transcript.
@@ -404,7 +425,7 @@ impl Transcript {
                 path: path.to_path_buf(),
                 message,
             };
-            let parsed = parlparse::items(&file).map_err(xml)?;
+            let parsed = parlparse::items(&file).map_err(|e| xml(e.to_string()))?;
             let item = parsed
                 .get(&id)
                 .ok_or_else(|| xml(format!("no item \"{id}\" in the file")))?;
@@ -418,7 +439,7 @@ impl Transcript {
             // The items of a ParlParse file are the transcripts; the file itself is not one.
             let message = match parlparse::items(path) {
                 Ok(parsed) => parlparse::listing(path, &parsed),
-                Err(e) => e,
+                Err(e) => e.to_string(),
             };
             return Err(TranscriptError::Xml {
                 path: path.to_path_buf(),
@@ -450,9 +471,9 @@ impl Transcript {
                 path: path.to_path_buf(),
                 source,
             },
-            ReadError::Container(message) => TranscriptError::Container {
+            ReadError::Container(source) => TranscriptError::Container {
                 path: path.to_path_buf(),
-                message,
+                source,
             },
         })
     }
@@ -474,18 +495,13 @@ impl Transcript {
             Container::Vtt | Container::Srt => {
                 let decoded = decode_owned(bytes)?;
                 return Transcript::from_subtitles(file_name, container, decoded)
-                    .map_err(ReadError::Container);
+                    .map_err(|e| ReadError::Container(e.into()));
             }
-            Container::Html => html::extract(&bytes),
-            Container::Docx => office::docx(&bytes),
-            Container::Odt => office::odt(&bytes),
-            Container::Xml => {
-                return Err(ReadError::Container(
-                    "a ParlParse XML file: open one of its items (file.xml#id)".to_string(),
-                ));
-            }
-        }
-        .map_err(ReadError::Container)?;
+            Container::Html => html::extract(&bytes).map_err(ContainerError::Html)?,
+            Container::Docx => office::docx(&bytes).map_err(ContainerError::from)?,
+            Container::Odt => office::odt(&bytes).map_err(ContainerError::from)?,
+            Container::Xml => return Err(ContainerError::WholeXml.into()),
+        };
         let mut t = Transcript::from_text(
             file_name,
             &extracted.text,
@@ -500,7 +516,7 @@ impl Transcript {
         file_name: &str,
         container: Container,
         decoded: Decoded,
-    ) -> Result<Transcript, String> {
+    ) -> Result<Transcript, timed::SubtitleError> {
         let normalized = normalize(&decoded.text);
         let timed = timed::from_subtitles(&normalized, container == Container::Vtt)?;
         let mut warnings = decoded.warnings;

@@ -21,23 +21,77 @@ const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
 /// Longest bold run read as a speaker label.
 const MAX_LABEL_CHARS: usize = 60;
 
-fn open(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, String> {
-    let mut archive = ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable zip archive (corrupt or truncated?): {e}"))?;
+/// Why a Word or OpenDocument file could not be read (one line; the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum OfficeError {
+    /// Not a zip archive.
+    #[error("not a readable zip archive (corrupt or truncated?): {0}")]
+    NotZip(#[source] zip::result::ZipError),
+    /// More entries than the limit.
+    #[error("the archive has {0} entries, over the limit of {MAX_ENTRIES}: refused")]
+    TooManyEntries(usize),
+    /// An entry the zip reader cannot read.
+    #[error("a corrupt zip entry: {0}")]
+    CorruptEntry(#[source] zip::result::ZipError),
+    /// An entry name such as `../x`.
+    #[error("an entry name leaves the archive ({0:?}): refused")]
+    EscapingName(String),
+    /// The document part is missing.
+    #[error("no {name} in the archive: not {what}")]
+    NoPart {
+        /// The part's entry name.
+        name: String,
+        /// What kind of document has it.
+        what: String,
+    },
+    /// The part claims more bytes than the limit.
+    #[error(
+        "{name} claims {size} bytes, over the limit of {MAX_PART_BYTES} (a zip bomb?): refused"
+    )]
+    PartTooLarge {
+        /// The part.
+        name: String,
+        /// Its claimed size.
+        size: u64,
+    },
+    /// The part cannot be inflated.
+    #[error("{name} cannot be inflated (corrupt archive?): {source}")]
+    Inflate {
+        /// The part.
+        name: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The part inflates past the limit though its header claimed less.
+    #[error("{0} inflates to more than {MAX_PART_BYTES} bytes (a zip bomb?): refused")]
+    Bomb(String),
+    /// The part is not UTF-8.
+    #[error("{0} is not UTF-8 XML")]
+    NotUtf8(String),
+    /// The part's XML is broken.
+    #[error("the document's XML is not valid at byte {at}: {message}")]
+    Xml {
+        /// Where.
+        at: u64,
+        /// The parser's message.
+        message: String,
+    },
+    /// A DOCTYPE, refused so that no entity is declared or fetched.
+    #[error("the document's XML declares a DOCTYPE: refused")]
+    Doctype,
+}
+
+fn open(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, OfficeError> {
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(OfficeError::NotZip)?;
     if archive.len() > MAX_ENTRIES {
-        return Err(format!(
-            "the archive has {} entries, over the limit of {MAX_ENTRIES}: refused",
-            archive.len()
-        ));
+        return Err(OfficeError::TooManyEntries(archive.len()));
     }
     for i in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(i)
-            .map_err(|e| format!("a corrupt zip entry: {e}"))?;
+        let entry = archive.by_index_raw(i).map_err(OfficeError::CorruptEntry)?;
         if entry.enclosed_name().is_none() {
-            return Err(format!(
-                "an entry name leaves the archive ({:?}): refused",
-                entry.name().unwrap_or_default()
+            return Err(OfficeError::EscapingName(
+                entry.name().unwrap_or_default().to_string(),
             ));
         }
     }
@@ -49,27 +103,29 @@ fn read_part(
     archive: &mut ZipArchive<Cursor<&[u8]>>,
     name: &str,
     what: &str,
-) -> Result<String, String> {
-    let entry = archive
-        .by_name(name)
-        .map_err(|_| format!("no {name} in the archive: not {what}"))?;
+) -> Result<String, OfficeError> {
+    let entry = archive.by_name(name).map_err(|_| OfficeError::NoPart {
+        name: name.to_string(),
+        what: what.to_string(),
+    })?;
     if entry.size() > MAX_PART_BYTES {
-        return Err(format!(
-            "{name} claims {} bytes, over the limit of {MAX_PART_BYTES} (a zip bomb?): refused",
-            entry.size()
-        ));
+        return Err(OfficeError::PartTooLarge {
+            name: name.to_string(),
+            size: entry.size(),
+        });
     }
     let mut buf = Vec::with_capacity(entry.size() as usize);
     entry
         .take(MAX_PART_BYTES + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| format!("{name} cannot be inflated (corrupt archive?): {e}"))?;
+        .map_err(|source| OfficeError::Inflate {
+            name: name.to_string(),
+            source,
+        })?;
     if buf.len() as u64 > MAX_PART_BYTES {
-        return Err(format!(
-            "{name} inflates to more than {MAX_PART_BYTES} bytes (a zip bomb?): refused"
-        ));
+        return Err(OfficeError::Bomb(name.to_string()));
     }
-    String::from_utf8(buf).map_err(|_| format!("{name} is not UTF-8 XML"))
+    String::from_utf8(buf).map_err(|_| OfficeError::NotUtf8(name.to_string()))
 }
 
 /// One paragraph as read: its runs, with whether each is bold.
@@ -116,7 +172,7 @@ impl Paragraph {
 
 /// Reads paragraphs from a document part. `para` names the paragraph elements, `text` the text
 /// runs; Word marks bold with `<w:b/>` in a run's properties.
-fn paragraphs(xml: &str, odt: bool) -> Result<String, String> {
+fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut out: Vec<String> = Vec::new();
     let mut para: Option<Paragraph> = None;
@@ -125,11 +181,9 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, String> {
     let mut in_run_props = false;
     let mut depth_note = 0usize;
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "the document's XML is not valid at byte {}: {e}",
-                reader.buffer_position()
-            )
+        let event = reader.read_event().map_err(|e| OfficeError::Xml {
+            at: reader.buffer_position(),
+            message: e.to_string(),
         })?;
         let push = |para: &mut Option<Paragraph>, s: &str, bold: bool| {
             if let Some(p) = para.as_mut() {
@@ -141,7 +195,7 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, String> {
         };
         match event {
             Event::DocType(_) => {
-                return Err("the document's XML declares a DOCTYPE: refused".to_string());
+                return Err(OfficeError::Doctype);
             }
             Event::Start(e) if odt => match e.local_name().as_ref() {
                 "p" | "h" if depth_note == 0 => {
@@ -237,7 +291,7 @@ fn flush(para: &mut Option<Paragraph>, out: &mut Vec<String>) {
 }
 
 /// The text of a Word document (`word/document.xml`).
-pub fn docx(bytes: &[u8]) -> Result<Extracted, String> {
+pub fn docx(bytes: &[u8]) -> Result<Extracted, OfficeError> {
     let mut archive = open(bytes)?;
     let xml = read_part(&mut archive, "word/document.xml", "a Word document")?;
     let text = paragraphs(&xml, false)?;
@@ -245,7 +299,7 @@ pub fn docx(bytes: &[u8]) -> Result<Extracted, String> {
 }
 
 /// The text of an OpenDocument text (`content.xml`).
-pub fn odt(bytes: &[u8]) -> Result<Extracted, String> {
+pub fn odt(bytes: &[u8]) -> Result<Extracted, OfficeError> {
     let mut archive = open(bytes)?;
     let xml = read_part(&mut archive, "content.xml", "an OpenDocument text")?;
     let text = paragraphs(&xml, true)?;

@@ -176,11 +176,9 @@ impl Entities {
     }
 
     /// Appends what `&name;` stands for to `out`.
-    fn expand(&mut self, name: &str, out: &mut String, depth: usize) -> Result<(), String> {
+    fn expand(&mut self, name: &str, out: &mut String, depth: usize) -> Result<(), ParlParseError> {
         if depth > MAX_ENTITY_DEPTH {
-            return Err(format!(
-                "entities nested more than {MAX_ENTITY_DEPTH} deep (&{name};): refused"
-            ));
+            return Err(ParlParseError::NestedEntities(name.to_string()));
         }
         if let Some(c) = char_ref(name) {
             out.push(c);
@@ -216,19 +214,16 @@ impl Entities {
         Ok(())
     }
 
-    fn charge(&mut self, n: usize) -> Result<(), String> {
+    fn charge(&mut self, n: usize) -> Result<(), ParlParseError> {
         self.expanded += n;
         if self.expanded > MAX_ENTITY_EXPANSION {
-            return Err(format!(
-                "entities expand to more than {} MiB (an entity expansion bomb?): refused",
-                MAX_ENTITY_EXPANSION / (1024 * 1024)
-            ));
+            return Err(ParlParseError::EntityBomb);
         }
         Ok(())
     }
 
     /// An attribute's raw value with its references expanded.
-    fn unescape(&mut self, raw: &str) -> Result<String, String> {
+    fn unescape(&mut self, raw: &str) -> Result<String, ParlParseError> {
         let mut out = String::with_capacity(raw.len());
         let mut rest = raw;
         while let Some(amp) = rest.find('&') {
@@ -248,6 +243,46 @@ impl Entities {
         out.push_str(rest);
         Ok(out)
     }
+}
+
+/// Why a ParlParse file could not be read (one line; the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum ParlParseError {
+    /// The file's times cannot be read.
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+    /// The file cannot be read, or is too large, or no regular file.
+    #[error(transparent)]
+    Read(#[from] crate::fsutil::ReadError),
+    /// Neither a BOM nor a declaration names an encoding, and the bytes are not UTF-8.
+    #[error("not UTF-8 XML (invalid byte at {0}) and no other encoding declared")]
+    NotUtf8(usize),
+    /// Bytes that are not in the declared encoding.
+    #[error("bytes that are not {0} in the file")]
+    NotInEncoding(&'static str),
+    /// The parser's own error.
+    #[error("not valid XML at byte {at}: {message}")]
+    Syntax {
+        /// Where.
+        at: u64,
+        /// The parser's message.
+        message: String,
+    },
+    /// Entities within entities past the limit.
+    #[error("entities nested more than {MAX_ENTITY_DEPTH} deep (&{0};): refused")]
+    NestedEntities(String),
+    /// Entities expanding past the limit.
+    #[error(
+        "entities expand to more than {} MiB (an entity expansion bomb?): refused",
+        MAX_ENTITY_EXPANSION / (1024 * 1024)
+    )]
+    EntityBomb,
+    /// No `<publicwhip>` root.
+    #[error("not a ParlParse file (no <publicwhip> element)")]
+    NotParlParse,
+    /// The text ends inside an element.
+    #[error("the file ends inside an element (truncated?)")]
+    Truncated,
 }
 
 /// `#8212` / `#x2014` -> the char.
@@ -296,7 +331,7 @@ fn declared_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 
 /// Decodes a ParlParse file's bytes: a BOM, else the encoding its XML declaration names, else
 /// UTF-8. Returns the text and the encoding's name.
-pub fn decode_xml(bytes: &[u8]) -> Result<(String, String), String> {
+pub fn decode_xml(bytes: &[u8]) -> Result<(String, String), ParlParseError> {
     let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
         Some((e, len)) => (e, &bytes[len..]),
         None => (
@@ -307,18 +342,12 @@ pub fn decode_xml(bytes: &[u8]) -> Result<(String, String), String> {
     if encoding == encoding_rs::UTF_8 {
         return match std::str::from_utf8(body) {
             Ok(s) => Ok((s.to_string(), "UTF-8".to_string())),
-            Err(e) => Err(format!(
-                "not UTF-8 XML (invalid byte at {}) and no other encoding declared",
-                e.valid_up_to()
-            )),
+            Err(e) => Err(ParlParseError::NotUtf8(e.valid_up_to())),
         };
     }
     let (text, had_errors) = encoding.decode_without_bom_handling(body);
     if had_errors {
-        return Err(format!(
-            "bytes that are not {} in the file",
-            encoding.name()
-        ));
+        return Err(ParlParseError::NotInEncoding(encoding.name()));
     }
     Ok((text.into_owned(), encoding.name().to_string()))
 }
@@ -326,7 +355,11 @@ pub fn decode_xml(bytes: &[u8]) -> Result<(String, String), String> {
 /// Parses a ParlParse file into its items. Inline markup (`<i>`, `<a>`, tables) becomes plain
 /// text; entities are resolved: XML's, those the DOCTYPE declares and every HTML named one.
 /// External entities are never fetched.
-pub fn parse(xml: &str) -> Result<Parsed, String> {
+#[expect(
+    clippy::too_many_lines,
+    reason = "one loop over the XML events with the parser's state; split, the state would travel through arguments"
+)]
+pub fn parse(xml: &str) -> Result<Parsed, ParlParseError> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut entities = Entities::default();
     let mut items: Vec<Item> = Vec::new();
@@ -342,9 +375,10 @@ pub fn parse(xml: &str) -> Result<Parsed, String> {
     // heading comes (debates often have none).
     let mut major_id: Option<String> = None;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("not valid XML at byte {}: {e}", reader.buffer_position()))?;
+        let event = reader.read_event().map_err(|e| ParlParseError::Syntax {
+            at: reader.buffer_position(),
+            message: e.to_string(),
+        })?;
         match event {
             Event::DocType(d) => {
                 entities.declare(&d.xml10_content());
@@ -352,7 +386,7 @@ pub fn parse(xml: &str) -> Result<Parsed, String> {
             Event::Start(e) => {
                 open += 1;
                 let name = e.local_name().as_ref().to_string();
-                let mut attr = |key: &str| -> Result<Option<String>, String> {
+                let mut attr = |key: &str| -> Result<Option<String>, ParlParseError> {
                     match e
                         .attributes()
                         .flatten()
@@ -514,10 +548,10 @@ pub fn parse(xml: &str) -> Result<Parsed, String> {
         }
     }
     if !saw_root {
-        return Err("not a ParlParse file (no <publicwhip> element)".to_string());
+        return Err(ParlParseError::NotParlParse);
     }
     if open > 0 {
-        return Err("the file ends inside an element (truncated?)".to_string());
+        return Err(ParlParseError::Truncated);
     }
     // Keep ids unique within the file.
     let mut index = HashMap::with_capacity(items.len());
@@ -730,10 +764,10 @@ thread_local! {
 }
 
 /// The items of a file, parsed once per thread while the file is unchanged.
-pub fn items(file: &Path) -> Result<Arc<Parsed>, String> {
+pub fn items(file: &Path) -> Result<Arc<Parsed>, ParlParseError> {
     let modified = std::fs::metadata(file)
         .and_then(|m| m.modified())
-        .map_err(|e| e.to_string())?;
+        .map_err(ParlParseError::Io)?;
     let cached = LAST.with(|c| {
         c.borrow()
             .as_ref()
@@ -743,8 +777,7 @@ pub fn items(file: &Path) -> Result<Arc<Parsed>, String> {
     if let Some(items) = cached {
         return Ok(items);
     }
-    let bytes = crate::fsutil::read_limited(file, super::MAX_TRANSCRIPT_BYTES)
-        .map_err(|e| e.to_string())?;
+    let bytes = crate::fsutil::read_limited(file, super::MAX_TRANSCRIPT_BYTES)?;
     let (text, encoding) = decode_xml(&bytes)?;
     let mut parsed = parse(&text)?;
     parsed.encoding = encoding;
@@ -823,15 +856,11 @@ mod tests {
             split_virtual(&v),
             Some((PathBuf::from("d/answers2026-02-23.xml"), "112103".into()))
         );
-        assert!(
-            parse("<html></html>")
-                .unwrap_err()
-                .contains("not a ParlParse file")
-        );
-        assert!(
-            parse("<publicwhip><p>a</b></publicwhip>")
-                .unwrap_err()
-                .contains("not valid XML")
-        );
+        let e = parse("<html></html>").unwrap_err();
+        assert!(matches!(e, ParlParseError::NotParlParse), "{e}");
+        assert!(e.to_string().contains("not a ParlParse file"), "{e}");
+        let e = parse("<publicwhip><p>a</b></publicwhip>").unwrap_err();
+        assert!(matches!(e, ParlParseError::Syntax { .. }), "{e}");
+        assert!(e.to_string().contains("not valid XML"), "{e}");
     }
 }

@@ -101,13 +101,27 @@ fn clean_cue(text: &str) -> (Option<String>, String) {
     (voice, out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
+/// Why a WebVTT or SubRip file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubtitleError {
+    /// A `.vtt` without its header.
+    #[error("not WebVTT: the file does not start with WEBVTT")]
+    NotWebVtt,
+    /// No timing line at all; `separator` is the format's decimal mark, shown in the example.
+    #[error("no cues found (no `00:00:01{separator}000 --> 00:00:04{separator}000` timing lines)")]
+    NoCues {
+        /// `.` for WebVTT, `,` for SubRip.
+        separator: char,
+    },
+}
+
 /// Reads the cues of a WebVTT or SubRip file (already normalized: LF, no trailing spaces).
-pub(super) fn cues(text: &str, vtt: bool) -> Result<Vec<Cue>, String> {
+pub(super) fn cues(text: &str, vtt: bool) -> Result<Vec<Cue>, SubtitleError> {
     let mut blocks = text.split("\n\n");
     if vtt {
         let header = blocks.next().unwrap_or("");
         if !header.trim_start_matches('\u{feff}').starts_with("WEBVTT") {
-            return Err("not WebVTT: the file does not start with WEBVTT".to_string());
+            return Err(SubtitleError::NotWebVtt);
         }
     }
     let mut out = Vec::new();
@@ -142,11 +156,9 @@ pub(super) fn cues(text: &str, vtt: bool) -> Result<Vec<Cue>, String> {
         });
     }
     if out.is_empty() {
-        return Err(format!(
-            "no cues found (no `00:00:01{}000 --> 00:00:04{}000` timing lines)",
-            if vtt { '.' } else { ',' },
-            if vtt { '.' } else { ',' }
-        ));
+        return Err(SubtitleError::NoCues {
+            separator: if vtt { '.' } else { ',' },
+        });
     }
     Ok(out)
 }
@@ -169,7 +181,7 @@ fn gap_breaks(previous_end: u64, start: u64) -> bool {
 
 /// Reads a subtitle file into turns and exchanges (or one timed text part when no cue names a
 /// speaker).
-pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, String> {
+pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, SubtitleError> {
     let cues = cues(text, vtt)?;
     // A name before a colon is a speaker when it recurs: a single "So the point is: yes" is not.
     let mut inline_uses: HashMap<&str, usize> = HashMap::new();

@@ -168,9 +168,10 @@ impl MarginaliaApp {
         let entries = corpus.entries.clone();
         let codebook = corpus.codebook.clone();
         let task = Task::spawn("tag-query", self.repaint.clone(), move |r| {
-            r.send(crate::corpus::tag_matches(
-                &entries, &codebook, &query, &who,
-            ));
+            r.send(
+                crate::corpus::tag_matches(&entries, &codebook, &query, &who)
+                    .map_err(|e| e.to_string()),
+            );
         });
         match task {
             Ok(t) => self.ws.tag_task = Some(t),
@@ -1310,7 +1311,7 @@ impl MarginaliaApp {
         )
         .and_then(|()| progress.save(&corpus.files.root));
         review.invalidate_gold();
-        review.error = result.err();
+        review.error = result.err().map(|e| e.to_string());
     }
 
     /// The annotator's identity was entered: the open document is saved under the old one, and

@@ -287,7 +287,7 @@ impl MarginaliaApp {
                 self.ws.visible = rows;
                 self.ws.filter_error = None;
             }
-            Err(e) => self.ws.filter_error = Some(e),
+            Err(e) => self.ws.filter_error = Some(e.to_string()),
         }
         self.filter_hits();
     }

@@ -103,7 +103,7 @@ impl ReviewState {
         self.progress = match Progress::load(root, &gold) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.error = Some(e);
+                self.error = Some(e.to_string());
                 None
             }
         };

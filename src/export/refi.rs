@@ -5,10 +5,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use super::{ExportError, ExportSummary, span_is_placed};
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
-use crate::export::{ExportError, ExportSummary, span_is_placed};
 use crate::transcript::{PartId, PartKind};
+
+/// `write!` into a `String`, which cannot fail: `fmt::Write` for `String` always returns `Ok`, but
+/// its signature cannot say so.
+macro_rules! put {
+    ($($arg:tt)*) => {{
+        let written: std::fmt::Result = write!($($arg)*);
+        debug_assert!(written.is_ok(), "writing into a String failed");
+    }};
+}
 
 /// A GUID (8-4-4-4-12 hex digits) derived from a key, so the same project exports identically.
 pub fn guid(key: &str) -> String {
@@ -142,7 +151,7 @@ struct OutCode {
 
 impl OutCode {
     fn write(&self, xml: &mut String) {
-        let _ = write!(
+        put!(
             xml,
             "<Code guid=\"{}\" name=\"{}\" isCodable=\"{}\"",
             self.guid,
@@ -150,7 +159,7 @@ impl OutCode {
             self.codable
         );
         if let Some(c) = &self.color {
-            let _ = write!(xml, " color=\"{}\"", xml_escape(c));
+            put!(xml, " color=\"{}\"", xml_escape(c));
         }
         if self.description.is_empty() && self.children.is_empty() {
             xml.push_str("/>");
@@ -158,7 +167,7 @@ impl OutCode {
         }
         xml.push('>');
         if !self.description.is_empty() {
-            let _ = write!(
+            put!(
                 xml,
                 "<Description>{}</Description>",
                 xml_escape(&self.description)
@@ -232,6 +241,10 @@ struct CodeTree {
     xml: String,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "builds the code tree and its XML together, so that names and GUIDs stay paired"
+)]
 fn code_tree(
     codebook: &Codebook,
     used: &BTreeMap<String, BTreeSet<String>>,
@@ -564,10 +577,10 @@ fn source_text(doc: &DocumentData) -> (String, Vec<Segment>) {
         text.push('\n');
         text.push_str(heading);
         if several {
-            let _ = write!(text, " {}", p.id.exchange + 1);
+            put!(text, " {}", p.id.exchange + 1);
         }
         if let Some(s) = &p.speaker {
-            let _ = write!(text, " ({s})");
+            put!(text, " ({s})");
         }
         text.push_str("\n\n");
         segments.push(Segment {
@@ -648,6 +661,10 @@ pub fn source_name(relative: &str) -> String {
 }
 
 /// Builds a `.qdpx` project: `project.qde` and `sources/<guid>.txt` in a zip.
+#[expect(
+    clippy::too_many_lines,
+    reason = "writes the project in the order of the REFI-QDA schema, section by section"
+)]
 pub fn qdpx(
     dataset: &Dataset,
     include_uncoded: bool,
@@ -686,7 +703,7 @@ pub fn qdpx(
 
     let mut x = String::new();
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    let _ = write!(
+    put!(
         x,
         "<Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"{}\" origin=\"Marginalia {}\" creationDateTime=\"{now}\">",
         xml_escape(&name),
@@ -695,7 +712,7 @@ pub fn qdpx(
     if !annotators.is_empty() {
         x.push_str("<Users>");
         for (id, display) in &annotators {
-            let _ = write!(
+            put!(
                 x,
                 "<User guid=\"{}\" name=\"{}\" id=\"{}\"/>",
                 user_guid(id),
@@ -706,18 +723,18 @@ pub fn qdpx(
         x.push_str("</Users>");
     }
     if !tree.xml.is_empty() {
-        let _ = write!(x, "<CodeBook><Codes>{}</Codes></CodeBook>", tree.xml);
+        put!(x, "<CodeBook><Codes>{}</Codes></CodeBook>", tree.xml);
     }
     x.push_str("<Variables>");
     for (v, kind) in VARIABLES {
-        let _ = write!(
+        put!(
             x,
             "<Variable guid=\"{}\" name=\"{v}\" typeOfVariable=\"{kind}\"/>",
             guid(&format!("variable:{v}"))
         );
     }
     if !cases.is_empty() {
-        let _ = write!(
+        put!(
             x,
             "<Variable guid=\"{}\" name=\"{CASE_VARIABLE}\" typeOfVariable=\"Text\"/>",
             guid(&format!("variable:{CASE_VARIABLE}"))
@@ -728,7 +745,7 @@ pub fn qdpx(
     if !cases.is_empty() {
         x.push_str("<Cases>");
         for (member, (org, sources)) in &cases {
-            let _ = write!(
+            put!(
                 x,
                 "<Case guid=\"{}\" name=\"{}\">",
                 case_guid(member),
@@ -738,7 +755,7 @@ pub fn qdpx(
                 x.push_str(&variable_value(CASE_VARIABLE, "Text", o));
             }
             for s in sources {
-                let _ = write!(x, "<SourceRef targetGUID=\"{s}\"/>");
+                put!(x, "<SourceRef targetGUID=\"{s}\"/>");
             }
             x.push_str("</Case>");
         }
@@ -760,13 +777,13 @@ pub fn qdpx(
         zip.start_file(format!("sources/{sg}.txt"), options)
             .map_err(|e| build(&e))?;
         zip.write_all(text.as_bytes()).map_err(|e| build(&e))?;
-        let _ = write!(
+        put!(
             x,
             "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
             xml_escape(&source_name(&d.relative))
         );
         let m = &d.transcript.meta;
-        let _ = write!(
+        put!(
             x,
             "<Description>{}</Description>",
             xml_escape(&format!(
@@ -785,7 +802,7 @@ pub fn qdpx(
                              label: &str,
                              description: &str,
                              code: &str| {
-                let _ = write!(
+                put!(
                     x,
                     "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\"{user}\" creationDateTime=\"{when}\">",
                     guid(&format!(
@@ -795,9 +812,9 @@ pub fn qdpx(
                     xml_escape(label)
                 );
                 if !description.is_empty() {
-                    let _ = write!(x, "<Description>{}</Description>", xml_escape(description));
+                    put!(x, "<Description>{}</Description>", xml_escape(description));
                 }
-                let _ = write!(
+                put!(
                     x,
                     "<Coding guid=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{when}\"><CodeRef targetGUID=\"{code}\"/></Coding></PlainTextSelection>",
                     guid(&format!("coding:{}:{}:{key}", d.relative, s.annotator.id))
@@ -880,7 +897,7 @@ pub fn qdpx(
         if let Some(q) = &m.question_by
             && chars > 0
         {
-            let _ = write!(
+            put!(
                 x,
                 "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"0\" endPosition=\"{chars}\"><Coding guid=\"{}\"><CodeRef targetGUID=\"{}\"/></Coding></PlainTextSelection>",
                 guid(&format!("case-selection:{}", d.relative)),
@@ -893,7 +910,7 @@ pub fn qdpx(
         for sc in &d.sidecars {
             if !sc.memo.trim().is_empty() {
                 let ng = guid(&format!("memo:{}:{}", d.relative, sc.annotator.id));
-                let _ = write!(x, "<NoteRef targetGUID=\"{ng}\"/>");
+                put!(x, "<NoteRef targetGUID=\"{ng}\"/>");
                 memos.push((
                     ng,
                     format!(
@@ -939,7 +956,7 @@ pub fn qdpx(
     if !memos.is_empty() {
         x.push_str("<Notes>");
         for (ng, name, user, text) in &memos {
-            let _ = write!(
+            put!(
                 x,
                 "<Note guid=\"{ng}\" name=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{now}\"><PlainTextContent>{}</PlainTextContent></Note>",
                 xml_escape(name),
@@ -964,21 +981,4 @@ pub fn qdc(codebook: &Codebook) -> String {
         env!("CARGO_PKG_VERSION"),
         tree.xml
     )
-}
-
-/// Turns a REFI-QDA codebook (`.qdc` XML) into a Marginalia codebook; see
-/// [`crate::interop::codebook_from_codes`] for how codes become dimensions and values.
-pub fn import_qdc(xml: &str, name: &str) -> Result<Codebook, String> {
-    let root = crate::interop::parse_xml(xml.as_bytes())?;
-    if root.name != "CodeBook" {
-        return Err("not a REFI-QDA codebook (no CodeBook element)".to_string());
-    }
-    let codes = root
-        .child("Codes")
-        .map(crate::interop::codes_of)
-        .unwrap_or_default();
-    if codes.is_empty() {
-        return Err("the codebook has no codes".to_string());
-    }
-    Ok(crate::interop::codebook_from_codes(&codes, name, &BTreeSet::new())?.codebook)
 }

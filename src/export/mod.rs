@@ -1,11 +1,15 @@
 //! Exports of the tagged dataset: CSV (one row per coding), a document-level CSV (one row per
-//! document, annotator and exchange), JSON Lines, and REFI-QDA (`qdpx`, `qdc`, see [`crate::refi`]).
+//! document, annotator and exchange), JSON Lines, and REFI-QDA (`qdpx`, `qdc`, see [`refi`]), and
+//! Taguette's codebook CSV ([`taguette`]).
 //! Exports read the corpus and never change it; the output is written atomically.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::{Value, json};
+
+pub mod refi;
+pub mod taguette;
 
 use crate::codebook::{AppliesTo, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
@@ -141,11 +145,10 @@ pub fn render(
         }
         ExportFormat::DocumentsCsv => documents_csv(dataset, &mut summary)?,
         ExportFormat::Jsonl => jsonl(dataset, include_uncoded, &mut summary),
-        ExportFormat::Qdpx => crate::refi::qdpx(dataset, include_uncoded, &mut summary)?,
-        ExportFormat::Qdc => crate::refi::qdc(&dataset.codebook).into_bytes(),
-        ExportFormat::CodebookCsv => {
-            crate::interop::taguette_csv(&dataset.codebook).map_err(ExportError::Build)?
-        }
+        ExportFormat::Qdpx => refi::qdpx(dataset, include_uncoded, &mut summary)?,
+        ExportFormat::Qdc => refi::qdc(&dataset.codebook).into_bytes(),
+        ExportFormat::CodebookCsv => taguette::taguette_csv(&dataset.codebook)
+            .map_err(|e| ExportError::Build(e.to_string()))?,
     };
     Ok((bytes, summary))
 }
