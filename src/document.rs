@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::codebook::Codebook;
 use crate::fsutil::{Fingerprint, ReplaceError, WriteError};
-use crate::sidecar::{Annotator, Problem, Sidecar, Span, Status, TranscriptRef, sidecar_path};
-use crate::transcript::{PartId, Transcript, TranscriptError};
+use crate::sidecar::{
+    Annotator, PartTags, Problem, Sidecar, Span, Status, TranscriptRef, sidecar_path,
+};
+use crate::transcript::{PartId, Relayout, Role, SpeakerRole, Transcript, TranscriptError};
 
 /// A change to a sidecar. Applying one returns its inverse, which gives undo and redo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,17 @@ pub enum Edit {
     SetMemo(String),
     /// Set the document's status.
     SetStatus(Status),
+    /// Who asks and who answers in this document, with the tags and spans carried to the
+    /// exchanges those roles make (see [`Document::role_change`], which makes this edit). The
+    /// sidecar's roles, tags and spans are replaced together, so undo puts all three back.
+    SetRoles {
+        /// Speaker label -> role, for the speakers the user set.
+        roles: std::collections::BTreeMap<String, Role>,
+        /// The part tags in the new exchanges.
+        tags: PartTags,
+        /// The spans in the new exchanges.
+        spans: Vec<Span>,
+    },
     /// Several edits as one undo step.
     Batch(Vec<Edit>),
 }
@@ -141,6 +154,11 @@ impl Edit {
             }
             Edit::SetMemo(memo) => Edit::SetMemo(std::mem::replace(&mut s.memo, memo)),
             Edit::SetStatus(status) => Edit::SetStatus(std::mem::replace(&mut s.status, status)),
+            Edit::SetRoles { roles, tags, spans } => Edit::SetRoles {
+                roles: std::mem::replace(&mut s.roles, roles),
+                tags: std::mem::replace(&mut s.tags, tags),
+                spans: std::mem::replace(&mut s.spans, spans),
+            },
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
                 for e in edits {
@@ -210,6 +228,17 @@ impl From<WriteError> for SaveError {
     fn from(e: WriteError) -> SaveError {
         SaveError::from(ReplaceError::Write(e))
     }
+}
+
+/// What a change of a speaker's role does to an annotator's codings ([`Document::role_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    /// The edit to apply: the roles, tags and spans together, one undo step.
+    pub edit: Edit,
+    /// Tags and spans carried to another part or position (the same words).
+    pub moved: usize,
+    /// What cannot be carried, one line each (see [`Document::role_change`]).
+    pub unplaced: Vec<String>,
 }
 
 /// Where the sidecar stands with respect to the disk.
@@ -301,6 +330,8 @@ impl Document {
                 Ok(loaded) => {
                     doc.disk = Some(Fingerprint::of(&doc.sidecar_path, &loaded.bytes));
                     doc.sidecar = loaded.sidecar;
+                    // The exchanges this annotator's tags and spans count in.
+                    doc.transcript.set_roles(&doc.sidecar.roles);
                     if doc.sidecar.transcript.hash != doc.transcript.hash {
                         doc.reanchor();
                     }
@@ -362,6 +393,104 @@ impl Document {
             // checked against, and is not placed again at every opening.
             self.dirty = true;
         }
+    }
+
+    /// The speakers of this document (turn-based transcripts only; empty otherwise), each with
+    /// the role guessed on reading and the role in force, in order of first turn.
+    pub fn speaker_roles(&self) -> Vec<SpeakerRole> {
+        self.transcript.speaker_roles()
+    }
+
+    /// What giving `speaker` the role `role` (`None`: back to the guess) would do, and the
+    /// [`Edit::SetRoles`] that does it, to pass to [`Document::apply`] (in the app,
+    /// `MarginaliaApp::apply_edit`, so the journal records it). Nothing changes until then.
+    ///
+    /// The exchanges are built again with the new roles; each tag and span is carried to where
+    /// its words now stand: a span inside one turn exactly, a span over several turns only when
+    /// the same text stands between them in the new part; a part tag to the part of the same
+    /// kind that now holds all of its part's turns. What cannot be carried is listed in
+    /// [`RoleChange::unplaced`], one line each, for the app to show before applying: such a
+    /// span is kept where it was with the flag `roles` (an orphan to place by hand, or a flagged
+    /// span to look at); such a part tag is left out of the new exchanges. Undo brings back all.
+    pub fn role_change(&self, speaker: &str, role: Option<Role>) -> Result<RoleChange, EditError> {
+        if !self.speaker_roles().iter().any(|s| s.speaker == speaker) {
+            return Err(EditError(format!(
+                "no speaker \"{}\" in this document",
+                crate::sidecar::shorten(speaker)
+            )));
+        }
+        let mut roles = self.sidecar.roles.clone();
+        match role {
+            Some(r) => roles.insert(speaker.to_string(), r),
+            None => roles.remove(speaker),
+        };
+        let after = self.transcript.with_roles(&roles);
+        let map = Relayout::new(&self.transcript, &after)
+            .ok_or_else(|| EditError("this document's exchanges cannot be rebuilt".to_string()))?;
+        let mut change = RoleChange {
+            edit: Edit::Batch(Vec::new()),
+            moved: 0,
+            unplaced: Vec::new(),
+        };
+        let mut tags = PartTags::new();
+        for (part, dims) in &self.sidecar.tags {
+            match map.part(*part) {
+                Some(to) => {
+                    if to != *part {
+                        change.moved += 1;
+                    }
+                    let into = tags.entry(to).or_default();
+                    for (dim, values) in dims {
+                        let v = into.entry(dim.clone()).or_default();
+                        v.extend(values.iter().cloned());
+                        v.sort();
+                        v.dedup();
+                    }
+                }
+                None => {
+                    for (dim, values) in dims {
+                        change.unplaced.push(format!(
+                            "tag \"{dim}: {}\" on {part}: its turns are split between a question and an answer; left out",
+                            values.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        let mut spans = Vec::with_capacity(self.sidecar.spans.len());
+        for s in &self.sidecar.spans {
+            let placed = map
+                .span(s.part, s.start, s.end)
+                .and_then(|(part, start, end)| {
+                    let text = &after.part(part)?.text;
+                    Span::new(s.id.clone(), part, text, start, end, &s.dimension, &s.value)
+                });
+            match placed {
+                Some(mut n) => {
+                    if (n.part, n.start) != (s.part, s.start) {
+                        change.moved += 1;
+                    }
+                    n.note = s.note.clone();
+                    n.flag = s.flag.clone();
+                    spans.push(n);
+                }
+                None => {
+                    change.unplaced.push(format!(
+                        "span \"{}\" ({} {}..{}) \"{}\": its words run over turns now in different parts; kept where it was, flagged",
+                        s.id,
+                        s.part,
+                        s.start,
+                        s.end,
+                        crate::sidecar::ellipsize(&s.quote, 40)
+                    ));
+                    let mut kept = s.clone();
+                    kept.flag = Some("roles".to_string());
+                    spans.push(kept);
+                }
+            }
+        }
+        change.edit = Edit::SetRoles { roles, tags, spans };
+        Ok(change)
     }
 
     /// True when the sidecar file is no longer what we last read or wrote: someone else changed it.
@@ -525,6 +654,7 @@ impl Document {
                 edit
             };
         let inverse = edit.apply(&mut self.sidecar)?;
+        self.transcript.set_roles(&self.sidecar.roles);
         if !(is_memo && self.typing_memo) {
             self.undo.push(inverse);
         }
@@ -560,6 +690,7 @@ impl Document {
         };
         match edit.apply(&mut self.sidecar) {
             Ok(inverse) => {
+                self.transcript.set_roles(&self.sidecar.roles);
                 to.push(inverse);
                 self.typing_memo = false;
                 self.touch();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::anchor::{Anchored, Placement, anchor_all};
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::fsutil::{WriteError, atomic_write};
-use crate::transcript::{PartId, PartKind, Transcript};
+use crate::transcript::{PartId, PartKind, Role, Transcript};
 
 /// Schema version written by this version; newer sidecars are refused, older ones migrated.
 pub const SIDECAR_SCHEMA: u32 = 1;
@@ -306,6 +306,12 @@ pub struct Sidecar {
     /// Free memo on the document.
     #[serde(default)]
     pub memo: String,
+    /// Who asks and who answers, where this annotator said otherwise than the reader guessed
+    /// (turn-based transcripts): speaker label -> role. Tags and spans count in the exchanges
+    /// built with these roles. Written only when set, so files without it stay as they were
+    /// (and versions before it keep it as an unknown field).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Role>,
     /// Fields this version does not know (a newer minor version's, another tool's): name and RON
     /// text exactly as read, written back unchanged after the known ones on every save.
     #[serde(skip)]
@@ -324,6 +330,7 @@ const SIDECAR_FIELDS: &[&str] = &[
     "tags",
     "spans",
     "memo",
+    "roles",
 ];
 
 /// Read by hand rather than derived, so that a field this version does not know is kept, as the
@@ -358,7 +365,7 @@ impl<'de> Deserialize<'de> for Sidecar {
                 let (mut schema, mut annotator, mut transcript, mut codebook) =
                     (None, None, None, None);
                 let (mut status, mut created, mut modified) = (None, None, None);
-                let (mut tags, mut spans, mut memo) = (None, None, None);
+                let (mut tags, mut spans, mut memo, mut roles) = (None, None, None, None);
                 let mut unknown: Vec<(String, String)> = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -372,6 +379,7 @@ impl<'de> Deserialize<'de> for Sidecar {
                         "tags" => set(&mut tags, "tags", &mut map)?,
                         "spans" => set(&mut spans, "spans", &mut map)?,
                         "memo" => set(&mut memo, "memo", &mut map)?,
+                        "roles" => set(&mut roles, "roles", &mut map)?,
                         _ => {
                             let raw: Box<ron::value::RawValue> = map.next_value()?;
                             if unknown.iter().any(|(k, _)| *k == key) {
@@ -395,6 +403,7 @@ impl<'de> Deserialize<'de> for Sidecar {
                     tags: tags.unwrap_or_default(),
                     spans: spans.unwrap_or_default(),
                     memo: memo.unwrap_or_default(),
+                    roles: roles.unwrap_or_default(),
                     unknown,
                 })
             }
@@ -434,6 +443,7 @@ impl Sidecar {
             tags: PartTags::new(),
             spans: Vec::new(),
             memo: String::new(),
+            roles: BTreeMap::new(),
             unknown: Vec::new(),
         }
     }
@@ -581,6 +591,8 @@ impl Sidecar {
     /// changed: each part's spans together, with the part's length when the sidecar was saved.
     /// `None` for spans on a part the transcript does not have.
     pub fn placements(&self, transcript: &Transcript) -> Vec<Option<Anchored>> {
+        // Spans count in the exchanges built with this annotator's roles.
+        let transcript = &*transcript.with_roles(&self.roles);
         let mut out = vec![None; self.spans.len()];
         // Spans grouped by part once: a transcript of thousands of exchanges is not filtered
         // once per part.
@@ -605,6 +617,8 @@ impl Sidecar {
     /// Checks the sidecar against its transcript and codebook, listing every problem found.
     /// Nothing is removed: the caller shows the problems.
     pub fn check(&self, transcript: &Transcript, codebook: &Codebook) -> Vec<Problem> {
+        // Tags and spans count in the exchanges built with this annotator's roles.
+        let transcript = &*transcript.with_roles(&self.roles);
         let mut problems = Vec::new();
         let text_changed = self.transcript.hash != transcript.hash;
         if text_changed {

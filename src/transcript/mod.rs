@@ -7,8 +7,12 @@ pub mod html;
 pub mod normalize;
 pub mod office;
 pub mod parlparse;
+mod roles;
 mod timed;
 mod turns;
+
+pub use roles::Relayout;
+pub use turns::TurnLayout;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -157,6 +161,47 @@ impl Format {
             Format::ParlParse => "parlparse",
         }
     }
+}
+
+/// Whether a speaker of a turn-based transcript asks or answers: their turns make the questions
+/// or the answers of the exchanges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    /// Their turns are questions (a chair, a member, an interviewer).
+    Asker,
+    /// Their turns are answers (a witness, a respondent).
+    Answerer,
+}
+
+impl Role {
+    /// `asks` or `answers`, as the command line prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Asker => "asks",
+            Role::Answerer => "answers",
+        }
+    }
+
+    /// The other role.
+    pub fn swapped(self) -> Role {
+        match self {
+            Role::Asker => Role::Answerer,
+            Role::Answerer => Role::Asker,
+        }
+    }
+}
+
+/// A speaker's role in a turn-based transcript: as guessed on reading, and in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerRole {
+    /// The speaker's label as written (`Mr Smith`, `Q369 Chairman:` gives `Chairman`).
+    pub speaker: String,
+    /// What the reader guessed (the chair and members ask, witnesses answer...).
+    pub guessed: Role,
+    /// The role in force.
+    pub role: Role,
+    /// True when the user set it (it may equal the guess).
+    pub set: bool,
 }
 
 /// Whether an answer has been given.
@@ -372,6 +417,9 @@ pub struct Transcript {
     pub hash: String,
     /// Length of the whole normalized text in chars.
     pub chars: usize,
+    /// The speaker turns the exchanges were built from (turn-based layouts only), to build them
+    /// again with the user's roles.
+    pub layout: Option<Box<TurnLayout>>,
 }
 
 /// Why the bytes of a file could not be read as a transcript (the caller names the file).
@@ -515,6 +563,7 @@ impl Transcript {
             warnings,
             hash: content_hash(&normalized),
             chars: normalized.chars().count(),
+            layout: timed.layout.map(Box::new),
         })
     }
 
@@ -538,13 +587,18 @@ impl Transcript {
     ) -> Transcript {
         let normalized = normalize(text);
         let lines: Vec<&str> = normalized.split('\n').collect();
-        let (format, meta, parts) = if let Some(page) = gla::parse(&lines) {
+        let (format, meta, parts, layout) = if let Some(page) = gla::parse(&lines) {
             warnings.extend(page.warnings);
-            (Format::GlaMqt, page.meta, page.parts)
+            (Format::GlaMqt, page.meta, page.parts, None)
         } else if let Some(t) = timed::otter(&lines) {
-            (t.format, t.meta, t.parts)
+            (t.format, t.meta, t.parts, t.layout.map(Box::new))
         } else if let Some(t) = turns::parse(&lines) {
-            (Format::SpeakerTurns, t.meta, t.parts)
+            (
+                Format::SpeakerTurns,
+                t.meta,
+                t.parts,
+                Some(Box::new(t.layout)),
+            )
         } else {
             if !normalized.is_empty() {
                 warnings.push(
@@ -554,7 +608,7 @@ impl Transcript {
                 warnings.push("the file is empty".to_string());
             }
             let parts = vec![Part::new(PartId::TEXT, None, normalized.clone())];
-            (Format::Plain, Metadata::default(), parts)
+            (Format::Plain, Metadata::default(), parts, None)
         };
         Transcript {
             file_name: file_name.to_string(),
@@ -566,6 +620,7 @@ impl Transcript {
             warnings,
             hash: content_hash(&normalized),
             chars: normalized.chars().count(),
+            layout,
         }
     }
 

@@ -25,6 +25,8 @@ pub(super) struct Timed {
     pub meta: Metadata,
     pub parts: Vec<Part>,
     pub warnings: Vec<String>,
+    /// The turns, when the file names its speakers.
+    pub layout: Option<turns::TurnLayout>,
 }
 
 /// `01:02:03.456`, `02:03.456`, `01:02:03,456` (SubRip) -> milliseconds.
@@ -236,6 +238,7 @@ pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, String> {
                 meta: t.meta,
                 parts: t.parts,
                 warnings,
+                layout: Some(t.layout),
             });
         }
     }
@@ -261,6 +264,7 @@ pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, String> {
         meta: Metadata::default(),
         parts: vec![part],
         warnings,
+        layout: None,
     })
 }
 
@@ -329,6 +333,7 @@ pub(super) fn otter(lines: &[&str]) -> Option<Timed> {
         meta: t.meta,
         parts: t.parts,
         warnings: Vec::new(),
+        layout: Some(t.layout),
     })
 }
 
