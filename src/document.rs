@@ -425,72 +425,22 @@ impl Document {
             None => roles.remove(speaker),
         };
         let after = self.transcript.with_roles(&roles);
-        let map = Relayout::new(&self.transcript, &after)
-            .ok_or_else(|| EditError("this document's exchanges cannot be rebuilt".to_string()))?;
-        let mut change = RoleChange {
-            edit: Edit::Batch(Vec::new()),
-            moved: 0,
-            unplaced: Vec::new(),
-        };
-        let mut tags = PartTags::new();
-        for (part, dims) in &self.sidecar.tags {
-            match map.part(*part) {
-                Some(to) => {
-                    if to != *part {
-                        change.moved += 1;
-                    }
-                    let into = tags.entry(to).or_default();
-                    for (dim, values) in dims {
-                        let v = into.entry(dim.clone()).or_default();
-                        v.extend(values.iter().cloned());
-                        v.sort();
-                        v.dedup();
-                    }
-                }
-                None => {
-                    for (dim, values) in dims {
-                        change.unplaced.push(format!(
-                            "tag \"{dim}: {}\" on {part}: its turns are split between a question and an answer; left out",
-                            values.join(", ")
-                        ));
-                    }
-                }
-            }
-        }
-        let mut spans = Vec::with_capacity(self.sidecar.spans.len());
-        for s in &self.sidecar.spans {
-            let placed = map
-                .span(s.part, s.start, s.end)
-                .and_then(|(part, start, end)| {
-                    let text = &after.part(part)?.text;
-                    Span::new(s.id.clone(), part, text, start, end, &s.dimension, &s.value)
-                });
-            match placed {
-                Some(mut n) => {
-                    if (n.part, n.start) != (s.part, s.start) {
-                        change.moved += 1;
-                    }
-                    n.note = s.note.clone();
-                    n.flag = s.flag.clone();
-                    spans.push(n);
-                }
-                None => {
-                    change.unplaced.push(format!(
-                        "span \"{}\" ({} {}..{}) \"{}\": its words run over turns now in different parts; kept where it was, flagged",
-                        s.id,
-                        s.part,
-                        s.start,
-                        s.end,
-                        crate::sidecar::ellipsize(&s.quote, 40)
-                    ));
-                    let mut kept = s.clone();
-                    kept.flag = Some("roles".to_string());
-                    spans.push(kept);
-                }
-            }
-        }
-        change.edit = Edit::SetRoles { roles, tags, spans };
-        Ok(change)
+        let carried = carry_codings(
+            &self.transcript,
+            &after,
+            &self.sidecar.tags,
+            &self.sidecar.spans,
+        )
+        .ok_or_else(|| EditError("this document's exchanges cannot be rebuilt".to_string()))?;
+        Ok(RoleChange {
+            edit: Edit::SetRoles {
+                roles,
+                tags: carried.tags,
+                spans: carried.spans,
+            },
+            moved: carried.moved,
+            unplaced: carried.unplaced,
+        })
     }
 
     /// True when the sidecar file is no longer what we last read or wrote: someone else changed it.
@@ -769,6 +719,94 @@ impl Document {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// Tags and spans carried from one set of exchanges of a transcript to another
+/// ([`carry_codings`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    /// The part tags in the new exchanges.
+    pub tags: PartTags,
+    /// Every span: on its words in the new exchanges, or where it was with the flag `roles`.
+    pub spans: Vec<Span>,
+    /// Tags and spans now on another part or at another position.
+    pub moved: usize,
+    /// What could not follow, one line each.
+    pub unplaced: Vec<String>,
+}
+
+/// Carries an annotator's tags and spans from the exchanges of `from` to those of `to`, the same
+/// transcript with other roles (see [`Document::role_change`] for the rules). `None` when they
+/// are not the same turn-based transcript.
+pub fn carry_codings(
+    from: &Transcript,
+    to: &Transcript,
+    tags: &PartTags,
+    spans: &[Span],
+) -> Option<Carried> {
+    let map = Relayout::new(from, to)?;
+    let mut out = Carried {
+        tags: PartTags::new(),
+        spans: Vec::with_capacity(spans.len()),
+        moved: 0,
+        unplaced: Vec::new(),
+    };
+    for (part, dims) in tags {
+        match map.part(*part) {
+            Some(id) => {
+                if id != *part {
+                    out.moved += 1;
+                }
+                let into = out.tags.entry(id).or_default();
+                for (dim, values) in dims {
+                    let v = into.entry(dim.clone()).or_default();
+                    v.extend(values.iter().cloned());
+                    v.sort();
+                    v.dedup();
+                }
+            }
+            None => {
+                for (dim, values) in dims {
+                    out.unplaced.push(format!(
+                        "tag \"{dim}: {}\" on {part}: its turns are split between a question and an answer; left out",
+                        values.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    for s in spans {
+        let placed = map
+            .span(s.part, s.start, s.end)
+            .and_then(|(part, start, end)| {
+                let text = &to.part(part)?.text;
+                Span::new(s.id.clone(), part, text, start, end, &s.dimension, &s.value)
+            });
+        match placed {
+            Some(mut n) => {
+                if (n.part, n.start) != (s.part, s.start) {
+                    out.moved += 1;
+                }
+                n.note = s.note.clone();
+                n.flag = s.flag.clone();
+                out.spans.push(n);
+            }
+            None => {
+                out.unplaced.push(format!(
+                    "span \"{}\" ({} {}..{}) \"{}\": its words run over turns now in different parts; kept where it was, flagged",
+                    s.id,
+                    s.part,
+                    s.start,
+                    s.end,
+                    crate::sidecar::ellipsize(&s.quote, 40)
+                ));
+                let mut kept = s.clone();
+                kept.flag = Some("roles".to_string());
+                out.spans.push(kept);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Byte offsets in `text` of the char positions `sorted` (ascending; the text's length in chars is a

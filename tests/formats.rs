@@ -1160,3 +1160,79 @@ fn inspect_roles_and_set_role_from_the_command_line() {
     assert_eq!(code, Some(0));
     assert!(out.contains("no roles to set"), "{out}");
 }
+
+/// Exports read each sidecar's codings in the exchanges they were made in: the annotators' roles
+/// when they all set the same, else the guessed exchanges with the others' codings carried there
+/// (and said).
+#[test]
+fn exports_read_codings_in_the_exchanges_they_were_made_in() {
+    use marginalia::dataset::{Dataset, Selection};
+    use marginalia::transcript::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearing.txt");
+    std::fs::copy(fixture("hearing-oral-evidence.txt"), &path).unwrap();
+    let codebook = Codebook::builtin();
+    let code = |id: &str, swap: bool| {
+        let who = Annotator {
+            id: id.into(),
+            name: String::new(),
+        };
+        let mut doc = Document::open(&path, &who, &codebook).unwrap();
+        if swap {
+            let change = doc.role_change("Ms Pryce", Some(Role::Asker)).unwrap();
+            doc.apply(change.edit).unwrap();
+        }
+        // Pryce's words: in an answer as guessed, in a question after the swap.
+        let p = doc
+            .transcript
+            .parts
+            .iter()
+            .find(|p| p.text.contains("Head of Safety"))
+            .unwrap()
+            .clone();
+        let span = word_span(
+            &format!("{id}-001"),
+            &p,
+            "Head of Safety",
+            "authority_person",
+            "x",
+        );
+        doc.apply(Edit::AddSpan(span)).unwrap();
+        doc.save().unwrap();
+    };
+    let placed = |d: &Dataset| {
+        let doc = &d.documents[0];
+        for s in doc.sidecars.iter().flat_map(|s| &s.spans) {
+            let text: String = doc
+                .transcript
+                .part(s.part)
+                .unwrap()
+                .text
+                .chars()
+                .skip(s.start)
+                .take(s.end - s.start)
+                .collect();
+            assert_eq!(text, s.quote, "{}", s.id);
+        }
+        doc.transcript.exchange_count()
+    };
+    code("alice", true);
+    let d = Dataset::load(dir.path(), &Selection::default(), &|_, _| {}).unwrap();
+    assert_eq!(placed(&d), 3, "alice's exchanges");
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    code("bob", false);
+    let d = Dataset::load(dir.path(), &Selection::default(), &|_, _| {}).unwrap();
+    assert_eq!(placed(&d), 4, "the guessed exchanges");
+    assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    assert!(
+        d.warnings[0].starts_with("alice set speaker roles"),
+        "{:?}",
+        d.warnings
+    );
+    let alice = &d.documents[0].sidecars[0];
+    assert_eq!(
+        alice.spans[0].part,
+        PartId::ANSWER,
+        "carried back to the guessed answer"
+    );
+}
