@@ -512,9 +512,9 @@ impl Transcript {
         let extracted = match container {
             Container::Txt => {
                 let decoded = decode_owned(bytes)?;
-                return Ok(Transcript::from_text(
+                return Ok(Transcript::from_normalized(
                     file_name,
-                    &decoded.text,
+                    normalize::normalize_owned(decoded.text),
                     decoded.encoding,
                     decoded.warnings,
                 ));
@@ -534,9 +534,10 @@ impl Transcript {
             }
         }
         .map_err(ReadError::Container)?;
-        let mut t = Transcript::from_text(
+        // Extracted text is usually normalized already: not copied again.
+        let mut t = Transcript::from_normalized(
             file_name,
-            &extracted.text,
+            normalize::normalize_owned(extracted.text),
             extracted.encoding,
             extracted.warnings,
         );
@@ -583,9 +584,18 @@ impl Transcript {
         file_name: &str,
         text: &str,
         encoding: String,
+        warnings: Vec<String>,
+    ) -> Transcript {
+        Transcript::from_normalized(file_name, normalize(text), encoding, warnings)
+    }
+
+    /// [`Transcript::from_text`] of a text already in [`normalize`]d form.
+    fn from_normalized(
+        file_name: &str,
+        normalized: String,
+        encoding: String,
         mut warnings: Vec<String>,
     ) -> Transcript {
-        let normalized = normalize(text);
         let lines: Vec<&str> = normalized.split('\n').collect();
         let (format, meta, parts, layout) = if let Some(page) = gla::parse(&lines) {
             warnings.extend(page.warnings);

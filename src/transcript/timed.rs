@@ -270,6 +270,10 @@ pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, String> {
 
 /// `Speaker 1  0:03` (two spaces, then `m:ss` or `h:mm:ss`) -> (speaker, start).
 fn otter_header(line: &str) -> Option<(&str, u64)> {
+    // Most lines end in a word or a full stop: ruled out before searching them.
+    if !line.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let (name, time) = line.rsplit_once("  ")?;
     let name = name.trim();
     if name.is_empty() || name.len() > 60 || name.contains(':') {

@@ -224,18 +224,19 @@ fn base_name(label: &str) -> &str {
 }
 
 fn name_like(base: &str, max_words: usize) -> bool {
-    let words: Vec<&str> = base.split_whitespace().collect();
-    if words.is_empty() || words.len() > max_words {
+    // Counted without collecting: this runs on every line of every document opened.
+    let count = base.split_whitespace().take(max_words + 1).count();
+    if count == 0 || count > max_words {
         return false;
     }
-    words.iter().all(|w| {
+    base.split_whitespace().all(|w| {
         let Some(first) = w.chars().next() else {
             return false;
         };
         let chars_ok = w
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '’' | '-' | ','));
-        chars_ok && (first.is_uppercase() || NAME_PARTICLES.contains(w))
+        chars_ok && (first.is_uppercase() || NAME_PARTICLES.contains(&w))
     })
 }
 
@@ -395,17 +396,20 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
     if candidates.iter().flatten().count() < 2 {
         return None;
     }
-    let mut uses: HashMap<String, usize> = HashMap::new();
-    for l in candidates.iter().flatten() {
-        *uses.entry(lower_base(l.speaker)).or_default() += 1;
+    // Each label's lower-case name, made once.
+    let keys: Vec<Option<String>> = candidates
+        .iter()
+        .map(|c| c.map(|l| lower_base(l.speaker)))
+        .collect();
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for k in keys.iter().flatten() {
+        *uses.entry(k.as_str()).or_default() += 1;
     }
     // Roman numerals are list items as soon as one beyond `I` appears (`I:` alone is an
     // interviewer).
-    let romans_are_items = uses.keys().any(|k| k != "i" && is_roman(k));
-    let is_furniture = |l: &Label| {
-        let b = lower_base(l.speaker);
-        FURNITURE.contains(&b.as_str()) || (romans_are_items && is_roman(&b))
-    };
+    let romans_are_items = uses.keys().any(|k| *k != "i" && is_roman(k));
+    let is_furniture = |b: &str| FURNITURE.contains(&b) || (romans_are_items && is_roman(b));
+    let is_role = |b: &str| QUESTION_ROLES.contains(&b) || ANSWER_ROLES.contains(&b);
 
     let mut preamble: Vec<&'a str> = Vec::new();
     let mut headers = String::new();
@@ -417,12 +421,13 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
     for (i, &line) in lines.iter().enumerate() {
         let at_paragraph_start = i == 0 || lines[i - 1].trim().is_empty();
         let label = candidates[i].filter(|l| {
-            !is_furniture(l)
+            let b = keys[i].as_deref().unwrap_or_default();
+            !is_furniture(b)
                 && (l.qnum.is_some()
                     || at_paragraph_start
                     || previous_was_label
-                    || is_role_label(l.speaker)
-                    || uses[&lower_base(l.speaker)] >= 2)
+                    || is_role(b)
+                    || uses[b] >= 2)
         });
         previous_was_label = label.is_some();
         if let Some(l) = label {
