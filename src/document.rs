@@ -503,10 +503,25 @@ impl Document {
     /// the one copied and the one the save expects on disk: a third write in between is noticed.
     pub fn merge_theirs(&mut self) -> Result<PathBuf, SaveError> {
         let (copy, bytes) = self.back_up_disk("theirs")?;
-        let theirs = Sidecar::parse(&bytes, &self.sidecar_path).map_err(|e| SaveError::Read {
-            path: self.sidecar_path.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut theirs =
+            Sidecar::parse(&bytes, &self.sidecar_path).map_err(|e| SaveError::Read {
+                path: self.sidecar_path.clone(),
+                reason: e.to_string(),
+            })?;
+        // Their codings count in the exchanges their roles make: carried into ours first (what
+        // cannot follow keeps its place, flagged), so no tag lands on another part.
+        if theirs.roles != self.sidecar.roles {
+            let their_exchanges = self.transcript.with_roles(&theirs.roles);
+            if let Some(c) = carry_codings(
+                &their_exchanges,
+                &self.transcript,
+                &theirs.tags,
+                &theirs.spans,
+            ) {
+                theirs.tags = c.tags;
+                theirs.spans = c.spans;
+            }
+        }
         for span in theirs.spans {
             if !self.sidecar.spans.iter().any(|s| s.id == span.id) {
                 self.sidecar.spans.push(span);

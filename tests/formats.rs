@@ -1236,3 +1236,65 @@ fn exports_read_codings_in_the_exchanges_they_were_made_in() {
         "carried back to the guessed answer"
     );
 }
+
+/// Merging a version of the sidecar that set other roles (the same annotator on another
+/// machine) carries its codings into the exchanges open here: no tag or span lands on another
+/// part.
+#[test]
+fn merging_a_sidecar_with_other_roles_carries_its_codings() {
+    use marginalia::transcript::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearing.txt");
+    std::fs::copy(fixture("hearing-oral-evidence.txt"), &path).unwrap();
+    let alice = Annotator {
+        id: "alice".into(),
+        name: String::new(),
+    };
+    let codebook = Codebook::builtin();
+    let mut here = Document::open(&path, &alice, &codebook).unwrap();
+    here.apply(tag("answer.4", "tone_answer", "evasive"))
+        .unwrap();
+    here.save().unwrap();
+    // Elsewhere: Ms Pryce made an asker, a span on her words (now in a question) saved.
+    let mut there = Document::open(&path, &alice, &codebook).unwrap();
+    let change = there.role_change("Ms Pryce", Some(Role::Asker)).unwrap();
+    there.apply(change.edit).unwrap();
+    let p = there
+        .transcript
+        .parts
+        .iter()
+        .find(|p| p.text.contains("Head of Safety"))
+        .unwrap()
+        .clone();
+    assert_eq!(p.id.kind, PartKind::Question);
+    let span = word_span("alice-009", &p, "Head of Safety", "authority_person", "x");
+    there.apply(Edit::AddSpan(span)).unwrap();
+    there.save().unwrap();
+    // Here, an unsaved change, then the merge.
+    here.apply(Edit::SetMemo("mine".into())).unwrap();
+    here.merge_theirs().unwrap();
+    assert!(here.sidecar.roles.is_empty(), "ours win");
+    let s = here
+        .sidecar
+        .spans
+        .iter()
+        .find(|s| s.id == "alice-009")
+        .unwrap();
+    assert_eq!(s.part, PartId::ANSWER);
+    let text: String = here
+        .transcript
+        .part(s.part)
+        .unwrap()
+        .text
+        .chars()
+        .skip(s.start)
+        .take(s.end - s.start)
+        .collect();
+    assert_eq!(text, "Head of Safety");
+    assert_eq!(
+        here.sidecar
+            .part_values("answer.4".parse().unwrap(), "tone_answer"),
+        ["evasive"]
+    );
+    assert!(here.orphans().is_empty());
+}
