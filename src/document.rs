@@ -613,7 +613,10 @@ impl Document {
         }
         let is_memo = matches!(edit, Edit::SetMemo(_));
         let edit =
-            if self.sidecar.status == Status::NotStarted && !matches!(edit, Edit::SetStatus(_)) {
+            // Saying who asks is not coding: it leaves a document not started.
+            if self.sidecar.status == Status::NotStarted
+                && !matches!(edit, Edit::SetStatus(_) | Edit::SetRoles { .. })
+            {
                 Edit::Batch(vec![edit, Edit::SetStatus(Status::InProgress)])
             } else {
                 edit

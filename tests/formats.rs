@@ -1125,6 +1125,23 @@ fn inspect_roles_and_set_role_from_the_command_line() {
         "--force",
     ]);
     assert_eq!(code, Some(0), "{err}");
+    // A role set on a document not started leaves it not started.
+    let bob = dir.path().join("hearing.txt.bob.ron");
+    let (code, _, err) = run(&[
+        "inspect",
+        f,
+        "--annotator",
+        "bob",
+        "--set-role",
+        "Mr Ashdown=asks",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let sidecar = marginalia::sidecar::Sidecar::load(&bob).unwrap().sidecar;
+    assert_eq!(sidecar.status, marginalia::sidecar::Status::NotStarted);
+    assert_eq!(
+        sidecar.roles.get("Mr Ashdown"),
+        Some(&marginalia::transcript::Role::Asker)
+    );
     let (_, out, _) = run(&["inspect", f, "--roles", "--annotator", "alice"]);
     assert!(
         out.contains("Ms Pryce\tasks\tset by alice (guessed: answers)\n"),
