@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::codebook::Codebook;
-use crate::transcript::{PartId, Transcript};
+use crate::transcript::{PartId, Role, Transcript};
 
 /// Schema version written by this version; newer sidecars are refused, older ones migrated.
 pub const SIDECAR_SCHEMA: u32 = 1;
@@ -210,6 +210,12 @@ pub struct Sidecar {
     /// Free memo on the document.
     #[serde(default)]
     pub memo: String,
+    /// Who asks and who answers, where this annotator said otherwise than the reader guessed
+    /// (turn-based transcripts): speaker label -> role. Tags and spans count in the exchanges
+    /// built with these roles. Written only when set, so files without it stay as they were
+    /// (and versions before it keep it as an unknown field).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Role>,
     /// Fields this version does not know (a newer minor version's, another tool's): name and RON
     /// text exactly as read, written back unchanged after the known ones on every save.
     #[serde(skip)]
@@ -231,6 +237,7 @@ impl Sidecar {
             tags: PartTags::new(),
             spans: Vec::new(),
             memo: String::new(),
+            roles: BTreeMap::new(),
             unknown: Vec::new(),
         }
     }

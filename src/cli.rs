@@ -41,6 +41,20 @@ pub enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// List the speakers of a hearing, interview or subtitles with who asks and who answers,
+        /// and whether each role was guessed or set.
+        #[arg(long)]
+        roles: bool,
+        /// Read the exchanges as this annotator's sidecar has them (the roles they set).
+        #[arg(long)]
+        annotator: Option<String>,
+        /// Set a speaker's role in the annotator's sidecar: `NAME=asks`, `NAME=answers` or
+        /// `NAME=guess` (back to the reader's guess); tags and spans follow their words.
+        #[arg(long, value_name = "NAME=ROLE", requires = "annotator")]
+        set_role: Option<String>,
+        /// With --set-role: apply even when some tags or spans cannot follow (they are listed).
+        #[arg(long, requires = "set_role")]
+        force: bool,
     },
     /// Check every transcript, sidecar and codebook in a folder; exit status 1 on errors.
     Validate {
@@ -273,11 +287,52 @@ pub fn checkout_sample() -> Option<PathBuf> {
 )]
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Inspect { file, json } => {
+        Command::Inspect {
+            file,
+            json,
+            roles,
+            annotator,
+            set_role,
+            force,
+        } => {
             if let Some(hint) = crate::interop::refi_file_hint(&file) {
                 anyhow::bail!("{}: {hint}", file.display());
             }
-            let transcript = Transcript::load(&file)?;
+            let mut transcript = Transcript::load(&file)?;
+            if let Some(id) = &annotator {
+                crate::sidecar::check_annotator_id(id)?;
+                let path = crate::sidecar::sidecar_path(&file, id);
+                if let Some(assignment) = &set_role {
+                    set_speaker_role(&file, id, assignment, force)?;
+                }
+                if path.exists() {
+                    let sidecar = crate::sidecar::Sidecar::load(&path)?.sidecar;
+                    transcript.set_roles(&sidecar.roles);
+                }
+            }
+            if roles {
+                let mut out = std::io::stdout().lock();
+                let speakers = transcript.speaker_roles();
+                if speakers.is_empty() {
+                    writeln!(
+                        out,
+                        "{}: not a transcript of speaker turns ({}): no roles to set",
+                        file.display(),
+                        transcript.format.as_str()
+                    )?;
+                }
+                for s in speakers {
+                    let how = match (s.set, annotator.as_deref()) {
+                        (true, Some(id)) if s.role != s.guessed => {
+                            format!("set by {id} (guessed: {})", s.guessed.as_str())
+                        }
+                        (true, Some(id)) => format!("set by {id}"),
+                        _ => "guessed".to_string(),
+                    };
+                    writeln!(out, "{}\t{}\t{how}", s.speaker, s.role.as_str())?;
+                }
+                return Ok(0);
+            }
             // Buffered: stdout flushes at every line, a write call per line of a long transcript.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if json {
@@ -968,6 +1023,54 @@ fn reanchor(dir: &Path, annotators: Option<&[String]>, dry_run: bool) -> Result<
 }
 
 /// Stops before any work when the output exists and `--force` was not given.
+/// `inspect --set-role NAME=ROLE`: the role change a user makes in the app, on the annotator's
+/// sidecar, saved as the app saves.
+fn set_speaker_role(file: &Path, annotator: &str, assignment: &str, force: bool) -> Result<()> {
+    use crate::transcript::Role;
+    let (name, role) = assignment
+        .rsplit_once('=')
+        .with_context(|| format!("--set-role wants NAME=ROLE, got \"{assignment}\""))?;
+    let role = match role.trim().to_ascii_lowercase().as_str() {
+        "asks" | "asker" | "question" => Some(Role::Asker),
+        "answers" | "answerer" | "answer" => Some(Role::Answerer),
+        "guess" | "guessed" => None,
+        other => anyhow::bail!("unknown role \"{other}\": use asks, answers or guess"),
+    };
+    let who = crate::sidecar::Annotator {
+        id: annotator.to_string(),
+        name: String::new(),
+    };
+    // The codebook only words the problems listed on opening; a broken one is not this command's.
+    let codebook = crate::codebook::Codebook::for_folder(file.parent().unwrap_or(Path::new(".")))
+        .map_or_else(|_| crate::codebook::Codebook::builtin(), |(c, _)| c);
+    let mut doc = crate::document::Document::open(file, &who, &codebook)?;
+    if let Some(reason) = doc.read_only_reason() {
+        anyhow::bail!("{}: {reason}", doc.sidecar_path.display());
+    }
+    let change = doc.role_change(name.trim(), role)?;
+    let mut err = std::io::stderr().lock();
+    for line in &change.unplaced {
+        writeln!(err, "cannot follow: {line}")?;
+    }
+    if !change.unplaced.is_empty() && !force {
+        anyhow::bail!(
+            "{} tag(s) or span(s) cannot follow the new roles (listed above); nothing changed; add --force to apply anyway",
+            change.unplaced.len()
+        );
+    }
+    doc.apply(change.edit)?;
+    doc.save()?;
+    writeln!(
+        err,
+        "{}: {} now {}; {} tag(s) or span(s) carried to their words' new place",
+        doc.sidecar_path.display(),
+        name.trim(),
+        role.map_or("as guessed", |r| r.as_str()),
+        change.moved
+    )?;
+    Ok(())
+}
+
 fn refuse_overwrite(output: &Path, force: bool) -> Result<()> {
     if output.exists() && !force {
         anyhow::bail!(

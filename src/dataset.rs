@@ -71,6 +71,49 @@ pub enum DatasetError {
     Codebook(#[from] crate::codebook::CodebookError),
 }
 
+/// Puts every sidecar's tags and spans in the same exchanges (turn-based transcripts, where an
+/// annotator may have set who asks and who answers): the annotators' when they all set the same
+/// roles, else the guessed ones, into which each other sidecar's codings are carried; what cannot
+/// follow is said. Without this an export would read a sidecar's parts in exchanges it was not
+/// coded in.
+fn align_roles(
+    transcript: &mut Transcript,
+    sidecars: &mut [Sidecar],
+    path: &Path,
+    warnings: &mut Vec<String>,
+) {
+    let Some(first) = sidecars.first() else {
+        return;
+    };
+    if transcript.layout.is_none() || sidecars.iter().all(|s| s.roles.is_empty()) {
+        return;
+    }
+    if sidecars.iter().all(|s| s.roles == first.roles) {
+        let roles = first.roles.clone();
+        transcript.set_roles(&roles);
+        return;
+    }
+    for s in sidecars.iter_mut().filter(|s| !s.roles.is_empty()) {
+        let theirs = transcript.with_roles(&s.roles);
+        let Some(carried) = crate::document::carry_codings(&theirs, transcript, &s.tags, &s.spans)
+        else {
+            continue;
+        };
+        warnings.push(format!(
+            "{} set speaker roles that other annotators did not: their codings are read in the guessed exchanges{}: {}",
+            s.annotator.id,
+            if carried.unplaced.is_empty() {
+                String::new()
+            } else {
+                format!("; not carried: {}", carried.unplaced.join("; "))
+            },
+            path.display()
+        ));
+        s.tags = carried.tags;
+        s.spans = carried.spans;
+    }
+}
+
 /// Relative path with `/` separators.
 pub fn relative_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
@@ -164,6 +207,8 @@ impl Dataset {
                     }
                 }
                 sidecars.sort_by(|a, b| a.annotator.id.cmp(&b.annotator.id));
+                let mut transcript = transcript;
+                align_roles(&mut transcript, &mut sidecars, path, &mut warnings);
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n, total);
                 let doc = DocumentData {

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::codebook::Codebook;
 use crate::fsutil::{Fingerprint, ReplaceError, WriteError};
-use crate::sidecar::{Annotator, Problem, Sidecar, Span, Status, TranscriptRef, sidecar_path};
-use crate::transcript::{PartId, Transcript, TranscriptError};
+use crate::sidecar::{
+    Annotator, PartTags, Problem, Sidecar, Span, Status, TranscriptRef, sidecar_path,
+};
+use crate::transcript::{PartId, Relayout, Role, SpeakerRole, Transcript, TranscriptError};
 
 /// A change to a sidecar. Applying one returns its inverse, which gives undo and redo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,17 @@ pub enum Edit {
     SetMemo(String),
     /// Set the document's status.
     SetStatus(Status),
+    /// Who asks and who answers in this document, with the tags and spans carried to the
+    /// exchanges those roles make (see [`Document::role_change`], which makes this edit). The
+    /// sidecar's roles, tags and spans are replaced together, so undo puts all three back.
+    SetRoles {
+        /// Speaker label -> role, for the speakers the user set.
+        roles: std::collections::BTreeMap<String, Role>,
+        /// The part tags in the new exchanges.
+        tags: PartTags,
+        /// The spans in the new exchanges.
+        spans: Vec<Span>,
+    },
     /// Several edits as one undo step.
     Batch(Vec<Edit>),
 }
@@ -141,6 +154,11 @@ impl Edit {
             }
             Edit::SetMemo(memo) => Edit::SetMemo(std::mem::replace(&mut s.memo, memo)),
             Edit::SetStatus(status) => Edit::SetStatus(std::mem::replace(&mut s.status, status)),
+            Edit::SetRoles { roles, tags, spans } => Edit::SetRoles {
+                roles: std::mem::replace(&mut s.roles, roles),
+                tags: std::mem::replace(&mut s.tags, tags),
+                spans: std::mem::replace(&mut s.spans, spans),
+            },
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
                 for e in edits {
@@ -212,6 +230,17 @@ impl From<WriteError> for SaveError {
     fn from(e: WriteError) -> SaveError {
         SaveError::from(ReplaceError::Write(e))
     }
+}
+
+/// What a change of a speaker's role does to an annotator's codings ([`Document::role_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    /// The edit to apply: the roles, tags and spans together, one undo step.
+    pub edit: Edit,
+    /// Tags and spans carried to another part or position (the same words).
+    pub moved: usize,
+    /// What cannot be carried, one line each (see [`Document::role_change`]).
+    pub unplaced: Vec<String>,
 }
 
 /// Where the sidecar stands with respect to the disk.
@@ -303,6 +332,8 @@ impl Document {
                 Ok(loaded) => {
                     doc.disk = Some(Fingerprint::of(&doc.sidecar_path, &loaded.bytes));
                     doc.sidecar = loaded.sidecar;
+                    // The exchanges this annotator's tags and spans count in.
+                    doc.transcript.set_roles(&doc.sidecar.roles);
                     if doc.sidecar.transcript.hash != doc.transcript.hash {
                         doc.reanchor();
                     }
@@ -370,6 +401,54 @@ impl Document {
         }
     }
 
+    /// The speakers of this document (turn-based transcripts only; empty otherwise), each with
+    /// the role guessed on reading and the role in force, in order of first turn.
+    pub fn speaker_roles(&self) -> Vec<SpeakerRole> {
+        self.transcript.speaker_roles()
+    }
+
+    /// What giving `speaker` the role `role` (`None`: back to the guess) would do, and the
+    /// [`Edit::SetRoles`] that does it, to pass to [`Document::apply`] (in the app,
+    /// `MarginaliaApp::apply_edit`, so the journal records it). Nothing changes until then.
+    ///
+    /// The exchanges are built again with the new roles; each tag and span is carried to where
+    /// its words now stand: a span inside one turn exactly, a span over several turns only when
+    /// the same text stands between them in the new part; a part tag to the part of the same
+    /// kind that now holds all of its part's turns. What cannot be carried is listed in
+    /// [`RoleChange::unplaced`], one line each, for the app to show before applying: such a
+    /// span is kept where it was with the flag `roles` (an orphan to place by hand, or a flagged
+    /// span to look at); such a part tag is left out of the new exchanges. Undo brings back all.
+    pub fn role_change(&self, speaker: &str, role: Option<Role>) -> Result<RoleChange, EditError> {
+        if !self.speaker_roles().iter().any(|s| s.speaker == speaker) {
+            return Err(EditError(format!(
+                "no speaker \"{}\" in this document",
+                crate::sidecar::shorten(speaker)
+            )));
+        }
+        let mut roles = self.sidecar.roles.clone();
+        match role {
+            Some(r) => roles.insert(speaker.to_string(), r),
+            None => roles.remove(speaker),
+        };
+        let after = self.transcript.with_roles(&roles);
+        let carried = carry_codings(
+            &self.transcript,
+            &after,
+            &self.sidecar.tags,
+            &self.sidecar.spans,
+        )
+        .ok_or_else(|| EditError("this document's exchanges cannot be rebuilt".to_string()))?;
+        Ok(RoleChange {
+            edit: Edit::SetRoles {
+                roles,
+                tags: carried.tags,
+                spans: carried.spans,
+            },
+            moved: carried.moved,
+            unplaced: carried.unplaced,
+        })
+    }
+
     /// True when the sidecar file is no longer what we last read or wrote: someone else changed it.
     pub fn changed_on_disk(&self) -> bool {
         match &self.disk {
@@ -430,10 +509,25 @@ impl Document {
     /// the one copied and the one the save expects on disk: a third write in between is noticed.
     pub fn merge_theirs(&mut self) -> Result<PathBuf, SaveError> {
         let (copy, bytes) = self.back_up_disk("theirs")?;
-        let theirs = Sidecar::parse(&bytes, &self.sidecar_path).map_err(|e| SaveError::Read {
-            path: self.sidecar_path.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut theirs =
+            Sidecar::parse(&bytes, &self.sidecar_path).map_err(|e| SaveError::Read {
+                path: self.sidecar_path.clone(),
+                reason: e.to_string(),
+            })?;
+        // Their codings count in the exchanges their roles make: carried into ours first (what
+        // cannot follow keeps its place, flagged), so no tag lands on another part.
+        if theirs.roles != self.sidecar.roles {
+            let their_exchanges = self.transcript.with_roles(&theirs.roles);
+            if let Some(c) = carry_codings(
+                &their_exchanges,
+                &self.transcript,
+                &theirs.tags,
+                &theirs.spans,
+            ) {
+                theirs.tags = c.tags;
+                theirs.spans = c.spans;
+            }
+        }
         for span in theirs.spans {
             if !self.sidecar.spans.iter().any(|s| s.id == span.id) {
                 self.sidecar.spans.push(span);
@@ -525,12 +619,16 @@ impl Document {
         }
         let is_memo = matches!(edit, Edit::SetMemo(_));
         let edit =
-            if self.sidecar.status == Status::NotStarted && !matches!(edit, Edit::SetStatus(_)) {
+            // Saying who asks is not coding: it leaves a document not started.
+            if self.sidecar.status == Status::NotStarted
+                && !matches!(edit, Edit::SetStatus(_) | Edit::SetRoles { .. })
+            {
                 Edit::Batch(vec![edit, Edit::SetStatus(Status::InProgress)])
             } else {
                 edit
             };
         let inverse = edit.apply(&mut self.sidecar)?;
+        self.transcript.set_roles(&self.sidecar.roles);
         if !(is_memo && self.typing_memo) {
             self.undo.push(inverse);
         }
@@ -566,6 +664,7 @@ impl Document {
         };
         match edit.apply(&mut self.sidecar) {
             Ok(inverse) => {
+                self.transcript.set_roles(&self.sidecar.roles);
                 to.push(inverse);
                 self.typing_memo = false;
                 self.touch();
@@ -644,6 +743,94 @@ impl Document {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// Tags and spans carried from one set of exchanges of a transcript to another
+/// ([`carry_codings`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    /// The part tags in the new exchanges.
+    pub tags: PartTags,
+    /// Every span: on its words in the new exchanges, or where it was with the flag `roles`.
+    pub spans: Vec<Span>,
+    /// Tags and spans now on another part or at another position.
+    pub moved: usize,
+    /// What could not follow, one line each.
+    pub unplaced: Vec<String>,
+}
+
+/// Carries an annotator's tags and spans from the exchanges of `from` to those of `to`, the same
+/// transcript with other roles (see [`Document::role_change`] for the rules). `None` when they
+/// are not the same turn-based transcript.
+pub fn carry_codings(
+    from: &Transcript,
+    to: &Transcript,
+    tags: &PartTags,
+    spans: &[Span],
+) -> Option<Carried> {
+    let map = Relayout::new(from, to)?;
+    let mut out = Carried {
+        tags: PartTags::new(),
+        spans: Vec::with_capacity(spans.len()),
+        moved: 0,
+        unplaced: Vec::new(),
+    };
+    for (part, dims) in tags {
+        match map.part(*part) {
+            Some(id) => {
+                if id != *part {
+                    out.moved += 1;
+                }
+                let into = out.tags.entry(id).or_default();
+                for (dim, values) in dims {
+                    let v = into.entry(dim.clone()).or_default();
+                    v.extend(values.iter().cloned());
+                    v.sort();
+                    v.dedup();
+                }
+            }
+            None => {
+                for (dim, values) in dims {
+                    out.unplaced.push(format!(
+                        "tag \"{dim}: {}\" on {part}: its turns are split between a question and an answer; left out",
+                        values.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    for s in spans {
+        let placed = map
+            .span(s.part, s.start, s.end)
+            .and_then(|(part, start, end)| {
+                let text = &to.part(part)?.text;
+                Span::new(s.id.clone(), part, text, start, end, &s.dimension, &s.value)
+            });
+        match placed {
+            Some(mut n) => {
+                if (n.part, n.start) != (s.part, s.start) {
+                    out.moved += 1;
+                }
+                n.note = s.note.clone();
+                n.flag = s.flag.clone();
+                out.spans.push(n);
+            }
+            None => {
+                out.unplaced.push(format!(
+                    "span \"{}\" ({} {}..{}) \"{}\": its words run over turns now in different parts; kept where it was, flagged",
+                    s.id,
+                    s.part,
+                    s.start,
+                    s.end,
+                    crate::sidecar::ellipsize(&s.quote, 40)
+                ));
+                let mut kept = s.clone();
+                kept.flag = Some("roles".to_string());
+                out.spans.push(kept);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Byte offsets in `text` of the char positions `sorted` (ascending; the text's length in chars is a

@@ -90,6 +90,7 @@ const SIDECAR_FIELDS: &[&str] = &[
     "tags",
     "spans",
     "memo",
+    "roles",
 ];
 
 /// Read by hand rather than derived, so that a field this version does not know is kept, as the
@@ -124,7 +125,7 @@ impl<'de> Deserialize<'de> for Sidecar {
                 let (mut schema, mut annotator, mut transcript, mut codebook) =
                     (None, None, None, None);
                 let (mut status, mut created, mut modified) = (None, None, None);
-                let (mut tags, mut spans, mut memo) = (None, None, None);
+                let (mut tags, mut spans, mut memo, mut roles) = (None, None, None, None);
                 let mut unknown: Vec<(String, String)> = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -138,6 +139,7 @@ impl<'de> Deserialize<'de> for Sidecar {
                         "tags" => set(&mut tags, "tags", &mut map)?,
                         "spans" => set(&mut spans, "spans", &mut map)?,
                         "memo" => set(&mut memo, "memo", &mut map)?,
+                        "roles" => set(&mut roles, "roles", &mut map)?,
                         _ => {
                             let raw: Box<ron::value::RawValue> = map.next_value()?;
                             if unknown.iter().any(|(k, _)| *k == key) {
@@ -161,6 +163,7 @@ impl<'de> Deserialize<'de> for Sidecar {
                     tags: tags.unwrap_or_default(),
                     spans: spans.unwrap_or_default(),
                     memo: memo.unwrap_or_default(),
+                    roles: roles.unwrap_or_default(),
                     unknown,
                 })
             }
@@ -282,6 +285,8 @@ impl Sidecar {
     /// changed: each part's spans together, with the part's length when the sidecar was saved.
     /// `None` for spans on a part the transcript does not have.
     pub fn placements(&self, transcript: &Transcript) -> Vec<Option<Anchored>> {
+        // Spans count in the exchanges built with this annotator's roles.
+        let transcript = &*transcript.with_roles(&self.roles);
         let mut out = vec![None; self.spans.len()];
         // Spans grouped by part once: a transcript of thousands of exchanges is not filtered
         // once per part.
@@ -306,6 +311,8 @@ impl Sidecar {
     /// Checks the sidecar against its transcript and codebook, listing every problem found.
     /// Nothing is removed: the caller shows the problems.
     pub fn check(&self, transcript: &Transcript, codebook: &Codebook) -> Vec<Problem> {
+        // Tags and spans count in the exchanges built with this annotator's roles.
+        let transcript = &*transcript.with_roles(&self.roles);
         let mut problems = Vec::new();
         let text_changed = self.transcript.hash != transcript.hash;
         if text_changed {

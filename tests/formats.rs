@@ -761,3 +761,567 @@ proptest::proptest! {
         }
     }
 }
+
+fn word_span(id: &str, part: &Part, words: &str, dimension: &str, value: &str) -> Span {
+    let at = part
+        .text
+        .find(words)
+        .unwrap_or_else(|| panic!("{words:?} not in {}", part.text));
+    let start = part.text[..at].chars().count();
+    Span::new(
+        id.into(),
+        part.id,
+        &part.text,
+        start,
+        start + words.chars().count(),
+        dimension,
+        value,
+    )
+    .unwrap()
+}
+
+fn tag(part: &str, dimension: &str, value: &str) -> Edit {
+    Edit::SetPartValues {
+        part: part.parse().unwrap(),
+        dimension: dimension.into(),
+        values: vec![value.into()],
+    }
+}
+
+/// The user says a witness the reader took for an answerer asks (issue 11): the exchanges are
+/// built again, every tag and span follows its words, what cannot follow is listed and kept,
+/// undo and redo restore both the codings and the exchanges, and the roles are saved in the
+/// sidecar and applied on the next opening.
+#[test]
+fn swapping_a_speakers_role_rebuilds_the_exchanges_and_carries_the_codings() {
+    use marginalia::transcript::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearing.txt");
+    std::fs::copy(fixture("hearing-oral-evidence.txt"), &path).unwrap();
+    let alice = Annotator {
+        id: "alice".into(),
+        name: "Alice".into(),
+    };
+    let codebook = Codebook::builtin();
+    let mut doc = Document::open(&path, &alice, &codebook).unwrap();
+    let roles = doc.speaker_roles();
+    let guessed: Vec<(&str, Role, bool)> = roles
+        .iter()
+        .map(|s| (s.speaker.as_str(), s.role, s.set))
+        .collect();
+    assert_eq!(
+        guessed,
+        [
+            ("Chairman", Role::Asker, false),
+            ("Mr Ashdown", Role::Answerer, false),
+            ("Ms Pryce", Role::Answerer, false),
+            ("Mr Scott", Role::Asker, false),
+            ("Mr Clelland", Role::Asker, false),
+        ]
+    );
+    assert_eq!(doc.transcript.exchange_count(), 4);
+    let original_parts = doc.transcript.parts.clone();
+
+    // Codings in the guessed exchanges.
+    for e in [
+        tag("answer", "tone_answer", "neutral"), // Ashdown and Pryce: split by the swap
+        tag("answer.4", "tone_answer", "evasive"), // Ashdown's last answer: renumbered
+        tag("question.4", "tone_question", "critical"), // Clelland's: joins Scott's and Pryce's
+    ] {
+        doc.apply(e).unwrap();
+    }
+    let a0 = doc.transcript.part(PartId::ANSWER).unwrap().clone();
+    for span in [
+        word_span(
+            "alice-001",
+            &a0,
+            "Director of Operations",
+            "authority_person",
+            "x",
+        ),
+        word_span("alice-002", &a0, "Head of Safety", "authority_person", "y"),
+        word_span(
+            "alice-003",
+            &a0,
+            "Trust.\n\nMs Pryce: Helen",
+            "authority_person",
+            "z",
+        ),
+    ] {
+        doc.apply(Edit::AddSpan(span)).unwrap();
+    }
+    let before = doc.sidecar.clone();
+
+    // Nothing changes until the edit is applied.
+    let change = doc.role_change("Ms Pryce", Some(Role::Asker)).unwrap();
+    assert_eq!(doc.sidecar, before);
+    assert_eq!(doc.transcript.parts, original_parts);
+    assert_eq!(change.unplaced.len(), 2, "{:#?}", change.unplaced);
+    assert!(change.unplaced[0].contains("tag \"tone_answer: neutral\" on answer"));
+    assert!(change.unplaced[1].contains("span \"alice-003\""));
+    assert!(doc.role_change("Nobody", Some(Role::Asker)).is_err());
+
+    doc.apply(change.edit).unwrap();
+    let t = &doc.transcript;
+    assert_eq!(t.exchange_count(), 3);
+    assert_eq!(t.meta.answered_by.as_deref(), Some("Mr Ashdown"));
+    assert_eq!(
+        part(t, 1, PartKind::Question).speaker.as_deref(),
+        Some("Ms Pryce and Chairman")
+    );
+    assert_eq!(
+        part(t, 2, PartKind::Question).speaker.as_deref(),
+        Some("Mr Scott and Ms Pryce and Mr Clelland")
+    );
+    assert_eq!(
+        t.hash, before.transcript.hash,
+        "the text itself is the same"
+    );
+    let s = &doc.sidecar;
+    assert_eq!(s.roles.get("Ms Pryce"), Some(&Role::Asker));
+    assert_eq!(
+        s.part_values("answer.3".parse().unwrap(), "tone_answer"),
+        ["evasive"]
+    );
+    assert_eq!(
+        s.part_values("question.3".parse().unwrap(), "tone_question"),
+        ["critical"]
+    );
+    assert!(s.part_values(PartId::ANSWER, "tone_answer").is_empty());
+    assert!(
+        s.part_values("answer.4".parse().unwrap(), "tone_answer")
+            .is_empty()
+    );
+    // Each span on its own words, in its new part; the one over two turns kept and flagged.
+    let span = |id: &str| s.spans.iter().find(|x| x.id == id).unwrap().clone();
+    let quote_at = |x: &Span| -> String {
+        t.part(x.part)
+            .unwrap()
+            .text
+            .chars()
+            .skip(x.start)
+            .take(x.end - x.start)
+            .collect()
+    };
+    let director = span("alice-001");
+    assert_eq!(director.part, PartId::ANSWER);
+    assert_eq!(quote_at(&director), "Director of Operations");
+    assert_eq!(director.flag, None);
+    let safety = span("alice-002");
+    assert_eq!(safety.part, "question.2".parse().unwrap());
+    assert_eq!(quote_at(&safety), "Head of Safety");
+    assert_eq!(safety.prefix, "Ms Pryce: Helen Pryce, ");
+    let over = span("alice-003");
+    assert_eq!(over.flag.as_deref(), Some("roles"));
+    assert_eq!(
+        (over.part, over.quote.as_str()),
+        (PartId::ANSWER, "Trust.\n\nMs Pryce: Helen")
+    );
+    let orphans: Vec<&str> = doc.orphans().iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(orphans, ["alice-003"]);
+
+    // Undo puts back the codings and the exchanges; redo takes the swap again.
+    assert!(doc.undo());
+    assert_eq!(doc.sidecar, before);
+    assert_eq!(doc.transcript.parts, original_parts);
+    assert!(doc.redo());
+    assert_eq!(doc.transcript.exchange_count(), 3);
+
+    // Saved with the sidecar, applied when the document is opened again, and checked against
+    // the exchanges these roles make (no tag on a part "the transcript does not have").
+    doc.save().unwrap();
+    let ron = std::fs::read_to_string(dir.path().join("hearing.txt.alice.ron")).unwrap();
+    assert!(
+        ron.contains("roles: {\n        \"Ms Pryce\": Asker,\n    },"),
+        "{ron}"
+    );
+    let again = Document::open(&path, &alice, &codebook).unwrap();
+    assert_eq!(again.transcript.exchange_count(), 3);
+    let mut spans = doc.sidecar.spans.clone();
+    spans.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut reopened = again.sidecar.spans.clone();
+    reopened.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(reopened, spans);
+    let errors: Vec<&str> = again
+        .problems
+        .iter()
+        .filter(|p| p.is_error)
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("alice-003"), "{errors:?}");
+    // Another annotator's exchanges are the guessed ones.
+    let bob = Annotator {
+        id: "bob".into(),
+        name: String::new(),
+    };
+    let theirs = Document::open(&path, &bob, &codebook).unwrap();
+    assert_eq!(theirs.transcript.parts, original_parts);
+    // Back to the guess: the exchanges are the first ones again.
+    let mut doc = again;
+    let back = doc.role_change("Ms Pryce", None).unwrap();
+    doc.apply(back.edit).unwrap();
+    assert!(doc.sidecar.roles.is_empty());
+    assert_eq!(doc.transcript.parts, original_parts);
+}
+
+/// A sidecar with no roles set is written as before (no `roles` line), and one with roles is
+/// read back with them; a sidecar from before roles existed reads with none.
+#[test]
+fn roles_in_the_sidecar_are_written_only_when_set() {
+    use marginalia::sidecar::Sidecar;
+    use marginalia::transcript::Role;
+    let t = load("hearing-oral-evidence.txt");
+    let alice = Annotator {
+        id: "alice".into(),
+        name: String::new(),
+    };
+    let mut s = Sidecar::new(alice, &t, &Codebook::builtin());
+    let plain = s.to_ron();
+    assert!(!plain.contains("roles"), "{plain}");
+    let read = Sidecar::parse(plain.as_bytes(), Path::new("x.ron")).unwrap();
+    assert!(read.roles.is_empty());
+    s.roles.insert("Mr Ashdown".into(), Role::Asker);
+    let with = s.to_ron();
+    let read = Sidecar::parse(with.as_bytes(), Path::new("x.ron")).unwrap();
+    assert_eq!(read.roles, s.roles);
+    assert!(read.unknown.is_empty());
+    assert_eq!(read.to_ron(), with);
+}
+
+/// For every speaker of every turn-based fixture: a swap and the swap back give the first
+/// exchanges again, and every word coded before is where it was after the round trip.
+#[test]
+fn swapping_every_speaker_and_back_keeps_every_word_span() {
+    use std::collections::BTreeSet;
+    let names = [
+        "hearing-oral-evidence.txt",
+        "hearing-hansard-dash.txt",
+        "otter-interview.txt",
+        "zoom-meeting.vtt",
+        "teams-meeting.vtt",
+        "interview-housing.docx",
+        "interview-governor.odt",
+        "committee-oral-evidence.htm",
+    ];
+    let alice = Annotator {
+        id: "alice".into(),
+        name: String::new(),
+    };
+    for name in names {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::copy(fixture(name), &path).unwrap();
+        let mut doc = Document::open(&path, &alice, &Codebook::builtin()).unwrap();
+        let speakers = doc.speaker_roles();
+        assert!(speakers.len() >= 2, "{name}");
+        // A span on every word of every part.
+        let mut n = 0;
+        for p in doc.transcript.parts.clone() {
+            let mut from = 0;
+            for w in p.text.split(|c: char| c.is_whitespace()) {
+                let len = w.chars().count();
+                if len > 0 {
+                    n += 1;
+                    let span = Span::new(
+                        format!("alice-{n:04}"),
+                        p.id,
+                        &p.text,
+                        from,
+                        from + len,
+                        "authority_person",
+                        "x",
+                    )
+                    .unwrap();
+                    doc.apply(Edit::AddSpan(span)).unwrap();
+                }
+                from += len + 1;
+            }
+        }
+        let before: BTreeSet<_> = doc
+            .sidecar
+            .spans
+            .iter()
+            .map(|s| (s.id.clone(), s.part, s.start, s.end))
+            .collect();
+        let parts = doc.transcript.parts.clone();
+        for s in &speakers {
+            let change = doc.role_change(&s.speaker, Some(s.role.swapped())).unwrap();
+            let unplaced = change.unplaced.len();
+            doc.apply(change.edit).unwrap();
+            // Every span still on its quote, or flagged as not carried.
+            let orphans = doc.orphans().len();
+            let flagged = doc
+                .sidecar
+                .spans
+                .iter()
+                .filter(|x| x.flag.is_some())
+                .count();
+            assert!(orphans <= flagged, "{name}: {} swapped", s.speaker);
+            assert!(unplaced < n, "{name}");
+            let back = doc.role_change(&s.speaker, None).unwrap();
+            doc.apply(back.edit).unwrap();
+            assert_eq!(doc.transcript.parts, parts, "{name}: {} back", s.speaker);
+            // Undo both: the first codings exactly (flags included).
+            assert!(doc.undo() && doc.undo());
+            let after: BTreeSet<_> = doc
+                .sidecar
+                .spans
+                .iter()
+                .map(|s| (s.id.clone(), s.part, s.start, s.end))
+                .collect();
+            assert_eq!(after, before, "{name}");
+        }
+    }
+}
+
+/// `inspect --roles` says who asks and who answers and whether each was guessed or set;
+/// `--set-role` sets one in an annotator's sidecar, refusing when codings cannot follow.
+#[test]
+fn inspect_roles_and_set_role_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearing.txt");
+    std::fs::copy(fixture("hearing-oral-evidence.txt"), &path).unwrap();
+    let f = path.to_str().unwrap();
+    let bin = env!("CARGO_BIN_EXE_marginalia");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["inspect", f, "--roles"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        "Chairman\tasks\tguessed\nMr Ashdown\tanswers\tguessed\nMs Pryce\tanswers\tguessed\nMr Scott\tasks\tguessed\nMr Clelland\tasks\tguessed\n"
+    );
+
+    // A coding that cannot follow: refused, nothing written.
+    let alice = Annotator {
+        id: "alice".into(),
+        name: String::new(),
+    };
+    let mut doc = Document::open(&path, &alice, &Codebook::builtin()).unwrap();
+    doc.apply(tag("answer", "tone_answer", "neutral")).unwrap();
+    doc.save().unwrap();
+    let sidecar = dir.path().join("hearing.txt.alice.ron");
+    let saved = std::fs::read(&sidecar).unwrap();
+    let (code, _, err) = run(&[
+        "inspect",
+        f,
+        "--annotator",
+        "alice",
+        "--set-role",
+        "Ms Pryce=asks",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("cannot follow: tag \"tone_answer: neutral\" on answer"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&sidecar).unwrap(), saved);
+
+    let (code, _, err) = run(&[
+        "inspect",
+        f,
+        "--annotator",
+        "alice",
+        "--set-role",
+        "Ms Pryce=asks",
+        "--force",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    // A role set on a document not started leaves it not started.
+    let bob = dir.path().join("hearing.txt.bob.ron");
+    let (code, _, err) = run(&[
+        "inspect",
+        f,
+        "--annotator",
+        "bob",
+        "--set-role",
+        "Mr Ashdown=asks",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let sidecar = marginalia::sidecar::Sidecar::load(&bob).unwrap().sidecar;
+    assert_eq!(sidecar.status, marginalia::sidecar::Status::NotStarted);
+    assert_eq!(
+        sidecar.roles.get("Mr Ashdown"),
+        Some(&marginalia::transcript::Role::Asker)
+    );
+    let (_, out, _) = run(&["inspect", f, "--roles", "--annotator", "alice"]);
+    assert!(
+        out.contains("Ms Pryce\tasks\tset by alice (guessed: answers)\n"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["inspect", f, "--json", "--annotator", "alice"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["exchanges"].as_array().unwrap().len(), 3);
+    let (_, out, _) = run(&["inspect", f, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["exchanges"].as_array().unwrap().len(),
+        4,
+        "others see the guess"
+    );
+    let (code, out, _) = run(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, _, err) = run(&[
+        "inspect",
+        f,
+        "--annotator",
+        "alice",
+        "--set-role",
+        "Nobody=asks",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no speaker \"Nobody\""), "{err}");
+    let (code, out, _) = run(&[
+        "inspect",
+        fixture("gla-written-response.txt").to_str().unwrap(),
+        "--roles",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("no roles to set"), "{out}");
+}
+
+/// Exports read each sidecar's codings in the exchanges they were made in: the annotators' roles
+/// when they all set the same, else the guessed exchanges with the others' codings carried there
+/// (and said).
+#[test]
+fn exports_read_codings_in_the_exchanges_they_were_made_in() {
+    use marginalia::dataset::{Dataset, Selection};
+    use marginalia::transcript::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearing.txt");
+    std::fs::copy(fixture("hearing-oral-evidence.txt"), &path).unwrap();
+    let codebook = Codebook::builtin();
+    let code = |id: &str, swap: bool| {
+        let who = Annotator {
+            id: id.into(),
+            name: String::new(),
+        };
+        let mut doc = Document::open(&path, &who, &codebook).unwrap();
+        if swap {
+            let change = doc.role_change("Ms Pryce", Some(Role::Asker)).unwrap();
+            doc.apply(change.edit).unwrap();
+        }
+        // Pryce's words: in an answer as guessed, in a question after the swap.
+        let p = doc
+            .transcript
+            .parts
+            .iter()
+            .find(|p| p.text.contains("Head of Safety"))
+            .unwrap()
+            .clone();
+        let span = word_span(
+            &format!("{id}-001"),
+            &p,
+            "Head of Safety",
+            "authority_person",
+            "x",
+        );
+        doc.apply(Edit::AddSpan(span)).unwrap();
+        doc.save().unwrap();
+    };
+    let placed = |d: &Dataset| {
+        let doc = &d.documents[0];
+        for s in doc.sidecars.iter().flat_map(|s| &s.spans) {
+            let text: String = doc
+                .transcript
+                .part(s.part)
+                .unwrap()
+                .text
+                .chars()
+                .skip(s.start)
+                .take(s.end - s.start)
+                .collect();
+            assert_eq!(text, s.quote, "{}", s.id);
+        }
+        doc.transcript.exchange_count()
+    };
+    code("alice", true);
+    let d = Dataset::load(dir.path(), &Selection::default(), &|_, _| {}).unwrap();
+    assert_eq!(placed(&d), 3, "alice's exchanges");
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    code("bob", false);
+    let d = Dataset::load(dir.path(), &Selection::default(), &|_, _| {}).unwrap();
+    assert_eq!(placed(&d), 4, "the guessed exchanges");
+    assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    assert!(
+        d.warnings[0].starts_with("alice set speaker roles"),
+        "{:?}",
+        d.warnings
+    );
+    let alice = &d.documents[0].sidecars[0];
+    assert_eq!(
+        alice.spans[0].part,
+        PartId::ANSWER,
+        "carried back to the guessed answer"
+    );
+}
+
+/// Merging a version of the sidecar that set other roles (the same annotator on another
+/// machine) carries its codings into the exchanges open here: no tag or span lands on another
+/// part.
+#[test]
+fn merging_a_sidecar_with_other_roles_carries_its_codings() {
+    use marginalia::transcript::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearing.txt");
+    std::fs::copy(fixture("hearing-oral-evidence.txt"), &path).unwrap();
+    let alice = Annotator {
+        id: "alice".into(),
+        name: String::new(),
+    };
+    let codebook = Codebook::builtin();
+    let mut here = Document::open(&path, &alice, &codebook).unwrap();
+    here.apply(tag("answer.4", "tone_answer", "evasive"))
+        .unwrap();
+    here.save().unwrap();
+    // Elsewhere: Ms Pryce made an asker, a span on her words (now in a question) saved.
+    let mut there = Document::open(&path, &alice, &codebook).unwrap();
+    let change = there.role_change("Ms Pryce", Some(Role::Asker)).unwrap();
+    there.apply(change.edit).unwrap();
+    let p = there
+        .transcript
+        .parts
+        .iter()
+        .find(|p| p.text.contains("Head of Safety"))
+        .unwrap()
+        .clone();
+    assert_eq!(p.id.kind, PartKind::Question);
+    let span = word_span("alice-009", &p, "Head of Safety", "authority_person", "x");
+    there.apply(Edit::AddSpan(span)).unwrap();
+    there.save().unwrap();
+    // Here, an unsaved change, then the merge.
+    here.apply(Edit::SetMemo("mine".into())).unwrap();
+    here.merge_theirs().unwrap();
+    assert!(here.sidecar.roles.is_empty(), "ours win");
+    let s = here
+        .sidecar
+        .spans
+        .iter()
+        .find(|s| s.id == "alice-009")
+        .unwrap();
+    assert_eq!(s.part, PartId::ANSWER);
+    let text: String = here
+        .transcript
+        .part(s.part)
+        .unwrap()
+        .text
+        .chars()
+        .skip(s.start)
+        .take(s.end - s.start)
+        .collect();
+    assert_eq!(text, "Head of Safety");
+    assert_eq!(
+        here.sidecar
+            .part_values("answer.4".parse().unwrap(), "tone_answer"),
+        ["evasive"]
+    );
+    assert!(here.orphans().is_empty());
+}

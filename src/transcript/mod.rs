@@ -7,8 +7,12 @@ pub mod html;
 pub mod normalize;
 pub mod office;
 pub mod parlparse;
+mod roles;
 mod timed;
 mod turns;
+
+pub use roles::Relayout;
+pub use turns::TurnLayout;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -156,6 +160,47 @@ impl Format {
             Format::ParlParse => "parlparse",
         }
     }
+}
+
+/// Whether a speaker of a turn-based transcript asks or answers: their turns make the questions
+/// or the answers of the exchanges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    /// Their turns are questions (a chair, a member, an interviewer).
+    Asker,
+    /// Their turns are answers (a witness, a respondent).
+    Answerer,
+}
+
+impl Role {
+    /// `asks` or `answers`, as the command line prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Asker => "asks",
+            Role::Answerer => "answers",
+        }
+    }
+
+    /// The other role.
+    pub fn swapped(self) -> Role {
+        match self {
+            Role::Asker => Role::Answerer,
+            Role::Answerer => Role::Asker,
+        }
+    }
+}
+
+/// A speaker's role in a turn-based transcript: as guessed on reading, and in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerRole {
+    /// The speaker's label as written (`Mr Smith`, `Q369 Chairman:` gives `Chairman`).
+    pub speaker: String,
+    /// What the reader guessed (the chair and members ask, witnesses answer...).
+    pub guessed: Role,
+    /// The role in force.
+    pub role: Role,
+    /// True when the user set it (it may equal the guess).
+    pub set: bool,
 }
 
 /// Whether an answer has been given.
@@ -376,6 +421,9 @@ pub struct Transcript {
     pub hash: String,
     /// Length of the whole normalized text in chars.
     pub chars: usize,
+    /// The speaker turns the exchanges were built from (turn-based layouts only), to build them
+    /// again with the user's roles.
+    pub layout: Option<Box<TurnLayout>>,
 }
 
 /// Why the bytes of a file could not be read as a transcript (the caller names the file).
@@ -485,9 +533,9 @@ impl Transcript {
         let extracted = match container {
             Container::Txt => {
                 let decoded = decode_owned(bytes)?;
-                return Ok(Transcript::from_text(
+                return Ok(Transcript::from_normalized(
                     file_name,
-                    &decoded.text,
+                    normalize::normalize_owned(decoded.text),
                     decoded.encoding,
                     decoded.warnings,
                 ));
@@ -502,9 +550,10 @@ impl Transcript {
             Container::Odt => office::odt(&bytes).map_err(ContainerError::from)?,
             Container::Xml => return Err(ContainerError::WholeXml.into()),
         };
-        let mut t = Transcript::from_text(
+        // Extracted text is usually normalized already: not copied again.
+        let mut t = Transcript::from_normalized(
             file_name,
-            &extracted.text,
+            normalize::normalize_owned(extracted.text),
             extracted.encoding,
             extracted.warnings,
         );
@@ -531,6 +580,7 @@ impl Transcript {
             warnings,
             hash: content_hash(&normalized),
             chars: normalized.chars().count(),
+            layout: timed.layout.map(Box::new),
         })
     }
 
@@ -550,17 +600,31 @@ impl Transcript {
         file_name: &str,
         text: &str,
         encoding: String,
+        warnings: Vec<String>,
+    ) -> Transcript {
+        Transcript::from_normalized(file_name, normalize(text), encoding, warnings)
+    }
+
+    /// [`Transcript::from_text`] of a text already in [`normalize`]d form.
+    fn from_normalized(
+        file_name: &str,
+        normalized: String,
+        encoding: String,
         mut warnings: Vec<String>,
     ) -> Transcript {
-        let normalized = normalize(text);
         let lines: Vec<&str> = normalized.split('\n').collect();
-        let (format, meta, parts) = if let Some(page) = gla::parse(&lines) {
+        let (format, meta, parts, layout) = if let Some(page) = gla::parse(&lines) {
             warnings.extend(page.warnings);
-            (Format::GlaMqt, page.meta, page.parts)
+            (Format::GlaMqt, page.meta, page.parts, None)
         } else if let Some(t) = timed::otter(&lines) {
-            (t.format, t.meta, t.parts)
+            (t.format, t.meta, t.parts, t.layout.map(Box::new))
         } else if let Some(t) = turns::parse(&lines) {
-            (Format::SpeakerTurns, t.meta, t.parts)
+            (
+                Format::SpeakerTurns,
+                t.meta,
+                t.parts,
+                Some(Box::new(t.layout)),
+            )
         } else {
             if !normalized.is_empty() {
                 warnings.push(
@@ -570,7 +634,7 @@ impl Transcript {
                 warnings.push("the file is empty".to_string());
             }
             let parts = vec![Part::new(PartId::TEXT, None, normalized.clone())];
-            (Format::Plain, Metadata::default(), parts)
+            (Format::Plain, Metadata::default(), parts, None)
         };
         Transcript {
             file_name: file_name.to_string(),
@@ -582,6 +646,7 @@ impl Transcript {
             warnings,
             hash: content_hash(&normalized),
             chars: normalized.chars().count(),
+            layout,
         }
     }
 

@@ -128,30 +128,44 @@ fn read_part(
     String::from_utf8(buf).map_err(|_| OfficeError::NotUtf8(name.to_string()))
 }
 
-/// One paragraph as read: its runs, with whether each is bold.
+/// One paragraph as read: its text, and how much of its start is bold. One buffer, reused for
+/// every paragraph of a document: a paragraph costs no allocation of its own.
 #[derive(Default)]
 struct Paragraph {
-    runs: Vec<(String, bool)>,
+    text: String,
+    /// Bytes of `text` in the bold runs it opens with, until the first run that is not bold.
+    bold: usize,
+    /// Whether a bold run opened the paragraph.
+    opens_bold: bool,
+    /// Whether a run that is not bold has been read.
+    plain_seen: bool,
 }
 
 impl Paragraph {
-    /// The paragraph's text; a leading bold label gets the colon a typed label would have.
-    fn text(&self) -> String {
-        let mut bold_prefix = String::new();
-        let mut rest_start = 0;
-        for (i, (t, bold)) in self.runs.iter().enumerate() {
-            if !*bold {
-                break;
-            }
-            bold_prefix.push_str(t);
-            rest_start = i + 1;
+    fn clear(&mut self) {
+        self.text.clear();
+        self.bold = 0;
+        self.opens_bold = false;
+        self.plain_seen = false;
+    }
+
+    fn push(&mut self, s: &str, bold: bool) {
+        if bold && !self.plain_seen {
+            self.opens_bold = true;
+            self.text.push_str(s);
+            self.bold = self.text.len();
+        } else {
+            self.plain_seen |= !bold;
+            self.text.push_str(s);
         }
-        let rest: String = self.runs[rest_start..]
-            .iter()
-            .map(|r| r.0.as_str())
-            .collect();
+    }
+
+    /// Appends the paragraph's text to `out`; a leading bold label gets the colon a typed label
+    /// would have.
+    fn write(&self, out: &mut String) {
+        let (bold_prefix, rest) = self.text.split_at(self.bold);
         let label = bold_prefix.trim();
-        let is_label = rest_start > 0
+        let is_label = self.opens_bold
             && !rest.trim().is_empty()
             && !label.is_empty()
             && label.chars().count() <= MAX_LABEL_CHARS
@@ -161,12 +175,33 @@ impl Paragraph {
             && label.split_whitespace().count() <= 6
             && label.chars().next().is_some_and(char::is_uppercase);
         if is_label {
-            format!("{label}: {}", rest.trim_start())
+            out.push_str(label);
+            out.push_str(": ");
+            out.push_str(rest.trim_start());
         } else {
-            let mut all = bold_prefix;
-            all.push_str(&rest);
-            all
+            out.push_str(&self.text);
         }
+    }
+}
+
+/// The text of a document as its paragraphs are read: paragraphs separated by blank lines, as
+/// joining them would give, written into one buffer.
+#[derive(Default)]
+struct Output {
+    text: String,
+    paragraphs: usize,
+}
+
+impl Output {
+    fn start(&mut self) {
+        if self.paragraphs > 0 {
+            self.text.push_str("\n\n");
+        }
+        self.paragraphs += 1;
+    }
+
+    fn empty_paragraph(&mut self) {
+        self.start();
     }
 }
 
@@ -174,8 +209,13 @@ impl Paragraph {
 /// runs; Word marks bold with `<w:b/>` in a run's properties.
 fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
     let mut reader = quick_xml::Reader::from_str(xml);
-    let mut out: Vec<String> = Vec::new();
-    let mut para: Option<Paragraph> = None;
+    let mut out = Output {
+        text: String::with_capacity(xml.len() / 2),
+        paragraphs: 0,
+    };
+    let mut buf = Paragraph::default();
+    // Whether a paragraph is open; its text is in `buf`.
+    let mut para = false;
     let mut bold = false;
     let mut in_text = false;
     let mut in_run_props = false;
@@ -185,12 +225,9 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
             at: reader.buffer_position(),
             message: e.to_string(),
         })?;
-        let push = |para: &mut Option<Paragraph>, s: &str, bold: bool| {
-            if let Some(p) = para.as_mut() {
-                match p.runs.last_mut() {
-                    Some(last) if last.1 == bold => last.0.push_str(s),
-                    _ => p.runs.push((s.to_string(), bold)),
-                }
+        let push = |para: bool, buf: &mut Paragraph, s: &str, bold: bool| {
+            if para {
+                buf.push(s, bold);
             }
         };
         match event {
@@ -199,16 +236,16 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
             }
             Event::Start(e) if odt => match e.local_name().as_ref() {
                 "p" | "h" if depth_note == 0 => {
-                    flush(&mut para, &mut out);
-                    para = Some(Paragraph::default());
+                    flush(&mut para, &mut buf, &mut out);
+                    para = true;
                 }
                 "note" => depth_note += 1,
                 _ => {}
             },
             Event::Empty(e) if odt => match e.local_name().as_ref() {
                 "p" | "h" if depth_note == 0 => {
-                    flush(&mut para, &mut out);
-                    out.push(String::new());
+                    flush(&mut para, &mut buf, &mut out);
+                    out.empty_paragraph();
                 }
                 "s" => {
                     let n = e
@@ -218,16 +255,16 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
                         .and_then(|a| a.value.parse().ok())
                         .unwrap_or(1usize)
                         .min(1000);
-                    push(&mut para, &" ".repeat(n), false);
+                    push(para, &mut buf, &" ".repeat(n), false);
                 }
-                "tab" => push(&mut para, "\t", false),
-                "line-break" => push(&mut para, "\n", false),
+                "tab" => push(para, &mut buf, "\t", false),
+                "line-break" => push(para, &mut buf, "\n", false),
                 _ => {}
             },
             Event::Start(e) => match e.local_name().as_ref() {
                 "p" => {
-                    flush(&mut para, &mut out);
-                    para = Some(Paragraph::default());
+                    flush(&mut para, &mut buf, &mut out);
+                    para = true;
                 }
                 "r" => bold = false,
                 "rPr" => in_run_props = true,
@@ -237,23 +274,23 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
             },
             Event::Empty(e) => match e.local_name().as_ref() {
                 "b" if in_run_props => bold = bold_value(&e),
-                "tab" => push(&mut para, "\t", bold),
-                "br" | "cr" => push(&mut para, "\n", bold),
+                "tab" => push(para, &mut buf, "\t", bold),
+                "br" | "cr" => push(para, &mut buf, "\n", bold),
                 "p" => {
-                    flush(&mut para, &mut out);
-                    out.push(String::new());
+                    flush(&mut para, &mut buf, &mut out);
+                    out.empty_paragraph();
                 }
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
-                "p" | "h" if !odt || depth_note == 0 => flush(&mut para, &mut out),
+                "p" | "h" if !odt || depth_note == 0 => flush(&mut para, &mut buf, &mut out),
                 "note" if odt => depth_note = depth_note.saturating_sub(1),
                 "rPr" => in_run_props = false,
                 "t" => in_text = false,
                 _ => {}
             },
             Event::Text(t) if (in_text || odt) && depth_note == 0 => {
-                push(&mut para, &t.xml10_content(), bold);
+                push(para, &mut buf, &t.xml10_content(), bold);
             }
             Event::GeneralRef(r) if (in_text || odt) && depth_note == 0 => {
                 // XML's own entities and character references; nothing else is expanded.
@@ -266,15 +303,15 @@ fn paragraphs(xml: &str, odt: bool) -> Result<String, OfficeError> {
                     _ => r.resolve_char_ref().ok().flatten(),
                 };
                 if let Some(c) = c {
-                    push(&mut para, c.encode_utf8(&mut [0; 4]), bold);
+                    push(para, &mut buf, c.encode_utf8(&mut [0; 4]), bold);
                 }
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    flush(&mut para, &mut out);
-    Ok(super::normalize(&out.join("\n\n")))
+    flush(&mut para, &mut buf, &mut out);
+    Ok(super::normalize::normalize_owned(out.text))
 }
 
 fn bold_value(e: &quick_xml::events::BytesStart) -> bool {
@@ -284,9 +321,11 @@ fn bold_value(e: &quick_xml::events::BytesStart) -> bool {
         .any(|a| a.key.local_name().as_ref() == "val" && matches!(&*a.value, "0" | "false" | "off"))
 }
 
-fn flush(para: &mut Option<Paragraph>, out: &mut Vec<String>) {
-    if let Some(p) = para.take() {
-        out.push(p.text());
+fn flush(para: &mut bool, buf: &mut Paragraph, out: &mut Output) {
+    if std::mem::take(para) {
+        out.start();
+        buf.write(&mut out.text);
+        buf.clear();
     }
 }
 

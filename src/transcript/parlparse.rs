@@ -660,6 +660,7 @@ pub fn transcript(file: &Path, item: &Item, parsed: &Parsed) -> Transcript {
         warnings,
         hash: content_hash(&normalized),
         chars: normalized.chars().count(),
+        layout: None,
     }
 }
 
@@ -715,8 +716,13 @@ fn debate(
         body.join("\n\n")
     );
     let normalized = super::normalize(&full);
-    let (format, mut meta, parts) = match super::turns::build(&[], turns, "") {
-        Some(t) => (Format::SpeakerTurns, t.meta, t.parts),
+    let (format, mut meta, parts, layout) = match super::turns::build(&[], turns, "") {
+        Some(t) => (
+            Format::SpeakerTurns,
+            t.meta,
+            t.parts,
+            Some(Box::new(t.layout)),
+        ),
         None => {
             warnings.push(
                 "a debate item with a single speaker: opened as one part of text".to_string(),
@@ -735,7 +741,7 @@ fn debate(
                     .join("\n\n"),
             );
             let part = super::Part::new(super::PartId::TEXT, speaker, text);
-            (Format::Plain, Metadata::default(), vec![part])
+            (Format::Plain, Metadata::default(), vec![part], None)
         }
     };
     meta.title = item.title.clone();
@@ -752,6 +758,7 @@ fn debate(
         warnings,
         hash: content_hash(&normalized),
         chars: normalized.chars().count(),
+        layout,
     }
 }
 

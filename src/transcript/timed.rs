@@ -25,6 +25,8 @@ pub(super) struct Timed {
     pub meta: Metadata,
     pub parts: Vec<Part>,
     pub warnings: Vec<String>,
+    /// The turns, when the file names its speakers.
+    pub layout: Option<turns::TurnLayout>,
 }
 
 /// `01:02:03.456`, `02:03.456`, `01:02:03,456` (SubRip) -> milliseconds.
@@ -248,6 +250,7 @@ pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, SubtitleErr
                 meta: t.meta,
                 parts: t.parts,
                 warnings,
+                layout: Some(t.layout),
             });
         }
     }
@@ -273,11 +276,16 @@ pub(super) fn from_subtitles(text: &str, vtt: bool) -> Result<Timed, SubtitleErr
         meta: Metadata::default(),
         parts: vec![part],
         warnings,
+        layout: None,
     })
 }
 
 /// `Speaker 1  0:03` (two spaces, then `m:ss` or `h:mm:ss`) -> (speaker, start).
 fn otter_header(line: &str) -> Option<(&str, u64)> {
+    // Most lines end in a word or a full stop: ruled out before searching them.
+    if !line.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let (name, time) = line.rsplit_once("  ")?;
     let name = name.trim();
     if name.is_empty() || name.len() > 60 || name.contains(':') {
@@ -341,6 +349,7 @@ pub(super) fn otter(lines: &[&str]) -> Option<Timed> {
         meta: t.meta,
         parts: t.parts,
         warnings: Vec::new(),
+        layout: Some(t.layout),
     })
 }
 

@@ -12,11 +12,45 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::normalize::normalize_lines;
-use super::{Metadata, Part, PartId, PartKind};
+use super::{Metadata, Part, PartId, PartKind, Role, SpeakerRole};
 
 pub(super) struct Turns {
     pub meta: Metadata,
     pub parts: Vec<Part>,
+    pub layout: TurnLayout,
+}
+
+/// A speaker of a turn-based transcript as first read: the label and the guessed role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Speaker {
+    label: String,
+    guessed: Role,
+}
+
+/// One turn, kept to build the exchanges again with other roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeptTurn {
+    /// Index in [`TurnLayout::speakers`].
+    speaker: u32,
+    qnum: Option<String>,
+    /// The turn's words, normalized.
+    body: String,
+    /// `body`'s length in chars.
+    chars: u32,
+    start_ms: Option<u64>,
+    end_ms: Option<u64>,
+}
+
+/// The speaker turns a transcript's exchanges were built from, kept so the exchanges can be built
+/// again when the user says a speaker asks or answers ([`super::Transcript::with_roles`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnLayout {
+    title: String,
+    speakers: Vec<Speaker>,
+    turns: Vec<KeptTurn>,
+    /// For each turn: the index of its part and the char offset of its words there.
+    placed: Vec<(u32, u32)>,
+    overrides: std::collections::BTreeMap<String, Role>,
 }
 
 /// Labels of the one asking, compared case-insensitively; they are roles, not people.
@@ -190,18 +224,19 @@ fn base_name(label: &str) -> &str {
 }
 
 fn name_like(base: &str, max_words: usize) -> bool {
-    let words: Vec<&str> = base.split_whitespace().collect();
-    if words.is_empty() || words.len() > max_words {
+    // Counted without collecting: this runs on every line of every document opened.
+    let count = base.split_whitespace().take(max_words + 1).count();
+    if count == 0 || count > max_words {
         return false;
     }
-    words.iter().all(|w| {
+    base.split_whitespace().all(|w| {
         let Some(first) = w.chars().next() else {
             return false;
         };
         let chars_ok = w
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '’' | '-' | ','));
-        chars_ok && (first.is_uppercase() || NAME_PARTICLES.contains(w))
+        chars_ok && (first.is_uppercase() || NAME_PARTICLES.contains(&w))
     })
 }
 
@@ -361,17 +396,20 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
     if candidates.iter().flatten().count() < 2 {
         return None;
     }
-    let mut uses: HashMap<String, usize> = HashMap::new();
-    for l in candidates.iter().flatten() {
-        *uses.entry(lower_base(l.speaker)).or_default() += 1;
+    // Each label's lower-case name, made once.
+    let keys: Vec<Option<String>> = candidates
+        .iter()
+        .map(|c| c.map(|l| lower_base(l.speaker)))
+        .collect();
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for k in keys.iter().flatten() {
+        *uses.entry(k.as_str()).or_default() += 1;
     }
     // Roman numerals are list items as soon as one beyond `I` appears (`I:` alone is an
     // interviewer).
-    let romans_are_items = uses.keys().any(|k| k != "i" && is_roman(k));
-    let is_furniture = |l: &Label| {
-        let b = lower_base(l.speaker);
-        FURNITURE.contains(&b.as_str()) || (romans_are_items && is_roman(&b))
-    };
+    let romans_are_items = uses.keys().any(|k| *k != "i" && is_roman(k));
+    let is_furniture = |b: &str| FURNITURE.contains(&b) || (romans_are_items && is_roman(b));
+    let is_role = |b: &str| QUESTION_ROLES.contains(&b) || ANSWER_ROLES.contains(&b);
 
     let mut preamble: Vec<&'a str> = Vec::new();
     let mut headers = String::new();
@@ -383,12 +421,13 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
     for (i, &line) in lines.iter().enumerate() {
         let at_paragraph_start = i == 0 || lines[i - 1].trim().is_empty();
         let label = candidates[i].filter(|l| {
-            !is_furniture(l)
+            let b = keys[i].as_deref().unwrap_or_default();
+            !is_furniture(b)
                 && (l.qnum.is_some()
                     || at_paragraph_start
                     || previous_was_label
-                    || is_role_label(l.speaker)
-                    || uses[&lower_base(l.speaker)] >= 2)
+                    || is_role(b)
+                    || uses[b] >= 2)
         });
         previous_was_label = label.is_some();
         if let Some(l) = label {
@@ -435,105 +474,219 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
 }
 
 /// Builds the exchanges from turns: a run of question turns and the answer turns after it.
+/// Who asks is guessed per speaker ([`roles`]); the turns are kept in the returned layout so the
+/// exchanges can be built again when the user swaps a speaker's role.
 pub(super) fn build(preamble: &[&str], turns: Vec<Turn>, headers: &str) -> Option<Turns> {
-    let mut speakers: Vec<&str> = turns.iter().map(|t| t.speaker.as_ref()).collect();
-    speakers.sort_unstable();
-    speakers.dedup();
-    if turns.len() < 2 || speakers.len() < 2 {
+    let mut distinct: Vec<&str> = turns.iter().map(|t| t.speaker.as_ref()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if turns.len() < 2 || distinct.len() < 2 {
         return None;
     }
     let asks_by_speaker = roles(&turns, headers);
-    let asks = |t: &Turn| asks_by_speaker[t.speaker.as_ref()];
-
-    let mut parts = Vec::new();
-    let mut i = 0;
-    let mut exchange = 0u32;
-    while i < turns.len() {
-        let q_start = i;
-        while i < turns.len() && asks(&turns[i]) {
-            i += 1;
+    let mut speakers: Vec<Speaker> = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    for t in &turns {
+        if !index.contains_key(t.speaker.as_ref()) {
+            index.insert(t.speaker.as_ref(), speakers.len() as u32);
+            speakers.push(Speaker {
+                label: t.speaker.to_string(),
+                guessed: if asks_by_speaker[t.speaker.as_ref()] {
+                    Role::Asker
+                } else {
+                    Role::Answerer
+                },
+            });
         }
-        let a_start = i;
-        while i < turns.len() && !asks(&turns[i]) {
-            i += 1;
-        }
-        let question = &turns[q_start..a_start];
-        let answer = &turns[a_start..i];
-        let qnums: Vec<&str> = turns[q_start..i]
-            .iter()
-            .filter_map(|t| t.qnum.as_deref())
-            .collect();
-        let reference = (!qnums.is_empty()).then(|| qnums.join(", "));
-        let mut q = make_part(exchange, PartKind::Question, question);
-        let mut a = make_part(exchange, PartKind::Answer, answer);
-        q.reference = reference.clone();
-        a.reference = reference;
-        // An exchange with no question turn starts when its answer does.
-        if question.is_empty() {
-            q.start_ms = a.start_ms;
-            q.end_ms = a.start_ms;
-        }
-        if answer.is_empty() {
-            a.start_ms = q.end_ms;
-            a.end_ms = q.end_ms;
-        }
-        parts.push(q);
-        parts.push(a);
-        exchange += 1;
     }
-
+    let kept: Vec<KeptTurn> = turns
+        .iter()
+        .map(|t| {
+            let body = normalize_lines(t.lines.iter().map(|l| l.as_ref()));
+            KeptTurn {
+                speaker: index[t.speaker.as_ref()],
+                qnum: t.qnum.as_ref().map(|q| q.to_string()),
+                chars: body.chars().count() as u32,
+                body,
+                start_ms: t.start_ms,
+                end_ms: t.end_ms,
+            }
+        })
+        .collect();
     let title = normalize_lines(preamble.iter().copied());
-    let first_named = |kind: PartKind| {
-        parts
-            .iter()
-            .filter(|p: &&Part| p.id.kind == kind)
-            .find_map(|p| p.speaker.clone())
-    };
-    let meta = Metadata {
+    let mut layout = TurnLayout {
         title: title.lines().next().unwrap_or("").to_string(),
-        question_by: first_named(PartKind::Question),
-        answered_by: first_named(PartKind::Answer),
-        reference: parts[0].reference.clone(),
-        status: if parts[1].text.is_empty() {
-            super::AnswerStatus::Unanswered
-        } else {
-            super::AnswerStatus::Answered
-        },
-        ..Metadata::default()
+        speakers,
+        placed: vec![(0, 0); kept.len()],
+        turns: kept,
+        overrides: std::collections::BTreeMap::new(),
     };
-    Some(Turns { meta, parts })
+    let (meta, parts) = layout.assemble();
+    Some(Turns {
+        meta,
+        parts,
+        layout,
+    })
 }
 
-fn make_part(exchange: u32, kind: PartKind, turns: &[Turn]) -> Part {
-    let mut people: Vec<&str> = Vec::new();
-    for t in turns {
-        let name = base_name(&t.speaker);
-        if !is_role_label(name) && !people.contains(&name) {
-            people.push(name);
-        }
+impl TurnLayout {
+    /// The speakers in order of first turn, with their role now and whether the user set it.
+    pub fn speakers(&self) -> Vec<SpeakerRole> {
+        self.speakers
+            .iter()
+            .map(|s| SpeakerRole {
+                speaker: s.label.clone(),
+                guessed: s.guessed,
+                role: self.overrides.get(&s.label).copied().unwrap_or(s.guessed),
+                set: self.overrides.contains_key(&s.label),
+            })
+            .collect()
     }
-    // Every turn of a part made of several keeps its label, even when one speaker has
-    // consecutive turns: the turns stay told apart.
-    let labelled = turns.len() > 1;
-    let mut lines: Vec<String> = Vec::new();
-    for t in turns {
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        let body = normalize_lines(t.lines.iter().map(|l| l.as_ref()));
-        if labelled {
-            lines.push(format!("{}: {}", t.speaker, body));
-        } else {
-            lines.push(body);
-        }
+
+    /// The user's roles in force (only those of speakers this transcript has).
+    pub fn overrides(&self) -> &std::collections::BTreeMap<String, Role> {
+        &self.overrides
     }
-    Part {
-        id: PartId { exchange, kind },
-        speaker: (!people.is_empty()).then(|| people.join(" and ")),
-        text: normalize_lines(lines.iter().flat_map(|l| l.split('\n'))),
-        reference: None,
-        start_ms: turns.iter().filter_map(|t| t.start_ms).min(),
-        end_ms: turns.iter().filter_map(|t| t.end_ms).max(),
+
+    /// True when a turn has this speaker label.
+    pub fn has_speaker(&self, label: &str) -> bool {
+        self.speakers.iter().any(|s| s.label == label)
+    }
+
+    /// Sets the user's roles: those of speakers not in the transcript are left out.
+    pub(super) fn set_overrides(&mut self, roles: &std::collections::BTreeMap<String, Role>) {
+        self.overrides = roles
+            .iter()
+            .filter(|(name, _)| self.has_speaker(name))
+            .map(|(n, r)| (n.clone(), *r))
+            .collect();
+    }
+
+    /// Where each turn's words stand in the parts built last: the part's index and the char
+    /// offset of the turn's text (after its label) in the part's text, and the text's length.
+    pub(super) fn turn_places(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        self.placed
+            .iter()
+            .zip(&self.turns)
+            .map(|(&(part, at), t)| (part as usize, at as usize, t.chars as usize))
+    }
+
+    fn asks(&self, speaker: u32) -> bool {
+        let s = &self.speakers[speaker as usize];
+        self.overrides.get(&s.label).copied().unwrap_or(s.guessed) == Role::Asker
+    }
+
+    /// Builds the exchanges with the roles in force: a run of question turns and the answer
+    /// turns after it. Records where each turn's words land.
+    pub(super) fn assemble(&mut self) -> (Metadata, Vec<Part>) {
+        let mut parts = Vec::new();
+        let mut i = 0;
+        let mut exchange = 0u32;
+        let n = self.turns.len();
+        while i < n {
+            let q_start = i;
+            while i < n && self.asks(self.turns[i].speaker) {
+                i += 1;
+            }
+            let a_start = i;
+            while i < n && !self.asks(self.turns[i].speaker) {
+                i += 1;
+            }
+            let qnums: Vec<&str> = self.turns[q_start..i]
+                .iter()
+                .filter_map(|t| t.qnum.as_deref())
+                .collect();
+            let reference = (!qnums.is_empty()).then(|| qnums.join(", "));
+            let mut q = self.make_part(exchange, PartKind::Question, q_start, a_start, parts.len());
+            let mut a = self.make_part(exchange, PartKind::Answer, a_start, i, parts.len() + 1);
+            q.reference = reference.clone();
+            a.reference = reference;
+            // An exchange with no question turn starts when its answer does.
+            if q_start == a_start {
+                q.start_ms = a.start_ms;
+                q.end_ms = a.start_ms;
+            }
+            if a_start == i {
+                a.start_ms = q.end_ms;
+                a.end_ms = q.end_ms;
+            }
+            parts.push(q);
+            parts.push(a);
+            exchange += 1;
+        }
+
+        let first_named = |kind: PartKind| {
+            parts
+                .iter()
+                .filter(|p: &&Part| p.id.kind == kind)
+                .find_map(|p| p.speaker.clone())
+        };
+        let meta = Metadata {
+            title: self.title.clone(),
+            question_by: first_named(PartKind::Question),
+            answered_by: first_named(PartKind::Answer),
+            reference: parts[0].reference.clone(),
+            status: if parts[1].text.is_empty() {
+                super::AnswerStatus::Unanswered
+            } else {
+                super::AnswerStatus::Answered
+            },
+            ..Metadata::default()
+        };
+        (meta, parts)
+    }
+
+    /// The part of turns `from..to`. Text: the turn's words alone, or, when the part holds
+    /// several turns, each turn as `Label: words`, a blank line between turns (exactly what
+    /// normalizing those lines gives, so offsets saved before this was written still hold).
+    fn make_part(
+        &mut self,
+        exchange: u32,
+        kind: PartKind,
+        from: usize,
+        to: usize,
+        part_index: usize,
+    ) -> Part {
+        let turns = &self.turns[from..to];
+        let mut people: Vec<&str> = Vec::new();
+        for t in turns {
+            let name = base_name(&self.speakers[t.speaker as usize].label);
+            if !is_role_label(name) && !people.contains(&name) {
+                people.push(name);
+            }
+        }
+        // Every turn of a part made of several keeps its label, even when one speaker has
+        // consecutive turns: the turns stay told apart.
+        let labelled = turns.len() > 1;
+        let mut text = String::new();
+        let mut chars = 0usize;
+        for (k, t) in turns.iter().enumerate() {
+            if k > 0 {
+                text.push_str("\n\n");
+                chars += 2;
+            }
+            if labelled {
+                let label = &self.speakers[t.speaker as usize].label;
+                text.push_str(label);
+                text.push(':');
+                chars += label.chars().count() + 1;
+                if !t.body.is_empty() {
+                    text.push(' ');
+                    chars += 1;
+                }
+            }
+            self.placed[from + k] = (part_index as u32, chars as u32);
+            text.push_str(&t.body);
+            chars += t.chars as usize;
+        }
+        Part {
+            id: PartId { exchange, kind },
+            speaker: (!people.is_empty()).then(|| people.join(" and ")),
+            text,
+            reference: None,
+            start_ms: turns.iter().filter_map(|t| t.start_ms).min(),
+            end_ms: turns.iter().filter_map(|t| t.end_ms).max(),
+        }
     }
 }
 

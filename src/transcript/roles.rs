@@ -1,0 +1,199 @@
+//! The user's say on who asks and who answers in a turn-based transcript (a hearing, an
+//! interview, subtitles): building the exchanges again with a speaker's role swapped, and
+//! carrying positions from one set of exchanges to the other.
+//!
+//! Swapping a role moves whole turns between questions and answers, so parts are made and
+//! unmade and exchanges renumbered; a turn's words never change. A position inside a turn's
+//! words is carried exactly; a stretch over several turns is carried only when the same text
+//! stands between them in the new part (checked, never assumed).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use super::{PartId, PartKind, Role, SpeakerRole, Transcript};
+
+impl Transcript {
+    /// The speakers of a turn-based transcript with their roles, in order of first turn; empty
+    /// for the layouts whose parts are not made of speaker turns (GLA pages, written answers,
+    /// plain text).
+    pub fn speaker_roles(&self) -> Vec<SpeakerRole> {
+        self.layout.as_ref().map_or_else(Vec::new, |l| l.speakers())
+    }
+
+    /// The user's roles in force.
+    pub fn roles(&self) -> BTreeMap<String, Role> {
+        self.layout
+            .as_ref()
+            .map_or_else(BTreeMap::new, |l| l.overrides().clone())
+    }
+
+    /// True when the roles given are those in force (roles of speakers the transcript does not
+    /// have are not counted).
+    pub fn has_roles(&self, roles: &BTreeMap<String, Role>) -> bool {
+        match &self.layout {
+            None => true,
+            Some(l) => {
+                let wanted = roles.iter().filter(|(name, _)| l.has_speaker(name));
+                wanted.eq(l.overrides().iter())
+            }
+        }
+    }
+
+    /// Builds the exchanges again with these roles (the user's; a speaker not named keeps the
+    /// guessed role, a name the transcript does not have is ignored). Returns false when nothing
+    /// changed. The text, its hash and length do not change: only how it is cut into parts.
+    pub fn set_roles(&mut self, roles: &BTreeMap<String, Role>) -> bool {
+        if self.has_roles(roles) {
+            return false;
+        }
+        let Some(layout) = self.layout.as_mut() else {
+            return false;
+        };
+        layout.set_overrides(roles);
+        let (meta, parts) = layout.assemble();
+        // Only what the exchanges give changes; the rest (a title, a ParlParse debate's date
+        // and department) was read from the file.
+        self.meta.question_by = meta.question_by;
+        self.meta.answered_by = meta.answered_by;
+        self.meta.reference = meta.reference;
+        self.meta.status = meta.status;
+        self.parts = parts;
+        true
+    }
+
+    /// This transcript with these roles: borrowed when they are already in force.
+    pub fn with_roles(&self, roles: &BTreeMap<String, Role>) -> Cow<'_, Transcript> {
+        if self.has_roles(roles) {
+            Cow::Borrowed(self)
+        } else {
+            let mut t = self.clone();
+            t.set_roles(roles);
+            Cow::Owned(t)
+        }
+    }
+}
+
+/// Where each turn's words stand in one set of exchanges.
+struct Places {
+    /// Per turn: part index, char offset of the words in the part, their length.
+    turns: Vec<(usize, usize, usize)>,
+    /// Per part index: the turns in it, in order.
+    by_part: Vec<Vec<usize>>,
+    /// Part index by id.
+    index: HashMap<PartId, usize>,
+}
+
+impl Places {
+    fn of(t: &Transcript) -> Option<Places> {
+        let layout = t.layout.as_ref()?;
+        let turns: Vec<(usize, usize, usize)> = layout.turn_places().collect();
+        let mut by_part = vec![Vec::new(); t.parts.len()];
+        for (k, &(p, _, _)) in turns.iter().enumerate() {
+            by_part.get_mut(p)?.push(k);
+        }
+        let index = t.parts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        Some(Places {
+            turns,
+            by_part,
+            index,
+        })
+    }
+}
+
+/// Carries positions and parts from a transcript's exchanges under one set of roles to the
+/// same transcript's exchanges under another.
+pub struct Relayout<'t> {
+    from: &'t Transcript,
+    to: &'t Transcript,
+    old: Places,
+    new: Places,
+}
+
+impl<'t> Relayout<'t> {
+    /// `None` unless both are the same turn-based transcript (same text, same turns).
+    pub fn new(from: &'t Transcript, to: &'t Transcript) -> Option<Relayout<'t>> {
+        if from.hash != to.hash {
+            return None;
+        }
+        let old = Places::of(from)?;
+        let new = Places::of(to)?;
+        (old.turns.len() == new.turns.len()).then_some(Relayout { from, to, old, new })
+    }
+
+    /// Where chars `start..end` of part `part` stand in the new exchanges: the same words,
+    /// checked. `None` when they cannot be placed: the stretch runs over turns that the new
+    /// exchanges put in different parts, or over labels and blank lines that are not there
+    /// any more.
+    pub fn span(&self, part: PartId, start: usize, end: usize) -> Option<(PartId, usize, usize)> {
+        if start >= end {
+            return None;
+        }
+        let &p = self.old.index.get(&part)?;
+        let old_text = &self.from.parts[p].text;
+        let quote: String = old_text.chars().skip(start).take(end - start).collect();
+        if quote.chars().count() != end - start {
+            return None;
+        }
+        let (np, ns) = self.point(p, start, false)?;
+        let (np2, ne) = self.point(p, end, true)?;
+        if np != np2 || ns >= ne {
+            return None;
+        }
+        let new_part = &self.to.parts[np];
+        let placed: String = new_part.text.chars().skip(ns).take(ne - ns).collect();
+        (placed == quote).then_some((new_part.id, ns, ne))
+    }
+
+    /// A char position of old part `p` in the new exchanges, through the turn it belongs to: the
+    /// turn whose words hold it or, before a turn's words (its label, the blank line before
+    /// it), the turn after. An end position at the end of a turn's words stays with that turn.
+    fn point(&self, p: usize, pos: usize, is_end: bool) -> Option<(usize, usize)> {
+        let turns = &self.old.by_part[p];
+        let k = *turns.iter().find(|&&k| {
+            let (_, at, len) = self.old.turns[k];
+            if is_end {
+                pos <= at + len
+            } else {
+                pos < at + len
+            }
+        })?;
+        let (_, at, _) = self.old.turns[k];
+        let (np, new_at, _) = self.new.turns[k];
+        let moved = new_at as isize + pos as isize - at as isize;
+        (moved >= 0).then_some((np, moved as usize))
+    }
+
+    /// The part of the new exchanges that a tag on old part `part` belongs on: the part of the
+    /// same kind holding every turn of the old one (and perhaps more, when turns joined it).
+    /// A part without turns (an exchange's missing answer) goes with its exchange's other part.
+    /// `None` when the old part's turns are split over several parts or now make the other
+    /// kind of part.
+    pub fn part(&self, part: PartId) -> Option<PartId> {
+        let &p = self.old.index.get(&part)?;
+        let turns = &self.old.by_part[p];
+        if turns.is_empty() {
+            // The sibling part of the same exchange locates it.
+            let sibling = PartId {
+                exchange: part.exchange,
+                kind: match part.kind {
+                    PartKind::Question => PartKind::Answer,
+                    PartKind::Answer => PartKind::Question,
+                    PartKind::Text => return None,
+                },
+            };
+            let s = self.part(sibling)?;
+            let own = PartId {
+                exchange: s.exchange,
+                kind: part.kind,
+            };
+            let &np = self.new.index.get(&own)?;
+            return self.new.by_part[np].is_empty().then_some(own);
+        }
+        let np = self.new.turns[turns[0]].0;
+        if turns.iter().any(|&k| self.new.turns[k].0 != np) {
+            return None;
+        }
+        let id = self.to.parts[np].id;
+        (id.kind == part.kind).then_some(id)
+    }
+}
