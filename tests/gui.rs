@@ -1419,3 +1419,37 @@ fn the_codebook_is_edited_from_its_panel() {
             .any(|e| e.file_name().to_string_lossy().contains(".before-merge-"))
     );
 }
+
+/// In a hearing the user can swap who asks and who answers, per document: the sidecar records it,
+/// the exchanges are built again, and undo brings the guess back.
+#[test]
+fn a_speakers_role_is_swapped_in_the_app() {
+    let f = fixture(Some("carol"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+    std::fs::copy(
+        src.join("hearing-hansard-dash.txt"),
+        f.corpus.join("hearing-hansard-dash.txt"),
+    )
+    .unwrap();
+    let mut h = harness(&f, &f.corpus.join("hearing-hansard-dash.txt"));
+    h.get_by_label_contains("Speakers (4)").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Mr HAYES")
+        .click();
+    h.run_ok();
+    h.get_by_label("asks").click();
+    h.run_ok();
+    if h.query_by_label("Change the role").is_some() {
+        h.get_by_label("Change the role").click();
+        h.run_ok();
+    }
+    let roles = h.state().document().unwrap().sidecar.roles.clone();
+    assert_eq!(
+        roles.get("Mr HAYES"),
+        Some(&marginalia::transcript::Role::Asker)
+    );
+    h.get_by_label_contains("Speakers (4): 1 set by you");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_ok();
+    assert!(h.state().document().unwrap().sidecar.roles.is_empty());
+}

@@ -69,6 +69,13 @@ pub enum Action {
     PreviewCodebookChange(crate::codebook_edit::Change),
     /// Carry out a codebook change in the folder (sidecars migrated, backups, history).
     CommitCodebookChange(crate::codebook_edit::Change),
+    /// Give a speaker a role in this document (`None`: back to the reader's guess).
+    SetRole {
+        /// The speaker's label.
+        speaker: String,
+        /// Asks or answers.
+        role: Option<crate::transcript::Role>,
+    },
     /// Read the tag query's matches in the chosen colleague's sidecars.
     RunTagQuery,
     /// Open the document of search hit `n` at the hit.

@@ -72,6 +72,18 @@ impl MarginaliaApp {
             Action::SetTheme(t) => self.set_theme(ctx, &t),
             Action::GoToHit(i) => self.go_to_hit(i),
             Action::RunTagQuery => self.run_tag_query(),
+            Action::SetRole { speaker, role } => {
+                let Some(doc) = &self.ed.doc else { return };
+                match doc.role_change(&speaker, role) {
+                    Ok(change) if change.unplaced.is_empty() => {
+                        let notice = super::roles_panel::role_notice(&speaker, &change);
+                        self.apply_edit(change.edit);
+                        self.notice = Some(notice);
+                    }
+                    Ok(change) => self.dialogs.role_confirm = Some((speaker, change)),
+                    Err(e) => self.notice = Some(e.to_string()),
+                }
+            }
             Action::PreviewCodebookChange(c) => self.preview_codebook_change(c),
             Action::CommitCodebookChange(c) => self.commit_codebook_change(&c),
             Action::OpenCoding(c) => self.open_coding(&c),

@@ -105,6 +105,7 @@ impl MarginaliaApp {
         self.recovery_ui(ctx);
         self.conflict_ui(ctx);
         self.codebook_confirm_ui(ctx);
+        self.role_confirm_ui(ctx);
         self.span_popup_ui(ctx);
         self.palette_ui(ctx);
         self.help_ui(ctx);

@@ -64,12 +64,18 @@ impl MarginaliaApp {
             ui.label("Enter your annotator id and name to start coding (Settings > Annotator…).");
             return;
         }
-        let Some(doc) = &self.ed.doc else {
+        if self.ed.doc.is_none() {
             ui.heading("No document open");
             ui.label("Choose a document in the list on the left.");
             return;
-        };
-        egui::Panel::top("document-header").show(ui, |ui| header_ui(ui, doc));
+        }
+        egui::Panel::top("document-header").show(ui, |ui| {
+            if let Some(doc) = &self.ed.doc {
+                header_ui(ui, doc);
+            }
+            self.roles_ui(ui);
+        });
+        let Some(doc) = &self.ed.doc else { return };
         let style = self.text_style(ui);
         let format = doc.transcript.format;
         let mut outputs: Vec<(PartId, PartViewOutput)> = Vec::new();

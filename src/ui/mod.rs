@@ -15,6 +15,7 @@ pub mod export_dialog;
 pub mod import_dialog;
 pub mod keys;
 pub mod review_panel;
+mod roles_panel;
 pub mod search_panel;
 pub mod settings;
 pub mod state;

@@ -94,6 +94,8 @@ pub struct CodebookForm {
 /// Windows over the workspace.
 #[derive(Default)]
 pub struct Dialogs {
+    /// A speaker's role change that some codings cannot follow, waiting for the user's yes.
+    pub role_confirm: Option<(String, crate::document::RoleChange)>,
     /// A codebook value being added or renamed.
     pub codebook_form: Option<CodebookForm>,
     /// A codebook change waiting for the user's yes, with the sidecars it would rewrite.
