@@ -2,6 +2,11 @@
 //! 10,000-page generated corpus (30% annotated), beside the time to parse the corpus.
 //!
 //! `cargo bench --bench agreement` (MARGINALIA_BENCH_DOCS changes the size).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::time::Instant;
 

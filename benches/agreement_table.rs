@@ -7,6 +7,11 @@
 //!
 //! `cargo bench --bench agreement_table` (needs `python3` with `venv` and network access for pip
 //! the first time).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 #[path = "common/mod.rs"]
 mod common;
@@ -38,11 +43,12 @@ fn write_table(path: &Path, units: usize, coders: usize, missing: u64, seed: u64
                 x if x < missing + 90 => Some((truth % 5) + 1),
                 _ => Some(1 + next(5)),
             };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "u{u},coder{c},{}",
                 v.map_or(String::new(), |v| v.to_string())
-            );
+            )
+            .expect("writing into a String cannot fail");
         }
     }
     std::fs::write(path, out).expect("write table");

@@ -12,6 +12,11 @@
 //!
 //! `cargo bench --no-default-features --bench analysis` (MARGINALIA_BENCH_DOCS changes the larger
 //! size).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,6 +6,11 @@
 //! under 5x the file), and the deflate levels a `.qdpx` could use. Exits non-zero when a bound fails.
 //!
 //! `cargo bench --bench commands`
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 #[path = "common/mod.rs"]
 mod common;

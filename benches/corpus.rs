@@ -8,6 +8,11 @@
 //! - peak memory with the corpus open.
 //!
 //! `cargo bench --bench corpus`
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::path::Path;
 use std::time::Instant;

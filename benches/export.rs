@@ -2,6 +2,11 @@
 //! each format, set beside the time to read the corpus's bytes, measured in the same run.
 //!
 //! `cargo bench --bench export` (set MARGINALIA_BENCH_DOCS to change the size).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::path::Path;
 use std::time::Instant;

@@ -7,6 +7,11 @@
 //!   inflating its `word/document.xml`. Bound: within 3x the floor.
 //!
 //! `cargo bench --bench formats`; exits non-zero when a bound fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -7,6 +7,11 @@
 //! Commands run as child processes of the release binary (whole process: startup, reading,
 //! computing, writing), except the library's corpus open and the placement of spans on one page,
 //! which are timed in this process. Best of 3 at each size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 #[path = "common/mod.rs"]
 mod common;

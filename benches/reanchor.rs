@@ -4,6 +4,11 @@
 //! went, tracked char by char through the edits.
 //!
 //! `cargo bench --bench reanchor` (MARGINALIA_REANCHOR_SCALE_ONLY=1: only the 100,000-span cases)
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::time::Instant;
 

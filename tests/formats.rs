@@ -2,6 +2,11 @@
 //! committee style, interviews, timed transcripts (Zoom and Teams WebVTT, SubRip, Otter), Word,
 //! OpenDocument and saved web pages, every ParlParse archive, the GLA page variants, and the bad
 //! input each container can bring. Every fixture is written for these tests in the real layouts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a test crate: an unwrap that fails is a failing test, and says where"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,11 @@
 //! The real app, driven headlessly with egui_kittest: tag by click and by key, tag a span with a
 //! value, undo and redo, switch documents (autosave) and reopen.
 #![cfg(feature = "gui")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -67,43 +67,44 @@ fn escape(s: &str) -> String {
 
 /// The chart as a standalone SVG document.
 pub fn to_svg(chart: &BarChart) -> String {
+    const IN_MEMORY: &str = "writing into a String cannot fail";
     let (label_w, bar_w, row_h, top) = (220.0, 420.0, 24.0, 40.0);
     let legend_h = 20.0 * chart.legend.len() as f64;
     let height = top + row_h * chart.bars.len() as f64 + 30.0 + legend_h;
     let width = label_w + bar_w + 80.0;
     let mut s = String::new();
-    // Writing into a String cannot fail.
-    let _ = writeln!(
+    writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
+    ).expect(IN_MEMORY);
+    writeln!(
         s,
         r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="14" font-weight="bold">{}</text>"#,
         escape(&chart.title)
-    );
+    ).expect(IN_MEMORY);
     for (i, (label, n, shares)) in chart.bars.iter().enumerate() {
         let y = top + row_h * i as f64;
-        let _ = writeln!(
+        writeln!(
             s,
             r#"<text x="{}" y="{}" text-anchor="end">{} (n={n})</text>"#,
             label_w - 8.0,
             y + row_h * 0.65,
             escape(label)
-        );
+        )
+        .expect(IN_MEMORY);
         let mut x = label_w;
         for (j, share) in shares.iter().enumerate() {
             let w = bar_w * share;
             if w > 0.0 {
                 let [r, g, b] = chart.legend.get(j).map_or([0, 0, 0], |l| l.1);
-                let _ = writeln!(
+                writeln!(
                     s,
                     r#"<rect x="{x:.2}" y="{:.2}" width="{w:.2}" height="{:.2}" fill="rgb({r},{g},{b})"><title>{}: {:.1}%</title></rect>"#,
                     y + 3.0,
                     row_h - 6.0,
                     escape(chart.legend.get(j).map_or("", |l| l.0.as_str())),
                     share * 100.0
-                );
+                ).expect(IN_MEMORY);
             }
             x += w;
         }
@@ -111,13 +112,13 @@ pub fn to_svg(chart: &BarChart) -> String {
     let legend_top = top + row_h * chart.bars.len() as f64 + 20.0;
     for (j, (label, [r, g, b])) in chart.legend.iter().enumerate() {
         let y = legend_top + 20.0 * j as f64;
-        let _ = writeln!(
+        writeln!(
             s,
             r#"<rect x="{label_w}" y="{y}" width="12" height="12" fill="rgb({r},{g},{b})"/><text x="{}" y="{}">{}</text>"#,
             label_w + 18.0,
             y + 10.0,
             escape(label)
-        );
+        ).expect(IN_MEMORY);
     }
     s.push_str("</svg>\n");
     s

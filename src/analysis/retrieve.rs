@@ -340,9 +340,9 @@ pub fn codings_csv(codings: &[Coding]) -> Vec<u8> {
         }
     };
     let opt = |s: &Option<String>| cell(s.as_deref().unwrap_or(""));
+    const IN_MEMORY: &str = "a CSV writer into a Vec cannot fail";
     let mut w = csv::Writer::from_writer(Vec::new());
-    // Writing to a Vec cannot fail.
-    let _ = w.write_record([
+    w.write_record([
         "document",
         "title",
         "date",
@@ -360,9 +360,10 @@ pub fn codings_csv(codings: &[Coding]) -> Vec<u8> {
         "quote",
         "note",
         "context",
-    ]);
+    ])
+    .expect(IN_MEMORY);
     for c in codings {
-        let _ = w.write_record([
+        w.write_record([
             cell(&c.document),
             cell(&c.title),
             opt(&c.date),
@@ -380,7 +381,8 @@ pub fn codings_csv(codings: &[Coding]) -> Vec<u8> {
             opt(&c.quote),
             opt(&c.note),
             cell(&c.context),
-        ]);
+        ])
+        .expect(IN_MEMORY);
     }
     w.into_inner().unwrap_or_default()
 }

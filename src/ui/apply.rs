@@ -442,8 +442,10 @@ impl MarginaliaApp {
         if path.is_dir() {
             self.settings.add_recent(path);
             if self.settings.error.is_none() && self.settings.settings.annotator.is_some() {
-                // Best effort: failing to remember a recent folder must not stop the work.
-                let _ = self.settings.save();
+                // Failing to remember a recent folder must not stop the work: said, not fatal.
+                if let Err(e) = self.settings.save() {
+                    self.notice = Some(format!("recent folders not remembered: {e}"));
+                }
             }
         }
         self.watch(&root);
@@ -980,6 +982,10 @@ impl MarginaliaApp {
     }
 
     /// Runs a command.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per command: the other half of the command list, read top to bottom"
+    )]
     fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::OpenFile => self.pick(false),

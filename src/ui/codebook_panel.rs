@@ -94,6 +94,10 @@ impl MarginaliaApp {
             });
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one dimension's buttons, their right-click menus and the add button, laid out in the order seen"
+    )]
     fn dimension_ui(&mut self, ui: &mut egui::Ui, dim: &Dimension, applies: AppliesTo) {
         let Some(doc) = &self.ed.doc else { return };
         let kind = if applies == AppliesTo::Question {

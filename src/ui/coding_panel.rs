@@ -80,6 +80,10 @@ impl MarginaliaApp {
 
     /// Every coding of the document, in text order: a click on a part tag goes to its part and
     /// makes it the target of the keys; a click on a span selects it for the editor below.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the rows of the list and their two kinds (part tag, span) in one lazily drawn scroll area"
+    )]
     fn codings_ui(&mut self, ui: &mut egui::Ui, codebook: &Codebook, editable: bool) {
         let Some(doc) = &self.ed.doc else { return };
         let spans = &doc.sidecar.spans;

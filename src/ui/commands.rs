@@ -143,6 +143,10 @@ impl Command {
 
 /// Name, shortcuts and help of a command. The match is exhaustive, so a new command cannot be
 /// left without them.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per command, its name, keys and help side by side"
+)]
 fn describe(command: Command) -> (&'static str, Vec<Shortcut>, &'static str) {
     use Command::*;
     match command {

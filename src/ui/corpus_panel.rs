@@ -149,6 +149,10 @@ impl MarginaliaApp {
         });
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the left panel top to bottom: filter, filters, sort, search, counts and the lazily drawn list"
+    )]
     pub(super) fn corpus_ui(&mut self, ui: &mut egui::Ui) {
         let Some(corpus) = &self.ws.corpus else {
             if let Some((done, total)) = self.loading_progress() {
@@ -348,6 +352,10 @@ impl MarginaliaApp {
     }
 
     /// The filters beyond the text box; true when one changed.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one grid row per filter, in the order shown"
+    )]
     fn filters_ui(&mut self, ui: &mut egui::Ui) -> bool {
         let Some(corpus) = &self.ws.corpus else {
             return false;

@@ -109,6 +109,10 @@ fn default_output(root: &std::path::Path, format: ExportFormat) -> PathBuf {
 }
 
 impl MarginaliaApp {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the dialog top to bottom: format, annotators, scope, file, progress, summary, then the job"
+    )]
     pub(super) fn export_ui(&mut self, ctx: &egui::Context) {
         let Some(dialog) = &mut self.export else {
             return;

@@ -291,6 +291,10 @@ impl MarginaliaApp {
         dataset.documents.iter().position(|d| &d.path == path)
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one document's annotators side by side: header, columns and lanes in one layout"
+    )]
     fn review_document_ui(&mut self, ui: &mut egui::Ui, dataset: &Arc<Dataset>) {
         let Some(index) = self.review_document(dataset) else {
             ui.label("Choose a document in the list. Documents coded by at least two of the chosen annotators can be compared.");
@@ -511,6 +515,10 @@ impl MarginaliaApp {
 
     /// The right panel in review mode: the document's tags side by side and the adjudication of
     /// each of its disagreements.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the adjudication panel top to bottom: the tags compared, then each disagreement's card and choices"
+    )]
     pub(super) fn adjudication_ui(&mut self, ui: &mut egui::Ui) {
         let Some(review) = &self.review else { return };
         let Some((dataset, report)) = review.data.clone() else {
