@@ -613,13 +613,20 @@ impl MarginaliaApp {
                                 } else {
                                     RichText::new(name)
                                 });
+                                // Labels, as the codebook panel shows them, not ids.
+                                let labels = |vals: &[String]| {
+                                    vals.iter()
+                                        .map(|v| dim.value(v).map_or(v.as_str(), |x| &x.label))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                };
                                 for v in &values {
-                                    ui.label(v.join(", "));
+                                    ui.label(labels(v));
                                 }
                                 ui.label(
                                     gold_sidecar
                                         .as_ref()
-                                        .map(|g| g.part_values(part.id, &dim.id).join(", "))
+                                        .map(|g| labels(g.part_values(part.id, &dim.id)))
                                         .unwrap_or_default(),
                                 );
                                 ui.end_row();
