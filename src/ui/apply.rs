@@ -720,7 +720,7 @@ impl MarginaliaApp {
                     self.ed
                         .view
                         .paragraphs
-                        .insert(part.id, text_view::paragraphs(&part.text));
+                        .insert(part.id, text_view::paragraphs(&part.text).into());
                 }
                 // Spans placed again after the text changed: saved soon, like any edit.
                 if doc.is_dirty() {

@@ -14,7 +14,8 @@ use crate::sidecar::Status;
 use crate::transcript::PartId;
 
 /// One row of the codings list.
-enum Row {
+#[derive(Debug)]
+pub enum Row {
     /// A value of a part dimension.
     Tag {
         part: PartId,
@@ -23,6 +24,41 @@ enum Row {
     },
     /// A span, by index into the sidecar's spans.
     Span(usize),
+}
+
+/// The codings of a document in text order: (part, position, row); part tags first in their
+/// part, in codebook order.
+fn coding_rows(doc: &crate::document::Document, codebook: &Codebook) -> Vec<(PartId, usize, Row)> {
+    let mut rows: Vec<(PartId, usize, Row)> = Vec::new();
+    for (part, dims) in &doc.sidecar.tags {
+        // Codebook order, so a document reads like the codebook panel above.
+        let mut dims: Vec<(&String, &Vec<String>)> = dims.iter().collect();
+        dims.sort_by_key(|(d, _)| {
+            codebook
+                .dimensions
+                .iter()
+                .position(|x| &x.id == *d)
+                .unwrap_or(usize::MAX)
+        });
+        for (dimension, values) in dims {
+            for value in values {
+                rows.push((
+                    *part,
+                    0,
+                    Row::Tag {
+                        part: *part,
+                        dimension: dimension.clone(),
+                        value: value.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    for (i, s) in doc.sidecar.spans.iter().enumerate() {
+        rows.push((s.part, s.start + 1, Row::Span(i)));
+    }
+    rows.sort_by_key(|(part, at, _)| (*part, *at));
+    rows
 }
 
 impl MarginaliaApp {
@@ -87,35 +123,15 @@ impl MarginaliaApp {
     fn codings_ui(&mut self, ui: &mut egui::Ui, codebook: &Codebook, editable: bool) {
         let Some(doc) = &self.ed.doc else { return };
         let spans = &doc.sidecar.spans;
-        let mut rows: Vec<(PartId, usize, Row)> = Vec::new();
-        for (part, dims) in &doc.sidecar.tags {
-            // Codebook order, so a document reads like the codebook panel above.
-            let mut dims: Vec<(&String, &Vec<String>)> = dims.iter().collect();
-            dims.sort_by_key(|(d, _)| {
-                codebook
-                    .dimensions
-                    .iter()
-                    .position(|x| &x.id == *d)
-                    .unwrap_or(usize::MAX)
-            });
-            for (dimension, values) in dims {
-                for value in values {
-                    rows.push((
-                        *part,
-                        0,
-                        Row::Tag {
-                            part: *part,
-                            dimension: dimension.clone(),
-                            value: value.clone(),
-                        },
-                    ));
-                }
-            }
+        // Made again only when the document or the codebook changed, not every frame: a long
+        // answer can carry thousands of spans.
+        let key = (doc.revision(), self.ws.codebook_generation);
+        if self.ed.view.codings.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.ed.view.codings = Some((key, coding_rows(doc, codebook).into()));
         }
-        for (i, s) in spans.iter().enumerate() {
-            rows.push((s.part, s.start + 1, Row::Span(i)));
-        }
-        rows.sort_by_key(|(part, at, _)| (*part, *at));
+        let Some((_, rows)) = self.ed.view.codings.clone() else {
+            return;
+        };
         let tags = rows
             .iter()
             .filter(|r| matches!(r.2, Row::Tag { .. }))

@@ -5,7 +5,7 @@ pub mod action;
 pub mod analysis_panel;
 mod apply;
 mod codebook_panel;
-mod coding_panel;
+pub mod coding_panel;
 pub mod commands;
 pub use codebook_panel::memo_id;
 mod corpus_panel;

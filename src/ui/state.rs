@@ -14,6 +14,12 @@ use crate::document::Document;
 use crate::highlights::Highlights;
 use crate::transcript::PartId;
 
+/// Rows of the codings list with the (revision, codebook generation) they were made for.
+pub type CodingsCache = (
+    (u64, u64),
+    std::sync::Arc<[(PartId, usize, super::coding_panel::Row)]>,
+);
+
 /// The corpus and how it is looked at.
 #[derive(Default)]
 pub struct Workspace {
@@ -152,9 +158,12 @@ pub struct PendingSpan {
 #[derive(Debug, Default)]
 pub struct DocView {
     /// Paragraphs of each part.
-    pub paragraphs: HashMap<PartId, Vec<Paragraph>>,
+    pub paragraphs: HashMap<PartId, std::sync::Arc<[Paragraph]>>,
     /// Measured paragraph heights.
     pub heights: HeightCache,
+    /// The codings list of "This document", for the document revision and codebook generation
+    /// it was made for.
+    pub codings: Option<CodingsCache>,
     /// A paragraph of the transcript had the keyboard in the last frame (its keys are codes).
     pub paragraph_focused: bool,
     /// The last non-empty selection: part and char range.
