@@ -464,9 +464,11 @@ impl Transcript {
         let extracted = match container {
             Container::Txt => {
                 let decoded = decode_owned(bytes)?;
-                return Ok(Transcript::from_text(
+                // Normalized in place of itself where it already is: a 60 MB file is not held
+                // twice while its parts are built.
+                return Ok(Transcript::from_normalized(
                     file_name,
-                    &decoded.text,
+                    normalize::normalize_owned(decoded.text),
                     decoded.encoding,
                     decoded.warnings,
                 ));
@@ -534,27 +536,45 @@ impl Transcript {
         file_name: &str,
         text: &str,
         encoding: String,
+        warnings: Vec<String>,
+    ) -> Transcript {
+        Transcript::from_normalized(file_name, normalize(text), encoding, warnings)
+    }
+
+    /// [`Transcript::from_text`] of text already normalized, which becomes the part of a plain
+    /// text without a copy.
+    fn from_normalized(
+        file_name: &str,
+        normalized: String,
+        encoding: String,
         mut warnings: Vec<String>,
     ) -> Transcript {
-        let normalized = normalize(text);
-        let lines: Vec<&str> = normalized.split('\n').collect();
-        let (format, meta, parts) = if let Some(page) = gla::parse(&lines) {
-            warnings.extend(page.warnings);
-            (Format::GlaMqt, page.meta, page.parts)
-        } else if let Some(t) = timed::otter(&lines) {
-            (t.format, t.meta, t.parts)
-        } else if let Some(t) = turns::parse(&lines) {
-            (Format::SpeakerTurns, t.meta, t.parts)
-        } else {
-            if !normalized.is_empty() {
-                warnings.push(
-                    "not a recognised question/answer layout: opened as plain text".to_string(),
-                );
+        let hash = content_hash(&normalized);
+        let chars = normalized.chars().count();
+        let parsed = {
+            let lines: Vec<&str> = normalized.split('\n').collect();
+            if let Some(page) = gla::parse(&lines) {
+                warnings.extend(page.warnings);
+                Some((Format::GlaMqt, page.meta, page.parts))
+            } else if let Some(t) = timed::otter(&lines) {
+                Some((t.format, t.meta, t.parts))
             } else {
-                warnings.push("the file is empty".to_string());
+                turns::parse(&lines).map(|t| (Format::SpeakerTurns, t.meta, t.parts))
             }
-            let parts = vec![Part::new(PartId::TEXT, None, normalized.clone())];
-            (Format::Plain, Metadata::default(), parts)
+        };
+        let (format, meta, parts) = match parsed {
+            Some(parsed) => parsed,
+            None => {
+                if !normalized.is_empty() {
+                    warnings.push(
+                        "not a recognised question/answer layout: opened as plain text".to_string(),
+                    );
+                } else {
+                    warnings.push("the file is empty".to_string());
+                }
+                let parts = vec![Part::new(PartId::TEXT, None, normalized)];
+                (Format::Plain, Metadata::default(), parts)
+            }
         };
         Transcript {
             file_name: file_name.to_string(),
@@ -564,8 +584,8 @@ impl Transcript {
             parts,
             encoding,
             warnings,
-            hash: content_hash(&normalized),
-            chars: normalized.chars().count(),
+            hash,
+            chars,
         }
     }
 
