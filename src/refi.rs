@@ -746,8 +746,12 @@ pub fn qdpx(
     }
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // Level 1, chosen by measurement (`cargo bench --bench commands`, the 10,000-page corpus's
+    // sources): 6.5 MB in 0.04 s against 4.9 MB in 0.11 s at the default level 6 and 0.14 s at 9;
+    // deflating at 6 was a quarter of the export's time, for a file a third smaller.
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
     if !docs.is_empty() {
         x.push_str("<Sources>");
     }
