@@ -467,7 +467,10 @@ impl Needle {
             .rev()
             .copied()
             .collect();
-        (tail, &self.folded_suffix[..self.folded_suffix.len().min(16)])
+        (
+            tail,
+            &self.folded_suffix[..self.folded_suffix.len().min(16)],
+        )
     }
 
     /// Looks up the occurrences [`candidates`] reads (quote and context keys), so that the spans'
