@@ -244,16 +244,8 @@ fn edit_distance_in(a: &[char], b: &[char], rows: &mut [usize]) -> usize {
 }
 
 /// Extra text read past the stored context, so that chars inserted into it cost one edit each
-/// instead of the rest of the context.
+/// instead of the rest of the context ([`ContextPattern::distance`]).
 const CONTEXT_SLACK: usize = 8;
-
-/// Edits that turn `pattern` into the start of `text` (where the text's matched part ends is
-/// free): how much of a span's context an edit spoilt. The prefix is compared reversed, reading
-/// the text backwards from the span.
-#[cfg(test)]
-fn context_distance(pattern: &[char], text: impl Iterator<Item = char> + Clone) -> usize {
-    ContextPattern::new(pattern).distance(text)
-}
 
 /// A span's context made ready for [`ContextPattern::distance`]: the positions of each of its chars
 /// as bits (Myers' Peq), made once per span instead of once per place compared, since a span on a
@@ -289,7 +281,9 @@ impl<'p> ContextPattern<'p> {
         }
     }
 
-    /// Edits that turn the pattern into the start of `text` (see the free function above).
+    /// Edits that turn the pattern into the start of `text` (where the text's matched part ends
+    /// is free): how much of a span's context an edit spoilt. The prefix is compared reversed,
+    /// reading the text backwards from the span.
     fn distance(&self, text: impl Iterator<Item = char> + Clone) -> usize {
         let p = self.chars.len();
         if p == 0 {
@@ -353,7 +347,7 @@ fn context_distance_bits(pattern: &[char], text: &[char]) -> usize {
     ContextPattern::new(pattern).bits(text.iter().copied())
 }
 
-/// [`context_distance`] by the plain table, for contexts longer than a machine word.
+/// [`ContextPattern::distance`] by the plain table, for contexts longer than a machine word.
 fn context_distance_table(pattern: &[char], text: &[char]) -> usize {
     let p = pattern.len();
     // col[i]: edits for the first i pattern chars against the text read so far.
