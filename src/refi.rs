@@ -10,6 +10,8 @@ use crate::dataset::{Dataset, DocumentData};
 use crate::export::{ExportError, ExportSummary, span_is_placed};
 use crate::transcript::{PartId, PartKind};
 
+use rayon::prelude::*;
+
 /// A GUID (8-4-4-4-12 hex digits) derived from a key, so the same project exports identically.
 pub fn guid(key: &str) -> String {
     let h = blake3::hash(key.as_bytes()).to_hex();
@@ -755,15 +757,17 @@ pub fn qdpx(
     if !docs.is_empty() {
         x.push_str("<Sources>");
     }
-    // (note guid, name, user guid, text) of the annotators' memos.
-    let mut memos: Vec<(String, String, String, String)> = Vec::new();
-    for d in &docs {
-        summary.documents += 1;
+    // Each document's part of the XML, and its source deflated into a small archive of its chunk,
+    // on every core; the chunks' archives are then copied into the project in order, without
+    // deflating again (the sources were a quarter of the export's time on one thread).
+    let render = |d: &DocumentData| {
+        let mut x = String::new();
+        let mut warnings: Vec<String> = Vec::new();
+        let mut annotations = 0usize;
+        // (note guid, name, user guid, text) of the annotators' memos.
+        let mut memos: Vec<(String, String, String, String)> = Vec::new();
         let sg = guid(&format!("source:{}", d.relative));
         let (text, segments) = source_text(d);
-        zip.start_file(format!("sources/{sg}.txt"), options)
-            .map_err(|e| build(&e))?;
-        zip.write_all(text.as_bytes()).map_err(|e| build(&e))?;
         let _ = write!(
             x,
             "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
@@ -809,10 +813,10 @@ pub fn qdpx(
             };
             for (part, dims) in &s.tags {
                 let Some(p) = d.transcript.part(*part) else {
-                    summary.warnings.push(format!(
-                        "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
-                        s.annotator.id, d.relative
-                    ));
+                    warnings.push(format!(
+                            "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
+                            s.annotator.id, d.relative
+                        ));
                     continue;
                 };
                 let len = p.text.chars().count();
@@ -820,10 +824,10 @@ pub fn qdpx(
                     to_source(&segments, *part, 0, false),
                     to_source(&segments, *part, len, true),
                 ) else {
-                    summary.warnings.push(format!(
-                        "tags of {} on part {part}, which is empty, are not exported to qdpx (a selection needs text): {}",
-                        s.annotator.id, d.relative
-                    ));
+                    warnings.push(format!(
+                            "tags of {} on part {part}, which is empty, are not exported to qdpx (a selection needs text): {}",
+                            s.annotator.id, d.relative
+                        ));
                     continue;
                 };
                 for (dim, values) in dims {
@@ -842,7 +846,7 @@ pub fn qdpx(
                             "",
                             code,
                         );
-                        summary.annotations += 1;
+                        annotations += 1;
                     }
                 }
             }
@@ -853,10 +857,10 @@ pub fn qdpx(
                     to_source(&segments, span.part, span.end, true),
                     placed,
                 ) else {
-                    summary.warnings.push(format!(
-                        "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
-                        span.id, s.annotator.id, d.relative
-                    ));
+                    warnings.push(format!(
+                            "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
+                            span.id, s.annotator.id, d.relative
+                        ));
                     continue;
                 };
                 let Some(code) = tree
@@ -876,7 +880,7 @@ pub fn qdpx(
                     &span.note,
                     code,
                 );
-                summary.annotations += 1;
+                annotations += 1;
             }
         }
         // The case's code codes the whole document: how QualCoder and NVivo link a case to text.
@@ -936,6 +940,35 @@ pub fn qdpx(
             }
         }
         x.push_str("</TextSource>");
+        (sg, text, x, warnings, annotations, memos)
+    };
+    let chunks: Vec<(Vec<u8>, Vec<_>)> = docs
+        .par_chunks(QDPX_CHUNK)
+        .map(|chunk| {
+            let mut part = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            let mut rendered = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                let (sg, text, x, warnings, annotations, memos) = render(d);
+                part.start_file(format!("sources/{sg}.txt"), options)
+                    .map_err(|e| build(&e))?;
+                part.write_all(text.as_bytes()).map_err(|e| build(&e))?;
+                rendered.push((x, warnings, annotations, memos));
+            }
+            let bytes = part.finish().map_err(|e| build(&e))?.into_inner();
+            Ok((bytes, rendered))
+        })
+        .collect::<Result<_, ExportError>>()?;
+    let mut memos: Vec<(String, String, String, String)> = Vec::new();
+    for (bytes, rendered) in chunks {
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| build(&e))?;
+        zip.merge_archive(archive).map_err(|e| build(&e))?;
+        for (part, warnings, annotations, doc_memos) in rendered {
+            summary.documents += 1;
+            x.push_str(&part);
+            summary.warnings.extend(warnings);
+            summary.annotations += annotations;
+            memos.extend(doc_memos);
+        }
     }
     if !docs.is_empty() {
         x.push_str("</Sources>");
@@ -959,6 +992,9 @@ pub fn qdpx(
     let cursor = zip.finish().map_err(|e| build(&e))?;
     Ok(cursor.into_inner())
 }
+
+/// Documents whose sources are deflated into one small archive on one core.
+const QDPX_CHUNK: usize = 64;
 
 /// The codebook as REFI-QDA codebook XML (`.qdc`).
 pub fn qdc(codebook: &Codebook) -> String {
