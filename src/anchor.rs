@@ -7,6 +7,8 @@
 
 use std::collections::BinaryHeap;
 
+use rayon::prelude::*;
+
 use crate::annotation::Span;
 use crate::fasthash::FxHashMap;
 use crate::search::fold_char;
@@ -205,12 +207,28 @@ impl<'a> Finder<'a> {
 /// Edit distance between two strings: insertions, deletions, substitutions and swaps of
 /// neighbouring chars (the commonest typo) each count one.
 fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let (n, m) = (a.len(), b.len());
-    // Plain dynamic programming over three rows: quotes are short.
-    let mut before: Vec<usize> = vec![0; m + 1];
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur = vec![0; m + 1];
-    for i in 1..=n {
+    let m = b.len();
+    // Three rows; on the stack for the usual short quote (refining one window takes 25 distances,
+    // and a page of 100,000 spans refines many).
+    const ON_STACK: usize = 48;
+    if m < ON_STACK {
+        let mut rows = [0usize; 3 * ON_STACK];
+        edit_distance_in(a, b, &mut rows[..3 * (m + 1)])
+    } else {
+        edit_distance_in(a, b, &mut vec![0; 3 * (m + 1)])
+    }
+}
+
+/// [`edit_distance`] with its three rows in `rows` (3 × (b's length + 1) zeros).
+fn edit_distance_in(a: &[char], b: &[char], rows: &mut [usize]) -> usize {
+    let m = b.len();
+    let (before, rest) = rows.split_at_mut(m + 1);
+    let (prev, cur) = rest.split_at_mut(m + 1);
+    let (mut before, mut prev, mut cur) = (before, prev, cur);
+    for (j, x) in prev.iter_mut().enumerate() {
+        *x = j;
+    }
+    for i in 1..=a.len() {
         cur[0] = i;
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
@@ -226,80 +244,110 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
 }
 
 /// Extra text read past the stored context, so that chars inserted into it cost one edit each
-/// instead of the rest of the context.
+/// instead of the rest of the context ([`ContextPattern::distance`]).
 const CONTEXT_SLACK: usize = 8;
 
-/// Edits that turn `pattern` into the start of `text` (where the text's matched part ends is
-/// free): how much of a span's context an edit spoilt. The prefix is compared reversed, reading
-/// the text backwards from the span.
-fn context_distance(pattern: &[char], text: impl Iterator<Item = char>) -> usize {
-    let p = pattern.len();
-    if p == 0 {
-        return 0;
-    }
-    let text: Vec<char> = text.take(p + CONTEXT_SLACK).collect();
-    // Most contexts are intact: no table needed.
-    if text.len() >= p && text[..p] == *pattern {
-        return 0;
-    }
-    if p <= 64 {
-        return context_distance_bits(pattern, &text);
-    }
-    context_distance_table(pattern, &text)
+/// A span's context made ready for [`ContextPattern::distance`]: the positions of each of its chars
+/// as bits (Myers' Peq), made once per span instead of once per place compared, since a span on a
+/// page of 100,000 spans is compared with dozens of places.
+struct ContextPattern<'p> {
+    chars: &'p [char],
+    /// Bits of each ASCII char's positions; other chars in `other`.
+    ascii: [u64; 128],
+    other: Vec<(char, u64)>,
 }
 
-/// [`context_distance`] one text char at a time with the pattern's column held in two machine
-/// words (Myers 1999, in Hyyrö's form for a pattern aligned from its first char): 40 steps instead
-/// of a 32 × 40 table. A page with 100,000 spans compares millions of contexts.
+impl<'p> ContextPattern<'p> {
+    fn new(chars: &'p [char]) -> ContextPattern<'p> {
+        let mut ascii = [0u64; 128];
+        let mut other: Vec<(char, u64)> = Vec::new();
+        // Longer contexts go through the table; their masks are never read.
+        if chars.len() <= 64 {
+            for (i, &c) in chars.iter().enumerate() {
+                let bit = 1u64 << i;
+                if c.is_ascii() {
+                    ascii[c as usize] |= bit;
+                } else if let Some(x) = other.iter_mut().find(|x| x.0 == c) {
+                    x.1 |= bit;
+                } else {
+                    other.push((c, bit));
+                }
+            }
+        }
+        ContextPattern {
+            chars,
+            ascii,
+            other,
+        }
+    }
+
+    /// Edits that turn the pattern into the start of `text` (where the text's matched part ends
+    /// is free): how much of a span's context an edit spoilt. The prefix is compared reversed,
+    /// reading the text backwards from the span.
+    fn distance(&self, text: impl Iterator<Item = char> + Clone) -> usize {
+        let p = self.chars.len();
+        if p == 0 {
+            return 0;
+        }
+        let text = text.take(p + CONTEXT_SLACK);
+        // Most contexts are intact: no table needed.
+        if text.clone().take(p).eq(self.chars.iter().copied()) {
+            return 0;
+        }
+        if p <= 64 {
+            return self.bits(text);
+        }
+        context_distance_table(self.chars, &text.collect::<Vec<char>>())
+    }
+
+    /// [`ContextPattern::distance`] one text char at a time with the pattern's column held in
+    /// two machine words (Myers 1999, in Hyyrö's form for a pattern aligned from its first char):
+    /// 40 steps instead of a 32 × 40 table. A page with 100,000 spans compares millions of
+    /// contexts.
+    fn bits(&self, text: impl Iterator<Item = char>) -> usize {
+        let m = self.chars.len();
+        let mask = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
+        let high = 1u64 << (m - 1);
+        // Vertical differences of the column (all +1: D[i][0] = i), and the last row's value.
+        let (mut pv, mut mv) = (mask, 0u64);
+        let mut score = m;
+        let mut best = m;
+        for c in text {
+            let eq = if c.is_ascii() {
+                self.ascii[c as usize]
+            } else {
+                self.other.iter().find(|x| x.0 == c).map_or(0, |x| x.1)
+            };
+            let xv = eq | mv;
+            let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
+            let ph = mv | !(xh | pv);
+            let mh = pv & xh;
+            if ph & high != 0 {
+                score += 1;
+            } else if mh & high != 0 {
+                score -= 1;
+            }
+            // The first row grows by one per text char (D[0][j] = j): a +1 carried in.
+            let ph = (ph << 1) | 1;
+            let mh = mh << 1;
+            pv = (mh | !(xv | ph)) & mask;
+            mv = ph & xv & mask;
+            best = best.min(score);
+            if best == 0 {
+                break;
+            }
+        }
+        best
+    }
+}
+
+/// [`ContextPattern::bits`] for a pattern of at most 64 chars, made on the spot (tests).
+#[cfg(test)]
 fn context_distance_bits(pattern: &[char], text: &[char]) -> usize {
-    let m = pattern.len();
-    let mut ascii = [0u64; 128];
-    let mut other: Vec<(char, u64)> = Vec::new();
-    for (i, &c) in pattern.iter().enumerate() {
-        let bit = 1u64 << i;
-        if c.is_ascii() {
-            ascii[c as usize] |= bit;
-        } else if let Some(x) = other.iter_mut().find(|x| x.0 == c) {
-            x.1 |= bit;
-        } else {
-            other.push((c, bit));
-        }
-    }
-    let mask = if m == 64 { u64::MAX } else { (1u64 << m) - 1 };
-    let high = 1u64 << (m - 1);
-    // Vertical differences of the column (all +1: D[i][0] = i), and the last row's value.
-    let (mut pv, mut mv) = (mask, 0u64);
-    let mut score = m;
-    let mut best = m;
-    for &c in text {
-        let eq = if c.is_ascii() {
-            ascii[c as usize]
-        } else {
-            other.iter().find(|x| x.0 == c).map_or(0, |x| x.1)
-        };
-        let xv = eq | mv;
-        let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
-        let ph = mv | !(xh | pv);
-        let mh = pv & xh;
-        if ph & high != 0 {
-            score += 1;
-        } else if mh & high != 0 {
-            score -= 1;
-        }
-        // The first row grows by one per text char (D[0][j] = j): a +1 carried in.
-        let ph = (ph << 1) | 1;
-        let mh = mh << 1;
-        pv = (mh | !(xv | ph)) & mask;
-        mv = ph & xv & mask;
-        best = best.min(score);
-        if best == 0 {
-            break;
-        }
-    }
-    best
+    ContextPattern::new(pattern).bits(text.iter().copied())
 }
 
-/// [`context_distance`] by the plain table, for contexts longer than a machine word.
+/// [`ContextPattern::distance`] by the plain table, for contexts longer than a machine word.
 fn context_distance_table(pattern: &[char], text: &[char]) -> usize {
     let p = pattern.len();
     // col[i]: edits for the first i pattern chars against the text read so far.
@@ -339,8 +387,11 @@ const FOLD_COST: u64 = 1;
 /// Cost of placing spans out of their old order: edits never reorder text.
 const ORDER_BREAK: u64 = 1_000;
 
-/// Most places considered for one span; the cheapest and nearest are kept.
-const MAX_CANDIDATES: usize = 64;
+/// Most places considered for one span; the cheapest and nearest are kept. 16 places as many
+/// spans exactly as 64 did on the edited corpus of the reanchor bench (the same 99.51%, the same
+/// flags and orphans), and the choice among them costs the square of this per span: 64 made a page
+/// of 100,000 spans take 11-15 s, 16 takes 2-3 s.
+const MAX_CANDIDATES: usize = 16;
 
 /// Cost of a stretch of text whose length changed by `delta` chars: one edit explains any change,
 /// so the cost is mostly for there being an edit at all.
@@ -389,14 +440,55 @@ impl Needle {
         }
     }
 
-    /// Context chars spoilt around `start..end` of the folded text.
-    fn context_cost(&self, folded: &[char], start: usize, end: usize) -> u64 {
-        let before = context_distance(
-            &self.folded_prefix_rev,
-            folded[..start].iter().rev().copied(),
-        );
-        let after = context_distance(&self.folded_suffix, folded[end..].iter().copied());
+    /// Context chars spoilt around `start..end` of the folded text, with the span's context
+    /// patterns prepared by [`Needle::patterns`].
+    fn context_cost(
+        (before, after): &(ContextPattern<'_>, ContextPattern<'_>),
+        folded: &[char],
+        start: usize,
+        end: usize,
+    ) -> u64 {
+        let before = before.distance(folded[..start].iter().rev().copied());
+        let after = after.distance(folded[end..].iter().copied());
         (before + after) as u64 * CONTEXT_WEIGHT
+    }
+
+    /// The last 16 folded chars of the prefix and the first 16 of the suffix: the keys a span is
+    /// looked up by where its quote was edited.
+    fn context_keys(&self) -> (Vec<char>, &[char]) {
+        let tail = self.folded_prefix_rev[..self.folded_prefix_rev.len().min(16)]
+            .iter()
+            .rev()
+            .copied()
+            .collect();
+        (
+            tail,
+            &self.folded_suffix[..self.folded_suffix.len().min(16)],
+        )
+    }
+
+    /// Looks up the occurrences [`candidates`] reads (quote and context keys), so that the spans'
+    /// candidates can then be found on every core from the shared answers.
+    fn look_up(&self, finder: &mut Finder<'_>) {
+        if self.quote.is_empty() {
+            return;
+        }
+        let (tail, head) = self.context_keys();
+        finder.all(&self.folded_quote);
+        if tail.len() >= MIN_CONTEXT {
+            finder.all(&tail);
+        }
+        if head.len() >= MIN_CONTEXT {
+            finder.all(head);
+        }
+    }
+
+    /// The folded prefix (reversed) and suffix, ready to be compared with many places.
+    fn patterns(&self) -> (ContextPattern<'_>, ContextPattern<'_>) {
+        (
+            ContextPattern::new(&self.folded_prefix_rev),
+            ContextPattern::new(&self.folded_suffix),
+        )
     }
 
     /// Cost of the quote against `start..end`, or `None` when it is too different.
@@ -481,36 +573,15 @@ const MIN_CONTEXT: usize = 8;
 /// that occurs 100,000 times costs what its nearest few occurrences cost, not all of them. A place
 /// is looked at only when nothing not yet generated could be cheaper, which is the order a sort
 /// of every place would give.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the candidate search is one pass with its pruning bounds side by side; split, the bounds would travel through arguments"
-)]
-fn candidates(
-    span: &Span,
-    needle: &Needle,
-    chars: &[char],
-    finder: &mut Finder<'_>,
-) -> Vec<Candidate> {
-    let folded = finder.hay;
+fn candidates(span: &Span, needle: &Needle, chars: &[char], found: &Finder<'_>) -> Vec<Candidate> {
+    let folded = found.hay;
     let len = needle.quote.len();
     if len == 0 {
         return Vec::new();
     }
-    let tail: Vec<char> = needle.folded_prefix_rev[..needle.folded_prefix_rev.len().min(16)]
-        .iter()
-        .rev()
-        .copied()
-        .collect();
-    let head = &needle.folded_suffix[..needle.folded_suffix.len().min(16)];
+    let (tail, head) = needle.context_keys();
     let (by_tail, by_head) = (tail.len() >= MIN_CONTEXT, head.len() >= MIN_CONTEXT);
-    finder.all(&needle.folded_quote);
-    if by_tail {
-        finder.all(&tail);
-    }
-    if by_head {
-        finder.all(head);
-    }
-    let found: &Finder<'_> = finder;
+    let patterns = needle.patterns();
     let none: &[usize] = &[];
     let target = span.start;
     // Exact and folded occurrences of the quote.
@@ -530,7 +601,10 @@ fn candidates(
         (span.start < span.end && span.end <= chars.len()).then_some((span.start, span.end));
 
     let shift_cost = |start: usize| gap_cost(start as i64 - span.start as i64);
-    let mut seen: FxHashMap<(usize, usize), ()> = FxHashMap::default();
+    // Room for the windows of the usual span: growing the table was a tenth of the time on a
+    // page of 100,000 spans.
+    let mut seen: FxHashMap<(usize, usize), ()> =
+        FxHashMap::with_capacity_and_hasher(4 * MAX_CANDIDATES, Default::default());
     // Places costed without their context (which only adds), cheapest first.
     let mut pending: BinaryHeap<std::cmp::Reverse<(u64, usize, usize, u64)>> = BinaryHeap::new();
     let mut kept: Vec<(u64, Candidate)> = Vec::new();
@@ -560,7 +634,7 @@ fn candidates(
             if full && bound >= worst {
                 break;
             }
-            let cost = quote + needle.context_cost(folded, start, end);
+            let cost = quote + Needle::context_cost(&patterns, folded, start, end);
             kept.push((
                 cost + shift_cost(start),
                 Candidate {
@@ -676,6 +750,9 @@ fn refine(needle: &Needle, folded: &[char], (start, end): (usize, usize)) -> (us
     best.2
 }
 
+/// Spans in a part from which their candidates are found on every core.
+const PARALLEL_SPANS: usize = 256;
+
 /// Places every span of one part of the new `text`. `old_len`, the part's length in chars when
 /// the spans were saved, ties the end of the text as the start ties its beginning.
 ///
@@ -691,11 +768,25 @@ pub fn anchor_all(spans: &[&Span], text: &str, old_len: Option<usize>) -> Vec<An
     let folded: Vec<char> = chars.iter().map(|&c| fold_char(c)).collect();
     let needles: Vec<Needle> = spans.iter().map(|s| Needle::of(s)).collect();
     let mut finder = Finder::new(&folded);
-    let cands: Vec<Vec<Candidate>> = spans
-        .iter()
-        .zip(&needles)
-        .map(|(s, n)| candidates(s, n, &chars, &mut finder))
-        .collect();
+    for n in &needles {
+        n.look_up(&mut finder);
+    }
+    // Each span's candidates depend only on the occurrences looked up above: on every core when
+    // there are enough spans to share out (a page with thousands of spans).
+    let cands: Vec<Vec<Candidate>> = if spans.len() >= PARALLEL_SPANS {
+        spans
+            .par_iter()
+            .zip(&needles)
+            .with_min_len(PARALLEL_SPANS / 4)
+            .map(|(s, n)| candidates(s, n, &chars, &finder))
+            .collect()
+    } else {
+        spans
+            .iter()
+            .zip(&needles)
+            .map(|(s, n)| candidates(s, n, &chars, &finder))
+            .collect()
+    };
     let mut order: Vec<usize> = (0..spans.len()).filter(|&i| !cands[i].is_empty()).collect();
     order.sort_by_key(|&i| (spans[i].start, spans[i].end));
 
@@ -819,6 +910,12 @@ fn choose(
         }
         by_cost.push(mine);
         by_shift.push(shifts);
+        // The spans after this one look back this far only: the tables of older spans are freed,
+        // not kept for every span of a page of 100,000.
+        if let Some(old) = k.checked_sub(MAX_LEFT_OUT + 1) {
+            by_cost[old] = Vec::new();
+            by_shift[old] = FxHashMap::default();
+        }
     }
     first.push(states.len());
     let mut chosen = vec![None; spans.len()];

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 pub mod refi;
@@ -134,11 +135,7 @@ pub fn render(
     };
     span_warnings(dataset, format, &mut summary);
     let bytes = match format {
-        ExportFormat::Csv => {
-            let table = codings_table(dataset, &mut summary);
-            warn_formula_cells(&table, &mut summary);
-            table_csv(&table)?
-        }
+        ExportFormat::Csv => codings_csv(dataset, &mut summary)?,
         ExportFormat::Xlsx => {
             let table = codings_table(dataset, &mut summary);
             table_xlsx(&table, &mut summary)?
@@ -289,13 +286,7 @@ fn span_warnings(dataset: &Dataset, format: ExportFormat, summary: &mut ExportSu
 
 /// Says how many cells a spreadsheet would take for a formula (a first character `=`, `+`, `-`,
 /// `@`, tab or carriage return): the CSV keeps values as they are, for R and pandas.
-fn warn_formula_cells(table: &Table, summary: &mut ExportSummary) {
-    let risky = table
-        .rows
-        .iter()
-        .flatten()
-        .filter(|c| c.starts_with(['=', '+', '-', '@', '\t', '\r']))
-        .count();
+fn warn_formula_count(risky: usize, summary: &mut ExportSummary) {
     if risky > 0 {
         summary.warnings.push(format!(
             "{risky} cells begin with =, +, -, @, a tab or a carriage return: a spreadsheet may run them as formulas; the CSV keeps them as they are for R and pandas, open the xlsx export in a spreadsheet"
@@ -308,15 +299,16 @@ pub fn span_is_placed(t: &Transcript, span: &Span) -> bool {
     let Some(part) = t.part(span.part) else {
         return false;
     };
-    span.start < span.end
-        && part
-            .text
-            .chars()
-            .skip(span.start)
-            .take(span.end - span.start)
-            .collect::<String>()
-            == span.quote
-        && part.text.chars().count() >= span.end
+    if span.start >= span.end {
+        return false;
+    }
+    // Walked to the span's start once, compared in place: neither the quote's chars collected nor
+    // the whole part counted for every span.
+    let Some((byte, _)) = part.text.char_indices().nth(span.start) else {
+        return false;
+    };
+    part.text[byte..].starts_with(span.quote.as_str())
+        && span.quote.chars().count() == span.end - span.start
 }
 
 fn date(d: Option<chrono::NaiveDate>) -> String {
@@ -340,94 +332,132 @@ struct Table {
     numeric: Vec<usize>,
 }
 
+/// The columns of the codings CSV and xlsx.
+const CODINGS_HEADER: [&str; 16] = [
+    "document",
+    "title",
+    "meeting_date",
+    "reference",
+    "question_by",
+    "organisation",
+    "asked_of",
+    "answered_by",
+    "annotator",
+    "part",
+    "dimension",
+    "value",
+    "start",
+    "end",
+    "quote",
+    "note",
+];
+
+/// The rows of one annotated document's codings: part tags, then spans.
+fn document_rows(doc: &DocumentData, rows: &mut Vec<Vec<String>>) {
+    let m = &doc.transcript.meta;
+    let meta = [
+        doc.relative.clone(),
+        m.title.clone(),
+        date(m.meeting_date.or(m.session_date)),
+        opt(&m.reference).to_string(),
+        opt(&m.question_by).to_string(),
+        opt(&m.organisation).to_string(),
+        opt(&m.asked_of).to_string(),
+        opt(&m.answered_by).to_string(),
+    ];
+    for s in &doc.sidecars {
+        for (part, dims) in &s.tags {
+            for (dim, values) in dims {
+                for v in values {
+                    let mut row = meta.to_vec();
+                    row.extend([
+                        s.annotator.id.clone(),
+                        part.to_string(),
+                        dim.clone(),
+                        v.clone(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                    rows.push(row);
+                }
+            }
+        }
+        for span in &s.spans {
+            let mut row = meta.to_vec();
+            row.extend([
+                s.annotator.id.clone(),
+                span.part.to_string(),
+                span.dimension.clone(),
+                span.value.clone(),
+                span.start.to_string(),
+                span.end.to_string(),
+                span.quote.clone(),
+                span.note.clone(),
+            ]);
+            rows.push(row);
+        }
+    }
+}
+
+/// True for a cell a spreadsheet would take for a formula.
+fn formula_like(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// The codings CSV, each document's rows written on every core and joined in order (the same
+/// bytes as writing [`codings_table`]'s rows with one writer, without the whole table held as
+/// strings).
+fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
+    let chunks: Vec<(Vec<u8>, usize, usize)> = dataset
+        .documents
+        .par_iter()
+        .filter(|doc| !doc.sidecars.is_empty())
+        .map(|doc| {
+            let mut rows = Vec::new();
+            document_rows(doc, &mut rows);
+            let risky = rows.iter().flatten().filter(|c| formula_like(c)).count();
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for row in &rows {
+                w.write_record(row).map_err(csv_error)?;
+            }
+            Ok((w.into_inner().map_err(csv_error)?, rows.len(), risky))
+        })
+        .collect::<Result<_, ExportError>>()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CODINGS_HEADER).map_err(csv_error)?;
+    let mut out = w.into_inner().map_err(csv_error)?;
+    out.reserve(chunks.iter().map(|c| c.0.len()).sum());
+    let mut risky = 0;
+    for (bytes, rows, r) in chunks {
+        out.extend_from_slice(&bytes);
+        summary.documents += 1;
+        summary.annotations += rows;
+        risky += r;
+    }
+    warn_formula_count(risky, summary);
+    Ok(out)
+}
+
 /// One row per coding: part tags, then spans.
 fn codings_table(dataset: &Dataset, summary: &mut ExportSummary) -> Table {
-    let header = vec![
-        "document",
-        "title",
-        "meeting_date",
-        "reference",
-        "question_by",
-        "organisation",
-        "asked_of",
-        "answered_by",
-        "annotator",
-        "part",
-        "dimension",
-        "value",
-        "start",
-        "end",
-        "quote",
-        "note",
-    ];
+    let header = CODINGS_HEADER.to_vec();
     let mut rows = Vec::new();
     for doc in &dataset.documents {
         if doc.sidecars.is_empty() {
             continue;
         }
         summary.documents += 1;
-        let m = &doc.transcript.meta;
-        let meta = [
-            doc.relative.clone(),
-            m.title.clone(),
-            date(m.meeting_date.or(m.session_date)),
-            opt(&m.reference).to_string(),
-            opt(&m.question_by).to_string(),
-            opt(&m.organisation).to_string(),
-            opt(&m.asked_of).to_string(),
-            opt(&m.answered_by).to_string(),
-        ];
-        for s in &doc.sidecars {
-            for (part, dims) in &s.tags {
-                for (dim, values) in dims {
-                    for v in values {
-                        let mut row = meta.to_vec();
-                        row.extend([
-                            s.annotator.id.clone(),
-                            part.to_string(),
-                            dim.clone(),
-                            v.clone(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                        ]);
-                        rows.push(row);
-                        summary.annotations += 1;
-                    }
-                }
-            }
-            for span in &s.spans {
-                let mut row = meta.to_vec();
-                row.extend([
-                    s.annotator.id.clone(),
-                    span.part.to_string(),
-                    span.dimension.clone(),
-                    span.value.clone(),
-                    span.start.to_string(),
-                    span.end.to_string(),
-                    span.quote.clone(),
-                    span.note.clone(),
-                ]);
-                rows.push(row);
-                summary.annotations += 1;
-            }
-        }
+        let before = rows.len();
+        document_rows(doc, &mut rows);
+        summary.annotations += rows.len() - before;
     }
     Table {
         header,
         rows,
         numeric: vec![12, 13],
     }
-}
-
-fn table_csv(table: &Table) -> Result<Vec<u8>, ExportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&table.header).map_err(csv_error)?;
-    for row in &table.rows {
-        w.write_record(row).map_err(csv_error)?;
-    }
-    w.into_inner().map_err(csv_error)
 }
 
 /// Most chars an Excel cell holds.
@@ -640,16 +670,24 @@ pub fn document_json(doc: &DocumentData) -> Value {
 }
 
 fn jsonl(dataset: &Dataset, include_uncoded: bool, summary: &mut ExportSummary) -> Vec<u8> {
-    let mut out = Vec::new();
-    for doc in &dataset.documents {
-        if doc.sidecars.is_empty() && !include_uncoded {
-            continue;
-        }
+    // Each document's line on every core, joined in order.
+    let lines: Vec<(Vec<u8>, usize)> = dataset
+        .documents
+        .par_iter()
+        .filter(|doc| !doc.sidecars.is_empty() || include_uncoded)
+        .map(|doc| {
+            let mut line = Vec::new();
+            serde_json::to_writer(&mut line, &document_json(doc))
+                .expect("JSON values always serialize");
+            line.push(b'\n');
+            (line, doc.sidecars.iter().map(|s| s.coding_count()).sum())
+        })
+        .collect();
+    let mut out = Vec::with_capacity(lines.iter().map(|l| l.0.len()).sum());
+    for (line, codings) in lines {
+        out.extend_from_slice(&line);
         summary.documents += 1;
-        summary.annotations += doc.sidecars.iter().map(|s| s.coding_count()).sum::<usize>();
-        let line = document_json(doc);
-        serde_json::to_writer(&mut out, &line).expect("JSON values always serialize");
-        out.push(b'\n');
+        summary.annotations += codings;
     }
     out
 }

@@ -10,6 +10,8 @@ use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
 use crate::transcript::{PartId, PartKind};
 
+use rayon::prelude::*;
+
 /// `write!` into a `String`, which cannot fail: `fmt::Write` for `String` always returns `Ok`, but
 /// its signature cannot say so.
 macro_rules! put {
@@ -763,20 +765,26 @@ pub fn qdpx(
     }
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // Level 1, chosen by measurement (`cargo bench --bench commands`, the 10,000-page corpus's
+    // sources): 6.5 MB in 0.04 s against 4.9 MB in 0.11 s at the default level 6 and 0.14 s at 9;
+    // deflating at 6 was a quarter of the export's time, for a file a third smaller.
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
     if !docs.is_empty() {
         x.push_str("<Sources>");
     }
-    // (note guid, name, user guid, text) of the annotators' memos.
-    let mut memos: Vec<(String, String, String, String)> = Vec::new();
-    for d in &docs {
-        summary.documents += 1;
+    // Each document's part of the XML, and its source deflated into a small archive of its chunk,
+    // on every core; the chunks' archives are then copied into the project in order, without
+    // deflating again (the sources were a quarter of the export's time on one thread).
+    let render = |d: &DocumentData| {
+        let mut x = String::new();
+        let mut warnings: Vec<String> = Vec::new();
+        let mut annotations = 0usize;
+        // (note guid, name, user guid, text) of the annotators' memos.
+        let mut memos: Vec<(String, String, String, String)> = Vec::new();
         let sg = guid(&format!("source:{}", d.relative));
         let (text, segments) = source_text(d);
-        zip.start_file(format!("sources/{sg}.txt"), options)
-            .map_err(|e| build(&e))?;
-        zip.write_all(text.as_bytes()).map_err(|e| build(&e))?;
         put!(
             x,
             "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
@@ -822,10 +830,10 @@ pub fn qdpx(
             };
             for (part, dims) in &s.tags {
                 let Some(p) = d.transcript.part(*part) else {
-                    summary.warnings.push(format!(
-                        "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
-                        s.annotator.id, d.relative
-                    ));
+                    warnings.push(format!(
+                            "tags of {} on part {part}, which the transcript does not have, are not exported to qdpx: {}",
+                            s.annotator.id, d.relative
+                        ));
                     continue;
                 };
                 let len = p.text.chars().count();
@@ -833,10 +841,10 @@ pub fn qdpx(
                     to_source(&segments, *part, 0, false),
                     to_source(&segments, *part, len, true),
                 ) else {
-                    summary.warnings.push(format!(
-                        "tags of {} on part {part}, which is empty, are not exported to qdpx (a selection needs text): {}",
-                        s.annotator.id, d.relative
-                    ));
+                    warnings.push(format!(
+                            "tags of {} on part {part}, which is empty, are not exported to qdpx (a selection needs text): {}",
+                            s.annotator.id, d.relative
+                        ));
                     continue;
                 };
                 for (dim, values) in dims {
@@ -855,7 +863,7 @@ pub fn qdpx(
                             "",
                             code,
                         );
-                        summary.annotations += 1;
+                        annotations += 1;
                     }
                 }
             }
@@ -866,10 +874,10 @@ pub fn qdpx(
                     to_source(&segments, span.part, span.end, true),
                     placed,
                 ) else {
-                    summary.warnings.push(format!(
-                        "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
-                        span.id, s.annotator.id, d.relative
-                    ));
+                    warnings.push(format!(
+                            "span {} of {} does not match the transcript's text and is not exported to qdpx: {}",
+                            span.id, s.annotator.id, d.relative
+                        ));
                     continue;
                 };
                 let Some(code) = tree
@@ -889,7 +897,7 @@ pub fn qdpx(
                     &span.note,
                     code,
                 );
-                summary.annotations += 1;
+                annotations += 1;
             }
         }
         // The case's code codes the whole document: how QualCoder and NVivo link a case to text.
@@ -949,6 +957,35 @@ pub fn qdpx(
             }
         }
         x.push_str("</TextSource>");
+        (sg, text, x, warnings, annotations, memos)
+    };
+    let chunks: Vec<(Vec<u8>, Vec<_>)> = docs
+        .par_chunks(QDPX_CHUNK)
+        .map(|chunk| {
+            let mut part = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            let mut rendered = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                let (sg, text, x, warnings, annotations, memos) = render(d);
+                part.start_file(format!("sources/{sg}.txt"), options)
+                    .map_err(|e| build(&e))?;
+                part.write_all(text.as_bytes()).map_err(|e| build(&e))?;
+                rendered.push((x, warnings, annotations, memos));
+            }
+            let bytes = part.finish().map_err(|e| build(&e))?.into_inner();
+            Ok((bytes, rendered))
+        })
+        .collect::<Result<_, ExportError>>()?;
+    let mut memos: Vec<(String, String, String, String)> = Vec::new();
+    for (bytes, rendered) in chunks {
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| build(&e))?;
+        zip.merge_archive(archive).map_err(|e| build(&e))?;
+        for (part, warnings, annotations, doc_memos) in rendered {
+            summary.documents += 1;
+            x.push_str(&part);
+            summary.warnings.extend(warnings);
+            summary.annotations += annotations;
+            memos.extend(doc_memos);
+        }
     }
     if !docs.is_empty() {
         x.push_str("</Sources>");
@@ -972,6 +1009,9 @@ pub fn qdpx(
     let cursor = zip.finish().map_err(|e| build(&e))?;
     Ok(cursor.into_inner())
 }
+
+/// Documents whose sources are deflated into one small archive on one core.
+const QDPX_CHUNK: usize = 64;
 
 /// The codebook as REFI-QDA codebook XML (`.qdc`).
 pub fn qdc(codebook: &Codebook) -> String {

@@ -533,6 +533,8 @@ impl Transcript {
         let extracted = match container {
             Container::Txt => {
                 let decoded = decode_owned(bytes)?;
+                // Normalized in place of itself where it already is: a 60 MB file is not held
+                // twice while its parts are built.
                 return Ok(Transcript::from_normalized(
                     file_name,
                     normalize::normalize_owned(decoded.text),
@@ -605,36 +607,47 @@ impl Transcript {
         Transcript::from_normalized(file_name, normalize(text), encoding, warnings)
     }
 
-    /// [`Transcript::from_text`] of a text already in [`normalize`]d form.
+    /// [`Transcript::from_text`] of text already normalized, which becomes the part of a plain
+    /// text without a copy.
     fn from_normalized(
         file_name: &str,
         normalized: String,
         encoding: String,
         mut warnings: Vec<String>,
     ) -> Transcript {
-        let lines: Vec<&str> = normalized.split('\n').collect();
-        let (format, meta, parts, layout) = if let Some(page) = gla::parse(&lines) {
-            warnings.extend(page.warnings);
-            (Format::GlaMqt, page.meta, page.parts, None)
-        } else if let Some(t) = timed::otter(&lines) {
-            (t.format, t.meta, t.parts, t.layout.map(Box::new))
-        } else if let Some(t) = turns::parse(&lines) {
-            (
-                Format::SpeakerTurns,
-                t.meta,
-                t.parts,
-                Some(Box::new(t.layout)),
-            )
-        } else {
-            if !normalized.is_empty() {
-                warnings.push(
-                    "not a recognised question/answer layout: opened as plain text".to_string(),
-                );
+        let hash = content_hash(&normalized);
+        let chars = normalized.chars().count();
+        let parsed = {
+            let lines: Vec<&str> = normalized.split('\n').collect();
+            if let Some(page) = gla::parse(&lines) {
+                warnings.extend(page.warnings);
+                Some((Format::GlaMqt, page.meta, page.parts, None))
+            } else if let Some(t) = timed::otter(&lines) {
+                Some((t.format, t.meta, t.parts, t.layout.map(Box::new)))
             } else {
-                warnings.push("the file is empty".to_string());
+                turns::parse(&lines).map(|t| {
+                    (
+                        Format::SpeakerTurns,
+                        t.meta,
+                        t.parts,
+                        Some(Box::new(t.layout)),
+                    )
+                })
             }
-            let parts = vec![Part::new(PartId::TEXT, None, normalized.clone())];
-            (Format::Plain, Metadata::default(), parts, None)
+        };
+        let (format, meta, parts, layout) = match parsed {
+            Some(parsed) => parsed,
+            None => {
+                if !normalized.is_empty() {
+                    warnings.push(
+                        "not a recognised question/answer layout: opened as plain text".to_string(),
+                    );
+                } else {
+                    warnings.push("the file is empty".to_string());
+                }
+                let parts = vec![Part::new(PartId::TEXT, None, normalized)];
+                (Format::Plain, Metadata::default(), parts, None)
+            }
         };
         Transcript {
             file_name: file_name.to_string(),
@@ -644,8 +657,8 @@ impl Transcript {
             parts,
             encoding,
             warnings,
-            hash: content_hash(&normalized),
-            chars: normalized.chars().count(),
+            hash,
+            chars,
             layout,
         }
     }

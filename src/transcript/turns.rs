@@ -413,7 +413,8 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
 
     let mut preamble: Vec<&'a str> = Vec::new();
     let mut headers = String::new();
-    let mut turns: Vec<Turn<'a>> = Vec::new();
+    // At most one turn per label found: one allocation for the millions of turns of a long interview.
+    let mut turns: Vec<Turn<'a>> = Vec::with_capacity(candidates.iter().flatten().count());
     // Inside a header block: whether it lists witnesses.
     let mut in_header: Option<bool> = None;
     // Dialogue typed without blank lines: a label right under another turn's label line.
@@ -440,6 +441,9 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
                 end_ms: None,
             };
             if !l.rest.is_empty() {
+                // Room for the label line alone, the usual turn of an interview (a first push
+                // would make room for four).
+                t.lines.reserve_exact(1);
                 t.lines.push(Cow::Borrowed(l.rest));
             }
             let _ = l.dash;
@@ -470,6 +474,8 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
     if preamble_paragraphs > 4 && !(hearing || turns.len() >= 2 * preamble_paragraphs) {
         return None;
     }
+    // The labels found are no longer needed while the parts are built.
+    drop(candidates);
     build(&preamble, turns, &headers)
 }
 
