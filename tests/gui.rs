@@ -120,6 +120,20 @@ fn drag(h: &mut Harness<'static, MarginaliaApp>, from: egui::Pos2, to: egui::Pos
     h.run_ok();
 }
 
+/// The fixture with alice's and bob's codings of two pages, for review.
+fn review_fixture() -> Fixture {
+    let f = fixture(Some("carol"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for file in [
+        "prevent.txt.bob.ron",
+        "fares-freeze.txt.alice.ron",
+        "fares-freeze.txt.bob.ron",
+    ] {
+        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
+    }
+    f
+}
+
 /// Clicks a code's button in the codebook panel, scrolling to it first as a user would.
 fn click_code(h: &mut Harness<'static, MarginaliaApp>, label: &str) {
     h.get_by_label(label).scroll_to_me();
@@ -474,15 +488,7 @@ fn export_from_the_app_with_progress_and_summary() {
 
 #[test]
 fn review_mode_compares_measures_and_adjudicates_into_gold() {
-    let f = fixture(Some("carol"));
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    for file in [
-        "prevent.txt.bob.ron",
-        "fares-freeze.txt.alice.ron",
-        "fares-freeze.txt.bob.ron",
-    ] {
-        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
-    }
+    let f = review_fixture();
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
     h.key_press_modifiers(Modifiers::COMMAND, Key::R);
     wait_for_tasks(&mut h);
@@ -551,6 +557,7 @@ fn review_mode_compares_measures_and_adjudicates_into_gold() {
         "the list row and the document's heading"
     );
     // Colleagues' sidecars were never written.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
     for file in ["prevent.txt.alice.ron", "prevent.txt.bob.ron"] {
         assert_eq!(
             std::fs::read(f.corpus.join(file)).unwrap(),
@@ -1162,15 +1169,7 @@ fn codings_are_listed_beside_the_codebook_and_shown_at_each_part() {
 /// the per-document agreement table sorts by any column.
 #[test]
 fn review_tabs_use_the_width_and_the_per_document_table_sorts() {
-    let f = fixture(Some("carol"));
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    for file in [
-        "prevent.txt.bob.ron",
-        "fares-freeze.txt.alice.ron",
-        "fares-freeze.txt.bob.ron",
-    ] {
-        std::fs::copy(src.join(file), f.corpus.join(file)).unwrap();
-    }
+    let f = review_fixture();
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
     h.key_press_modifiers(Modifiers::COMMAND, Key::R);
     wait_for_tasks(&mut h);
