@@ -232,13 +232,16 @@ fn check_color(color: &str) -> Result<(), EditError> {
         .ok_or_else(|| EditError::BadColor(color.to_string()))
 }
 
-/// A sidecar a change rewrites, with how many of its codings change.
+/// A sidecar a change rewrites, with how many of its codings change; or one it cannot read,
+/// which is left as it is and named, so a coding there is never migrated silently or lost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Affected {
     /// The sidecar.
     pub path: PathBuf,
     /// Part tags and spans that change.
     pub codings: usize,
+    /// Why it could not be read (it is not rewritten).
+    pub unreadable: Option<String>,
 }
 
 /// The sidecars of the folder a change rewrites (only a merge rewrites any).
@@ -252,15 +255,24 @@ pub fn preview(root: &Path, change: &Change) -> Result<Vec<Affected>, EditError>
     let files = crate::corpus::scan(root).map_err(|e| EditError::File(e.to_string()))?;
     let mut out = Vec::new();
     for f in &files.sidecars {
-        // An unreadable sidecar is never rewritten; `validate` names it.
-        let Ok(loaded) = crate::sidecar::Sidecar::load(&f.path) else {
-            continue;
+        // An unreadable sidecar is never rewritten: named, so the user knows it keeps the old value.
+        let loaded = match crate::sidecar::Sidecar::load(&f.path) {
+            Ok(l) => l,
+            Err(e) => {
+                out.push(Affected {
+                    path: f.path.clone(),
+                    codings: 0,
+                    unreadable: Some(e.to_string()),
+                });
+                continue;
+            }
         };
         let n = count(&loaded.sidecar, dimension, from);
         if n > 0 {
             out.push(Affected {
                 path: f.path.clone(),
                 codings: n,
+                unreadable: None,
             });
         }
     }
@@ -291,6 +303,8 @@ pub struct Report {
     pub rewritten: Vec<(PathBuf, PathBuf)>,
     /// The codebook's backup (none when the folder had no `codebook.ron` yet).
     pub codebook_backup: Option<PathBuf>,
+    /// Sidecars that could not be read and were left as they are, with why.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 /// One line of the history.
@@ -313,6 +327,7 @@ pub fn commit(root: &Path, cb: &Codebook, change: &Change, who: &str) -> Result<
     apply(&mut changed, change)?;
     let summary = change.describe(cb);
     let mut rewritten = Vec::new();
+    let mut skipped = Vec::new();
     if let Change::MergeValues {
         dimension,
         from,
@@ -320,6 +335,10 @@ pub fn commit(root: &Path, cb: &Codebook, change: &Change, who: &str) -> Result<
     } = change
     {
         for a in preview(root, change)? {
+            if let Some(why) = a.unreadable {
+                skipped.push((a.path, why));
+                continue;
+            }
             let loaded = crate::sidecar::Sidecar::load(&a.path)
                 .map_err(|e| EditError::File(e.to_string()))?;
             let mut s = loaded.sidecar;
@@ -370,6 +389,7 @@ pub fn commit(root: &Path, cb: &Codebook, change: &Change, who: &str) -> Result<
         summary,
         rewritten,
         codebook_backup,
+        skipped,
     })
 }
 
@@ -476,11 +496,24 @@ mod tests {
             from: "hostile".into(),
             into: "critical".into(),
         };
+        // A sidecar that cannot be read is named and left alone.
+        let broken = sidecar_path(&dir.path().join("a.txt"), "zed");
+        std::fs::write(&broken, "not ron at all (").unwrap();
         let seen = preview(dir.path(), &merge).unwrap();
-        assert_eq!(seen.len(), 1);
-        assert_eq!(seen[0].codings, 1);
+        let readable: Vec<&Affected> = seen.iter().filter(|a| a.unreadable.is_none()).collect();
+        assert_eq!(readable.len(), 1);
+        assert_eq!(readable[0].codings, 1);
+        assert!(
+            seen.iter()
+                .any(|a| a.path == broken && a.unreadable.is_some())
+        );
         let report = commit(dir.path(), &cb, &merge, "ann").unwrap();
         assert_eq!(report.rewritten.len(), 1);
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&broken).unwrap(),
+            "not ron at all ("
+        );
         let (path, backup) = &report.rewritten[0];
         assert!(backup.exists());
         let s = Sidecar::load(path).unwrap().sidecar;

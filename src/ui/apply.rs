@@ -142,10 +142,16 @@ impl MarginaliaApp {
         }
         match crate::codebook_edit::commit(&root, &codebook, change, &who) {
             Ok(report) => {
-                let rewritten = match report.rewritten.len() {
+                let mut rewritten = match report.rewritten.len() {
                     0 => String::new(),
                     n => format!("; {n} sidecars rewritten, each backed up beside itself"),
                 };
+                if !report.skipped.is_empty() {
+                    rewritten.push_str(&format!(
+                        "; {} unreadable sidecars left as they are",
+                        report.skipped.len()
+                    ));
+                }
                 self.notice = Some(format!(
                     "Codebook: {}{rewritten} (history in {})",
                     report.summary,

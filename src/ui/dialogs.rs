@@ -206,19 +206,29 @@ impl MarginaliaApp {
             .map(|c| change.describe(&c.codebook))
             .unwrap_or_default();
         let codings: usize = affected.iter().map(|a| a.codings).sum();
+        let readable = affected.iter().filter(|a| a.unreadable.is_none()).count();
         let mut choice = None;
         egui::Modal::new(egui::Id::unique("codebook-confirm")).show(ctx, |ui| {
             ui.set_width(480.0);
             ui.heading("Change the codebook");
             ui.label(format!("This will {summary}."));
             ui.label(format!(
-                "{codings} codings in {} sidecars change; each sidecar is backed up beside itself first, and the change goes into the folder's codebook history.",
-                affected.len()
+                "{codings} codings in {readable} sidecars change; each sidecar is backed up beside itself first, and the change goes into the folder's codebook history.",
             ));
             egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
                 for a in affected {
                     let name = a.path.file_name().unwrap_or_default().to_string_lossy();
-                    ui.label(RichText::new(format!("{name}: {} codings", a.codings)).small());
+                    match &a.unreadable {
+                        None => {
+                            ui.label(RichText::new(format!("{name}: {} codings", a.codings)).small());
+                        }
+                        Some(why) => {
+                            ui.colored_label(
+                                egui::Color32::from_rgb(200, 140, 0),
+                                format!("{name}: cannot be read, left as it is ({why})"),
+                            );
+                        }
+                    }
                 }
             });
             ui.horizontal(|ui| {
