@@ -43,6 +43,15 @@ pub enum Change {
         /// `#rrggbb`.
         color: String,
     },
+    /// A keyboard shortcut for a value (`None`: none).
+    SetKey {
+        /// The dimension's id.
+        dimension: String,
+        /// The value's id.
+        value: String,
+        /// Such as `8`, `Shift+9`, `K`.
+        key: Option<String>,
+    },
     /// Every coding of `from` becomes `into`, and `from` leaves the codebook.
     MergeValues {
         /// The dimension's id.
@@ -75,6 +84,9 @@ pub enum EditError {
     /// A value merged into itself.
     #[error("a value cannot be merged into itself")]
     SameValue,
+    /// The codebook would break one of its rules (a shortcut used twice, one that is not a key).
+    #[error("{0}")]
+    Rule(String),
     /// A file could not be read or written.
     #[error("{0}")]
     File(String),
@@ -107,6 +119,15 @@ impl Change {
                     .as_ref()
                     .map(|v| format!(" value {v}"))
                     .unwrap_or_default()
+            ),
+            Change::SetKey {
+                dimension,
+                value,
+                key,
+            } => format!(
+                "set the key of {} value {value} to {}",
+                dim(dimension),
+                key.as_deref().unwrap_or("none")
             ),
             Change::MergeValues {
                 dimension,
@@ -142,6 +163,7 @@ pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
         Change::AddValue { dimension, .. }
         | Change::Relabel { dimension, .. }
         | Change::Recolour { dimension, .. }
+        | Change::SetKey { dimension, .. }
         | Change::MergeValues { dimension, .. } => dimension.clone(),
     };
     let dim = cb
@@ -198,6 +220,13 @@ pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
                 }
             }
         }
+        Change::SetKey { value, key, .. } => {
+            let i = find(&mut dim.values, value)?;
+            dim.values[i].key = key
+                .as_ref()
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty());
+        }
         Change::MergeValues { from, into, .. } => {
             if from == into {
                 return Err(EditError::SameValue);
@@ -207,7 +236,8 @@ pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
             dim.values.remove(i);
         }
     }
-    Ok(())
+    // The codebook's own rules hold after every change (a key used twice, one that is no key).
+    cb.check().map_err(|e| EditError::Rule(e.to_string()))
 }
 
 fn check_label<'a>(label: &str, others: impl Iterator<Item = &'a str>) -> Result<(), EditError> {
@@ -540,6 +570,35 @@ mod tests {
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].who, "ann");
         assert_eq!(h[0].change, merge);
+    }
+
+    #[test]
+    fn a_key_used_twice_or_no_key_is_refused() {
+        let mut cb = Codebook::builtin();
+        let set = |key: &str| Change::SetKey {
+            dimension: "tone_answer".into(),
+            value: "evasive".into(),
+            key: Some(key.into()),
+        };
+        // `4` is Hostile's already.
+        assert!(matches!(
+            apply(&mut cb.clone(), &set("4")),
+            Err(EditError::Rule(_))
+        ));
+        assert!(matches!(
+            apply(&mut cb.clone(), &set("Ctrl+Banana")),
+            Err(EditError::Rule(_))
+        ));
+        apply(&mut cb, &set("9")).unwrap();
+        assert_eq!(
+            cb.dimension("tone_answer")
+                .unwrap()
+                .value("evasive")
+                .unwrap()
+                .key
+                .as_deref(),
+            Some("9")
+        );
     }
 
     #[test]

@@ -1413,9 +1413,45 @@ fn the_codebook_is_edited_from_its_panel() {
     h.run_ok();
     wait_for_tasks(&mut h);
     assert_eq!(answer_tone(&h), ["critical"]);
+    // A key for the new value, from its right-click menu; a command's key is refused.
+    let sarcastic = "Tone of answer: Sarcastic 2";
+    h.get_by_label(sarcastic).scroll_to_me();
+    h.run_ok();
+    h.get_by_label(sarcastic).click_secondary();
+    h.run_ok();
+    h.get_by_label("Set key…").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Key")
+        .type_text("F1");
+    h.get_by_label("OK").click();
+    h.run_ok();
+    h.get_by_label_contains("F1 is the key of");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Key")
+        .focus();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Key")
+        .type_text("9");
+    h.get_by_label("OK").click();
+    h.run_ok();
+    wait_for_tasks(&mut h);
+    let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
+        .unwrap()
+        .0;
+    let key = cb
+        .dimension("tone_answer")
+        .unwrap()
+        .value("sarcastic_2")
+        .unwrap()
+        .key
+        .clone();
+    assert_eq!(key.as_deref(), Some("9"));
+    h.key_press(Key::Num9);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["sarcastic_2"], "the new key codes");
     let history = marginalia::codebook_edit::history(&f.corpus).unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[1].who, "carol");
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2].who, "carol");
     assert!(
         std::fs::read_dir(&f.corpus)
             .unwrap()

@@ -202,9 +202,34 @@ impl MarginaliaApp {
                                     dimension: dim.id.clone(),
                                     value: Some(v.id.clone()),
                                     text: v.label.clone(),
+                                    ..CodebookForm::default()
                                 });
                                 ui.close();
                             }
+                            if ui.button("Set key…").clicked() {
+                                form = Some(CodebookForm {
+                                    dimension: dim.id.clone(),
+                                    value: Some(v.id.clone()),
+                                    text: v.key.clone().unwrap_or_default(),
+                                    key: true,
+                                    error: None,
+                                });
+                                ui.close();
+                            }
+                            ui.menu_button("Colour", |ui| {
+                                for [r, g, b] in crate::analysis::chart::PALETTE {
+                                    let swatch = egui::Button::new("      ")
+                                        .fill(Color32::from_rgb(r, g, b));
+                                    if ui.add(swatch).clicked() {
+                                        change = Some(Change::Recolour {
+                                            dimension: dim.id.clone(),
+                                            value: Some(v.id.clone()),
+                                            color: format!("#{r:02x}{g:02x}{b:02x}"),
+                                        });
+                                        ui.close();
+                                    }
+                                }
+                            });
                             ui.menu_button("Merge into", |ui| {
                                 for other in dim.values.iter().filter(|o| o.id != v.id) {
                                     if ui.button(&other.label).clicked() {
@@ -229,6 +254,7 @@ impl MarginaliaApp {
                             dimension: dim.id.clone(),
                             value: None,
                             text: in_vivo.clone(),
+                            ..CodebookForm::default()
                         });
                     }
                 });
@@ -261,10 +287,10 @@ impl MarginaliaApp {
         let mut done = None;
         let mut cancel = false;
         ui.horizontal(|ui| {
-            let l = ui.label(if form.value.is_some() {
-                "New label"
-            } else {
-                "New value"
+            let l = ui.label(match (&form.value, form.key) {
+                (_, true) => "Key",
+                (Some(_), false) => "New label",
+                (None, false) => "New value",
             });
             let r = ui
                 .add(egui::TextEdit::singleline(&mut form.text).desired_width(150.0))
@@ -273,7 +299,30 @@ impl MarginaliaApp {
                 r.request_focus();
             }
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("OK").clicked() || enter) && !form.text.trim().is_empty() {
+            let ok = ui.button("OK").clicked() || enter;
+            if ok && form.key {
+                // A key a command already has would never reach the code.
+                let typed = form.text.trim().to_string();
+                let taken = crate::shortcut::Shortcut::parse(&typed).ok().and_then(|s| {
+                    super::commands::all()
+                        .into_iter()
+                        .find(|c| c.shortcuts.contains(&s))
+                        .map(|c| c.name)
+                });
+                match (taken, &form.value) {
+                    (Some(name), _) => {
+                        form.error = Some(format!("{typed} is the key of \"{name}\""));
+                    }
+                    (None, Some(v)) => {
+                        done = Some(Change::SetKey {
+                            dimension: dim.id.clone(),
+                            value: v.clone(),
+                            key: Some(typed).filter(|k| !k.is_empty()),
+                        });
+                    }
+                    (None, None) => {}
+                }
+            } else if ok && !form.text.trim().is_empty() {
                 done = Some(match &form.value {
                     Some(v) => Change::Relabel {
                         dimension: dim.id.clone(),
@@ -296,6 +345,9 @@ impl MarginaliaApp {
                 cancel = true;
             }
         });
+        if let Some(e) = &form.error {
+            ui.colored_label(Color32::from_rgb(200, 60, 60), e);
+        }
         if cancel {
             self.dialogs.codebook_form = None;
         }

@@ -93,8 +93,12 @@ pub struct CodebookForm {
     pub dimension: String,
     /// The value renamed; `None`: a value is added.
     pub value: Option<String>,
-    /// The label typed.
+    /// The label (or key) typed.
     pub text: String,
+    /// The value's key is being set, not its label.
+    pub key: bool,
+    /// Why what was typed cannot be used.
+    pub error: Option<String>,
 }
 
 /// Windows over the workspace.
