@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::codebook::{CodeValue, Codebook, DimensionKind};
+use crate::codebook::{AppliesTo, CodeValue, Codebook, Dimension, DimensionKind};
 
 /// The folder's record of codebook changes.
 pub const HISTORY_FILE: &str = ".marginalia/codebook-history.ron";
@@ -24,6 +24,27 @@ pub enum Change {
         label: String,
         /// Its colour, `#rrggbb`.
         color: String,
+    },
+    /// A new one-choice dimension of the question or the answer, its values to be added; its id
+    /// is made from the label.
+    AddDimension {
+        /// Where it is coded.
+        applies_to: AppliesTo,
+        /// Its label.
+        label: String,
+        /// Its colour, `#rrggbb`.
+        color: String,
+        /// The labels of its first values (a choice dimension has at least one).
+        values: Vec<String>,
+    },
+    /// What a value means, shown on hover.
+    Describe {
+        /// The dimension's id.
+        dimension: String,
+        /// The value's id.
+        value: String,
+        /// The description.
+        description: String,
     },
     /// A new label for a dimension (`value: None`) or one of its values.
     Relabel {
@@ -120,6 +141,12 @@ impl Change {
                     .map(|v| format!(" value {v}"))
                     .unwrap_or_default()
             ),
+            Change::AddDimension {
+                applies_to, label, ..
+            } => format!("added the dimension \"{label}\" ({applies_to:?})"),
+            Change::Describe {
+                dimension, value, ..
+            } => format!("described {} value {value}", dim(dimension)),
             Change::SetKey {
                 dimension,
                 value,
@@ -159,11 +186,66 @@ fn new_id(label: &str, taken: &[CodeValue]) -> String {
 
 /// Applies a change to the codebook in memory (checked; nothing is written).
 pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
+    if let Change::AddDimension {
+        applies_to,
+        label,
+        color,
+        values,
+    } = change
+    {
+        check_label(label, cb.dimensions.iter().map(|d| d.label.as_str()))?;
+        check_color(color)?;
+        let taken: Vec<CodeValue> = cb
+            .dimensions
+            .iter()
+            .map(|d| CodeValue {
+                id: d.id.clone(),
+                label: String::new(),
+                description: String::new(),
+                color: String::new(),
+                key: None,
+            })
+            .collect();
+        let mut made: Vec<CodeValue> = Vec::new();
+        for (i, v) in values
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .enumerate()
+        {
+            check_label(v, made.iter().map(|x| x.label.as_str()))?;
+            let [r, g, b] =
+                crate::analysis::chart::PALETTE[i % crate::analysis::chart::PALETTE.len()];
+            made.push(CodeValue {
+                id: new_id(v, &made),
+                label: v.to_string(),
+                description: String::new(),
+                color: format!("#{r:02x}{g:02x}{b:02x}"),
+                key: None,
+            });
+        }
+        cb.dimensions.push(Dimension {
+            id: new_id(label, &taken),
+            label: label.trim().to_string(),
+            description: String::new(),
+            color: color.clone(),
+            applies_to: *applies_to,
+            kind: DimensionKind::OneChoice,
+            values: made,
+            known_values: Vec::new(),
+            key: None,
+            group: None,
+            requires: None,
+        });
+        return cb.check().map_err(|e| EditError::Rule(e.to_string()));
+    }
     let dim_id = match change {
+        Change::AddDimension { .. } => unreachable!("handled above"),
         Change::AddValue { dimension, .. }
         | Change::Relabel { dimension, .. }
         | Change::Recolour { dimension, .. }
         | Change::SetKey { dimension, .. }
+        | Change::Describe { dimension, .. }
         | Change::MergeValues { dimension, .. } => dimension.clone(),
     };
     let dim = cb
@@ -219,6 +301,13 @@ pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
                     dim.values[i].color = color.clone();
                 }
             }
+        }
+        Change::AddDimension { .. } => {}
+        Change::Describe {
+            value, description, ..
+        } => {
+            let i = find(&mut dim.values, value)?;
+            dim.values[i].description = description.trim().to_string();
         }
         Change::SetKey { value, key, .. } => {
             let i = find(&mut dim.values, value)?;
@@ -570,6 +659,59 @@ mod tests {
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].who, "ann");
         assert_eq!(h[0].change, merge);
+    }
+
+    #[test]
+    fn a_dimension_added_takes_values_and_a_description() {
+        let mut cb = Codebook::builtin();
+        apply(
+            &mut cb,
+            &Change::AddDimension {
+                applies_to: AppliesTo::Answer,
+                label: "Cites evidence".into(),
+                color: "#336699".into(),
+                values: vec!["Yes".into(), " ".into(), "No".into()],
+            },
+        )
+        .unwrap();
+        let id = cb.dimensions.last().unwrap().id.clone();
+        assert_eq!(id, "cites_evidence");
+        let ids: Vec<&str> = cb
+            .dimension(&id)
+            .unwrap()
+            .values
+            .iter()
+            .map(|v| v.id.as_str())
+            .collect();
+        assert_eq!(ids, ["yes", "no"]);
+        apply(
+            &mut cb,
+            &Change::Describe {
+                dimension: id.clone(),
+                value: "yes".into(),
+                description: "Names a study or a figure.".into(),
+            },
+        )
+        .unwrap();
+        let d = cb.dimension(&id).unwrap();
+        assert_eq!(d.applies_to, AppliesTo::Answer);
+        assert_eq!(
+            d.value("yes").unwrap().description,
+            "Names a study or a figure."
+        );
+        // A second dimension of that label is refused.
+        assert!(matches!(
+            apply(
+                &mut cb,
+                &Change::AddDimension {
+                    applies_to: AppliesTo::Question,
+                    label: "cites evidence".into(),
+                    color: "#336699".into(),
+                    values: vec!["A".into()],
+                }
+            ),
+            Err(EditError::BadLabel(_))
+        ));
     }
 
     #[test]

@@ -1449,8 +1449,31 @@ fn the_codebook_is_edited_from_its_panel() {
     h.key_press(Key::Num9);
     h.run_ok();
     assert_eq!(answer_tone(&h), ["sarcastic_2"], "the new key codes");
+    // A new dimension of the answer, with its values, coded at once.
+    let add = "Add a dimension to the answer";
+    h.get_by_label(add).scroll_to_me();
+    h.run_ok();
+    h.get_by_label(add).click();
+    h.run_ok();
+    for (field, text) in [("Dimension", "Cites evidence"), ("Values", "Yes, No")] {
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+            .focus();
+        h.run_ok();
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+            .type_text(text);
+        h.run_ok();
+    }
+    h.run_ok();
+    h.get_by_label("Add dimension").click();
+    h.run_ok();
+    wait_for_tasks(&mut h);
+    let notice = h.state().notice().unwrap_or_default().to_string();
+    assert!(notice.contains("Cites evidence"), "{notice}");
+    click_code(&mut h, "Cites evidence: Yes");
+    h.run_ok();
+    assert_eq!(part_values(&h, "cites_evidence"), ["yes"]);
     let history = marginalia::codebook_edit::history(&f.corpus).unwrap();
-    assert_eq!(history.len(), 3);
+    assert_eq!(history.len(), 4);
     assert_eq!(history[2].who, "carol");
     assert!(
         std::fs::read_dir(&f.corpus)

@@ -80,7 +80,24 @@ impl MarginaliaApp {
                                 "Answer"
                             };
                             ui.add_space(6.0);
-                            ui.label(RichText::new(title).strong());
+                            ui.horizontal(|ui| {
+                                ui.label(RichText::new(title).strong());
+                                let add =
+                                    format!("Add a dimension to the {}", title.to_lowercase());
+                                let r = ui.small_button("+").on_hover_text(&add);
+                                r.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::Role::Button, true, &add)
+                                });
+                                if r.clicked() {
+                                    self.dialogs.codebook_form = Some(CodebookForm {
+                                        new_dimension: Some(applies),
+                                        ..CodebookForm::default()
+                                    });
+                                }
+                            });
+                            if let Some(c) = self.new_dimension_form_ui(ui, applies) {
+                                self.act(Action::PreviewCodebookChange(c));
+                            }
                             for dim in codebook.part_dimensions(applies) {
                                 self.dimension_ui(ui, dim, applies);
                             }
@@ -206,13 +223,23 @@ impl MarginaliaApp {
                                 });
                                 ui.close();
                             }
+                            if ui.button("Describe…").clicked() {
+                                form = Some(CodebookForm {
+                                    dimension: dim.id.clone(),
+                                    value: Some(v.id.clone()),
+                                    text: v.description.clone(),
+                                    describe: true,
+                                    ..CodebookForm::default()
+                                });
+                                ui.close();
+                            }
                             if ui.button("Set key…").clicked() {
                                 form = Some(CodebookForm {
                                     dimension: dim.id.clone(),
                                     value: Some(v.id.clone()),
                                     text: v.key.clone().unwrap_or_default(),
                                     key: true,
-                                    error: None,
+                                    ..CodebookForm::default()
                                 });
                                 ui.close();
                             }
@@ -277,6 +304,56 @@ impl MarginaliaApp {
         }
     }
 
+    /// The inline form that adds a dimension to the question or the answer: its label and its
+    /// first values; the change once OK is pressed.
+    fn new_dimension_form_ui(&mut self, ui: &mut egui::Ui, applies: AppliesTo) -> Option<Change> {
+        let form = self.dialogs.codebook_form.as_mut()?;
+        if form.new_dimension != Some(applies) {
+            return None;
+        }
+        let mut done = None;
+        let mut cancel = false;
+        egui::Grid::new(("new-dimension", format!("{applies:?}"))).show(ui, |ui| {
+            let l = ui.label("Dimension");
+            ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(150.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Values");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.values)
+                    .hint_text("comma-separated")
+                    .desired_width(150.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+        });
+        ui.horizontal(|ui| {
+            let ready = !form.text.trim().is_empty() && !form.values.trim().is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new("Add dimension"))
+                .clicked()
+            {
+                done = Some(Change::AddDimension {
+                    applies_to: applies,
+                    label: form.text.trim().to_string(),
+                    color: "#5a7fb0".to_string(),
+                    values: form
+                        .values
+                        .split(',')
+                        .map(|v| v.trim().to_string())
+                        .collect(),
+                });
+            }
+            if ui.button("Cancel").clicked() {
+                cancel = true;
+            }
+        });
+        if cancel {
+            self.dialogs.codebook_form = None;
+        }
+        done
+    }
+
     /// The inline box that adds a value to, or renames one in, this dimension; the change once
     /// Enter is pressed.
     fn codebook_form_ui(&mut self, ui: &mut egui::Ui, dim: &Dimension) -> Option<Change> {
@@ -287,10 +364,11 @@ impl MarginaliaApp {
         let mut done = None;
         let mut cancel = false;
         ui.horizontal(|ui| {
-            let l = ui.label(match (&form.value, form.key) {
-                (_, true) => "Key",
-                (Some(_), false) => "New label",
-                (None, false) => "New value",
+            let l = ui.label(match (&form.value, form.key, form.describe) {
+                (_, true, _) => "Key",
+                (_, _, true) => "Description",
+                (Some(_), false, false) => "New label",
+                (None, false, false) => "New value",
             });
             let r = ui
                 .add(egui::TextEdit::singleline(&mut form.text).desired_width(150.0))
@@ -321,6 +399,14 @@ impl MarginaliaApp {
                         });
                     }
                     (None, None) => {}
+                }
+            } else if ok && form.describe {
+                if let Some(v) = &form.value {
+                    done = Some(Change::Describe {
+                        dimension: dim.id.clone(),
+                        value: v.clone(),
+                        description: form.text.trim().to_string(),
+                    });
                 }
             } else if ok && !form.text.trim().is_empty() {
                 done = Some(match &form.value {

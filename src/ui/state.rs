@@ -97,6 +97,12 @@ pub struct CodebookForm {
     pub text: String,
     /// The value's key is being set, not its label.
     pub key: bool,
+    /// The value's description is being written, not its label.
+    pub describe: bool,
+    /// A new dimension of the question or the answer: `text` its label, `values` its values.
+    pub new_dimension: Option<crate::codebook::AppliesTo>,
+    /// A new dimension's values, comma-separated.
+    pub values: String,
     /// Why what was typed cannot be used.
     pub error: Option<String>,
 }
