@@ -193,50 +193,7 @@ pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
         values,
     } = change
     {
-        check_label(label, cb.dimensions.iter().map(|d| d.label.as_str()))?;
-        check_color(color)?;
-        let taken: Vec<CodeValue> = cb
-            .dimensions
-            .iter()
-            .map(|d| CodeValue {
-                id: d.id.clone(),
-                label: String::new(),
-                description: String::new(),
-                color: String::new(),
-                key: None,
-            })
-            .collect();
-        let mut made: Vec<CodeValue> = Vec::new();
-        for (i, v) in values
-            .iter()
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .enumerate()
-        {
-            check_label(v, made.iter().map(|x| x.label.as_str()))?;
-            let [r, g, b] =
-                crate::analysis::chart::PALETTE[i % crate::analysis::chart::PALETTE.len()];
-            made.push(CodeValue {
-                id: new_id(v, &made),
-                label: v.to_string(),
-                description: String::new(),
-                color: format!("#{r:02x}{g:02x}{b:02x}"),
-                key: None,
-            });
-        }
-        cb.dimensions.push(Dimension {
-            id: new_id(label, &taken),
-            label: label.trim().to_string(),
-            description: String::new(),
-            color: color.clone(),
-            applies_to: *applies_to,
-            kind: DimensionKind::OneChoice,
-            values: made,
-            known_values: Vec::new(),
-            key: None,
-            group: None,
-            requires: None,
-        });
+        add_dimension(cb, *applies_to, label, color, values)?;
         return cb.check().map_err(|e| EditError::Rule(e.to_string()));
     }
     let dim_id = match change {
@@ -327,6 +284,60 @@ pub fn apply(cb: &mut Codebook, change: &Change) -> Result<(), EditError> {
     }
     // The codebook's own rules hold after every change (a key used twice, one that is no key).
     cb.check().map_err(|e| EditError::Rule(e.to_string()))
+}
+
+/// A new one-choice dimension with its first values, ids made from the labels.
+fn add_dimension(
+    cb: &mut Codebook,
+    applies_to: AppliesTo,
+    label: &str,
+    color: &str,
+    values: &[String],
+) -> Result<(), EditError> {
+    check_label(label, cb.dimensions.iter().map(|d| d.label.as_str()))?;
+    check_color(color)?;
+    let taken: Vec<CodeValue> = cb
+        .dimensions
+        .iter()
+        .map(|d| CodeValue {
+            id: d.id.clone(),
+            label: String::new(),
+            description: String::new(),
+            color: String::new(),
+            key: None,
+        })
+        .collect();
+    let mut made: Vec<CodeValue> = Vec::new();
+    for (i, v) in values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .enumerate()
+    {
+        check_label(v, made.iter().map(|x| x.label.as_str()))?;
+        let [r, g, b] = crate::analysis::chart::PALETTE[i % crate::analysis::chart::PALETTE.len()];
+        made.push(CodeValue {
+            id: new_id(v, &made),
+            label: v.to_string(),
+            description: String::new(),
+            color: format!("#{r:02x}{g:02x}{b:02x}"),
+            key: None,
+        });
+    }
+    cb.dimensions.push(Dimension {
+        id: new_id(label, &taken),
+        label: label.trim().to_string(),
+        description: String::new(),
+        color: color.to_string(),
+        applies_to,
+        kind: DimensionKind::OneChoice,
+        values: made,
+        known_values: Vec::new(),
+        key: None,
+        group: None,
+        requires: None,
+    });
+    Ok(())
 }
 
 fn check_label<'a>(label: &str, others: impl Iterator<Item = &'a str>) -> Result<(), EditError> {
