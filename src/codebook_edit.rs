@@ -534,6 +534,70 @@ pub fn history(root: &Path) -> Result<Vec<HistoryEntry>, EditError> {
     }
 }
 
+/// The merges recorded in a folder's history, oldest first: (dimension, from, into).
+pub fn merges(history: &[HistoryEntry]) -> Vec<(String, String, String)> {
+    history
+        .iter()
+        .filter_map(|h| match &h.change {
+            Change::MergeValues {
+                dimension,
+                from,
+                into,
+            } => Some((dimension.clone(), from.clone(), into.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The edits that carry a sidecar written before recorded merges (a colleague's, pulled later)
+/// onto the merged values, in one undoable step; empty when it uses none of them.
+pub fn carry_merges(
+    sidecar: &crate::sidecar::Sidecar,
+    merges: &[(String, String, String)],
+) -> Vec<crate::document::Edit> {
+    use crate::document::Edit;
+    let mut edits = Vec::new();
+    for (part, dims) in &sidecar.tags {
+        for (dim, values) in dims {
+            let mut after = values.clone();
+            for (d, from, into) in merges {
+                if d == dim {
+                    for v in &mut after {
+                        if v == from {
+                            v.clone_from(into);
+                        }
+                    }
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            after.retain(|v| seen.insert(v.clone()));
+            if after != *values {
+                edits.push(Edit::SetPartValues {
+                    part: *part,
+                    dimension: dim.clone(),
+                    values: after,
+                });
+            }
+        }
+    }
+    for sp in &sidecar.spans {
+        let mut value = sp.value.clone();
+        for (d, from, into) in merges {
+            if *d == sp.dimension && value == *from {
+                value.clone_from(into);
+            }
+        }
+        if value != sp.value {
+            edits.push(Edit::UpdateSpan {
+                id: sp.id.clone(),
+                value,
+                note: sp.note.clone(),
+            });
+        }
+    }
+    edits
+}
+
 fn append_history(root: &Path, entry: HistoryEntry) -> Result<(), EditError> {
     let mut all = history(root)?;
     all.push(entry);
@@ -752,6 +816,29 @@ mod tests {
                 .as_deref(),
             Some("9")
         );
+    }
+
+    #[test]
+    fn a_sidecar_from_before_a_merge_is_carried_onto_the_merged_value() {
+        let (dir, cb) = folder();
+        let merge = Change::MergeValues {
+            dimension: "tone_answer".into(),
+            from: "hostile".into(),
+            into: "critical".into(),
+        };
+        // bob's sidecar is away (on a colleague's machine) while the merge is made.
+        let bob = sidecar_path(&dir.path().join("b.txt"), "bob");
+        let away = std::fs::read(&bob).unwrap();
+        std::fs::remove_file(&bob).unwrap();
+        commit(dir.path(), &cb, &merge, "ann").unwrap();
+        std::fs::write(&bob, away).unwrap();
+        let old = Sidecar::load(&bob).unwrap().sidecar;
+        let edits = carry_merges(&old, &merges(&history(dir.path()).unwrap()));
+        assert_eq!(edits.len(), 1);
+        assert!(matches!(
+            &edits[0],
+            crate::document::Edit::SetPartValues { values, .. } if values == &["critical".to_string()]
+        ));
     }
 
     #[test]

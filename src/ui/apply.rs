@@ -735,8 +735,27 @@ impl MarginaliaApp {
                 if let Some(n) = reanchor_notice(&doc) {
                     self.notice = Some(n);
                 }
+                // A sidecar written before a merge in the codebook's history (a colleague's,
+                // pulled later) is carried onto the merged values, said, and undoable.
+                let merges = corpus
+                    .files
+                    .root
+                    .join(crate::codebook_edit::HISTORY_FILE)
+                    .exists()
+                    .then(|| crate::codebook_edit::history(&corpus.files.root).ok())
+                    .flatten()
+                    .map(|h| crate::codebook_edit::merges(&h))
+                    .unwrap_or_default();
+                let carried = crate::codebook_edit::carry_merges(&doc.sidecar, &merges);
                 self.ed.doc = Some(doc);
                 self.ed.doc_error = None;
+                if !carried.is_empty() && self.ed.doc.as_ref().is_some_and(Document::is_editable) {
+                    let n = carried.len();
+                    self.apply_edit(Edit::Batch(carried));
+                    self.notice = Some(format!(
+                        "{n} codings made before a merge in the codebook were carried onto the merged values (Ctrl+Z undoes it)"
+                    ));
+                }
             }
             Err(e) => {
                 self.ed.doc = None;
