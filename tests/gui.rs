@@ -134,6 +134,18 @@ fn review_fixture() -> Fixture {
     f
 }
 
+/// Shift+P (a person span) as a real keyboard sends it: the key, then the character it types.
+fn press_person_key(h: &Harness<'static, MarginaliaApp>) {
+    h.event(egui::Event::Key {
+        key: Key::P,
+        physical_key: Some(Key::P),
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.event(egui::Event::Text("P".into()));
+}
+
 /// Clicks a code's button in the codebook panel, scrolling to it first as a user would.
 fn click_code(h: &mut Harness<'static, MarginaliaApp>, label: &str) {
     h.get_by_label(label).scroll_to_me();
@@ -1295,23 +1307,6 @@ fn a_selection_dragged_past_its_paragraph_is_said_to_stop_there() {
     assert!(notice.contains("within one paragraph"), "{notice:?}");
 }
 
-/// A drag with the mouse selects text for a span, as with the keyboard.
-#[test]
-fn a_mouse_drag_selects_text_for_a_span() {
-    let f = fixture(Some("carol"));
-    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
-    let para = paragraph_rect(&h, "MPS and MOPAC recognise");
-    let from = egui::pos2(para.left() + 2.0, para.top() + 8.0);
-    let to = egui::pos2(para.left() + 120.0, para.top() + 8.0);
-    drag(&mut h, from, to);
-    let sel = h.state().selection().cloned();
-    assert!(
-        sel.as_ref()
-            .is_some_and(|(p, r)| *p == PartId::ANSWER && r.start == 0 && r.len() > 5),
-        "{sel:?}"
-    );
-}
-
 /// A real keyboard sends the typed character with a letter key: a span shortcut pressed while a
 /// paragraph holds the selection still tags that selection.
 #[test]
@@ -1319,14 +1314,7 @@ fn a_span_key_with_its_typed_character_keeps_the_selection() {
     let f = fixture(Some("carol"));
     let mut h = harness(&f, &f.corpus.join("prevent.txt"));
     let (start, end) = select_in_answer(&mut h, "Sir Peter Fahy");
-    h.event(egui::Event::Key {
-        key: Key::P,
-        physical_key: Some(Key::P),
-        pressed: true,
-        repeat: false,
-        modifiers: Modifiers::SHIFT,
-    });
-    h.event(egui::Event::Text("P".into()));
+    press_person_key(&h);
     h.run_ok();
     h.get_by_label("Value");
     h.key_press(Key::Enter);
@@ -1346,15 +1334,14 @@ fn drag_then_span_key_tags_the_dragged_words() {
     let from = egui::pos2(para.left() + 2.0, para.top() + 8.0);
     let to = egui::pos2(para.left() + 120.0, para.top() + 8.0);
     drag(&mut h, from, to);
-    let (_, range) = h.state().selection().cloned().expect("selected");
-    h.event(egui::Event::Key {
-        key: Key::P,
-        physical_key: Some(Key::P),
-        pressed: true,
-        repeat: false,
-        modifiers: Modifiers::SHIFT,
-    });
-    h.event(egui::Event::Text("P".into()));
+    let sel = h.state().selection().cloned();
+    assert!(
+        sel.as_ref()
+            .is_some_and(|(p, r)| *p == PartId::ANSWER && r.start == 0 && r.len() > 5),
+        "a mouse drag selects text for a span, as the keyboard does: {sel:?}"
+    );
+    let (_, range) = sel.expect("selected");
+    press_person_key(&h);
     h.run_ok();
     h.get_by_label("Value");
     h.key_press(Key::Enter);
