@@ -453,6 +453,20 @@ pub struct HistoryEntry {
 /// Carries out a change in the folder: the sidecars a merge touches are backed up and rewritten
 /// (each atomically), then the codebook (`codebook.ron`, backed up first), then the history.
 pub fn commit(root: &Path, cb: &Codebook, change: &Change, who: &str) -> Result<Report, EditError> {
+    let affected = preview(root, change)?;
+    commit_previewed(root, cb, change, who, affected)
+}
+
+/// [`commit`] of a change whose [`preview`] the user has seen: the folder is not read a second
+/// time. A sidecar that took up the merged-away value since (a colleague's, pulled later) is
+/// carried onto the merged value when it is opened ([`carry_merges`]).
+pub fn commit_previewed(
+    root: &Path,
+    cb: &Codebook,
+    change: &Change,
+    who: &str,
+    affected: Vec<Affected>,
+) -> Result<Report, EditError> {
     let mut changed = cb.clone();
     apply(&mut changed, change)?;
     let summary = change.describe(cb);
@@ -464,7 +478,7 @@ pub fn commit(root: &Path, cb: &Codebook, change: &Change, who: &str) -> Result<
         into,
     } = change
     {
-        for a in preview(root, change)? {
+        for a in affected {
             if let Some(why) = a.unreadable {
                 skipped.push((a.path, why));
                 continue;

@@ -130,7 +130,13 @@ impl MarginaliaApp {
     /// rewritten with backups, `codebook.ron` written, the history kept; then the list and the
     /// document are read again (colleagues' windows notice the new codebook on disk).
     fn commit_codebook_change(&mut self, change: &crate::codebook_edit::Change) {
-        self.dialogs.codebook_confirm = None;
+        // The sidecars the user saw in the preview: the folder is not read again.
+        let previewed = self
+            .dialogs
+            .codebook_confirm
+            .take()
+            .filter(|(c, _)| c == change)
+            .map(|(_, affected)| affected);
         self.dialogs.codebook_form = None;
         let (Some(root), Some(corpus)) = (self.ws.root.clone(), &self.ws.corpus) else {
             return;
@@ -140,7 +146,13 @@ impl MarginaliaApp {
         if !self.leave_document() {
             return;
         }
-        match crate::codebook_edit::commit(&root, &codebook, change, &who) {
+        let result = match previewed {
+            Some(affected) => {
+                crate::codebook_edit::commit_previewed(&root, &codebook, change, &who, affected)
+            }
+            None => crate::codebook_edit::commit(&root, &codebook, change, &who),
+        };
+        match result {
             Ok(report) => {
                 let mut rewritten = match report.rewritten.len() {
                     0 => String::new(),
