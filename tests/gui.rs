@@ -1245,6 +1245,18 @@ fn analysis_retrieves_codings_and_cross_tabulates() {
     assert_eq!(t.row_axis, "asked_of");
     assert!(t.total > 0);
     h.get_by_label_contains("Save chart as SVG");
+    h.get_by_label_contains("Save chart as PNG");
+    h.get_by_label_contains("by asked_of (share of each row)");
+    // One column's share of each row, with its Wilson interval: the reply-rate chart.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Chart")
+        .click();
+    h.run_ok();
+    h.query_all_by_label_contains("in each row, with 95% intervals")
+        .next()
+        .expect("a column to chart")
+        .click();
+    h.run_ok();
+    h.get_by_label_contains("as a share of each asked_of (95% Wilson interval)");
 }
 
 /// In an interview the keys tag the exchange clicked last; the next document starts at its first

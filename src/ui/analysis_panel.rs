@@ -64,6 +64,9 @@ pub struct AnalysisState {
     rows: String,
     cols: String,
     table: Option<CrossTab>,
+    /// The cross-tab's chart: `None` stacks each row's shares; `Some(j)` shows column j's share of
+    /// each row with its interval (a reply rate per office-holder).
+    chart_column: Option<usize>,
     /// Bytes waiting for the file dialog's answer, and what they are.
     saving: Option<(Task<Option<PathBuf>>, Vec<u8>)>,
 }
@@ -105,6 +108,7 @@ impl AnalysisState {
             rows: Field::AskedOf.name().to_string(),
             cols: String::new(),
             table: None,
+            chart_column: None,
             saving: None,
         }
     }
@@ -331,7 +335,7 @@ impl MarginaliaApp {
                 rerun |= retrieve_controls(ui, a, &data);
                 open_coding = codings_ui(ui, a, repaint.clone());
             }
-            AnalysisTab::Frequencies => frequencies_ui(ui, a, &data),
+            AnalysisTab::Frequencies => frequencies_ui(ui, a, &data, repaint.as_ref()),
             AnalysisTab::CrossTab => {
                 rerun |= crosstab_controls(ui, a, &data);
                 crosstab_ui(ui, a, repaint.clone());
@@ -519,15 +523,27 @@ fn codings_ui(
     clicked
 }
 
-fn frequencies_ui(ui: &mut egui::Ui, a: &AnalysisState, data: &Dataset) {
-    let Some(f) = &a.frequencies else { return };
+fn frequencies_ui(
+    ui: &mut egui::Ui,
+    a: &mut AnalysisState,
+    data: &Dataset,
+    repaint: Option<&egui::Context>,
+) {
+    // A copy, so that the save buttons may borrow the state: a few rows per dimension.
+    let Some(f) = a.frequencies.clone() else {
+        return;
+    };
     egui::ScrollArea::vertical()
         .id_salt("analysis-frequencies")
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for d in &f.dimensions {
                 ui.add_space(6.0);
-                ui.label(RichText::new(format!("{} ({} units)", d.label, d.units)).strong());
+                let c = chart::of_frequency(d, &data.codebook);
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(format!("{} ({} units)", d.label, d.units)).strong());
+                    save_chart_buttons(ui, a, &format!("frequencies-{}", d.dimension), &c, repaint);
+                });
                 egui::Grid::new(("freq", &d.dimension))
                     .striped(true)
                     .num_columns(4)
@@ -572,6 +588,11 @@ fn frequencies_ui(ui: &mut egui::Ui, a: &AnalysisState, data: &Dataset) {
                             );
                             ui.end_row();
                         }
+                    });
+                egui::CollapsingHeader::new("Chart")
+                    .id_salt(("freq-chart", &d.dimension))
+                    .show(ui, |ui| {
+                        super::chart_view::plot(ui, &format!("freq-plot-{}", d.dimension), &c);
                     });
             }
         });
@@ -647,10 +668,29 @@ fn crosstab_ui(ui: &mut egui::Ui, a: &mut AnalysisState, repaint: Option<egui::C
         if ui.button("Save table as CSV…").clicked() {
             a.save_as("crosstab.csv", t.to_csv(), repaint.clone());
         }
-        if ui.button("Save chart as SVG…").clicked() {
-            let svg = chart::to_svg(&chart::of_crosstab(&t)).into_bytes();
-            a.save_as("crosstab.svg", svg, repaint.clone());
-        }
+    });
+    let picked = a.chart_column.filter(|j| *j < t.col_labels.len());
+    let shown = picked
+        .and_then(|j| chart::of_crosstab_column(&t, j))
+        .unwrap_or_else(|| chart::of_crosstab(&t));
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Chart");
+        let name = |j: Option<usize>| match j.and_then(|j| t.col_labels.get(j)) {
+            Some(c) => format!("share of {c} in each row, with 95% intervals"),
+            None => "each row's shares, stacked".to_string(),
+        };
+        egui::ComboBox::new("xt-chart", "")
+            .selected_text(name(picked))
+            .width(280.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut a.chart_column, None, name(None));
+                for j in 0..t.col_labels.len() {
+                    ui.selectable_value(&mut a.chart_column, Some(j), name(Some(j)));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        save_chart_buttons(ui, a, "crosstab", &shown, repaint.as_ref());
     });
     egui::ScrollArea::both()
         .id_salt("analysis-crosstab")
@@ -694,48 +734,27 @@ fn crosstab_ui(ui: &mut egui::Ui, a: &mut AnalysisState, repaint: Option<egui::C
                 ui.end_row();
             });
             ui.add_space(10.0);
-            paint_chart(ui, &chart::of_crosstab(&t));
+            super::chart_view::plot(ui, "crosstab-chart", &shown);
         });
 }
 
-/// Paints the chart model that [`chart::to_svg`] writes.
-fn paint_chart(ui: &mut egui::Ui, c: &BarChart) {
-    ui.label(RichText::new(&c.title).strong());
-    let (label_w, bar_w, row_h) = (220.0, 420.0, 22.0);
-    let (rect, _) = ui.allocate_exact_size(
-        egui::vec2(label_w + bar_w + 20.0, row_h * c.bars.len() as f32),
-        egui::Sense::hover(),
-    );
-    let painter = ui.painter_at(rect);
-    let font = egui::TextStyle::Small.resolve(ui.style());
-    let text = ui.visuals().text_color();
-    for (i, (label, n, shares)) in c.bars.iter().enumerate() {
-        let y = rect.top() + row_h * i as f32;
-        painter.text(
-            egui::pos2(rect.left() + label_w - 8.0, y + row_h / 2.0),
-            egui::Align2::RIGHT_CENTER,
-            format!("{label} (n={n})"),
-            font.clone(),
-            text,
-        );
-        let mut x = rect.left() + label_w;
-        for (j, s) in shares.iter().enumerate() {
-            let w = bar_w * *s as f32;
-            let [r, g, b] = c.legend.get(j).map_or([0, 0, 0], |l| l.1);
-            painter.rect_filled(
-                egui::Rect::from_min_size(egui::pos2(x, y + 3.0), egui::vec2(w, row_h - 6.0)),
-                0.0,
-                Color32::from_rgb(r, g, b),
-            );
-            x += w;
+/// "Save chart as SVG…" and "…as PNG…" for a chart; the PNG is drawn at twice the SVG's size, for
+/// print.
+fn save_chart_buttons(
+    ui: &mut egui::Ui,
+    a: &mut AnalysisState,
+    stem: &str,
+    c: &BarChart,
+    repaint: Option<&egui::Context>,
+) {
+    if ui.button("Save chart as SVG…").clicked() {
+        let svg = chart::to_svg(c).into_bytes();
+        a.save_as(&format!("{stem}.svg"), svg, repaint.cloned());
+    }
+    if ui.button("Save chart as PNG…").clicked() {
+        match super::chart_view::to_png(c, 2.0) {
+            Ok(png) => a.save_as(&format!("{stem}.png"), png, repaint.cloned()),
+            Err(e) => a.error = Some(e.to_string()),
         }
     }
-    ui.horizontal_wrapped(|ui| {
-        for (label, [r, g, b]) in &c.legend {
-            let (dot, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-            ui.painter()
-                .rect_filled(dot, 2.0, Color32::from_rgb(*r, *g, *b));
-            ui.label(label);
-        }
-    });
 }

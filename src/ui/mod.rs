@@ -4,6 +4,7 @@
 pub mod action;
 pub mod analysis_panel;
 mod apply;
+pub mod chart_view;
 mod codebook_panel;
 pub mod coding_panel;
 pub mod commands;
