@@ -298,7 +298,10 @@ fn page(rng: &mut Rng, index: usize) -> Page {
     let date = start + Duration::days(rng.below(20 * 365) as i64);
     let (member, party) = *rng.pick(MEMBERS);
     let asked_of = *rng.pick(OFFICE_HOLDERS);
-    let answered_by = asked_of.split(" and ").last().unwrap_or(asked_of);
+    // Of two people asked, the second answers; "Policing and Crime" is one office, not two.
+    let answered_by = asked_of
+        .rsplit_once(") and ")
+        .map_or(asked_of, |(_, last)| last);
     let supplementary = rng.chance(0.06);
     let base_title = *rng.pick(topic.titles);
     let title = if supplementary {

@@ -478,27 +478,27 @@ fn codings_ui(
         .auto_shrink([false, false])
         .show_rows(ui, row_height, a.codings.len(), |ui, range| {
             for c in &a.codings[range] {
-                let who: Vec<&str> = [
-                    c.date.as_deref(),
-                    c.member.as_deref(),
-                    c.party.as_deref(),
-                    c.office_holder.as_deref().map(|o| o.trim()),
-                ]
-                .into_iter()
-                .flatten()
-                .filter(|s| !s.is_empty())
-                .collect();
                 let title = if c.title.is_empty() {
                     &c.document
                 } else {
                     &c.title
                 };
-                let head = format!(
-                    "{title} · {} · {} · {}",
-                    who.join(" · "),
-                    c.part,
-                    c.annotator
-                );
+                // An interview has no date or member: nothing is left between its separators.
+                let part = c.part.to_string();
+                let head: Vec<&str> = [
+                    Some(title.as_str()),
+                    c.date.as_deref(),
+                    c.member.as_deref(),
+                    c.party.as_deref(),
+                    c.office_holder.as_deref().map(|o| o.trim()),
+                    Some(part.as_str()),
+                    Some(c.annotator.as_str()),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect();
+                let head = head.join(" · ");
                 let body = match &c.quote {
                     Some(_) => format!("{}: {}", c.value_label, c.context),
                     None => format!("{} (tag) · {}", c.value_label, c.context),
