@@ -57,8 +57,18 @@ fn palette(i: usize) -> [u8; 3] {
     PALETTE[i % PALETTE.len()]
 }
 
+/// The colour of column `j`: its value's colour in the codebook when the columns are a dimension's
+/// values (Non-reply keeps the red it has while coding), else the palette's.
+fn column_color(t: &CrossTab, j: usize, codebook: &Codebook) -> [u8; 3] {
+    codebook
+        .dimension(&t.col_axis)
+        .and_then(|d| d.value(t.cols.get(j)?))
+        .and_then(|v| crate::codebook::parse_color(&v.color))
+        .unwrap_or_else(|| palette(j))
+}
+
 /// The chart of a cross-tab's row shares, stacked.
-pub fn of_crosstab(t: &CrossTab) -> BarChart {
+pub fn of_crosstab(t: &CrossTab, codebook: &Codebook) -> BarChart {
     let bars = t
         .row_labels
         .iter()
@@ -81,7 +91,7 @@ pub fn of_crosstab(t: &CrossTab) -> BarChart {
         .col_labels
         .iter()
         .enumerate()
-        .map(|(j, l)| (l.clone(), palette(j)))
+        .map(|(j, l)| (l.clone(), column_color(t, j, codebook)))
         .collect();
     BarChart {
         title: format!("{} by {} (share of each row)", t.col_axis, t.row_axis),
@@ -93,7 +103,7 @@ pub fn of_crosstab(t: &CrossTab) -> BarChart {
 
 /// The share of one column in each row, with its Wilson 95% interval: a reply rate per
 /// office-holder is this chart of the reply column. `None` when the column does not exist.
-pub fn of_crosstab_column(t: &CrossTab, column: usize) -> Option<BarChart> {
+pub fn of_crosstab_column(t: &CrossTab, column: usize, codebook: &Codebook) -> Option<BarChart> {
     let col_label = t.col_labels.get(column)?;
     let bars = t
         .row_labels
@@ -116,7 +126,7 @@ pub fn of_crosstab_column(t: &CrossTab, column: usize) -> Option<BarChart> {
             t.row_axis
         ),
         bars,
-        legend: vec![(col_label.clone(), palette(column))],
+        legend: vec![(col_label.clone(), column_color(t, column, codebook))],
         stacked: false,
     })
 }
@@ -290,7 +300,7 @@ mod tests {
 
     #[test]
     fn bars_are_row_shares_and_an_empty_row_is_empty() {
-        let c = of_crosstab(&table());
+        let c = of_crosstab(&table(), &Codebook::default());
         assert_eq!(
             (
                 c.bars[0].label.as_str(),
@@ -306,7 +316,7 @@ mod tests {
 
     #[test]
     fn the_svg_has_a_segment_per_nonzero_cell_and_escapes_labels() {
-        let svg = to_svg(&of_crosstab(&table()));
+        let svg = to_svg(&of_crosstab(&table(), &Codebook::default()));
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<title>").count(), 2, "{svg}");
@@ -326,14 +336,14 @@ mod tests {
         };
         let w = |k, n| wilson(k, n, Z_95).unwrap_or(none);
         t.row_shares = vec![vec![w(3, 4), w(1, 4)], vec![w(0, 0), w(0, 0)]];
-        let c = of_crosstab_column(&t, 1).expect("column 1 exists");
+        let c = of_crosstab_column(&t, 1, &Codebook::default()).expect("column 1 exists");
         assert!(!c.stacked);
         assert_eq!(c.legend[0].0, "Non-reply");
         assert_eq!(c.bars[0].shares, vec![0.25]);
         let expected = wilson(1, 4, Z_95).expect("n > 0");
         assert_eq!(c.bars[0].interval, Some((expected.low, expected.high)));
         assert_eq!(c.bars[1].interval, None, "an empty row has no interval");
-        assert!(of_crosstab_column(&t, 2).is_none());
+        assert!(of_crosstab_column(&t, 2, &Codebook::default()).is_none());
         let svg = to_svg(&c);
         assert_eq!(svg.matches("95% CI").count(), 1, "{svg}");
         assert!(svg.contains("100%</text>"));

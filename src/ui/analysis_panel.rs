@@ -338,7 +338,7 @@ impl MarginaliaApp {
             AnalysisTab::Frequencies => frequencies_ui(ui, a, &data, repaint.as_ref()),
             AnalysisTab::CrossTab => {
                 rerun |= crosstab_controls(ui, a, &data);
-                crosstab_ui(ui, a, repaint.clone());
+                crosstab_ui(ui, a, &data.codebook, repaint.clone());
             }
         }
         let first = match a.tab {
@@ -641,7 +641,12 @@ fn crosstab_controls(ui: &mut egui::Ui, a: &mut AnalysisState, data: &Dataset) -
     changed
 }
 
-fn crosstab_ui(ui: &mut egui::Ui, a: &mut AnalysisState, repaint: Option<egui::Context>) {
+fn crosstab_ui(
+    ui: &mut egui::Ui,
+    a: &mut AnalysisState,
+    codebook: &crate::codebook::Codebook,
+    repaint: Option<egui::Context>,
+) {
     let Some(t) = a.table.clone() else { return };
     let stats = match (t.chi_square, t.df, t.p_value, t.cramers_v) {
         (Some(x), Some(df), Some(p), Some(v)) => format!(
@@ -671,8 +676,8 @@ fn crosstab_ui(ui: &mut egui::Ui, a: &mut AnalysisState, repaint: Option<egui::C
     });
     let picked = a.chart_column.filter(|j| *j < t.col_labels.len());
     let shown = picked
-        .and_then(|j| chart::of_crosstab_column(&t, j))
-        .unwrap_or_else(|| chart::of_crosstab(&t));
+        .and_then(|j| chart::of_crosstab_column(&t, j, codebook))
+        .unwrap_or_else(|| chart::of_crosstab(&t, codebook));
     ui.horizontal_wrapped(|ui| {
         let l = ui.label("Chart");
         let name = |j: Option<usize>| match j.and_then(|j| t.col_labels.get(j)) {

@@ -140,7 +140,7 @@ fn bar_series(
 /// The whiskers of the bars' intervals.
 fn whisker_lines(ui: &egui::Ui, id: &str, c: &BarChart) -> Vec<Line<'static>> {
     let rows = c.bars.len();
-    let whisker = ui.visuals().text_color();
+    let whisker = ui.visuals().strong_text_color();
     // Each whisker as three two-point lines: one path that doubles back on itself is drawn by
     // egui_plot as a filled band.
     c.bars
