@@ -7,7 +7,10 @@
 //!   (headless kittest harness, CPU time per frame);
 //! - peak memory with the corpus open.
 //!
-//! `cargo bench --bench corpus`
+//! `cargo bench --bench corpus`; `MARGINALIA_BENCH_DOCS=100000` for issue 13's 100,000 pages (which
+//! also holds the open under 3 s and memory under 2 GB), with `MARGINALIA_BENCH_CORPUS=DIR` to reuse a
+//! corpus made by `marginalia generate-corpus DIR --docs N` (generating 100,000 pages takes minutes;
+//! the bench adds its long document to DIR and removes it at the end).
 #![allow(
     clippy::unwrap_used,
     clippy::too_many_lines,
@@ -105,24 +108,38 @@ fn long_document(root: &Path) -> std::path::PathBuf {
 }
 
 fn main() {
+    let docs: usize = std::env::var("MARGINALIA_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path().join("corpus");
-    let g = generate(
-        &root,
-        &GenerateOptions {
-            docs: 10_000,
-            annotators: vec!["ann".into(), "ben".into(), "cai".into()],
-            coverage: 0.3,
-            seed: 1,
-        },
-    )
-    .expect("generate");
+    let reused = std::env::var_os("MARGINALIA_BENCH_CORPUS").map(std::path::PathBuf::from);
+    let root = reused.clone().unwrap_or_else(|| dir.path().join("corpus"));
+    if reused.is_none() {
+        generate(
+            &root,
+            &GenerateOptions {
+                docs,
+                annotators: vec!["ann".into(), "ben".into(), "cai".into()],
+                coverage: 0.3,
+                seed: 1,
+            },
+        )
+        .expect("generate");
+    }
     let long = long_document(&root);
+    let sidecars = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "ron"))
+        .count();
     println!(
-        "corpus: {} pages + one 400-paragraph answer with 2,000 spans; {} sidecars; {} threads",
-        g.pages,
-        g.sidecars + 1,
-        rayon::current_num_threads()
+        "corpus: {docs} pages + one 400-paragraph answer with 2,000 spans; {sidecars} sidecars; {} threads{}",
+        rayon::current_num_threads(),
+        reused
+            .as_ref()
+            .map(|r| format!("; reused {}", r.display()))
+            .unwrap_or_default()
     );
 
     // Warm the page cache once, then measure the floor and the open side by side, best of 3 each.
@@ -207,14 +224,14 @@ fn main() {
         .with_size(egui::vec2(1400.0, 860.0))
         .with_max_steps(100)
         .build_eframe(move |cc| marginalia::ui::MarginaliaApp::new(cc, options));
-    for _ in 0..400 {
+    for _ in 0..6000 {
         h.step();
         if h.state().loading_progress().is_none() && h.state().document().is_some() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert_eq!(h.state().corpus().unwrap().entries.len(), 10_001);
+    assert_eq!(h.state().corpus().unwrap().entries.len(), docs + 1);
     assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 2000);
     let mut frames = Vec::new();
     for i in 0..300 {
@@ -269,7 +286,8 @@ fn main() {
     );
     println!();
     println!(
-        "GUI frame (10,001-row list, 400-paragraph answer, 2,000 spans; {} frames): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        "GUI frame ({}-row list, 400-paragraph answer, 2,000 spans; {} frames): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        docs + 1,
         frames.len(),
         percentile(frames.clone(), 0.5),
         frame_p95,
@@ -293,8 +311,17 @@ fn main() {
 
     // The bounds: the bench fails when one is not met.
     let bound_mb = 3.0 * disk as f64 / 1048576.0 + 100.0;
+    // Issue 13's 100,000 pages add absolute bounds: a researcher waits seconds, not ratios.
+    let large = docs >= 100_000;
+    if reused.is_some() {
+        for p in [long.clone(), sidecar_path(&long, "ann")] {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
     let checks = [
         ("open within 2 x the read floor", open / floor <= 2.0),
+        ("open under 3 s (100,000 pages)", !large || open < 3.0),
+        ("memory under 2 GB (100,000 pages)", !large || rss < 2048.0),
         ("slowest query under 50 ms", worst < 50.0),
         ("GUI frame p95 under 8 ms", frame_p95 < 8.0),
         ("typing in the memo: frame p95 under 8 ms", typing_p95 < 8.0),
