@@ -31,7 +31,11 @@ pub(super) fn plot(ui: &mut egui::Ui, id: &str, c: &BarChart) {
     let series = bar_series(ui, id, c, &labels);
     let whiskers = whisker_lines(ui, id, c);
     let names = labels.clone();
+    // Within the visible width, also inside a horizontally scrolled table's area (whose available
+    // width is the table's): a chart cut at the window's edge hides its right end.
+    let visible = (ui.clip_rect().right() - ui.cursor().left() - 8.0).clamp(320.0, 1100.0);
     let p = Plot::new(id)
+        .width(visible)
         .height(28.0 * rows as f32 + 48.0)
         .allow_zoom(false)
         .allow_drag(false)
@@ -44,6 +48,15 @@ pub(super) fn plot(ui: &mut egui::Ui, id: &str, c: &BarChart) {
         .include_y(-0.6)
         .include_y(rows as f64 - 0.4)
         .x_axis_formatter(|mark, _| format!("{}%", mark.value))
+        // Every 10%, the halves stronger: egui_plot shows the labels that fit the width.
+        .x_grid_spacer(|_| {
+            (0..=10)
+                .map(|k| GridMark {
+                    value: f64::from(k * 10),
+                    step_size: if k % 5 == 0 { 50.0 } else { 10.0 },
+                })
+                .collect()
+        })
         .y_axis_min_width(label_width + 8.0)
         .y_grid_spacer(move |_| {
             (0..rows)
