@@ -81,6 +81,15 @@ pub enum Edit {
 pub struct EditError(String);
 
 impl Edit {
+    /// False for an edit of the memo or the status alone, which leaves every coding as it was.
+    pub fn changes_codings(&self) -> bool {
+        match self {
+            Edit::SetMemo(_) | Edit::SetStatus(_) => false,
+            Edit::Batch(edits) => edits.iter().any(Edit::changes_codings),
+            _ => true,
+        }
+    }
+
     /// Applies the edit and returns the edit that undoes it. On error nothing has changed.
     pub fn apply(self, s: &mut Sidecar) -> Result<Edit, EditError> {
         Ok(match self {
@@ -297,6 +306,7 @@ pub struct Document {
     disk: Option<Fingerprint>,
     dirty: bool,
     revision: u64,
+    codings_revision: u64,
 }
 
 impl Document {
@@ -323,6 +333,7 @@ impl Document {
             disk: None,
             dirty: false,
             revision: 0,
+            codings_revision: 0,
             reanchored: None,
         };
         if doc.sidecar_path.exists() {
@@ -627,6 +638,7 @@ impl Document {
             } else {
                 edit
             };
+        let codings = edit.changes_codings();
         let inverse = edit.apply(&mut self.sidecar)?;
         self.transcript.set_roles(&self.sidecar.roles);
         if !(is_memo && self.typing_memo) {
@@ -634,7 +646,11 @@ impl Document {
         }
         self.typing_memo = is_memo;
         self.redo.clear();
-        self.touch();
+        if codings {
+            self.touch();
+        } else {
+            self.touch_notes();
+        }
         Ok(())
     }
 
@@ -662,12 +678,17 @@ impl Document {
         let Some(edit) = from.pop() else {
             return false;
         };
+        let codings = edit.changes_codings();
         match edit.apply(&mut self.sidecar) {
             Ok(inverse) => {
                 self.transcript.set_roles(&self.sidecar.roles);
                 to.push(inverse);
                 self.typing_memo = false;
-                self.touch();
+                if codings {
+                    self.touch();
+                } else {
+                    self.touch_notes();
+                }
                 true
             }
             Err(_) => false,
@@ -684,7 +705,20 @@ impl Document {
         self.revision
     }
 
+    /// Changes with every change of the codings (tags, spans, roles) and every reload, but not with
+    /// the memo or the status: what is drawn from the codings (highlights, the codings list) is
+    /// kept while the user types a memo into a document with thousands of spans.
+    pub fn codings_revision(&self) -> u64 {
+        self.codings_revision
+    }
+
     fn touch(&mut self) {
+        self.codings_revision += 1;
+        self.touch_notes();
+    }
+
+    /// A change of the memo or the status only.
+    fn touch_notes(&mut self) {
         self.revision += 1;
         self.dirty = true;
         self.save_state = SaveState::Unsaved;
@@ -950,6 +984,32 @@ mod tests {
         assert_eq!(doc.sidecar.memo, "Evasive");
         assert!(doc.undo());
         assert_eq!(doc.sidecar.memo, "");
+    }
+
+    /// Typing a memo leaves what is drawn from the codings cached: the first memo edit also marks
+    /// the document in progress (a status, not a coding); a tag, and its undo, change the codings.
+    #[test]
+    fn the_memo_and_the_status_leave_the_codings_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut doc = open_seed(dir.path());
+        let (rev, codings) = (doc.revision(), doc.codings_revision());
+        doc.apply(Edit::SetMemo("A first note".into())).unwrap();
+        doc.apply(Edit::SetMemo("A first note, longer".into()))
+            .unwrap();
+        doc.apply(Edit::SetStatus(Status::Done)).unwrap();
+        assert!(doc.revision() > rev);
+        assert_eq!(doc.codings_revision(), codings);
+        doc.apply(tone(&["hostile"])).unwrap();
+        let tagged = doc.codings_revision();
+        assert!(tagged > codings);
+        assert!(doc.undo());
+        assert!(
+            doc.codings_revision() > tagged,
+            "undoing a tag changes the codings"
+        );
+        let undone = doc.codings_revision();
+        assert!(doc.undo(), "the status");
+        assert_eq!(doc.codings_revision(), undone);
     }
 
     #[test]

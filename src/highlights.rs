@@ -46,7 +46,8 @@ pub enum MarkKind {
 /// What the highlights were made from; a different key means they are made again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HighlightKey {
-    /// The document's revision (bumped by every edit, undo and reload).
+    /// The document's codings revision (bumped by every edit of a coding, undo and reload; not by
+    /// the memo).
     pub revision: u64,
     /// The codebook's generation (bumped whenever the corpus, and so its codebook, is read).
     pub codebook_generation: u64,

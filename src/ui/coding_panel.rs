@@ -125,7 +125,7 @@ impl MarginaliaApp {
         let spans = &doc.sidecar.spans;
         // Made again only when the document or the codebook changed, not every frame: a long
         // answer can carry thousands of spans.
-        let key = (doc.revision(), self.ws.codebook_generation);
+        let key = (doc.codings_revision(), self.ws.codebook_generation);
         if self.ed.view.codings.as_ref().is_none_or(|(k, _)| *k != key) {
             self.ed.view.codings = Some((key, coding_rows(doc, codebook).into()));
         }

@@ -27,7 +27,7 @@ impl MarginaliaApp {
     pub(super) fn highlights(&mut self) -> Option<&Highlights> {
         let (doc, corpus) = (self.ed.doc.as_ref()?, self.ws.corpus.as_ref()?);
         let key = HighlightKey {
-            revision: doc.revision(),
+            revision: doc.codings_revision(),
             codebook_generation: self.ws.codebook_generation,
         };
         if self
