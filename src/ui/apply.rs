@@ -86,7 +86,12 @@ impl MarginaliaApp {
             }
             Action::PreviewCodebookChange(c) => self.preview_codebook_change(c),
             Action::CommitCodebookChange(c) => self.commit_codebook_change(&c),
-            Action::StartSplit { dimension, value } => self.start_split(dimension, value),
+            Action::StartSplit { dimension, value } => {
+                // The open document's codings are listed too: saved first.
+                if self.leave_document() {
+                    self.start_split(dimension, value);
+                }
+            }
             Action::OpenCoding(c) => self.open_coding(&c),
             Action::SaveFile(path, bytes) => self.save_file(&path, &bytes),
             Action::GoToPart(part) => {
