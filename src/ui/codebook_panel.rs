@@ -385,45 +385,7 @@ impl MarginaliaApp {
             .labelled_by(l.id);
             ui.end_row();
             if !span {
-                // Bull's non-reply types only with a non-reply: a dependency on a value of
-                // another dimension of the same part.
-                let l = ui.label("Only when");
-                let shown = form
-                    .requires
-                    .as_ref()
-                    .map_or("always".to_string(), |(d, v)| {
-                        let dim = codebook.dimension(d);
-                        format!(
-                            "{} = {}",
-                            dim.map_or(d.as_str(), |x| x.label.as_str()),
-                            dim.and_then(|x| x.value(v))
-                                .map_or(v.as_str(), |x| x.label.as_str())
-                        )
-                    });
-                egui::ComboBox::from_id_salt(("new-dimension-requires", format!("{applies:?}")))
-                    .selected_text(shown)
-                    .show_ui(ui, |ui| {
-                        if ui
-                            .selectable_label(form.requires.is_none(), "always")
-                            .clicked()
-                        {
-                            form.requires = None;
-                        }
-                        for d in codebook.part_dimensions(applies) {
-                            for v in &d.values {
-                                let on =
-                                    form.requires.as_ref() == Some(&(d.id.clone(), v.id.clone()));
-                                if ui
-                                    .selectable_label(on, format!("{} = {}", d.label, v.label))
-                                    .clicked()
-                                {
-                                    form.requires = Some((d.id.clone(), v.id.clone()));
-                                }
-                            }
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
+                requires_ui(ui, &mut form.requires, codebook, applies);
                 ui.end_row();
             }
         });
@@ -779,6 +741,71 @@ impl MarginaliaApp {
     }
 }
 
+/// "Only when": a new dimension of a part applies only with a value of another dimension of the
+/// same part (Bull's non-reply types only with a non-reply), or always.
+fn requires_ui(
+    ui: &mut egui::Ui,
+    requires: &mut Option<(String, String)>,
+    codebook: &crate::codebook::Codebook,
+    applies: AppliesTo,
+) {
+    let l = ui.label("Only when");
+    let shown = requires.as_ref().map_or("always".to_string(), |(d, v)| {
+        let dim = codebook.dimension(d);
+        format!(
+            "{} = {}",
+            dim.map_or(d.as_str(), |x| x.label.as_str()),
+            dim.and_then(|x| x.value(v))
+                .map_or(v.as_str(), |x| x.label.as_str())
+        )
+    });
+    egui::ComboBox::from_id_salt(("new-dimension-requires", format!("{applies:?}")))
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(requires.is_none(), "always").clicked() {
+                *requires = None;
+            }
+            for d in codebook.part_dimensions(applies) {
+                for v in &d.values {
+                    let pair = (d.id.clone(), v.id.clone());
+                    let on = requires.as_ref() == Some(&pair);
+                    if ui
+                        .selectable_label(on, format!("{} = {}", d.label, v.label))
+                        .clicked()
+                    {
+                        *requires = Some(pair);
+                    }
+                }
+            }
+        })
+        .response
+        .labelled_by(l.id);
+}
+
+/// The codings of a value being split, a tick each, only the rows in view laid out.
+fn split_rows_ui(ui: &mut egui::Ui, listed: &ValueCodings, ticked: &mut [bool]) {
+    let row = ui.spacing().interact_size.y;
+    egui::ScrollArea::vertical().max_height(300.0).show_rows(
+        ui,
+        row,
+        listed.codings.len(),
+        |ui, rows| {
+            for i in rows {
+                let c = &listed.codings[i];
+                let what = if matches!(c.id, CodingId::Span { .. }) {
+                    format!("“{}”", crate::sidecar::ellipsize(&c.text, 70))
+                } else {
+                    crate::sidecar::ellipsize(&c.text, 70)
+                };
+                let text = format!("{} · {} · {}: {what}", c.document, c.annotator, c.part);
+                if let Some(t) = ticked.get_mut(i) {
+                    ui.checkbox(t, text);
+                }
+            }
+        },
+    );
+}
+
 /// The form that writes a dimension's description, holding the one it has.
 fn describe_dimension_form(dim: &Dimension) -> CodebookForm {
     CodebookForm {
@@ -989,27 +1016,7 @@ impl MarginaliaApp {
                         form.ticked.iter_mut().for_each(|t| *t = false);
                     }
                 });
-                let row = ui.spacing().interact_size.y;
-                egui::ScrollArea::vertical().max_height(300.0).show_rows(
-                    ui,
-                    row,
-                    listed.codings.len(),
-                    |ui, rows| {
-                        for i in rows {
-                            let c = &listed.codings[i];
-                            let what = if matches!(c.id, CodingId::Span { .. }) {
-                                format!("“{}”", crate::sidecar::ellipsize(&c.text, 70))
-                            } else {
-                                crate::sidecar::ellipsize(&c.text, 70)
-                            };
-                            let text =
-                                format!("{} · {} · {}: {what}", c.document, c.annotator, c.part);
-                            if let Some(t) = form.ticked.get_mut(i) {
-                                ui.checkbox(t, text);
-                            }
-                        }
-                    },
-                );
+                split_rows_ui(ui, listed, &mut form.ticked);
                 for (path, why) in &listed.unreadable {
                     ui.colored_label(
                         Color32::from_rgb(200, 140, 0),
