@@ -790,6 +790,8 @@ fn split_rows_ui(ui: &mut egui::Ui, listed: &ValueCodings, ticked: &mut [bool]) 
         row,
         listed.codings.len(),
         |ui, rows| {
+            // One line a row, as `show_rows` counts them: a long quote is cut, not wrapped.
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
             for i in rows {
                 let c = &listed.codings[i];
                 let what = if matches!(c.id, CodingId::Span { .. }) {
@@ -855,6 +857,8 @@ pub struct SplitForm {
     pub ticked: Vec<bool>,
     /// Why they could not be read.
     pub error: Option<String>,
+    /// The label box takes the keyboard when the window opens, so typing never codes.
+    pub focus_pending: bool,
 }
 
 /// A merge's or a split's preview in the making: the change and the sidecars it would rewrite.
@@ -882,6 +886,7 @@ impl MarginaliaApp {
             listed: None,
             ticked: Vec::new(),
             error,
+            focus_pending: true,
         });
     }
 
@@ -991,8 +996,13 @@ impl MarginaliaApp {
             ui.label("A new value takes the codings you tick; the others keep their value.");
             ui.horizontal(|ui| {
                 let l = ui.label("New value");
-                ui.add(egui::TextEdit::singleline(&mut form.label).desired_width(220.0))
+                let r = ui
+                    .add(egui::TextEdit::singleline(&mut form.label).desired_width(220.0))
                     .labelled_by(l.id);
+                if form.focus_pending {
+                    r.request_focus();
+                    form.focus_pending = false;
+                }
             });
             if form.task.is_some() {
                 ui.horizontal(|ui| {
