@@ -242,11 +242,18 @@ impl Change {
                 label,
                 moved,
                 ..
-            } => format!(
-                "split {} value {from}: {} codings moved to the new value \"{label}\"",
-                dim(dimension),
-                moved.len()
-            ),
+            } => {
+                // The label the user knows the value by (the id when the codebook lacks it).
+                let from_label = cb
+                    .dimension(dimension)
+                    .and_then(|d| d.value(from))
+                    .map_or(from.as_str(), |v| v.label.as_str());
+                format!(
+                    "split {} value \"{from_label}\": {} codings moved to the new value \"{label}\"",
+                    dim(dimension),
+                    moved.len()
+                )
+            }
         }
     }
 }
