@@ -7,7 +7,7 @@
 //! they cost no more than loading the corpus for analysis does. The cached history must come back
 //! within 1 ms and at least 20x faster than parsing it. Exits 1 when a bound fails.
 //!
-//! `cargo bench --no-default-features --bench codebook` (MARGINALIA_BENCH_DOCS changes the size).
+//! `cargo bench --bench codebook` (MARGINALIA_BENCH_DOCS changes the size).
 #![allow(
     clippy::unwrap_used,
     clippy::too_many_lines,
