@@ -125,7 +125,10 @@ impl MarginaliaApp {
             change,
             Change::MergeValues { .. } | Change::SplitValue { .. }
         ) {
-            self.start_codebook_preview(change);
+            // The preview reads the files: the open document's codings are on disk first.
+            if self.leave_document() {
+                self.start_codebook_preview(change);
+            }
         } else {
             self.commit_codebook_change(&change);
         }
