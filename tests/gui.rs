@@ -168,6 +168,24 @@ fn answer_tone(h: &Harness<'_, MarginaliaApp>) -> Vec<String> {
         .to_vec()
 }
 
+/// After a codebook change the app has read the folder again; the watcher then reports the same
+/// writes (codebook, history, sidecars, the reopened document's save) once more and the list is
+/// read again: wait until the folder is quiet, so a click is never taken by a list being rebuilt.
+fn wait_for_codebook_change(h: &mut Harness<'static, MarginaliaApp>) {
+    wait_for_tasks(h);
+    // Until the folder is quiet: a second of no batch (the watcher's quiet time is half that).
+    for _ in 0..6 {
+        let ctx = h.ctx.clone();
+        let seen = h
+            .state_mut()
+            .wait_for_disk_change(&ctx, std::time::Duration::from_secs(1));
+        h.run_ok();
+        if !seen {
+            break;
+        }
+    }
+}
+
 /// Selects `needle` in a part as a user would with the mouse: focus on its paragraph and a char
 /// range in that paragraph's text view. Returns the char range in the part.
 fn select_in(h: &mut Harness<'_, MarginaliaApp>, part: PartId, needle: &str) -> (usize, usize) {
@@ -1381,7 +1399,7 @@ fn the_codebook_is_edited_from_its_panel() {
     assert_eq!(answer_tone(&h), ["hostile"], "typing a value codes nothing");
     h.get_by_label("OK").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
         .unwrap()
         .0;
@@ -1408,7 +1426,7 @@ fn the_codebook_is_edited_from_its_panel() {
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Change the codebook")
         .click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     assert_eq!(answer_tone(&h), ["critical"]);
     // A key for the new value, from its right-click menu; a command's key is refused.
     let sarcastic = "Tone of answer: Sarcastic 2";
@@ -1431,7 +1449,7 @@ fn the_codebook_is_edited_from_its_panel() {
         .type_text("9");
     h.get_by_label("OK").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
         .unwrap()
         .0;
@@ -1463,7 +1481,7 @@ fn the_codebook_is_edited_from_its_panel() {
     h.run_ok();
     h.get_by_label("Add dimension").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let notice = h.state().notice().unwrap_or_default().to_string();
     assert!(notice.contains("Cites evidence"), "{notice}");
     click_code(&mut h, "Cites evidence: Yes");
@@ -1531,7 +1549,7 @@ fn a_value_is_split_from_its_panel() {
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Change the codebook")
         .click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     assert_eq!(answer_tone(&h), ["self_justifying"]);
     let tone = |file: &str| {
         Sidecar::load(&f.corpus.join(file))
@@ -1592,7 +1610,7 @@ fn dimensions_of_every_kind_are_made_from_the_panel() {
     h.run_ok();
     h.get_by_label("Add dimension").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     // One choice on the answer, only with a non-reply.
     open_form(&mut h, "Add a dimension to the answer");
     fill(
@@ -1612,7 +1630,7 @@ fn dimensions_of_every_kind_are_made_from_the_panel() {
     assert_eq!(chosen.as_deref(), Some("Reply (Bull) = Non-reply"));
     h.get_by_label("Add dimension").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     // Free values on spans, with suggestions.
     open_form(&mut h, "Add a span dimension");
     fill(
@@ -1621,7 +1639,7 @@ fn dimensions_of_every_kind_are_made_from_the_panel() {
     );
     h.get_by_label("Add dimension").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
         .unwrap()
         .0;
@@ -1667,7 +1685,7 @@ fn dimensions_of_every_kind_are_made_from_the_panel() {
     h.run_ok();
     h.get_by_label("OK").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
         .unwrap()
         .0;
