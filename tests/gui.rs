@@ -168,6 +168,24 @@ fn answer_tone(h: &Harness<'_, MarginaliaApp>) -> Vec<String> {
         .to_vec()
 }
 
+/// After a codebook change the app has read the folder again; the watcher then reports the same
+/// writes (codebook, history, sidecars, the reopened document's save) once more and the list is
+/// read again: wait until the folder is quiet, so a click is never taken by a list being rebuilt.
+fn wait_for_codebook_change(h: &mut Harness<'static, MarginaliaApp>) {
+    wait_for_tasks(h);
+    // Until the folder is quiet: a second of no batch (the watcher's quiet time is half that).
+    for _ in 0..6 {
+        let ctx = h.ctx.clone();
+        let seen = h
+            .state_mut()
+            .wait_for_disk_change(&ctx, std::time::Duration::from_secs(1));
+        h.run_ok();
+        if !seen {
+            break;
+        }
+    }
+}
+
 /// Selects `needle` in a part as a user would with the mouse: focus on its paragraph and a char
 /// range in that paragraph's text view. Returns the char range in the part.
 fn select_in(h: &mut Harness<'_, MarginaliaApp>, part: PartId, needle: &str) -> (usize, usize) {
@@ -966,6 +984,15 @@ fn part_values(h: &Harness<'_, MarginaliaApp>, dim: &str) -> Vec<String> {
         .to_vec()
 }
 
+fn part_values_of(h: &Harness<'_, MarginaliaApp>, part: PartId, dim: &str) -> Vec<String> {
+    h.state()
+        .document()
+        .unwrap()
+        .sidecar
+        .part_values(part, dim)
+        .to_vec()
+}
+
 /// Bull's typology in the codebook: a non-reply type only on a non-reply; changing the reply
 /// removes it in the same undoable step, and the status line says so, as it does when a second
 /// press of a one-choice key removes a code.
@@ -1384,7 +1411,7 @@ fn the_codebook_is_edited_from_its_panel() {
     assert_eq!(answer_tone(&h), ["hostile"], "typing a value codes nothing");
     h.get_by_label("OK").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
         .unwrap()
         .0;
@@ -1405,12 +1432,13 @@ fn the_codebook_is_edited_from_its_panel() {
     h.get_by_label("Merge into").click();
     h.run_ok();
     h.get_by_label("Critical").click();
-    h.run_ok();
+    // The preview reads the folder in a task: wait on it, not on the clock.
+    wait_for_tasks(&mut h);
     h.get_by_label_contains("1 codings in 1 sidecars change");
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Change the codebook")
         .click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     assert_eq!(answer_tone(&h), ["critical"]);
     // A key for the new value, from its right-click menu; a command's key is refused.
     let sarcastic = "Tone of answer: Sarcastic 2";
@@ -1433,7 +1461,7 @@ fn the_codebook_is_edited_from_its_panel() {
         .type_text("9");
     h.get_by_label("OK").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
         .unwrap()
         .0;
@@ -1465,7 +1493,7 @@ fn the_codebook_is_edited_from_its_panel() {
     h.run_ok();
     h.get_by_label("Add dimension").click();
     h.run_ok();
-    wait_for_tasks(&mut h);
+    wait_for_codebook_change(&mut h);
     let notice = h.state().notice().unwrap_or_default().to_string();
     assert!(notice.contains("Cites evidence"), "{notice}");
     click_code(&mut h, "Cites evidence: Yes");
@@ -1479,6 +1507,203 @@ fn the_codebook_is_edited_from_its_panel() {
             .unwrap()
             .flatten()
             .any(|e| e.file_name().to_string_lossy().contains(".before-merge-"))
+    );
+}
+
+/// A value split from the codebook panel: its codings across the folder listed (read in a
+/// task), the ones ticked moved to a new value in every sidecar after a preview (also a task),
+/// the others left; the history records which codings moved, and each sidecar has its backup.
+#[test]
+fn a_value_is_split_from_its_panel() {
+    let f = review_fixture();
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    h.key_press(Key::Num6);
+    h.run_ok();
+    assert_eq!(answer_tone(&h), ["defensive"]);
+    let defensive = "Tone of answer: Defensive (6)";
+    h.get_by_label(defensive).scroll_to_me();
+    h.run_ok();
+    h.get_by_label(defensive).click_secondary();
+    h.run_ok();
+    h.get_by_label("Split…").click();
+    wait_for_tasks(&mut h);
+    // carol's coding (saved first), alice's two and bob's one.
+    h.get_by_label_contains("4 codings of Defensive in the folder");
+    // The label box has the keyboard as the window opens: typing names the value, codes nothing.
+    h.event(egui::Event::Text("Self-justifying".into()));
+    h.run_ok();
+    let typed = h
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "New value")
+        .value();
+    assert_eq!(typed.as_deref(), Some("Self-justifying"));
+    h.get_by_label_contains("0 codings in 0 sidecars move");
+    h.get_by_label("Move all").click();
+    h.run_ok();
+    h.get_by_label_contains("4 codings in 4 sidecars move");
+    h.get_by_label("None").click();
+    h.run_ok();
+    // A button has the keyboard now, not a text box: a code's key still codes nothing behind.
+    h.key_press(Key::T);
+    h.run_ok();
+    assert!(
+        !part_values_of(&h, PartId::QUESTION, "topic").contains(&"transport".to_string()),
+        "T under the split window codes no topic"
+    );
+    for who in ["fares-freeze.txt · bob", "prevent.txt · carol"] {
+        h.get_by_label_contains(who).click();
+        h.run_ok();
+    }
+    h.get_by_label_contains("2 codings in 2 sidecars move");
+
+    h.get_by_label("Split…").click();
+    wait_for_tasks(&mut h);
+    h.get_by_label_contains("2 codings in 2 sidecars change");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Change the codebook")
+        .click();
+    h.run_ok();
+    wait_for_codebook_change(&mut h);
+    assert_eq!(answer_tone(&h), ["self_justifying"]);
+    let tone = |file: &str| {
+        Sidecar::load(&f.corpus.join(file))
+            .unwrap()
+            .sidecar
+            .part_values(PartId::ANSWER, "tone_answer")
+            .to_vec()
+    };
+    assert_eq!(tone("fares-freeze.txt.bob.ron"), ["self_justifying"]);
+    assert_eq!(tone("fares-freeze.txt.alice.ron"), ["defensive"]);
+    assert_eq!(tone("prevent.txt.alice.ron"), ["defensive"]);
+    let history = marginalia::codebook_edit::history(&f.corpus).unwrap();
+    let Some(marginalia::codebook_edit::Change::SplitValue { moved, .. }) =
+        history.last().map(|h| &h.change)
+    else {
+        panic!("the split is in the history: {history:?}");
+    };
+    let mut files: Vec<&str> = moved.iter().map(|m| m.sidecar()).collect();
+    files.sort_unstable();
+    assert_eq!(files, ["fares-freeze.txt.bob.ron", "prevent.txt.carol.ron"]);
+    let backups = std::fs::read_dir(&f.corpus)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".before-split-"))
+        .count();
+    assert_eq!(backups, 2);
+}
+
+/// Dimensions of every kind from the panel: several choices on the question, one choice on the
+/// answer that applies only with a non-reply, free values on spans; a dimension described.
+#[test]
+fn dimensions_of_every_kind_are_made_from_the_panel() {
+    let f = fixture(Some("carol"));
+    let mut h = harness(&f, &f.corpus.join("prevent.txt"));
+    let fill = |h: &mut Harness<'static, MarginaliaApp>, fields: &[(&str, &str)]| {
+        for (field, text) in fields {
+            h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+                .focus();
+            h.run_ok();
+            h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+                .type_text(text);
+            h.run_ok();
+        }
+    };
+    let open_form = |h: &mut Harness<'static, MarginaliaApp>, add: &str| {
+        h.get_by_label(add).scroll_to_me();
+        h.run_ok();
+        h.get_by_label(add).click();
+        h.run_ok();
+    };
+    // Several choices on the question.
+    open_form(&mut h, "Add a dimension to the question");
+    fill(
+        &mut h,
+        &[("Dimension", "Framing"), ("Values", "Economic, Moral")],
+    );
+    h.get_by_label("several choices").click();
+    h.run_ok();
+    h.get_by_label("Add dimension").click();
+    h.run_ok();
+    wait_for_codebook_change(&mut h);
+    // One choice on the answer, only with a non-reply.
+    open_form(&mut h, "Add a dimension to the answer");
+    fill(
+        &mut h,
+        &[("Dimension", "Deflection"), ("Values", "Blames others")],
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Only when")
+        .click();
+    h.run_ok();
+    h.get_by_label("Reply (Bull) = Non-reply").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Reply (Bull) = Non-reply").click();
+    h.run_ok();
+    let chosen = h
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Only when")
+        .value();
+    assert_eq!(chosen.as_deref(), Some("Reply (Bull) = Non-reply"));
+    h.get_by_label("Add dimension").click();
+    h.run_ok();
+    wait_for_codebook_change(&mut h);
+    // Free values on spans, with suggestions.
+    open_form(&mut h, "Add a span dimension");
+    fill(
+        &mut h,
+        &[("Dimension", "Place"), ("Values", "Croydon, Brixton")],
+    );
+    h.get_by_label("Add dimension").click();
+    h.run_ok();
+    wait_for_codebook_change(&mut h);
+    let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
+        .unwrap()
+        .0;
+    use marginalia::codebook::{AppliesTo, DimensionKind};
+    let framing = cb.dimension("framing").unwrap();
+    assert_eq!(
+        (framing.applies_to, framing.kind),
+        (AppliesTo::Question, DimensionKind::SeveralChoices)
+    );
+    let deflection = cb.dimension("deflection").unwrap();
+    let requires = deflection.requires.as_ref().unwrap();
+    assert_eq!(
+        (requires.dimension.as_str(), requires.value.as_str()),
+        ("reply", "non_reply")
+    );
+    let place = cb.dimension("place").unwrap();
+    assert_eq!(
+        (place.applies_to, place.kind),
+        (AppliesTo::Span, DimensionKind::Entity)
+    );
+    assert_eq!(place.known_values, ["Croydon", "Brixton"]);
+    // Both framings at once: several choices.
+    click_code(&mut h, "Framing: Economic");
+    h.run_ok();
+    click_code(&mut h, "Framing: Moral");
+    h.run_ok();
+    assert_eq!(
+        part_values_of(&h, PartId::QUESTION, "framing"),
+        ["economic", "moral"]
+    );
+    // The new span dimension is described from its right-click menu, with nothing selected.
+    h.get_by_label("Place").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Place").click_secondary();
+    h.run_ok();
+    h.get_by_label("Describe the dimension…").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Dimension description")
+        .focus();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Dimension description")
+        .type_text("Where it happens");
+    h.run_ok();
+    h.get_by_label("OK").click();
+    h.run_ok();
+    wait_for_codebook_change(&mut h);
+    let cb = marginalia::codebook::Codebook::for_folder(&f.corpus)
+        .unwrap()
+        .0;
+    assert_eq!(
+        cb.dimension("place").unwrap().description,
+        "Where it happens"
     );
 }
 

@@ -69,6 +69,14 @@ pub enum Action {
     PreviewCodebookChange(crate::codebook_edit::Change),
     /// Carry out a codebook change in the folder (sidecars migrated, backups, history).
     CommitCodebookChange(crate::codebook_edit::Change),
+    /// Start splitting a value: its codings across the folder are listed (in a task) for the
+    /// user to choose which move to the new value.
+    StartSplit {
+        /// The dimension's id.
+        dimension: String,
+        /// The value split.
+        value: String,
+    },
     /// Give a speaker a role in this document (`None`: back to the reader's guess).
     SetRole {
         /// The speaker's label.

@@ -86,6 +86,12 @@ impl MarginaliaApp {
             }
             Action::PreviewCodebookChange(c) => self.preview_codebook_change(c),
             Action::CommitCodebookChange(c) => self.commit_codebook_change(&c),
+            Action::StartSplit { dimension, value } => {
+                // The open document's codings are listed too: saved first.
+                if self.leave_document() {
+                    self.start_split(dimension, value);
+                }
+            }
             Action::OpenCoding(c) => self.open_coding(&c),
             Action::SaveFile(path, bytes) => self.save_file(&path, &bytes),
             Action::GoToPart(part) => {
@@ -111,18 +117,20 @@ impl MarginaliaApp {
         }
     }
 
-    /// A change that rewrites sidecars (a merge) is shown first with what it touches; any other
-    /// is carried out at once.
+    /// A change that rewrites sidecars (a merge, a split) is shown first with what it touches,
+    /// once a task has read the sidecars; any other is carried out at once.
     fn preview_codebook_change(&mut self, change: crate::codebook_edit::Change) {
-        let Some(root) = self.ws.root.clone() else {
-            return;
-        };
-        match crate::codebook_edit::preview(&root, &change) {
-            Ok(affected) if matches!(change, crate::codebook_edit::Change::MergeValues { .. }) => {
-                self.dialogs.codebook_confirm = Some((change, affected));
+        use crate::codebook_edit::Change;
+        if matches!(
+            change,
+            Change::MergeValues { .. } | Change::SplitValue { .. }
+        ) {
+            // The preview reads the files: the open document's codings are on disk first.
+            if self.leave_document() {
+                self.start_codebook_preview(change);
             }
-            Ok(_) => self.commit_codebook_change(&change),
-            Err(e) => self.notice = Some(format!("Codebook not changed: {e}")),
+        } else {
+            self.commit_codebook_change(&change);
         }
     }
 
@@ -305,6 +313,7 @@ impl MarginaliaApp {
             }
             self.refilter();
         }
+        self.poll_codebook_tasks();
         self.poll_loading();
         self.poll_watcher();
         self.poll_dialog();
@@ -349,10 +358,12 @@ impl MarginaliaApp {
             if let Some(a) = &mut self.analysis {
                 a.wait();
             }
+            self.wait_codebook_tasks();
             self.poll_tasks();
             self.apply(ctx);
             if self.ws.loading.is_none()
                 && self.ws.tag_task.is_none()
+                && !self.codebook_tasks_running()
                 && self.analysis.as_ref().is_none_or(|a| !a.is_running())
                 && self.review.as_ref().is_none_or(|r| !r.is_running())
             {
@@ -749,13 +760,11 @@ impl MarginaliaApp {
                 }
                 // A sidecar written before a merge in the codebook's history (a colleague's,
                 // pulled later) is carried onto the merged values, said, and undoable.
-                let merges = corpus
-                    .files
-                    .root
-                    .join(crate::codebook_edit::HISTORY_FILE)
-                    .exists()
-                    .then(|| crate::codebook_edit::history(&corpus.files.root).ok())
-                    .flatten()
+                // Parsed once per change of the history file, not at every opening.
+                let merges = self
+                    .ws
+                    .history
+                    .get(&corpus.files.root)
                     .map(|h| crate::codebook_edit::merges(&h))
                     .unwrap_or_default();
                 let carried = crate::codebook_edit::carry_merges(&doc.sidecar, &merges);

@@ -7,8 +7,9 @@ use super::MarginaliaApp;
 use super::action::Action;
 use super::document_panel::color32;
 use super::state::CodebookForm;
+use super::task::Task;
 use crate::codebook::{AppliesTo, Dimension, DimensionKind};
-use crate::codebook_edit::Change;
+use crate::codebook_edit::{Affected, Change, CodingId, ValueCodings};
 use crate::transcript::{PartId, PartKind};
 
 /// Widget id of the memo box.
@@ -28,6 +29,7 @@ pub fn span_note_id() -> egui::Id {
 
 impl MarginaliaApp {
     pub(super) fn codebook_ui(&mut self, ui: &mut egui::Ui) {
+        self.split_ui(&ui.ctx().clone());
         let (Some(doc), Some(corpus)) = (&self.ed.doc, &self.ws.corpus) else {
             ui.heading("Codebook");
             if let Some(c) = &self.ws.corpus {
@@ -95,7 +97,7 @@ impl MarginaliaApp {
                                     });
                                 }
                             });
-                            if let Some(c) = self.new_dimension_form_ui(ui, applies) {
+                            if let Some(c) = self.new_dimension_form_ui(ui, applies, &codebook) {
                                 self.act(Action::PreviewCodebookChange(c));
                             }
                             for dim in codebook.part_dimensions(applies) {
@@ -158,6 +160,7 @@ impl MarginaliaApp {
         let mut toggled = None;
         let mut form: Option<CodebookForm> = None;
         let mut change: Option<Change> = None;
+        let mut split: Option<String> = None;
         let shown = egui::CollapsingHeader::new(header)
             .id_salt(("dimension", &dim.id))
             .default_open(true)
@@ -257,6 +260,10 @@ impl MarginaliaApp {
                                     }
                                 }
                             });
+                            if ui.button("Split…").clicked() {
+                                split = Some(v.id.clone());
+                                ui.close();
+                            }
                             ui.menu_button("Merge into", |ui| {
                                 for other in dim.values.iter().filter(|o| o.id != v.id) {
                                     if ui.button(&other.label).clicked() {
@@ -287,9 +294,22 @@ impl MarginaliaApp {
                 });
                 change = change.take().or_else(|| self.codebook_form_ui(ui, dim));
             });
-        shown
+        let header = shown
             .header_response
             .on_hover_text(format!("{}\n({kind_note}; click to fold)", dim.description));
+        // The dimension itself is described from its header, as a value is from its button.
+        header.context_menu(|ui| {
+            if ui.button("Describe the dimension…").clicked() {
+                form = Some(describe_dimension_form(dim));
+                ui.close();
+            }
+        });
+        if let Some(v) = split {
+            self.act(Action::StartSplit {
+                dimension: dim.id.clone(),
+                value: v,
+            });
+        }
         if let Some(f) = form {
             self.dialogs.codebook_form = Some(f);
         }
@@ -304,13 +324,26 @@ impl MarginaliaApp {
         }
     }
 
-    /// The inline form that adds a dimension to the question or the answer: its label and its
-    /// first values; the change once OK is pressed.
-    fn new_dimension_form_ui(&mut self, ui: &mut egui::Ui, applies: AppliesTo) -> Option<Change> {
+    /// The inline form that adds a dimension to the question, the answer or the spans: its label,
+    /// how values are chosen, its first values, and (for a part) the value of another dimension
+    /// it applies with; the change once "Add dimension" is pressed.
+    fn new_dimension_form_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        applies: AppliesTo,
+        codebook: &crate::codebook::Codebook,
+    ) -> Option<Change> {
         let form = self.dialogs.codebook_form.as_mut()?;
         if form.new_dimension != Some(applies) {
             return None;
         }
+        let span = applies == AppliesTo::Span;
+        // A span dimension takes free values unless told otherwise; a part one choice.
+        let kind = form.kind.unwrap_or(if span {
+            DimensionKind::Entity
+        } else {
+            DimensionKind::OneChoice
+        });
         let mut done = None;
         let mut cancel = false;
         egui::Grid::new(("new-dimension", format!("{applies:?}"))).show(ui, |ui| {
@@ -318,17 +351,47 @@ impl MarginaliaApp {
             ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(150.0))
                 .labelled_by(l.id);
             ui.end_row();
+            ui.label("Values are");
+            ui.horizontal(|ui| {
+                let kinds: &[(DimensionKind, &str)] = if span {
+                    &[
+                        (DimensionKind::Entity, "free"),
+                        (DimensionKind::OneChoice, "one of a list"),
+                    ]
+                } else {
+                    &[
+                        (DimensionKind::OneChoice, "one choice"),
+                        (DimensionKind::SeveralChoices, "several choices"),
+                    ]
+                };
+                for (k, name) in kinds {
+                    if ui.radio(kind == *k, *name).clicked() {
+                        form.kind = Some(*k);
+                    }
+                }
+            });
+            ui.end_row();
             let l = ui.label("Values");
+            let hint = if kind == DimensionKind::Entity {
+                "suggestions, comma-separated"
+            } else {
+                "comma-separated"
+            };
             ui.add(
                 egui::TextEdit::singleline(&mut form.values)
-                    .hint_text("comma-separated")
+                    .hint_text(hint)
                     .desired_width(150.0),
             )
             .labelled_by(l.id);
             ui.end_row();
+            if !span {
+                requires_ui(ui, &mut form.requires, codebook, applies);
+                ui.end_row();
+            }
         });
         ui.horizontal(|ui| {
-            let ready = !form.text.trim().is_empty() && !form.values.trim().is_empty();
+            let ready = !form.text.trim().is_empty()
+                && (kind == DimensionKind::Entity || !form.values.trim().is_empty());
             if ui
                 .add_enabled(ready, egui::Button::new("Add dimension"))
                 .clicked()
@@ -341,7 +404,13 @@ impl MarginaliaApp {
                         .values
                         .split(',')
                         .map(|v| v.trim().to_string())
+                        .filter(|v| !v.is_empty())
                         .collect(),
+                    kind,
+                    requires: form
+                        .requires
+                        .clone()
+                        .map(|(dimension, value)| crate::codebook::Requires { dimension, value }),
                 });
             }
             if ui.button("Cancel").clicked() {
@@ -365,6 +434,7 @@ impl MarginaliaApp {
         let mut cancel = false;
         ui.horizontal(|ui| {
             let l = ui.label(match (&form.value, form.key, form.describe) {
+                _ if form.describe_dimension => "Dimension description",
                 (_, true, _) => "Key",
                 (_, _, true) => "Description",
                 (Some(_), false, false) => "New label",
@@ -378,7 +448,12 @@ impl MarginaliaApp {
             }
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let ok = ui.button("OK").clicked() || enter;
-            if ok && form.key {
+            if ok && form.describe_dimension {
+                done = Some(Change::DescribeDimension {
+                    dimension: dim.id.clone(),
+                    description: form.text.trim().to_string(),
+                });
+            } else if ok && form.key {
                 // A key a command already has would never reach the code.
                 let typed = form.text.trim().to_string();
                 let taken = crate::shortcut::Shortcut::parse(&typed).ok().and_then(|s| {
@@ -441,7 +516,19 @@ impl MarginaliaApp {
     }
 
     fn span_tools_ui(&mut self, ui: &mut egui::Ui, codebook: &crate::codebook::Codebook) {
-        ui.label(RichText::new("Tag the selected text").strong());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Tag the selected text").strong());
+            let add = "Add a span dimension";
+            let r = ui.small_button("+").on_hover_text(add);
+            r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, add));
+            if r.clicked() {
+                self.dialogs.codebook_form = Some(CodebookForm {
+                    new_dimension: Some(AppliesTo::Span),
+                    ..CodebookForm::default()
+                });
+            }
+        });
+        let mut change = self.new_dimension_form_ui(ui, AppliesTo::Span, codebook);
         match &self.ed.view.selection {
             Some((part, r)) => ui.label(
                 RichText::new(format!(
@@ -477,12 +564,30 @@ impl MarginaliaApp {
             };
             let button = egui::Button::new(RichText::new(label))
                 .stroke(egui::Stroke::new(1.5, color32(&dim.color)));
+            let enabled = self.ed.view.selection.is_some();
             let r = ui
-                .add_enabled(self.ed.view.selection.is_some(), button)
+                .add_enabled(enabled, button)
                 .on_hover_text(&dim.description);
             if r.clicked() {
                 start = Some(dim.id.clone());
             }
+            // Described from a right click, with or without a selection (a disabled button
+            // senses nothing, so the click is taken over its place).
+            let menu = if enabled {
+                r
+            } else {
+                ui.interact(r.rect, r.id.with("menu"), egui::Sense::click())
+            };
+            menu.context_menu(|ui| {
+                if ui.button("Describe the dimension…").clicked() {
+                    self.dialogs.codebook_form = Some(describe_dimension_form(dim));
+                    ui.close();
+                }
+            });
+            change = change.or_else(|| self.codebook_form_ui(ui, dim));
+        }
+        if let Some(c) = change {
+            self.act(Action::PreviewCodebookChange(c));
         }
         if let Some(d) = start {
             let selection = self.ed.view.selection.clone();
@@ -636,6 +741,83 @@ impl MarginaliaApp {
     }
 }
 
+/// "Only when": a new dimension of a part applies only with a value of another dimension of the
+/// same part (Bull's non-reply types only with a non-reply), or always.
+fn requires_ui(
+    ui: &mut egui::Ui,
+    requires: &mut Option<(String, String)>,
+    codebook: &crate::codebook::Codebook,
+    applies: AppliesTo,
+) {
+    let l = ui.label("Only when");
+    let shown = requires.as_ref().map_or("always".to_string(), |(d, v)| {
+        let dim = codebook.dimension(d);
+        format!(
+            "{} = {}",
+            dim.map_or(d.as_str(), |x| x.label.as_str()),
+            dim.and_then(|x| x.value(v))
+                .map_or(v.as_str(), |x| x.label.as_str())
+        )
+    });
+    egui::ComboBox::from_id_salt(("new-dimension-requires", format!("{applies:?}")))
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(requires.is_none(), "always").clicked() {
+                *requires = None;
+            }
+            for d in codebook.part_dimensions(applies) {
+                for v in &d.values {
+                    let pair = (d.id.clone(), v.id.clone());
+                    let on = requires.as_ref() == Some(&pair);
+                    if ui
+                        .selectable_label(on, format!("{} = {}", d.label, v.label))
+                        .clicked()
+                    {
+                        *requires = Some(pair);
+                    }
+                }
+            }
+        })
+        .response
+        .labelled_by(l.id);
+}
+
+/// The codings of a value being split, a tick each, only the rows in view laid out.
+fn split_rows_ui(ui: &mut egui::Ui, listed: &ValueCodings, ticked: &mut [bool]) {
+    let row = ui.spacing().interact_size.y;
+    egui::ScrollArea::vertical().max_height(300.0).show_rows(
+        ui,
+        row,
+        listed.codings.len(),
+        |ui, rows| {
+            // One line a row, as `show_rows` counts them: a long quote is cut, not wrapped.
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+            for i in rows {
+                let c = &listed.codings[i];
+                let what = if matches!(c.id, CodingId::Span { .. }) {
+                    format!("“{}”", crate::sidecar::ellipsize(&c.text, 70))
+                } else {
+                    crate::sidecar::ellipsize(&c.text, 70)
+                };
+                let text = format!("{} · {} · {}: {what}", c.document, c.annotator, c.part);
+                if let Some(t) = ticked.get_mut(i) {
+                    ui.checkbox(t, text);
+                }
+            }
+        },
+    );
+}
+
+/// The form that writes a dimension's description, holding the one it has.
+fn describe_dimension_form(dim: &Dimension) -> CodebookForm {
+    CodebookForm {
+        dimension: dim.id.clone(),
+        text: dim.description.clone(),
+        describe_dimension: true,
+        ..CodebookForm::default()
+    }
+}
+
 /// Black or white, whichever reads better on the colour.
 fn contrast(c: Color32) -> Color32 {
     let luma = 0.299 * c.r() as f32 + 0.587 * c.g() as f32 + 0.114 * c.b() as f32;
@@ -656,5 +838,247 @@ fn looks_right(s: &crate::sidecar::Span) -> crate::document::Edit {
         prefix: s.prefix.clone(),
         suffix: s.suffix.clone(),
         flag: None,
+    }
+}
+
+/// A value being split: the codings of it across the folder (read in a task), those ticked move.
+pub struct SplitForm {
+    /// The dimension's id.
+    pub dimension: String,
+    /// The value split.
+    pub from: String,
+    /// The new value's label, as typed.
+    pub label: String,
+    /// Reading the folder's codings of the value.
+    pub task: Option<Task<Result<ValueCodings, String>>>,
+    /// The codings, once read.
+    pub listed: Option<ValueCodings>,
+    /// Which of them move, in the order listed.
+    pub ticked: Vec<bool>,
+    /// Why they could not be read.
+    pub error: Option<String>,
+    /// The label box takes the keyboard when the window opens, so typing never codes.
+    pub focus_pending: bool,
+}
+
+/// A merge's or a split's preview in the making: the change and the sidecars it would rewrite.
+pub type PreviewTask = Task<(Change, Result<Vec<Affected>, String>)>;
+
+impl MarginaliaApp {
+    /// Opens the split window and lists the value's codings across the folder in a task.
+    pub(super) fn start_split(&mut self, dimension: String, value: String) {
+        let Some(root) = self.ws.root.clone() else {
+            return;
+        };
+        let (d, v) = (dimension.clone(), value.clone());
+        let task = Task::spawn("codebook-split-list", self.repaint.clone(), move |r| {
+            r.send(crate::codebook_edit::codings_of(&root, &d, &v).map_err(|e| e.to_string()));
+        });
+        let (task, error) = match task {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(e)),
+        };
+        self.dialogs.codebook_split = Some(SplitForm {
+            dimension,
+            from: value,
+            label: String::new(),
+            task,
+            listed: None,
+            ticked: Vec::new(),
+            error,
+            focus_pending: true,
+        });
+    }
+
+    /// Reads, in a task, the sidecars a merge or a split would rewrite; the question is asked
+    /// when they are known (a folder of 10,000 pages never freezes the window).
+    pub(super) fn start_codebook_preview(&mut self, change: Change) {
+        let Some(root) = self.ws.root.clone() else {
+            return;
+        };
+        let task = Task::spawn("codebook-preview", self.repaint.clone(), move |r| {
+            let affected = crate::codebook_edit::preview(&root, &change).map_err(|e| e.to_string());
+            r.send((change, affected));
+        });
+        match task {
+            Ok(t) => {
+                self.dialogs.codebook_preview = Some(t);
+                self.notice = Some("Reading the folder's sidecars for the preview…".to_string());
+            }
+            Err(e) => self.notice = Some(format!("Codebook not changed: {e}")),
+        }
+    }
+
+    /// Takes what the split's list and the preview have read; once per frame.
+    pub(super) fn poll_codebook_tasks(&mut self) {
+        if let Some(form) = &mut self.dialogs.codebook_split
+            && let Some(task) = &mut form.task
+            && let Some(result) = task.poll_once()
+        {
+            form.task = None;
+            match result {
+                Some(Ok(listed)) => {
+                    // Nothing moves until the user says so.
+                    form.ticked = vec![false; listed.codings.len()];
+                    form.listed = Some(listed);
+                }
+                Some(Err(e)) => form.error = Some(e),
+                None => form.error = Some("the list of codings stopped".to_string()),
+            }
+        }
+        if let Some(task) = &mut self.dialogs.codebook_preview
+            && let Some(result) = task.poll_once()
+        {
+            self.dialogs.codebook_preview = None;
+            match result {
+                Some((change, Ok(affected))) => {
+                    self.notice = None;
+                    self.dialogs.codebook_confirm = Some((change, affected));
+                }
+                Some((_, Err(e))) => self.notice = Some(format!("Codebook not changed: {e}")),
+                None => self.notice = Some("The codebook preview stopped".to_string()),
+            }
+        }
+    }
+
+    /// Blocks until the split's list and the preview have been read (tests, leaving).
+    pub(super) fn wait_codebook_tasks(&mut self) {
+        if let Some(t) = self
+            .dialogs
+            .codebook_split
+            .as_mut()
+            .and_then(|f| f.task.as_mut())
+        {
+            t.wait();
+        }
+        if let Some(t) = &mut self.dialogs.codebook_preview {
+            t.wait();
+        }
+    }
+
+    /// A codebook task is still reading.
+    pub(super) fn codebook_tasks_running(&self) -> bool {
+        self.dialogs.codebook_preview.is_some()
+            || self
+                .dialogs
+                .codebook_split
+                .as_ref()
+                .is_some_and(|f| f.task.is_some())
+    }
+
+    /// The split window: the new value's label, the value's codings across the folder with a
+    /// tick each (all or none at once), what would change, and the button that asks for the
+    /// preview.
+    pub(super) fn split_ui(&mut self, ctx: &egui::Context) {
+        let Some(corpus) = &self.ws.corpus else {
+            return;
+        };
+        let Some(form) = &mut self.dialogs.codebook_split else {
+            return;
+        };
+        let Some(dim) = corpus.codebook.dimension(&form.dimension) else {
+            self.dialogs.codebook_split = None;
+            return;
+        };
+        let from_label = dim
+            .value(&form.from)
+            .map_or(form.from.clone(), |v| v.label.clone());
+        let color = {
+            let [r, g, b] = crate::analysis::chart::PALETTE
+                [dim.values.len() % crate::analysis::chart::PALETTE.len()];
+            format!("#{r:02x}{g:02x}{b:02x}")
+        };
+        let mut close = false;
+        let mut split: Option<Change> = None;
+        egui::Modal::new(egui::Id::unique("codebook-split")).show(ctx, |ui| {
+            ui.set_width(620.0);
+            ui.heading(format!("Split {}: {from_label}", dim.label));
+            ui.label("A new value takes the codings you tick; the others keep their value.");
+            ui.horizontal(|ui| {
+                let l = ui.label("New value");
+                let r = ui
+                    .add(egui::TextEdit::singleline(&mut form.label).desired_width(220.0))
+                    .labelled_by(l.id);
+                if form.focus_pending {
+                    r.request_focus();
+                    form.focus_pending = false;
+                }
+            });
+            if form.task.is_some() {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Reading the folder's codings…");
+                });
+            }
+            if let Some(e) = &form.error {
+                ui.colored_label(Color32::from_rgb(200, 60, 60), e);
+            }
+            if let Some(listed) = &form.listed {
+                ui.horizontal(|ui| {
+                    ui.label(format!(
+                        "{} codings of {from_label} in the folder",
+                        listed.codings.len()
+                    ));
+                    if ui.button("Move all").clicked() {
+                        form.ticked.iter_mut().for_each(|t| *t = true);
+                    }
+                    if ui.button("None").clicked() {
+                        form.ticked.iter_mut().for_each(|t| *t = false);
+                    }
+                });
+                split_rows_ui(ui, listed, &mut form.ticked);
+                for (path, why) in &listed.unreadable {
+                    ui.colored_label(
+                        Color32::from_rgb(200, 140, 0),
+                        format!("{}: cannot be read, left as it is ({why})", path.display()),
+                    );
+                }
+                let moved: Vec<CodingId> = listed
+                    .codings
+                    .iter()
+                    .zip(&form.ticked)
+                    .filter(|(_, t)| **t)
+                    .map(|(c, _)| c.id.clone())
+                    .collect();
+                let mut files: Vec<&str> = moved.iter().map(CodingId::sidecar).collect();
+                files.sort_unstable();
+                files.dedup();
+                ui.label(format!(
+                    "{} codings in {} sidecars move to the new value",
+                    moved.len(),
+                    files.len()
+                ));
+                ui.horizontal(|ui| {
+                    let ready = !moved.is_empty() && !form.label.trim().is_empty();
+                    if ui
+                        .add_enabled(ready, egui::Button::new("Split…"))
+                        .on_disabled_hover_text("Name the new value and tick a coding")
+                        .clicked()
+                    {
+                        split = Some(Change::SplitValue {
+                            dimension: form.dimension.clone(),
+                            from: form.from.clone(),
+                            label: form.label.trim().to_string(),
+                            color: color.clone(),
+                            moved,
+                        });
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            } else if ui.button("Cancel").clicked() {
+                close = true;
+            }
+            if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                close = true;
+            }
+        });
+        if close || split.is_some() {
+            self.dialogs.codebook_split = None;
+        }
+        if let Some(c) = split {
+            self.act(Action::PreviewCodebookChange(c));
+        }
     }
 }

@@ -318,6 +318,9 @@ impl MarginaliaApp {
             || self.dialogs.palette.is_some()
             || self.ed.pending.is_some()
             || self.ed.conflict
+            // A codebook window over the document: a key there never codes the page behind.
+            || self.dialogs.codebook_split.is_some()
+            || self.dialogs.codebook_confirm.is_some()
         {
             return;
         }

@@ -65,6 +65,8 @@ pub struct Workspace {
     pub list_follows: bool,
     /// The document list's scroll offset in the last frame.
     pub list_offset: f32,
+    /// The folder's codebook history, parsed once per change of its file (read at every open).
+    pub history: crate::codebook_edit::HistoryCache,
 }
 
 /// The open document and what is being typed into it.
@@ -103,6 +105,12 @@ pub struct CodebookForm {
     pub new_dimension: Option<crate::codebook::AppliesTo>,
     /// A new dimension's values, comma-separated.
     pub values: String,
+    /// A new dimension's kind (`None`: one choice, or free values for a span dimension).
+    pub kind: Option<crate::codebook::DimensionKind>,
+    /// A new dimension of a part applies only with this (dimension, value) of the same part.
+    pub requires: Option<(String, String)>,
+    /// The dimension's description is being written (`dimension` names it).
+    pub describe_dimension: bool,
     /// Why what was typed cannot be used.
     pub error: Option<String>,
 }
@@ -114,6 +122,10 @@ pub struct Dialogs {
     pub role_confirm: Option<(String, crate::document::RoleChange)>,
     /// A codebook value being added or renamed.
     pub codebook_form: Option<CodebookForm>,
+    /// A value being split: its codings listed, the ones to move ticked.
+    pub codebook_split: Option<super::codebook_panel::SplitForm>,
+    /// A merge's or a split's preview, reading the folder's sidecars off the window's thread.
+    pub codebook_preview: Option<super::codebook_panel::PreviewTask>,
     /// A codebook change waiting for the user's yes, with the sidecars it would rewrite.
     pub codebook_confirm: Option<(
         crate::codebook_edit::Change,
