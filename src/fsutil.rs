@@ -282,12 +282,19 @@ fn sync_dir(_dir: &Path) {}
 /// Writes `bytes` as a dated copy beside `path` (`<name>.<what>-<time>.bak`), so that a version about
 /// to be replaced is never lost; returns the copy's path. Sidecar scans ignore such files.
 pub fn write_backup(path: &Path, what: &str, bytes: &[u8]) -> Result<PathBuf, WriteError> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(
-        ".{what}-{}.bak",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S")
-    ));
-    let copy = path.with_file_name(name);
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S").to_string();
+    // Two changes within one second (a merge, then a split) must not overwrite the first backup.
+    let copy = (1..)
+        .map(|n| {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            match n {
+                1 => name.push(format!(".{what}-{stamp}.bak")),
+                _ => name.push(format!(".{what}-{stamp}-{n}.bak")),
+            }
+            path.with_file_name(name)
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.with_extension("bak"));
     atomic_write(&copy, bytes)?;
     Ok(copy)
 }
@@ -520,6 +527,17 @@ mod tests {
             fs::metadata(&q).unwrap().permissions().mode() & 0o777,
             0o644
         );
+    }
+
+    #[test]
+    fn backups_in_one_second_do_not_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt.alice.ron");
+        let first = write_backup(&file, "before-merge", b"one").unwrap();
+        let second = write_backup(&file, "before-merge", b"two").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(std::fs::read(&first).unwrap(), b"one");
+        assert_eq!(std::fs::read(&second).unwrap(), b"two");
     }
 
     #[test]
