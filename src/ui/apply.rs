@@ -154,12 +154,43 @@ impl MarginaliaApp {
         if !self.leave_document() {
             return;
         }
-        let result = match previewed {
-            Some(affected) => {
-                crate::codebook_edit::commit_previewed(&root, &codebook, change, &who, affected)
-            }
-            None => crate::codebook_edit::commit(&root, &codebook, change, &who),
+        let keep = self
+            .ws
+            .current
+            .and_then(|i| self.ws.corpus.as_ref().map(|c| c.entries[i].path.clone()));
+        let Some(affected) = previewed else {
+            // Changes of labels, colours, keys and new values write codebook.ron alone: at once.
+            let result = crate::codebook_edit::commit(&root, &codebook, change, &who);
+            self.codebook_committed(result.map_err(|e| e.to_string()), keep);
+            return;
         };
+        // A merge or a split rewrites sidecars across the folder (a thousand on 10,000 pages): in a
+        // task, with no document open meanwhile, so that nothing is typed into a file being
+        // rewritten and the window keeps drawing.
+        self.ws.current = None;
+        self.ed.doc = None;
+        let change = change.clone();
+        let task = Task::spawn("codebook-commit", self.repaint.clone(), move |r| {
+            r.send(
+                crate::codebook_edit::commit_previewed(&root, &codebook, &change, &who, affected)
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        match task {
+            Ok(t) => {
+                self.notice = Some("Rewriting the folder's sidecars…".to_string());
+                self.dialogs.codebook_commit = Some((t, keep));
+            }
+            Err(e) => self.codebook_committed(Err(e), keep),
+        }
+    }
+
+    /// Says how a codebook change went and reads the folder again, opening `keep` again.
+    fn codebook_committed(
+        &mut self,
+        result: Result<crate::codebook_edit::Report, String>,
+        keep: Option<PathBuf>,
+    ) {
         match result {
             Ok(report) => {
                 let mut rewritten = match report.rewritten.len() {
@@ -177,15 +208,18 @@ impl MarginaliaApp {
                     report.summary,
                     crate::codebook_edit::HISTORY_FILE
                 ));
-                let keep = self
-                    .ws
-                    .current
-                    .and_then(|i| self.ws.corpus.as_ref().map(|c| c.entries[i].path.clone()));
                 self.ws.current = None;
                 self.ed.doc = None;
                 self.reload_corpus(keep);
             }
-            Err(e) => self.notice = Some(format!("Codebook not changed: {e}")),
+            Err(e) => {
+                self.notice = Some(format!("Codebook not changed: {e}"));
+                if self.ed.doc.is_none()
+                    && let Some(path) = keep
+                {
+                    self.reload_corpus(Some(path));
+                }
+            }
         }
     }
 
@@ -314,6 +348,14 @@ impl MarginaliaApp {
             self.refilter();
         }
         self.poll_codebook_tasks();
+        if let Some((task, _)) = &mut self.dialogs.codebook_commit
+            && let Some(result) = task.poll_once()
+            && let Some((_, keep)) = self.dialogs.codebook_commit.take()
+        {
+            let result =
+                result.unwrap_or_else(|| Err("the rewrite of the sidecars stopped".to_string()));
+            self.codebook_committed(result, keep);
+        }
         self.poll_loading();
         self.poll_watcher();
         self.poll_dialog();

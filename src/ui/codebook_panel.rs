@@ -864,6 +864,9 @@ pub struct SplitForm {
 /// A merge's or a split's preview in the making: the change and the sidecars it would rewrite.
 pub type PreviewTask = Task<(Change, Result<Vec<Affected>, String>)>;
 
+/// A confirmed merge or split writing the sidecars and the codebook.
+pub type CommitTask = Task<Result<crate::codebook_edit::Report, String>>;
+
 impl MarginaliaApp {
     /// Opens the split window and lists the value's codings across the folder in a task.
     pub(super) fn start_split(&mut self, dimension: String, value: String) {
@@ -943,6 +946,9 @@ impl MarginaliaApp {
 
     /// Blocks until the split's list and the preview have been read (tests, leaving).
     pub(super) fn wait_codebook_tasks(&mut self) {
+        if let Some((t, _)) = &mut self.dialogs.codebook_commit {
+            t.wait();
+        }
         if let Some(t) = self
             .dialogs
             .codebook_split
@@ -959,6 +965,7 @@ impl MarginaliaApp {
     /// A codebook task is still reading.
     pub(super) fn codebook_tasks_running(&self) -> bool {
         self.dialogs.codebook_preview.is_some()
+            || self.dialogs.codebook_commit.is_some()
             || self
                 .dialogs
                 .codebook_split

@@ -126,6 +126,9 @@ pub struct Dialogs {
     pub codebook_split: Option<super::codebook_panel::SplitForm>,
     /// A merge's or a split's preview, reading the folder's sidecars off the window's thread.
     pub codebook_preview: Option<super::codebook_panel::PreviewTask>,
+    /// A confirmed merge or split rewriting the folder's sidecars off the window's thread, with the
+    /// document to open again when it is done.
+    pub codebook_commit: Option<(super::codebook_panel::CommitTask, Option<PathBuf>)>,
     /// A codebook change waiting for the user's yes, with the sidecars it would rewrite.
     pub codebook_confirm: Option<(
         crate::codebook_edit::Change,
