@@ -749,7 +749,7 @@ pub fn load_streaming(
                         folded = t
                             .parts
                             .iter()
-                            .map(|p| (p.id, crate::search::fold(&p.text)))
+                            .map(|p| (p.id, crate::search::fold(p.text())))
                             .collect();
                     }
                     Err(e) => entry.error = Some(e.to_string()),

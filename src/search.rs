@@ -165,7 +165,7 @@ impl SearchIndex {
     /// Adds the parts of a transcript as document `doc`.
     pub fn add(&mut self, doc: usize, transcript: &Transcript) {
         for part in &transcript.parts {
-            self.add_part(doc, part.id, &part.text);
+            self.add_part(doc, part.id, part.text());
         }
     }
 

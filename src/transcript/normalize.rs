@@ -61,14 +61,22 @@ fn is_normalized(text: &str) -> bool {
 /// Normalizes a sequence of lines (already split at LF) as [`normalize`] does.
 pub fn normalize_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
+    normalize_lines_into(&mut out, lines);
+    out
+}
+
+/// [`normalize_lines`] appended to `out`, whose text before is left alone: the turns of a long
+/// transcript are normalized one after another into the one text their parts share.
+pub fn normalize_lines_into<'a>(out: &mut String, lines: impl IntoIterator<Item = &'a str>) {
+    let start = out.len();
     let mut pending_blank = false;
     for line in lines {
         let line = line.trim_end_matches(is_trailing_space);
         if line.is_empty() {
-            pending_blank = !out.is_empty();
+            pending_blank = out.len() > start;
             continue;
         }
-        if !out.is_empty() {
+        if out.len() > start {
             out.push('\n');
             if pending_blank {
                 out.push('\n');
@@ -77,7 +85,6 @@ pub fn normalize_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
         pending_blank = false;
         out.push_str(line);
     }
-    out
 }
 
 #[cfg(test)]
