@@ -48,6 +48,12 @@ pub fn fold_char(c: char) -> char {
 /// Folds a string char by char (ASCII bytes on a fast path: most transcript text is ASCII).
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    fold_into(&mut out, s);
+    out
+}
+
+/// [`fold`] appended to `out`: the parts of a document are folded into one string.
+pub fn fold_into(out: &mut String, s: &str) {
     let mut rest = s;
     while !rest.is_empty() {
         let ascii = rest
@@ -67,7 +73,32 @@ pub fn fold(s: &str) -> String {
             rest = &rest[c.len_utf8()..];
         }
     }
-    out
+}
+
+/// The parts of one document folded for the index, in one string: made on any thread while a
+/// folder loads, then added with [`SearchIndex::add_document`] (one allocation a document, not
+/// one a part).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoldedDocument {
+    /// Each part folded, followed by the separator the index keeps between parts.
+    folded: String,
+    /// Each part and the byte offset of its folded text.
+    parts: Vec<(PartId, usize)>,
+}
+
+impl FoldedDocument {
+    /// Folds every part of a transcript.
+    pub fn of(transcript: &Transcript) -> FoldedDocument {
+        let bytes: usize = transcript.parts.iter().map(|p| p.text().len() + 1).sum();
+        let mut folded = String::with_capacity(bytes);
+        let mut parts = Vec::with_capacity(transcript.parts.len());
+        for p in &transcript.parts {
+            parts.push((p.id, folded.len()));
+            fold_into(&mut folded, p.text());
+            folded.push(SEPARATOR);
+        }
+        FoldedDocument { folded, parts }
+    }
 }
 
 /// Where to search.
@@ -183,6 +214,18 @@ impl SearchIndex {
         });
         self.folded.push_str(folded);
         self.folded.push(SEPARATOR);
+    }
+
+    /// Adds a document's parts folded with [`FoldedDocument::of`].
+    pub fn add_document(&mut self, doc: usize, folded: &FoldedDocument) {
+        let base = self.folded.len();
+        self.segments
+            .extend(folded.parts.iter().map(|&(part, start)| Segment {
+                doc,
+                part,
+                start: base + start,
+            }));
+        self.folded.push_str(&folded.folded);
     }
 
     /// Bytes of folded text held.
@@ -337,5 +380,28 @@ mod tests {
             context("The Home Office said", 4, 15),
             "The [Home Office] said"
         );
+    }
+
+    #[test]
+    fn a_document_folded_whole_indexes_as_its_parts_one_by_one() {
+        let t = Transcript::from_text(
+            "i.txt",
+            "Interview\n\nInterviewer: Was the Café open?\n\nRespondent: Yes, the café was open.\n\nInterviewer: And the home office?\n\nRespondent: No.",
+            "UTF-8".to_string(),
+            Vec::new(),
+        );
+        assert!(t.parts.len() >= 4);
+        let mut whole = SearchIndex::default();
+        let mut by_part = SearchIndex::default();
+        for doc in 0..3 {
+            whole.add_document(doc, &FoldedDocument::of(&t));
+            by_part.add(doc, &t);
+        }
+        assert_eq!(whole.folded, by_part.folded);
+        for q in ["cafe", "\"home office\"", "no", "open"] {
+            let a = whole.search(q, Scope::Both, 100);
+            assert!(!a.is_empty(), "{q}");
+            assert_eq!(a, by_part.search(q, Scope::Both, 100), "{q}");
+        }
     }
 }
