@@ -784,7 +784,7 @@ fn word_span(id: &str, part: &Part, words: &str, dimension: &str, value: &str) -
     Span::new(
         id.into(),
         part.id,
-        &part.text(),
+        part.text(),
         start,
         start + words.chars().count(),
         dimension,
@@ -1039,7 +1039,7 @@ fn swapping_every_speaker_and_back_keeps_every_word_span() {
                     let span = Span::new(
                         format!("alice-{n:04}"),
                         p.id,
-                        &p.text(),
+                        p.text(),
                         from,
                         from + len,
                         "authority_person",

@@ -638,15 +638,20 @@ impl Transcript {
                 return Transcript::from_subtitles(file_name, container, decoded)
                     .map_err(|e| ReadError::Container(e.into()));
             }
-            Container::Html => html::extract(&bytes).map_err(ContainerError::Html)?,
+            Container::Html => {
+                let mut e = html::extract(&bytes).map_err(ContainerError::Html)?;
+                // Extracted text is usually normalized already: not copied again.
+                e.text = normalize::normalize_owned(e.text);
+                e
+            }
+            // Word and OpenDocument paragraphs come out normalized.
             Container::Docx => office::docx(&bytes).map_err(ContainerError::from)?,
             Container::Odt => office::odt(&bytes).map_err(ContainerError::from)?,
             Container::Xml => return Err(ContainerError::WholeXml.into()),
         };
-        // Extracted text is usually normalized already: not copied again.
         let mut t = Transcript::from_normalized(
             file_name,
-            normalize::normalize_owned(extracted.text),
+            extracted.text,
             extracted.encoding,
             extracted.warnings,
         );
@@ -839,5 +844,55 @@ mod tests {
             NaiveDate::from_ymd_opt(2010, 7, 1)
         );
         assert_eq!(parse_date("soon"), None);
+    }
+
+    #[test]
+    fn turn_parts_share_one_text_and_their_speakers_names() {
+        let text = "Jane Smith: Was it agreed?\nMr Brown: Not at first.\nJane Smith: And then?\nMr Brown: In March.\nMr Brown: We signed.";
+        let mut t = Transcript::from_text("i.txt", text, "UTF-8".to_string(), Vec::new());
+        assert_eq!(t.format, Format::SpeakerTurns);
+        let texts: Vec<&str> = t.parts.iter().map(Part::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "Was it agreed?",
+                "Not at first.",
+                "And then?",
+                "Mr Brown: In March.\n\nMr Brown: We signed."
+            ]
+        );
+        let shared = |t: &Transcript| {
+            t.parts
+                .windows(2)
+                .all(|w| Arc::ptr_eq(&w[0].shared, &w[1].shared))
+                // The shared text is the parts' texts and nothing else.
+                && t.parts.iter().map(|p| p.text().len()).sum::<usize>() == t.parts[0].shared.len()
+        };
+        assert!(shared(&t));
+        let name = |i: usize| t.parts[i].speaker.clone().unwrap();
+        assert!(Arc::ptr_eq(&name(0), &name(2)));
+        assert!(Arc::ptr_eq(&name(1), &name(3)));
+        assert_eq!(t.parts[3].speaker(), Some("Mr Brown"));
+
+        // Roles swapped: the exchanges are built again, in a new shared text.
+        let roles = [
+            ("Mr Brown".to_string(), Role::Asker),
+            ("Jane Smith".to_string(), Role::Answerer),
+        ];
+        assert!(t.set_roles(&roles.into_iter().collect()));
+        assert!(shared(&t));
+        let texts: Vec<&str> = t.parts.iter().map(Part::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "",
+                "Was it agreed?",
+                "Not at first.",
+                "And then?",
+                "Mr Brown: In March.\n\nMr Brown: We signed.",
+                ""
+            ]
+        );
+        assert_eq!(t.parts[1].speaker(), Some("Jane Smith"));
     }
 }

@@ -844,7 +844,7 @@ impl TurnLayout {
             people.clear();
             for t in &self.turns[turns.clone()] {
                 if let Some(name) = &persons[t.speaker as usize]
-                    && !people.iter().any(|n| *n == name)
+                    && !people.contains(&name)
                 {
                     people.push(name);
                 }
