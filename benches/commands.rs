@@ -183,7 +183,7 @@ fn main() {
         .map(|t| {
             t.parts
                 .iter()
-                .map(|p| p.text.as_str())
+                .map(|p| p.text())
                 .collect::<Vec<_>>()
                 .join("\n")
         })

@@ -84,7 +84,7 @@ impl TranscriptRef {
             parts: transcript
                 .parts
                 .iter()
-                .map(|p| (p.id, p.text.chars().count()))
+                .map(|p| (p.id, p.text().chars().count()))
                 .collect(),
         }
     }

@@ -416,7 +416,7 @@ pub fn run(command: Command) -> Result<i32> {
                 if let std::collections::hash_map::Entry::Vacant(v) = texts.entry(h.doc) {
                     v.insert(Transcript::load(&entry.path)?);
                 }
-                let text = texts[&h.doc].part(h.part).map_or("", |p| p.text.as_str());
+                let text = texts[&h.doc].part(h.part).map_or("", |p| p.text());
                 let context = crate::search::context(text, h.start, h.end);
                 let file = crate::dataset::relative_path(&dir, &entry.path);
                 if json {
@@ -654,10 +654,10 @@ impl<'a> From<&'a Transcript> for InspectJson<'a> {
             t.parts
                 .chunks(2)
                 .map(|pair| ExchangeJson {
-                    question_by: pair[0].speaker.as_deref(),
-                    answered_by: pair.get(1).and_then(|p| p.speaker.as_deref()),
-                    question: &pair[0].text,
-                    answer: pair.get(1).map_or("", |p| p.text.as_str()),
+                    question_by: pair[0].speaker(),
+                    answered_by: pair.get(1).and_then(|p| p.speaker()),
+                    question: pair[0].text(),
+                    answer: pair.get(1).map_or("", |p| p.text()),
                     reference: pair[0].reference.as_deref(),
                     start: seconds(pair.iter().filter_map(|p| p.start_ms).min()),
                     end: seconds(pair.iter().filter_map(|p| p.end_ms).max()),
@@ -755,8 +755,8 @@ fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
             String::new()
         };
         let mut extra: Vec<String> = Vec::new();
-        if let Some(s) = &part.speaker {
-            extra.push(s.clone());
+        if let Some(s) = part.speaker() {
+            extra.push(s.to_string());
         }
         if part.id.kind == PartKind::Question
             && let Some(r) = &part.reference
@@ -777,10 +777,10 @@ fn write_readable(out: &mut impl Write, t: &Transcript) -> std::io::Result<()> {
         } else {
             writeln!(out, "{heading}{number} ({})", extra.join(", "))?;
         }
-        if part.text.is_empty() {
+        if part.text().is_empty() {
             writeln!(out, "(none)")?;
         } else {
-            writeln!(out, "{}", part.text)?;
+            writeln!(out, "{}", part.text())?;
         }
     }
     Ok(())

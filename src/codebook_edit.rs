@@ -714,7 +714,7 @@ pub fn codings_of(root: &Path, dimension: &str, value: &str) -> Result<ValueCodi
                 .as_ref()
                 .and_then(|(_, t)| t.as_ref())
                 .and_then(|t| t.part(part))
-                .map(|p| opening(&p.text))
+                .map(|p| opening(p.text()))
                 .unwrap_or_default();
             out.codings.push(ValueCoding {
                 id: CodingId::Tag {

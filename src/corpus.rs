@@ -685,11 +685,7 @@ pub enum LoadEvent {
 }
 
 /// A row read by a batch: the entry, its parts' folded text (for the index) and entity values found.
-type LoadedRow = (
-    Entry,
-    Vec<(crate::transcript::PartId, String)>,
-    Vec<(String, String)>,
-);
+type LoadedRow = (Entry, crate::search::FoldedDocument, Vec<(String, String)>);
 
 /// Transcripts read per batch: a batch is parsed on all cores, then handed to the list.
 const BATCH: usize = 512;
@@ -742,15 +738,11 @@ pub fn load_streaming(
             .par_iter()
             .map(|path| {
                 let mut entry = Entry::blank(path);
-                let mut folded = Vec::new();
+                let mut folded = crate::search::FoldedDocument::default();
                 match Transcript::load(path) {
                     Ok(t) => {
                         entry.fill_from(&t);
-                        folded = t
-                            .parts
-                            .iter()
-                            .map(|p| (p.id, crate::search::fold(&p.text)))
-                            .collect();
+                        folded = crate::search::FoldedDocument::of(&t);
                     }
                     Err(e) => entry.error = Some(e.to_string()),
                 }
@@ -776,9 +768,7 @@ pub fn load_streaming(
         let mut entries = Vec::with_capacity(loaded.len());
         let mut values = Vec::new();
         for (entry, folded, v) in loaded {
-            for (part, text) in &folded {
-                search.add_folded(next, *part, text);
-            }
+            search.add_document(next, &folded);
             next += 1;
             entries.push(entry);
             values.extend(v);

@@ -378,7 +378,8 @@ impl Document {
                     continue;
                 }
             };
-            if let Some(moved) = Span::new(span.id.clone(), part.id, &part.text, start, end, "", "")
+            if let Some(moved) =
+                Span::new(span.id.clone(), part.id, part.text(), start, end, "", "")
                 && (a.placement != Placement::Orphan || moved.quote == span.quote)
             {
                 edits.push(Edit::Relocate {
@@ -579,11 +580,11 @@ impl Document {
             let mut wanted: Vec<usize> = spans.iter().flat_map(|(_, s)| [s.start, s.end]).collect();
             wanted.sort_unstable();
             wanted.dedup();
-            let bytes = byte_offsets(&part.text, &wanted);
+            let bytes = byte_offsets(part.text(), &wanted);
             let byte_of = |c: usize| wanted.binary_search(&c).ok().and_then(|i| bytes[i]);
             for (i, s) in spans {
                 if let (Some(a), Some(b)) = (byte_of(s.start), byte_of(s.end))
-                    && part.text[a..b] == s.quote
+                    && part.text()[a..b] == s.quote
                 {
                     placed.insert(i);
                 }
@@ -837,7 +838,7 @@ pub fn carry_codings(
         let placed = map
             .span(s.part, s.start, s.end)
             .and_then(|(part, start, end)| {
-                let text = &to.part(part)?.text;
+                let text = to.part(part)?.text();
                 Span::new(s.id.clone(), part, text, start, end, &s.dimension, &s.value)
             });
         match placed {

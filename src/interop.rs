@@ -1952,7 +1952,7 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
                     let text = &transcript
                         .part(part)
                         .expect("segments are of its parts")
-                        .text;
+                        .text();
                     let whole_part = from == 0 && to == text.chars().count();
                     let tag_here = dim.is_some_and(|d| match d.applies_to {
                         AppliesTo::Question => part.kind == crate::transcript::PartKind::Question,

@@ -301,7 +301,7 @@ impl Sidecar {
             };
             let spans: Vec<&Span> = index.iter().map(|&i| &self.spans[i]).collect();
             let old_len = self.transcript.parts.get(&part.id).copied();
-            for (&i, a) in index.iter().zip(anchor_all(&spans, &part.text, old_len)) {
+            for (&i, a) in index.iter().zip(anchor_all(&spans, part.text(), old_len)) {
                 out[i] = Some(a);
             }
         }
@@ -399,7 +399,7 @@ impl<'t> PartLookup<'t> {
     fn offsets(&mut self, id: PartId) -> Option<&CharOffsets> {
         let part = self.part(id)?;
         Some(self.offsets.entry(id).or_insert_with(|| {
-            let text = &part.text;
+            let text = part.text();
             if text.is_ascii() {
                 CharOffsets {
                     chars: text.len(),
@@ -434,7 +434,7 @@ impl<'t> PartLookup<'t> {
             None => (start, end),
             Some(bytes) => (bytes[start] as usize, bytes[end] as usize),
         };
-        Some(&part.text[a..b])
+        Some(&part.text()[a..b])
     }
 
     /// True when the span lies inside its part and the text there equals its quote.

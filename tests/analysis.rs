@@ -124,7 +124,7 @@ fn answerer(t: &Transcript, exchange: u32) -> String {
         exchange,
         kind: PartKind::Answer,
     })
-    .and_then(|p| p.speaker.clone())
+    .and_then(|p| p.speaker().map(str::to_string))
     .or_else(|| t.meta.answered_by.clone())
     .filter(|s| !s.trim().is_empty())
     .unwrap_or_else(|| "(none)".to_string())
@@ -226,7 +226,7 @@ fn retrieval_on_sample_data_lists_every_coding_once() {
         let t = &files.transcripts[tp];
         let part = t.part(c.part.parse().unwrap()).unwrap();
         let text: String = part
-            .text
+            .text()
             .chars()
             .skip(c.start.unwrap())
             .take(c.end.unwrap() - c.start.unwrap())

@@ -372,7 +372,7 @@ fn reanchor_places_every_annotators_spans_again_and_keeps_orphans() {
             let text: String = t
                 .part(span.part)
                 .unwrap()
-                .text
+                .text()
                 .chars()
                 .skip(span.start)
                 .take(span.end - span.start)

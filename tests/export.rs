@@ -99,7 +99,7 @@ fn csv_has_one_row_per_coding_with_matching_quotes() {
             .transcript
             .part(part)
             .unwrap()
-            .text
+            .text()
             .chars()
             .skip(start)
             .take(end - start)

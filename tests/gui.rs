@@ -196,8 +196,8 @@ fn select_in(h: &mut Harness<'_, MarginaliaApp>, part: PartId, needle: &str) -> 
         .transcript
         .part(part)
         .unwrap()
-        .text
-        .clone();
+        .text()
+        .to_string();
     let paras = paragraphs(&text);
     let (index, para) = paras
         .iter()

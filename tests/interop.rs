@@ -56,7 +56,10 @@ fn codings(root: &Path, only_exportable: bool) -> Codings {
     for doc in &d.documents {
         for s in &doc.sidecars {
             for (part, dims) in &s.tags {
-                let empty = doc.transcript.part(*part).is_none_or(|p| p.text.is_empty());
+                let empty = doc
+                    .transcript
+                    .part(*part)
+                    .is_none_or(|p| p.text().is_empty());
                 if only_exportable && empty {
                     continue;
                 }

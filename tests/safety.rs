@@ -130,7 +130,12 @@ fn two_writers_of_one_sidecar_never_lose_a_saved_edit() {
                 let mut saved: Vec<String> = Vec::new();
                 let mut conflicts = 0;
                 for n in 0..rounds {
-                    let text = doc.transcript.part(PartId::ANSWER).unwrap().text.clone();
+                    let text = doc
+                        .transcript
+                        .part(PartId::ANSWER)
+                        .unwrap()
+                        .text()
+                        .to_string();
                     let id = format!("w{w}-{n}");
                     let span = Span::new(
                         id.clone(),

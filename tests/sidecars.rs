@@ -41,7 +41,7 @@ fn tagged_sidecar(t: &Transcript) -> Sidecar {
         "topic".into(),
         vec!["policing".into(), "counter_terrorism".into()],
     );
-    let answer = &t.part(PartId::ANSWER).unwrap().text;
+    let answer = &t.part(PartId::ANSWER).unwrap().text();
     let start = answer
         .find("Sir Peter Fahy")
         .map(|b| answer[..b].chars().count())
@@ -291,7 +291,7 @@ proptest! {
         s.memo = memo;
         s.status = status;
         s.tags.entry(PartId::QUESTION).or_default().insert("topic".into(), topics);
-        let answer = &t.part(PartId::ANSWER).unwrap().text;
+        let answer = &t.part(PartId::ANSWER).unwrap().text();
         if let Some(mut span) = Span::new("x1".into(), PartId::ANSWER, answer, start, start + len, "authority_other", &value) {
             span.note = note;
             s.spans.push(span);
@@ -360,8 +360,8 @@ proptest! {
         if let Ok(t) = Transcript::from_bytes("x.txt", &bytes) {
             // Every part's text is normalized: no CR, no trailing blank lines.
             for p in &t.parts {
-                prop_assert!(!p.text.contains('\r'));
-                prop_assert!(!p.text.ends_with('\n'));
+                prop_assert!(!p.text().contains('\r'));
+                prop_assert!(!p.text().ends_with('\n'));
             }
         }
     }

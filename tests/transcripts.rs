@@ -330,13 +330,13 @@ fn speaker_turn_transcripts() {
         })
         .unwrap();
     // Each of the two turns keeps its label; RESPONDENT is a role, not a person.
-    assert!(second.text.starts_with("RESPONDENT: Yes, a great deal."));
+    assert!(second.text().starts_with("RESPONDENT: Yes, a great deal."));
     assert!(
         second
-            .text
+            .text()
             .contains("\n\nRESPONDENT: To be fair, the Home Office guidance")
     );
-    assert_eq!(second.speaker, None);
+    assert_eq!(second.speaker(), None);
 
     // Named speakers: the first one to speak asks.
     let named = page(

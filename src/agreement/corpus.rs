@@ -336,7 +336,7 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
         for doc in &coded {
             let sidecars = sidecars_of(doc, annotators);
             for part in &doc.transcript.parts {
-                let len = part.text.chars().count();
+                let len = part.text().chars().count();
                 let covered: Vec<Option<Vec<bool>>> = sidecars
                     .iter()
                     .map(|s| {

@@ -78,10 +78,7 @@ impl Field {
     pub fn value<'a>(self, doc: &'a DocumentData, exchange: u32) -> Option<Cow<'a, str>> {
         let t = &doc.transcript;
         let m = &t.meta;
-        let speaker = |kind| {
-            t.part(PartId { exchange, kind })
-                .and_then(|p| p.speaker.as_deref())
-        };
+        let speaker = |kind| t.part(PartId { exchange, kind }).and_then(|p| p.speaker());
         let text = |s: Option<&'a str>| s.filter(|s| !s.trim().is_empty()).map(Cow::Borrowed);
         match self {
             Field::QuestionBy => text(speaker(PartKind::Question).or(m.question_by.as_deref())),

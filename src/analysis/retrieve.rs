@@ -184,7 +184,7 @@ pub fn retrieve(
                 let text = t.part(span.part).map(|p| {
                     chars
                         .entry(span.part)
-                        .or_insert_with(|| p.text.chars().collect())
+                        .or_insert_with(|| p.text().chars().collect())
                         .as_slice()
                 });
                 c.placed = text.is_some_and(|text| {
@@ -227,7 +227,7 @@ fn base(
             exchange: part.exchange,
             kind,
         })
-        .and_then(|p| p.speaker.clone())
+        .and_then(|p| p.speaker().map(str::to_string))
     };
     Coding {
         document: doc.relative.clone(),
@@ -280,7 +280,7 @@ fn opening(t: &Transcript, part: PartId) -> String {
     let Some(p) = t.part(part) else {
         return String::new();
     };
-    let mut chars = p.text.chars();
+    let mut chars = p.text().chars();
     let mut out = one_line(chars.by_ref().take(OPENING_CHARS));
     if chars.next().is_some() {
         out.push('…');

@@ -304,10 +304,10 @@ pub fn span_is_placed(t: &Transcript, span: &Span) -> bool {
     }
     // Walked to the span's start once, compared in place: neither the quote's chars collected nor
     // the whole part counted for every span.
-    let Some((byte, _)) = part.text.char_indices().nth(span.start) else {
+    let Some((byte, _)) = part.text().char_indices().nth(span.start) else {
         return false;
     };
-    part.text[byte..].starts_with(span.quote.as_str())
+    part.text()[byte..].starts_with(span.quote.as_str())
         && span.quote.chars().count() == span.end - span.start
 }
 
@@ -652,12 +652,12 @@ pub fn document_json(doc: &DocumentData) -> Value {
         .filter(|c| c[0].id.kind == PartKind::Question)
         .map(|c| {
             json!({
-                "question_by": c[0].speaker, "answered_by": c.get(1).and_then(|p| p.speaker.clone()),
-                "question": c[0].text, "answer": c.get(1).map_or("", |p| p.text.as_str()),
+                "question_by": c[0].speaker(), "answered_by": c.get(1).and_then(|p| p.speaker().map(str::to_string)),
+                "question": c[0].text(), "answer": c.get(1).map_or("", |p| p.text()),
             })
         })
         .collect();
-    let text = t.part(PartId::TEXT).map(|p| p.text.as_str());
+    let text = t.part(PartId::TEXT).map(|p| p.text());
     json!({
         "document": doc.relative, "format": t.format.as_str(), "title": m.title,
         "meeting": m.meeting, "meeting_date": m.meeting_date.map(|d| d.to_string()),

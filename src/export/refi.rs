@@ -470,20 +470,20 @@ pub fn part_segments(text: &str, parts: &[crate::transcript::Part]) -> (Vec<Segm
         Some(at)
     };
     for p in parts {
-        if p.text.is_empty() {
+        if p.text().is_empty() {
             continue;
         }
-        if let Some(at) = find(&p.text, &mut byte, &mut chars) {
+        if let Some(at) = find(p.text(), &mut byte, &mut chars) {
             out.push(Segment {
                 src: at,
                 part: p.id,
                 off: 0,
-                len: p.text.chars().count(),
+                len: p.text().chars().count(),
             });
             continue;
         }
         let mut off = 0;
-        for para in p.text.split("\n\n") {
+        for para in p.text().split("\n\n") {
             let len = para.chars().count();
             if !para.is_empty() {
                 match find(para, &mut byte, &mut chars) {
@@ -581,7 +581,7 @@ fn source_text(doc: &DocumentData) -> (String, Vec<Segment>) {
         if several {
             put!(text, " {}", p.id.exchange + 1);
         }
-        if let Some(s) = &p.speaker {
+        if let Some(s) = p.speaker() {
             put!(text, " ({s})");
         }
         text.push_str("\n\n");
@@ -589,9 +589,9 @@ fn source_text(doc: &DocumentData) -> (String, Vec<Segment>) {
             src: text.chars().count(),
             part: p.id,
             off: 0,
-            len: p.text.chars().count(),
+            len: p.text().chars().count(),
         });
-        text.push_str(&p.text);
+        text.push_str(p.text());
         text.push('\n');
     }
     (text, segments)
@@ -836,7 +836,7 @@ pub fn qdpx(
                         ));
                     continue;
                 };
-                let len = p.text.chars().count();
+                let len = p.text().chars().count();
                 let (Some(start), Some(end)) = (
                     to_source(&segments, *part, 0, false),
                     to_source(&segments, *part, len, true),

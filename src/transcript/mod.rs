@@ -17,6 +17,7 @@ pub use turns::TurnLayout;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -332,14 +333,21 @@ impl<'de> Deserialize<'de> for PartId {
 }
 
 /// One annotatable stretch of text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A part does not own its text: it points into the text its transcript's parts share (one
+/// allocation for the parts of a turn-based transcript, whose millions of short turns would
+/// otherwise cost more in `String`s than in words), and its speaker's name is shared by every
+/// part that speaker speaks. Cloning a part, or a transcript, copies neither.
+#[derive(Clone)]
 pub struct Part {
     /// Which part this is.
     pub id: PartId,
     /// Who speaks in it, when known.
-    pub speaker: Option<String>,
-    /// Normalized text; span offsets are char offsets into it.
-    pub text: String,
+    speaker: Option<Arc<str>>,
+    /// The text shared with other parts; this part's is `shared[start..end]` (bytes).
+    shared: Arc<String>,
+    start: u32,
+    end: u32,
     /// The exchange's reference where the layout numbers exchanges (a hearing's question
     /// numbers, `369, 370`).
     pub reference: Option<String>,
@@ -349,17 +357,90 @@ pub struct Part {
     pub end_ms: Option<u64>,
 }
 
+/// A byte offset of a part's text as stored: transcripts are read up to 64 MiB
+/// ([`MAX_TRANSCRIPT_BYTES`]), and what is extracted from them is smaller than 4 GiB.
+fn offset32(at: usize) -> u32 {
+    u32::try_from(at).expect("a transcript's text is under 4 GiB: files are read up to 64 MiB")
+}
+
 impl Part {
-    /// A part with no reference and no times.
+    /// A part with no reference and no times, owning its text alone.
     pub fn new(id: PartId, speaker: Option<String>, text: String) -> Part {
+        let end = offset32(text.len());
         Part {
             id,
-            speaker,
-            text,
+            speaker: speaker.map(Arc::from),
+            shared: Arc::new(text),
+            start: 0,
+            end,
             reference: None,
             start_ms: None,
             end_ms: None,
         }
+    }
+
+    /// A part whose text is `shared[range]` (a byte range on char boundaries), with a speaker
+    /// name shared with other parts.
+    pub(crate) fn shared(
+        id: PartId,
+        speaker: Option<Arc<str>>,
+        shared: &Arc<String>,
+        range: std::ops::Range<usize>,
+    ) -> Part {
+        debug_assert!(
+            shared.get(range.clone()).is_some(),
+            "a part's range is on char boundaries"
+        );
+        Part {
+            id,
+            speaker,
+            shared: Arc::clone(shared),
+            start: offset32(range.start),
+            end: offset32(range.end),
+            reference: None,
+            start_ms: None,
+            end_ms: None,
+        }
+    }
+
+    /// Normalized text; span offsets are char offsets into it.
+    pub fn text(&self) -> &str {
+        // The range was checked against the shared text when the part was made.
+        &self.shared[self.start as usize..self.end as usize]
+    }
+
+    /// Who speaks in it, when known.
+    pub fn speaker(&self) -> Option<&str> {
+        self.speaker.as_deref()
+    }
+}
+
+impl PartialEq for Part {
+    /// Parts are equal when what they say is: the same id, speaker, text, reference and times,
+    /// wherever their text is stored.
+    fn eq(&self, other: &Part) -> bool {
+        self.id == other.id
+            && self.speaker == other.speaker
+            && self.text() == other.text()
+            && self.reference == other.reference
+            && self.start_ms == other.start_ms
+            && self.end_ms == other.end_ms
+    }
+}
+
+impl Eq for Part {}
+
+impl fmt::Debug for Part {
+    // The part's own text, not the whole shared text it points into.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Part")
+            .field("id", &self.id)
+            .field("speaker", &self.speaker)
+            .field("text", &self.text())
+            .field("reference", &self.reference)
+            .field("start_ms", &self.start_ms)
+            .field("end_ms", &self.end_ms)
+            .finish()
     }
 }
 
@@ -465,6 +546,16 @@ pub struct Extracted {
     pub warnings: Vec<String>,
 }
 
+/// What the text of a transcript was recognised as, before its parts are made.
+enum Found {
+    /// A layout whose parts are made: GLA page, Otter export.
+    Parsed(Format, Metadata, Vec<Part>, Option<Box<TurnLayout>>),
+    /// Speaker turns, their parts laid out in their own text.
+    Turns(TurnLayout),
+    /// None: one part of plain text.
+    Plain,
+}
+
 impl Transcript {
     /// Reads and parses a transcript file, or an item `file.xml#id` of a ParlParse file.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
@@ -547,15 +638,20 @@ impl Transcript {
                 return Transcript::from_subtitles(file_name, container, decoded)
                     .map_err(|e| ReadError::Container(e.into()));
             }
-            Container::Html => html::extract(&bytes).map_err(ContainerError::Html)?,
+            Container::Html => {
+                let mut e = html::extract(&bytes).map_err(ContainerError::Html)?;
+                // Extracted text is usually normalized already: not copied again.
+                e.text = normalize::normalize_owned(e.text);
+                e
+            }
+            // Word and OpenDocument paragraphs come out normalized.
             Container::Docx => office::docx(&bytes).map_err(ContainerError::from)?,
             Container::Odt => office::odt(&bytes).map_err(ContainerError::from)?,
             Container::Xml => return Err(ContainerError::WholeXml.into()),
         };
-        // Extracted text is usually normalized already: not copied again.
         let mut t = Transcript::from_normalized(
             file_name,
-            normalize::normalize_owned(extracted.text),
+            extracted.text,
             extracted.encoding,
             extracted.warnings,
         );
@@ -617,27 +713,28 @@ impl Transcript {
     ) -> Transcript {
         let hash = content_hash(&normalized);
         let chars = normalized.chars().count();
-        let parsed = {
-            let lines: Vec<&str> = normalized.split('\n').collect();
-            if let Some(page) = gla::parse(&lines) {
-                warnings.extend(page.warnings);
-                Some((Format::GlaMqt, page.meta, page.parts, None))
-            } else if let Some(t) = timed::otter(&lines) {
-                Some((t.format, t.meta, t.parts, t.layout.map(Box::new)))
-            } else {
-                turns::parse(&lines).map(|t| {
-                    (
-                        Format::SpeakerTurns,
-                        t.meta,
-                        t.parts,
-                        Some(Box::new(t.layout)),
-                    )
-                })
-            }
+        let lines: Vec<&str> = normalized.split('\n').collect();
+        let found = if let Some(page) = gla::parse(&lines) {
+            warnings.extend(page.warnings);
+            Found::Parsed(Format::GlaMqt, page.meta, page.parts, None)
+        } else if let Some(t) = timed::otter(&lines) {
+            Found::Parsed(t.format, t.meta, t.parts, t.layout.map(Box::new))
+        } else if let Some(layout) = turns::read(&lines) {
+            Found::Turns(layout)
+        } else {
+            Found::Plain
         };
-        let (format, meta, parts, layout) = match parsed {
-            Some(parsed) => parsed,
-            None => {
+        drop(lines);
+        let (format, meta, parts, layout) = match found {
+            Found::Parsed(format, meta, parts, layout) => (format, meta, parts, layout),
+            Found::Turns(mut layout) => {
+                // The parts are made once the text read is let go of: their own shared text
+                // holds every word (a long interview is not held twice beside its parts).
+                drop(normalized);
+                let (meta, parts) = layout.parts();
+                (Format::SpeakerTurns, meta, parts, Some(Box::new(layout)))
+            }
+            Found::Plain => {
                 if !normalized.is_empty() {
                     warnings.push(
                         "not a recognised question/answer layout: opened as plain text".to_string(),
@@ -670,12 +767,12 @@ impl Transcript {
 
     /// The text of the question of the first exchange ("" when there is none).
     pub fn question(&self) -> &str {
-        self.part(PartId::QUESTION).map_or("", |p| &p.text)
+        self.part(PartId::QUESTION).map_or("", Part::text)
     }
 
     /// The text of the answer of the first exchange ("" when there is none).
     pub fn answer(&self) -> &str {
-        self.part(PartId::ANSWER).map_or("", |p| &p.text)
+        self.part(PartId::ANSWER).map_or("", Part::text)
     }
 
     /// Number of question/answer exchanges (0 for plain text).
@@ -747,5 +844,55 @@ mod tests {
             NaiveDate::from_ymd_opt(2010, 7, 1)
         );
         assert_eq!(parse_date("soon"), None);
+    }
+
+    #[test]
+    fn turn_parts_share_one_text_and_their_speakers_names() {
+        let text = "Jane Smith: Was it agreed?\nMr Brown: Not at first.\nJane Smith: And then?\nMr Brown: In March.\nMr Brown: We signed.";
+        let mut t = Transcript::from_text("i.txt", text, "UTF-8".to_string(), Vec::new());
+        assert_eq!(t.format, Format::SpeakerTurns);
+        let texts: Vec<&str> = t.parts.iter().map(Part::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "Was it agreed?",
+                "Not at first.",
+                "And then?",
+                "Mr Brown: In March.\n\nMr Brown: We signed."
+            ]
+        );
+        let shared = |t: &Transcript| {
+            t.parts
+                .windows(2)
+                .all(|w| Arc::ptr_eq(&w[0].shared, &w[1].shared))
+                // The shared text is the parts' texts and nothing else.
+                && t.parts.iter().map(|p| p.text().len()).sum::<usize>() == t.parts[0].shared.len()
+        };
+        assert!(shared(&t));
+        let name = |i: usize| t.parts[i].speaker.clone().unwrap();
+        assert!(Arc::ptr_eq(&name(0), &name(2)));
+        assert!(Arc::ptr_eq(&name(1), &name(3)));
+        assert_eq!(t.parts[3].speaker(), Some("Mr Brown"));
+
+        // Roles swapped: the exchanges are built again, in a new shared text.
+        let roles = [
+            ("Mr Brown".to_string(), Role::Asker),
+            ("Jane Smith".to_string(), Role::Answerer),
+        ];
+        assert!(t.set_roles(&roles.into_iter().collect()));
+        assert!(shared(&t));
+        let texts: Vec<&str> = t.parts.iter().map(Part::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "",
+                "Was it agreed?",
+                "Not at first.",
+                "And then?",
+                "Mr Brown: In March.\n\nMr Brown: We signed.",
+                ""
+            ]
+        );
+        assert_eq!(t.parts[1].speaker(), Some("Jane Smith"));
     }
 }

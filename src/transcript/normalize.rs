@@ -25,8 +25,12 @@ pub fn normalize(text: &str) -> String {
 
 /// [`normalize`] of an owned text, which is given back as it is when it is already normalized (the
 /// usual case for a file this app or a tidy tool wrote): no second copy of a 60 MB transcript.
-pub fn normalize_owned(text: String) -> String {
-    if is_normalized(&text) {
+pub fn normalize_owned(mut text: String) -> String {
+    // Nearly every file ends with a line feed, which normalizing drops: cut off, not copied
+    // (trailing whitespace, blank lines included, normalizes to nothing).
+    let end = text.trim_end().len();
+    if is_normalized(&text[..end]) {
+        text.truncate(end);
         text
     } else {
         normalize(&text)
@@ -61,14 +65,22 @@ fn is_normalized(text: &str) -> bool {
 /// Normalizes a sequence of lines (already split at LF) as [`normalize`] does.
 pub fn normalize_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
+    normalize_lines_into(&mut out, lines);
+    out
+}
+
+/// [`normalize_lines`] appended to `out`, whose text before is left alone: the turns of a long
+/// transcript are normalized one after another into the one text their parts share.
+pub fn normalize_lines_into<'a>(out: &mut String, lines: impl IntoIterator<Item = &'a str>) {
+    let start = out.len();
     let mut pending_blank = false;
     for line in lines {
         let line = line.trim_end_matches(is_trailing_space);
         if line.is_empty() {
-            pending_blank = !out.is_empty();
+            pending_blank = out.len() > start;
             continue;
         }
-        if !out.is_empty() {
+        if out.len() > start {
             out.push('\n');
             if pending_blank {
                 out.push('\n');
@@ -77,7 +89,6 @@ pub fn normalize_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
         pending_blank = false;
         out.push_str(line);
     }
-    out
 }
 
 #[cfg(test)]
@@ -114,6 +125,10 @@ mod tests {
             "x\n\ny\nz",
             "a\t",
             "\t a",
+            "a\n\n",
+            "a b \r\n",
+            "a\nb\n \n\u{a0}\n",
+            "\n\na\n",
         ] {
             assert_eq!(
                 normalize_owned(text.to_string()),

@@ -129,7 +129,7 @@ impl<'t> Relayout<'t> {
             return None;
         }
         let &p = self.old.index.get(&part)?;
-        let old_text = &self.from.parts[p].text;
+        let old_text = &self.from.parts[p].text();
         let quote: String = old_text.chars().skip(start).take(end - start).collect();
         if quote.chars().count() != end - start {
             return None;
@@ -140,7 +140,7 @@ impl<'t> Relayout<'t> {
             return None;
         }
         let new_part = &self.to.parts[np];
-        let placed: String = new_part.text.chars().skip(ns).take(ne - ns).collect();
+        let placed: String = new_part.text().chars().skip(ns).take(ne - ns).collect();
         (placed == quote).then_some((new_part.id, ns, ne))
     }
 

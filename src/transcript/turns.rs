@@ -11,7 +11,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::normalize::normalize_lines;
+use std::sync::Arc;
+
+use super::normalize::normalize_lines_into;
 use super::{Metadata, Part, PartId, PartKind, Role, SpeakerRole};
 
 pub(super) struct Turns {
@@ -27,18 +29,32 @@ struct Speaker {
     guessed: Role,
 }
 
-/// One turn, kept to build the exchanges again with other roles.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Marks "none" in the compact `u32` indexes of [`KeptTurn`].
+const NONE: u32 = u32::MAX;
+
+/// One turn, kept to build the exchanges again with other roles. Sixteen bytes: a long
+/// interview has millions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct KeptTurn {
     /// Index in [`TurnLayout::speakers`].
     speaker: u32,
-    qnum: Option<String>,
-    /// The turn's words, normalized.
-    body: String,
-    /// `body`'s length in chars.
-    chars: u32,
-    start_ms: Option<u64>,
-    end_ms: Option<u64>,
+    /// Index in [`TurnLayout::qnums`], or [`NONE`].
+    qnum: u32,
+    /// The turn's words, normalized: a byte range of [`TurnLayout::text`].
+    start: u32,
+    end: u32,
+}
+
+/// A part laid out in [`TurnLayout::text`], not yet made ([`TurnLayout::parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LaidOut {
+    id: PartId,
+    /// Its turns.
+    from: u32,
+    to: u32,
+    /// Its text: a byte range of [`TurnLayout::text`].
+    start: u32,
+    end: u32,
 }
 
 /// The speaker turns a transcript's exchanges were built from, kept so the exchanges can be built
@@ -48,8 +64,16 @@ pub struct TurnLayout {
     title: String,
     speakers: Vec<Speaker>,
     turns: Vec<KeptTurn>,
+    /// The question numbers of a hearing's turns.
+    qnums: Vec<Box<str>>,
+    /// Per turn, when the transcript is timed (empty otherwise): start and end in milliseconds.
+    times: Vec<(Option<u64>, Option<u64>)>,
+    /// The text of the parts built last, which they share: every turn's words are in it.
+    text: Arc<String>,
     /// For each turn: the index of its part and the char offset of its words there.
     placed: Vec<(u32, u32)>,
+    /// The parts of `text`, until [`TurnLayout::parts`] makes them.
+    laid_out: Vec<LaidOut>,
     overrides: std::collections::BTreeMap<String, Role>,
 }
 
@@ -336,15 +360,9 @@ fn is_chair(speaker: &str) -> bool {
         .any(|w| CHAIR_WORDS.contains(&w))
 }
 
-/// Who asks: decided per speaker for the whole document.
-fn roles(turns: &[Turn], headers: &str) -> HashMap<String, bool> {
-    let mut speakers: Vec<&str> = Vec::new();
-    for t in turns {
-        if !speakers.contains(&t.speaker.as_ref()) {
-            speakers.push(&t.speaker);
-        }
-    }
-    let mut asks: HashMap<String, bool> = HashMap::new();
+/// Who asks: decided per speaker (labels in order of first turn; `with_qnum`: whether one of
+/// the speaker's turns has a question number) for the whole document.
+fn roles(speakers: &[&str], with_qnum: &[bool], headers: &str) -> Vec<bool> {
     let fixed = |s: &str| -> Option<bool> {
         let b = lower_base(s);
         if QUESTION_ROLES.contains(&b.as_str()) || is_chair(s) {
@@ -355,7 +373,7 @@ fn roles(turns: &[Turn], headers: &str) -> HashMap<String, bool> {
             None
         }
     };
-    let any_qnum = turns.iter().any(|t| t.qnum.is_some());
+    let any_qnum = with_qnum.iter().any(|&q| q);
     let headers = headers.to_lowercase();
     let in_header = |s: &str| {
         let b = base_name(s).to_lowercase();
@@ -370,84 +388,133 @@ fn roles(turns: &[Turn], headers: &str) -> HashMap<String, bool> {
         && speakers.iter().any(|s| fixed(s).is_none() && in_header(s))
         && speakers.iter().any(|s| fixed(s).is_none() && !in_header(s));
     let any_fixed_asker = speakers.iter().any(|s| fixed(s) == Some(true));
-    let first = turns.first().map(|t| t.speaker.as_ref());
-    for s in &speakers {
-        let senator = lower_base(s).starts_with("senator");
-        let role = fixed(s).unwrap_or_else(|| {
-            if any_qnum {
-                turns.iter().any(|t| t.speaker == *s && t.qnum.is_some())
-            } else if witnesses_known {
-                !in_header(s)
-            } else if any_fixed_asker {
-                // Senate committees: senators ask, officials answer.
-                senator
-            } else {
-                Some(*s) == first
-            }
-        });
-        asks.insert(s.to_string(), role);
+    speakers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let senator = lower_base(s).starts_with("senator");
+            fixed(s).unwrap_or_else(|| {
+                if any_qnum {
+                    with_qnum[i]
+                } else if witnesses_known {
+                    !in_header(s)
+                } else if any_fixed_asker {
+                    // Senate committees: senators ask, officials answer.
+                    senator
+                } else {
+                    // The first to speak asks.
+                    i == 0
+                }
+            })
+        })
+        .collect()
+}
+
+/// A label kept from the first pass over the lines: its line and, once interned, its
+/// lower-case name's number.
+struct Candidate<'a> {
+    line: u32,
+    key: u32,
+    label: Label<'a>,
+}
+
+/// The lower-case name of a label ([`lower_base`]) written into `out`, without allocating for
+/// the ASCII names of nearly every transcript.
+fn lower_base_into(out: &mut String, speaker: &str) {
+    out.clear();
+    let base = base_name(speaker).trim_end_matches('.');
+    if base.is_ascii() {
+        out.push_str(base);
+        out.make_ascii_lowercase();
+    } else {
+        out.push_str(&base.to_lowercase());
     }
-    asks
 }
 
 /// Recognises a speaker-turn transcript in text lines; `None` when they do not look like one.
-pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
-    let candidates: Vec<Option<Label>> = lines.iter().map(|l| find_label(l)).collect();
-    if candidates.iter().flatten().count() < 2 {
-        return None;
+/// The layout returned has its text written and its parts laid out, to be made by
+/// [`TurnLayout::parts`] once the caller has let go of the lines (a 60 MB transcript is then not
+/// held twice beside its parts).
+pub(super) fn read(lines: &[&str]) -> Option<TurnLayout> {
+    // Each label's lower-case name interned: the labels of a transcript are a handful of names
+    // used again and again, so no line allocates.
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut key_ids: HashMap<String, u32> = HashMap::new();
+    let mut uses: Vec<usize> = Vec::new();
+    let mut scratch = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(label) = find_label(line) else {
+            continue;
+        };
+        lower_base_into(&mut scratch, label.speaker);
+        let key = match key_ids.get(scratch.as_str()) {
+            Some(&k) => k,
+            None => {
+                let k = keys.len() as u32;
+                key_ids.insert(scratch.clone(), k);
+                keys.push(scratch.clone());
+                uses.push(0);
+                k
+            }
+        };
+        uses[key as usize] += 1;
+        candidates.push(Candidate {
+            line: i as u32,
+            key,
+            label,
+        });
     }
-    // Each label's lower-case name, made once.
-    let keys: Vec<Option<String>> = candidates
-        .iter()
-        .map(|c| c.map(|l| lower_base(l.speaker)))
-        .collect();
-    let mut uses: HashMap<&str, usize> = HashMap::new();
-    for k in keys.iter().flatten() {
-        *uses.entry(k.as_str()).or_default() += 1;
+    if candidates.len() < 2 {
+        return None;
     }
     // Roman numerals are list items as soon as one beyond `I` appears (`I:` alone is an
     // interviewer).
-    let romans_are_items = uses.keys().any(|k| *k != "i" && is_roman(k));
-    let is_furniture = |b: &str| FURNITURE.contains(&b) || (romans_are_items && is_roman(b));
-    let is_role = |b: &str| QUESTION_ROLES.contains(&b) || ANSWER_ROLES.contains(&b);
+    let romans_are_items = keys.iter().any(|k| k != "i" && is_roman(k));
+    let furniture: Vec<bool> = keys
+        .iter()
+        .map(|b| FURNITURE.contains(&b.as_str()) || (romans_are_items && is_roman(b)))
+        .collect();
+    // A role, or a label used more than once, is a turn wherever it stands.
+    let anywhere: Vec<bool> = keys
+        .iter()
+        .zip(&uses)
+        .map(|(b, &n)| {
+            QUESTION_ROLES.contains(&b.as_str()) || ANSWER_ROLES.contains(&b.as_str()) || n >= 2
+        })
+        .collect();
 
-    let mut preamble: Vec<&'a str> = Vec::new();
+    let mut collected = Collected::with_capacity(candidates.len());
+    // Per turn: its label line, where its words start on that line, and the end of its lines.
+    let mut spans: Vec<(u32, u32, u32)> = Vec::with_capacity(candidates.len());
     let mut headers = String::new();
-    // At most one turn per label found: one allocation for the millions of turns of a long interview.
-    let mut turns: Vec<Turn<'a>> = Vec::with_capacity(candidates.iter().flatten().count());
+    let mut first_turn_line = lines.len();
     // Inside a header block: whether it lists witnesses.
     let mut in_header: Option<bool> = None;
     // Dialogue typed without blank lines: a label right under another turn's label line.
     let mut previous_was_label = false;
+    let mut next = candidates.iter().peekable();
     for (i, &line) in lines.iter().enumerate() {
+        let candidate = next.next_if(|c| c.line as usize == i);
         let at_paragraph_start = i == 0 || lines[i - 1].trim().is_empty();
-        let label = candidates[i].filter(|l| {
-            let b = keys[i].as_deref().unwrap_or_default();
-            !is_furniture(b)
-                && (l.qnum.is_some()
+        let label = candidate.filter(|c| {
+            let k = c.key as usize;
+            !furniture[k]
+                && (c.label.qnum.is_some()
                     || at_paragraph_start
                     || previous_was_label
-                    || is_role(b)
-                    || uses[b] >= 2)
+                    || anywhere[k])
         });
         previous_was_label = label.is_some();
-        if let Some(l) = label {
+        if let Some(c) = label {
             in_header = None;
-            let mut t = Turn {
-                speaker: Cow::Borrowed(l.speaker),
-                qnum: l.qnum.map(Cow::Borrowed),
-                lines: Vec::new(),
-                start_ms: None,
-                end_ms: None,
-            };
-            if !l.rest.is_empty() {
-                // Room for the label line alone, the usual turn of an interview (a first push
-                // would make room for four).
-                t.lines.reserve_exact(1);
-                t.lines.push(Cow::Borrowed(l.rest));
+            let l = c.label;
+            if collected.turns.is_empty() {
+                first_turn_line = i;
             }
-            let _ = l.dash;
-            turns.push(t);
+            collected.push(l.speaker, l.qnum, None);
+            let rest_at = l.rest.as_ptr() as usize - line.as_ptr() as usize;
+            spans.push((i as u32, rest_at as u32, i as u32 + 1));
             continue;
         }
         if let Some(witnesses) = header_line(line) {
@@ -458,76 +525,151 @@ pub(super) fn parse<'a>(lines: &[&'a str]) -> Option<Turns> {
                 headers.push_str(line);
                 headers.push('\n');
             }
-            if turns.is_empty() {
-                preamble.push(line);
-            }
-        } else if let Some(t) = turns.last_mut() {
-            t.lines.push(Cow::Borrowed(line));
-        } else {
-            preamble.push(line);
+        } else if let Some(last) = spans.last_mut() {
+            // A turn runs until the next label or header block: its lines are contiguous.
+            last.2 = i as u32 + 1;
         }
     }
+    // The labels found are no longer needed while the text is written.
+    drop(candidates);
+    let preamble = &lines[..first_turn_line];
     let preamble_paragraphs = preamble.iter().filter(|l| l.trim().is_empty()).count() + 1;
     // A long text with a few name-like labels is prose, unless it is a hearing: question
     // numbers or a witness header explain a long preamble.
-    let hearing = turns.iter().any(|t| t.qnum.is_some()) || !headers.is_empty();
-    if preamble_paragraphs > 4 && !(hearing || turns.len() >= 2 * preamble_paragraphs) {
+    let hearing = !collected.qnums.is_empty() || !headers.is_empty();
+    if preamble_paragraphs > 4 && !(hearing || collected.turns.len() >= 2 * preamble_paragraphs) {
         return None;
     }
-    // The labels found are no longer needed while the parts are built.
-    drop(candidates);
-    build(&preamble, turns, &headers)
+    collected.layout(title_of(preamble), &headers, |k, out| {
+        let (line, rest_at, end) = spans[k];
+        let (line, end) = (line as usize, end as usize);
+        let first = &lines[line][rest_at as usize..];
+        normalize_lines_into(
+            out,
+            std::iter::once(first).chain(lines[line + 1..end].iter().copied()),
+        );
+    })
+}
+
+/// The title: the first line of the text before the first turn.
+fn title_of(preamble: &[&str]) -> String {
+    preamble
+        .iter()
+        .map(|l| l.trim_end_matches(super::normalize::is_trailing_space))
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Turns as read, before the exchanges are built: speakers and question numbers interned.
+struct Collected<'a> {
+    /// Distinct labels, in order of first turn.
+    speakers: Vec<&'a str>,
+    speaker_ids: HashMap<&'a str, u32>,
+    /// Per speaker: whether one of their turns has a question number.
+    with_qnum: Vec<bool>,
+    qnums: Vec<&'a str>,
+    turns: Vec<KeptTurn>,
+    times: Vec<(Option<u64>, Option<u64>)>,
+}
+
+impl<'a> Collected<'a> {
+    fn with_capacity(turns: usize) -> Collected<'a> {
+        Collected {
+            speakers: Vec::new(),
+            speaker_ids: HashMap::new(),
+            with_qnum: Vec::new(),
+            qnums: Vec::new(),
+            turns: Vec::with_capacity(turns),
+            times: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        speaker: &'a str,
+        qnum: Option<&'a str>,
+        times: Option<(Option<u64>, Option<u64>)>,
+    ) {
+        let id = match self.speaker_ids.get(speaker) {
+            Some(&id) => id,
+            None => {
+                let id = self.speakers.len() as u32;
+                self.speaker_ids.insert(speaker, id);
+                self.speakers.push(speaker);
+                self.with_qnum.push(false);
+                id
+            }
+        };
+        let qnum = match qnum {
+            Some(q) => {
+                self.with_qnum[id as usize] = true;
+                self.qnums.push(q);
+                (self.qnums.len() - 1) as u32
+            }
+            None => NONE,
+        };
+        if let Some(t) = times {
+            self.times.push(t);
+        }
+        self.turns.push(KeptTurn {
+            speaker: id,
+            qnum,
+            start: 0,
+            end: 0,
+        });
+    }
+
+    /// The layout of these turns with the guessed roles, its text written by `body` (turn `k`'s
+    /// words, normalized, appended to the string given); `None` unless there are two turns and
+    /// two speakers.
+    fn layout(
+        self,
+        title: String,
+        headers: &str,
+        body: impl FnMut(usize, &mut String),
+    ) -> Option<TurnLayout> {
+        if self.turns.len() < 2 || self.speakers.len() < 2 {
+            return None;
+        }
+        let asks = roles(&self.speakers, &self.with_qnum, headers);
+        let speakers = self
+            .speakers
+            .iter()
+            .zip(asks)
+            .map(|(label, asks)| Speaker {
+                label: (*label).to_string(),
+                guessed: if asks { Role::Asker } else { Role::Answerer },
+            })
+            .collect();
+        let mut layout = TurnLayout {
+            title,
+            speakers,
+            placed: vec![(0, 0); self.turns.len()],
+            turns: self.turns,
+            qnums: self.qnums.iter().map(|q| Box::from(*q)).collect(),
+            times: self.times,
+            text: Arc::default(),
+            laid_out: Vec::new(),
+            overrides: std::collections::BTreeMap::new(),
+        };
+        layout.write(body);
+        Some(layout)
+    }
 }
 
 /// Builds the exchanges from turns: a run of question turns and the answer turns after it.
 /// Who asks is guessed per speaker ([`roles`]); the turns are kept in the returned layout so the
 /// exchanges can be built again when the user swaps a speaker's role.
 pub(super) fn build(preamble: &[&str], turns: Vec<Turn>, headers: &str) -> Option<Turns> {
-    let mut distinct: Vec<&str> = turns.iter().map(|t| t.speaker.as_ref()).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if turns.len() < 2 || distinct.len() < 2 {
-        return None;
-    }
-    let asks_by_speaker = roles(&turns, headers);
-    let mut speakers: Vec<Speaker> = Vec::new();
-    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut collected = Collected::with_capacity(turns.len());
     for t in &turns {
-        if !index.contains_key(t.speaker.as_ref()) {
-            index.insert(t.speaker.as_ref(), speakers.len() as u32);
-            speakers.push(Speaker {
-                label: t.speaker.to_string(),
-                guessed: if asks_by_speaker[t.speaker.as_ref()] {
-                    Role::Asker
-                } else {
-                    Role::Answerer
-                },
-            });
-        }
+        collected.push(&t.speaker, t.qnum.as_deref(), Some((t.start_ms, t.end_ms)));
     }
-    let kept: Vec<KeptTurn> = turns
-        .iter()
-        .map(|t| {
-            let body = normalize_lines(t.lines.iter().map(|l| l.as_ref()));
-            KeptTurn {
-                speaker: index[t.speaker.as_ref()],
-                qnum: t.qnum.as_ref().map(|q| q.to_string()),
-                chars: body.chars().count() as u32,
-                body,
-                start_ms: t.start_ms,
-                end_ms: t.end_ms,
-            }
-        })
-        .collect();
-    let title = normalize_lines(preamble.iter().copied());
-    let mut layout = TurnLayout {
-        title: title.lines().next().unwrap_or("").to_string(),
-        speakers,
-        placed: vec![(0, 0); kept.len()],
-        turns: kept,
-        overrides: std::collections::BTreeMap::new(),
-    };
-    let (meta, parts) = layout.assemble();
+    let mut layout = collected.layout(title_of(preamble), headers, |k, out| {
+        normalize_lines_into(out, turns[k].lines.iter().map(|l| l.as_ref()));
+    })?;
+    let (meta, parts) = layout.parts();
     Some(Turns {
         meta,
         parts,
@@ -571,10 +713,10 @@ impl TurnLayout {
     /// Where each turn's words stand in the parts built last: the part's index and the char
     /// offset of the turn's text (after its label) in the part's text, and the text's length.
     pub(super) fn turn_places(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-        self.placed
-            .iter()
-            .zip(&self.turns)
-            .map(|(&(part, at), t)| (part as usize, at as usize, t.chars as usize))
+        self.placed.iter().zip(&self.turns).map(|(&(part, at), t)| {
+            let words = &self.text[t.start as usize..t.end as usize];
+            (part as usize, at as usize, words.chars().count())
+        })
     }
 
     fn asks(&self, speaker: u32) -> bool {
@@ -582,13 +724,31 @@ impl TurnLayout {
         self.overrides.get(&s.label).copied().unwrap_or(s.guessed) == Role::Asker
     }
 
+    fn time(&self, turn: usize) -> (Option<u64>, Option<u64>) {
+        self.times.get(turn).copied().unwrap_or((None, None))
+    }
+
     /// Builds the exchanges with the roles in force: a run of question turns and the answer
     /// turns after it. Records where each turn's words land.
     pub(super) fn assemble(&mut self) -> (Metadata, Vec<Part>) {
-        let mut parts = Vec::new();
+        // The turns' words are taken from the text the parts built last share.
+        let old = Arc::clone(&self.text);
+        let words: Vec<(u32, u32)> = self.turns.iter().map(|t| (t.start, t.end)).collect();
+        self.write(|k, out| {
+            let (start, end) = words[k];
+            out.push_str(&old[start as usize..end as usize]);
+        });
+        self.parts()
+    }
+
+    /// Writes the text of the exchanges with the roles in force into a new shared text, `body`
+    /// giving each turn's words, and lays out their parts ([`TurnLayout::parts`] makes them).
+    fn write(&mut self, mut body: impl FnMut(usize, &mut String)) {
+        let mut text = String::with_capacity(self.text.len());
+        self.laid_out.clear();
+        let n = self.turns.len();
         let mut i = 0;
         let mut exchange = 0u32;
-        let n = self.turns.len();
         while i < n {
             let q_start = i;
             while i < n && self.asks(self.turns[i].speaker) {
@@ -598,41 +758,155 @@ impl TurnLayout {
             while i < n && !self.asks(self.turns[i].speaker) {
                 i += 1;
             }
-            let qnums: Vec<&str> = self.turns[q_start..i]
-                .iter()
-                .filter_map(|t| t.qnum.as_deref())
-                .collect();
-            let reference = (!qnums.is_empty()).then(|| qnums.join(", "));
-            let mut q = self.make_part(exchange, PartKind::Question, q_start, a_start, parts.len());
-            let mut a = self.make_part(exchange, PartKind::Answer, a_start, i, parts.len() + 1);
-            q.reference = reference.clone();
-            a.reference = reference;
-            // An exchange with no question turn starts when its answer does.
-            if q_start == a_start {
+            for (kind, from, to) in [
+                (PartKind::Question, q_start, a_start),
+                (PartKind::Answer, a_start, i),
+            ] {
+                self.write_part(&mut text, PartId { exchange, kind }, from, to, &mut body);
+            }
+            exchange += 1;
+        }
+        // Room asked for by a long text's doubling is given back (in place for a large one).
+        text.shrink_to_fit();
+        self.text = Arc::new(text);
+    }
+
+    /// The text of the part of turns `from..to`: the turn's words alone, or, when the part holds
+    /// several turns, each turn as `Label: words`, a blank line between turns (exactly what
+    /// normalizing those lines gives, so offsets saved before this was written still hold).
+    fn write_part(
+        &mut self,
+        text: &mut String,
+        id: PartId,
+        from: usize,
+        to: usize,
+        body: &mut impl FnMut(usize, &mut String),
+    ) {
+        let part_index = self.laid_out.len() as u32;
+        let start = text.len();
+        // Every turn of a part made of several keeps its label, even when one speaker has
+        // consecutive turns: the turns stay told apart.
+        let labelled = to - from > 1;
+        let mut chars = 0usize;
+        for k in from..to {
+            if k > from {
+                text.push_str("\n\n");
+                chars += 2;
+            }
+            if labelled {
+                let label = &self.speakers[self.turns[k].speaker as usize].label;
+                text.push_str(label);
+                text.push_str(": ");
+                chars += label.chars().count() + 2;
+            }
+            let mut at = text.len();
+            body(k, text);
+            if labelled && text.len() == at {
+                // No space after the label of a turn without words.
+                text.pop();
+                chars -= 1;
+                at -= 1;
+            }
+            let t = &mut self.turns[k];
+            t.start = super::offset32(at);
+            t.end = super::offset32(text.len());
+            self.placed[k] = (part_index, chars as u32);
+            chars += text[at..].chars().count();
+        }
+        self.laid_out.push(LaidOut {
+            id,
+            from: from as u32,
+            to: to as u32,
+            start: super::offset32(start),
+            end: super::offset32(text.len()),
+        });
+    }
+
+    /// Makes the parts laid out by the last write, with their speakers' names shared.
+    pub(super) fn parts(&mut self) -> (Metadata, Vec<Part>) {
+        let laid_out = std::mem::take(&mut self.laid_out);
+        // A speaker's name as parts give it (their label without a role in brackets; none for a
+        // role such as `Q`), one shared string each.
+        let persons: Vec<Option<Arc<str>>> = self
+            .speakers
+            .iter()
+            .map(|s| {
+                let name = base_name(&s.label);
+                (!is_role_label(name)).then(|| Arc::from(name))
+            })
+            .collect();
+        let mut joined: HashMap<String, Arc<str>> = HashMap::new();
+        let mut people: Vec<&Arc<str>> = Vec::new();
+        let mut parts = Vec::with_capacity(laid_out.len());
+        let mut reference: Option<String> = None;
+        for p in &laid_out {
+            let turns = p.from as usize..p.to as usize;
+            people.clear();
+            for t in &self.turns[turns.clone()] {
+                if let Some(name) = &persons[t.speaker as usize]
+                    && !people.contains(&name)
+                {
+                    people.push(name);
+                }
+            }
+            let speaker = match people.as_slice() {
+                [] => None,
+                [one] => Some(Arc::clone(one)),
+                many => {
+                    let key = many
+                        .iter()
+                        .map(|n| &***n)
+                        .collect::<Vec<&str>>()
+                        .join(" and ");
+                    Some(Arc::clone(
+                        joined
+                            .entry(key)
+                            .or_insert_with_key(|k| Arc::from(k.as_str())),
+                    ))
+                }
+            };
+            let mut part =
+                Part::shared(p.id, speaker, &self.text, p.start as usize..p.end as usize);
+            if p.id.kind == PartKind::Question {
+                // The exchange's reference: the question numbers of its questions.
+                let qnums: Vec<&str> = self.turns[turns.clone()]
+                    .iter()
+                    .filter(|t| t.qnum != NONE)
+                    .map(|t| &*self.qnums[t.qnum as usize])
+                    .collect();
+                reference = (!qnums.is_empty()).then(|| qnums.join(", "));
+            }
+            part.reference = reference.clone();
+            part.start_ms = turns.clone().filter_map(|k| self.time(k).0).min();
+            part.end_ms = turns.filter_map(|k| self.time(k).1).max();
+            parts.push(part);
+        }
+        // An exchange with no question turn starts when its answer does; one with no answer
+        // turn ends when its question does.
+        for (pair, laid) in parts.chunks_exact_mut(2).zip(laid_out.chunks_exact(2)) {
+            let [q, a] = pair else { continue };
+            if laid[0].from == laid[0].to {
                 q.start_ms = a.start_ms;
                 q.end_ms = a.start_ms;
             }
-            if a_start == i {
+            if laid[1].from == laid[1].to {
                 a.start_ms = q.end_ms;
                 a.end_ms = q.end_ms;
             }
-            parts.push(q);
-            parts.push(a);
-            exchange += 1;
         }
 
         let first_named = |kind: PartKind| {
             parts
                 .iter()
                 .filter(|p: &&Part| p.id.kind == kind)
-                .find_map(|p| p.speaker.clone())
+                .find_map(|p| p.speaker().map(str::to_string))
         };
         let meta = Metadata {
             title: self.title.clone(),
             question_by: first_named(PartKind::Question),
             answered_by: first_named(PartKind::Answer),
             reference: parts[0].reference.clone(),
-            status: if parts[1].text.is_empty() {
+            status: if parts[1].text().is_empty() {
                 super::AnswerStatus::Unanswered
             } else {
                 super::AnswerStatus::Answered
@@ -640,59 +914,6 @@ impl TurnLayout {
             ..Metadata::default()
         };
         (meta, parts)
-    }
-
-    /// The part of turns `from..to`. Text: the turn's words alone, or, when the part holds
-    /// several turns, each turn as `Label: words`, a blank line between turns (exactly what
-    /// normalizing those lines gives, so offsets saved before this was written still hold).
-    fn make_part(
-        &mut self,
-        exchange: u32,
-        kind: PartKind,
-        from: usize,
-        to: usize,
-        part_index: usize,
-    ) -> Part {
-        let turns = &self.turns[from..to];
-        let mut people: Vec<&str> = Vec::new();
-        for t in turns {
-            let name = base_name(&self.speakers[t.speaker as usize].label);
-            if !is_role_label(name) && !people.contains(&name) {
-                people.push(name);
-            }
-        }
-        // Every turn of a part made of several keeps its label, even when one speaker has
-        // consecutive turns: the turns stay told apart.
-        let labelled = turns.len() > 1;
-        let mut text = String::new();
-        let mut chars = 0usize;
-        for (k, t) in turns.iter().enumerate() {
-            if k > 0 {
-                text.push_str("\n\n");
-                chars += 2;
-            }
-            if labelled {
-                let label = &self.speakers[t.speaker as usize].label;
-                text.push_str(label);
-                text.push(':');
-                chars += label.chars().count() + 1;
-                if !t.body.is_empty() {
-                    text.push(' ');
-                    chars += 1;
-                }
-            }
-            self.placed[from + k] = (part_index as u32, chars as u32);
-            text.push_str(&t.body);
-            chars += t.chars as usize;
-        }
-        Part {
-            id: PartId { exchange, kind },
-            speaker: (!people.is_empty()).then(|| people.join(" and ")),
-            text,
-            reference: None,
-            start_ms: turns.iter().filter_map(|t| t.start_ms).min(),
-            end_ms: turns.iter().filter_map(|t| t.end_ms).max(),
-        }
     }
 }
 

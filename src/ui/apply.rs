@@ -791,7 +791,7 @@ impl MarginaliaApp {
                     self.ed
                         .view
                         .paragraphs
-                        .insert(part.id, text_view::paragraphs(&part.text).into());
+                        .insert(part.id, text_view::paragraphs(part.text()).into());
                 }
                 // Spans placed again after the text changed: saved soon, like any edit.
                 if doc.is_dirty() {
@@ -1020,7 +1020,13 @@ impl MarginaliaApp {
         let quote: String = doc
             .transcript
             .part(part)
-            .map(|p| p.text.chars().skip(range.start).take(range.len()).collect())
+            .map(|p| {
+                p.text()
+                    .chars()
+                    .skip(range.start)
+                    .take(range.len())
+                    .collect()
+            })
             .unwrap_or_default();
         let Some(corpus) = &self.ws.corpus else {
             return;
@@ -1049,7 +1055,7 @@ impl MarginaliaApp {
             return;
         };
         let Some(doc) = &self.ed.doc else { return };
-        let Some(text) = doc.transcript.part(p.part).map(|x| x.text.clone()) else {
+        let Some(text) = doc.transcript.part(p.part).map(|x| x.text().to_string()) else {
             return;
         };
         let id = doc.next_span_id();

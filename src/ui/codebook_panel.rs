@@ -137,7 +137,7 @@ impl MarginaliaApp {
             .as_ref()
             .and_then(|(part, r)| {
                 let t = doc.transcript.part(*part)?;
-                let words: String = t.text.chars().skip(r.start).take(r.len()).collect();
+                let words: String = t.text().chars().skip(r.start).take(r.len()).collect();
                 let words = words.trim().to_string();
                 (words.chars().count() <= 60 && !words.contains('\n')).then_some(words)
             })
@@ -678,7 +678,7 @@ impl MarginaliaApp {
                             .doc
                             .as_ref()
                             .and_then(|d| d.transcript.part(*part))
-                            .map(|p| p.text.clone())
+                            .map(|p| p.text().to_string())
                         && let Some(n) = crate::sidecar::Span::new(
                             s.id.clone(),
                             *part,

@@ -289,7 +289,7 @@ impl MarginaliaApp {
             .transcript
             .part(pending.part)
             .map(|p| {
-                p.text
+                p.text()
                     .chars()
                     .skip(pending.range.start)
                     .take(pending.range.len())

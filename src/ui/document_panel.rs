@@ -250,7 +250,7 @@ impl MarginaliaApp {
             return RichText::new("");
         };
         let found = doc.transcript.part(part);
-        let speaker = found.and_then(|p| p.speaker.clone());
+        let speaker = found.and_then(|p| p.speaker().map(str::to_string));
         let name = match part.kind {
             PartKind::Question => "QUESTION",
             PartKind::Answer => "ANSWER",

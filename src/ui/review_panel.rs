@@ -357,7 +357,7 @@ impl MarginaliaApp {
             .transcript
             .parts
             .iter()
-            .map(|p| (p.id, text_view::paragraphs(&p.text)))
+            .map(|p| (p.id, text_view::paragraphs(p.text())))
             .collect();
         let heights = &mut self.ed.view.heights;
         let mut outputs: Vec<PartViewOutput> = Vec::new();

@@ -216,7 +216,7 @@ fn fill_context(corpus: &crate::corpus::CorpusIndex, hit: &mut Hit) {
     };
     let text = crate::transcript::Transcript::load(&entry.path)
         .ok()
-        .and_then(|t| t.part(hit.part).map(|p| p.text.clone()))
+        .and_then(|t| t.part(hit.part).map(|p| p.text().to_string()))
         .unwrap_or_default();
     hit.context = crate::search::context(&text, hit.start, hit.end);
 }
