@@ -26,6 +26,16 @@ pub(crate) struct Piece {
 pub(crate) fn deflate_piece(data: &[u8], level: u32, last: bool) -> io::Result<Piece> {
     let mut c = Compress::new(Compression::new(level), false);
     let mut bytes = Vec::with_capacity(data.len() / 4 + 64);
+    // The input first without flushing, then the flush alone: handed the whole input with the
+    // flush, zlib-rs's fastest level compressed this XML to 79% instead of 88%.
+    while c.total_in() < data.len() as u64 {
+        if bytes.capacity() - bytes.len() < 64 {
+            bytes.reserve(bytes.capacity().max(1024));
+        }
+        let consumed = usize::try_from(c.total_in()).map_err(io::Error::other)?;
+        c.compress_vec(&data[consumed..], &mut bytes, FlushCompress::None)
+            .map_err(io::Error::other)?;
+    }
     let flush = if last {
         FlushCompress::Finish
     } else {
@@ -35,17 +45,15 @@ pub(crate) fn deflate_piece(data: &[u8], level: u32, last: bool) -> io::Result<P
         if bytes.capacity() - bytes.len() < 64 {
             bytes.reserve(bytes.capacity().max(1024));
         }
-        let consumed = usize::try_from(c.total_in()).map_err(io::Error::other)?;
         let status = c
-            .compress_vec(&data[consumed..], &mut bytes, flush)
+            .compress_vec(&[], &mut bytes, flush)
             .map_err(io::Error::other)?;
-        let all_in = c.total_in() == data.len() as u64;
-        // A flush is complete when input is used up and output room is left over (zlib's rule);
-        // the last piece when the stream has ended.
+        // A flush is complete when output room is left over (zlib's rule); the last piece when
+        // the stream has ended.
         let done = if last {
             status == Status::StreamEnd
         } else {
-            all_in && bytes.len() < bytes.capacity()
+            bytes.len() < bytes.capacity()
         };
         if done {
             break;
