@@ -56,7 +56,7 @@ fn entries(bytes: &[u8]) -> Vec<(String, String)> {
             rest = &tail[tail.find('"').unwrap()..];
         }
         blanked.push_str(rest);
-        out.push((f.name().to_string(), blanked));
+        out.push((f.name().unwrap().to_string(), blanked));
     }
     out.sort();
     out
