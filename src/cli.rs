@@ -819,10 +819,6 @@ fn fmt_stat(x: Option<f64>) -> String {
     x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "reads the dataset or table and prints both report formats; each step is short and in order"
-)]
 /// The byte offset of every char of `text`, and its length at the end.
 fn char_offsets(text: &str) -> Vec<usize> {
     text.char_indices()
@@ -845,6 +841,10 @@ fn hit_context(text: &str, offsets: &[usize], start: usize, end: usize) -> Strin
     crate::search::context(&text[offsets[from]..offsets[to]], start - from, end - from)
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "reads the dataset or table and prints both report formats; each step is short and in order"
+)]
 fn agreement(
     dir: Option<PathBuf>,
     table: Option<PathBuf>,

@@ -683,6 +683,10 @@ struct DocumentPart {
 /// because the project's header (users, codes, cases) needs every document first. Then
 /// `project.qde` is written: the header, the spooled sources streamed in, the notes. Memory is
 /// bounded by a chunk, the cases and the memos, not the corpus.
+#[expect(
+    clippy::too_many_lines,
+    reason = "writes the project in the order of the REFI-QDA schema, section by section"
+)]
 pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
     out: &mut W,
     docs: &super::Documents<'_>,
