@@ -659,8 +659,8 @@ fn code_guid(dimension: &str, value: &str) -> String {
 struct DocumentPart {
     /// The source's GUID.
     source: String,
-    /// Its source text deflated, for `sources/<guid>.txt`.
-    file: zip::write::PreparedZipFile,
+    /// Its source text, for `sources/<guid>.txt`.
+    text: String,
     /// Its `TextSource` element.
     xml: String,
     /// Warnings of the export about this document (spans and tags left out).
@@ -715,27 +715,39 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
         |group| {
             let mut xml = String::new();
             let mut parts = Vec::with_capacity(group.len());
+            // The group's sources deflated into a small archive by one writer, which keeps its
+            // deflater from file to file (a deflater made per source spent its time zeroing
+            // tables); the archive is copied into the project without deflating again.
+            let mut sources = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
             for d in group {
                 let spans = super::doc_span_warnings(d, super::ExportFormat::Qdpx);
                 if !include_uncoded && d.sidecars.is_empty() {
                     parts.push((spans, None));
                     continue;
                 }
-                let mut part = render_source(d, &now, options)?;
+                let mut part = render_source(d, &now)?;
                 xml.push_str(&std::mem::take(&mut part.xml));
+                sources
+                    .start_file(format!("sources/{}.txt", part.source), options)
+                    .map_err(|e| build(&e))?;
+                std::io::Write::write_all(&mut sources, std::mem::take(&mut part.text).as_bytes())
+                    .map_err(ExportError::Output)?;
                 parts.push((spans, Some(part)));
             }
+            let sources = sources.finish().map_err(|e| build(&e))?.into_inner();
             let piece = super::pieces::deflate_piece(xml.as_bytes(), QDE_LEVEL, false)
                 .map_err(ExportError::Output)?;
-            Ok((parts, piece))
+            Ok((parts, piece, sources))
         },
         |result: Result<_, ExportError>| -> Result<(), ExportError> {
-            let (parts, piece) = result?;
+            let (parts, piece, sources) = result?;
             spool.push(&piece).map_err(ExportError::Output)?;
+            let archive =
+                zip::ZipArchive::new(std::io::Cursor::new(sources)).map_err(|e| build(&e))?;
+            zip.merge_archive(archive).map_err(|e| build(&e))?;
             for (spans, part) in parts {
                 span_warnings.extend(spans);
                 if let Some(part) = part {
-                    zip.add_prepared_file(part.file).map_err(|e| build(&e))?;
                     summary.documents += 1;
                     summary.annotations += part.annotations;
                     summary.warnings.extend(part.warnings);
@@ -899,12 +911,7 @@ fn user_guid(id: &str) -> String {
     clippy::too_many_lines,
     reason = "writes a TextSource in the order of the REFI-QDA schema: selections, case, notes, variables"
 )]
-fn render_source(
-    d: &DocumentData,
-    now: &str,
-    options: zip::write::SimpleFileOptions,
-) -> Result<DocumentPart, ExportError> {
-    let build = |e: &dyn std::fmt::Display| ExportError::Build(e.to_string());
+fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportError> {
     let mut x = String::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut annotations = 0usize;
@@ -1085,15 +1092,9 @@ fn render_source(
         }
     }
     x.push_str("</TextSource>");
-    let file = zip::write::PreparedZipFile::from_data(
-        format!("sources/{sg}.txt"),
-        options,
-        text.as_bytes(),
-    )
-    .map_err(|e| build(&e))?;
     Ok(DocumentPart {
         source: sg,
-        file,
+        text,
         xml: x,
         warnings,
         annotations,
