@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::corpus;
 
 mod analysis;
-use crate::dataset::{Dataset, Selection};
-use crate::export::{ExportFormat, render, write_output};
+use crate::dataset::{Dataset, DatasetStream, Selection};
+use crate::export::{ExportFormat, export_stream};
 use crate::transcript::{Format, PartKind, Transcript};
 
 /// Annotate question-and-answer transcripts.
@@ -376,9 +376,16 @@ pub fn run(command: Command) -> Result<i32> {
                 only_done: status.is_some(),
                 only_paths: None,
             };
-            let dataset = Dataset::load(&dir, &selection, &|_, _| {})?;
-            let (bytes, summary) = render(&dataset, format, selection.takes_everything())?;
-            write_output(&output, format, &bytes, force)?;
+            // Read a chunk of documents at a time and written as it is read: an export of
+            // 100,000 pages holds a chunk in memory, not the corpus.
+            let stream = DatasetStream::open(&dir, &selection)?;
+            let summary = export_stream(
+                &stream,
+                format,
+                selection.takes_everything(),
+                &output,
+                force,
+            )?;
             for w in &summary.warnings {
                 eprintln!("warning: {w}");
             }
@@ -411,13 +418,22 @@ pub fn run(command: Command) -> Result<i32> {
             let mut out = out.lock();
             let mut texts: std::collections::HashMap<usize, Transcript> =
                 std::collections::HashMap::new();
+            // Each part's char offsets found once: a context found by walking its part from the
+            // start made a part with k hits cost k times its length.
+            let mut chars: std::collections::HashMap<
+                (usize, crate::transcript::PartId),
+                Vec<usize>,
+            > = std::collections::HashMap::new();
             for h in &hits {
                 let entry = &index.entries[h.doc];
                 if let std::collections::hash_map::Entry::Vacant(v) = texts.entry(h.doc) {
                     v.insert(Transcript::load(&entry.path)?);
                 }
                 let text = texts[&h.doc].part(h.part).map_or("", |p| p.text());
-                let context = crate::search::context(text, h.start, h.end);
+                let offsets = chars
+                    .entry((h.doc, h.part))
+                    .or_insert_with(|| char_offsets(text));
+                let context = hit_context(text, offsets, h.start, h.end);
                 let file = crate::dataset::relative_path(&dir, &entry.path);
                 if json {
                     let v = serde_json::json!({"file": file, "part": h.part.to_string(), "start": h.start, "end": h.end, "context": context});
@@ -803,6 +819,28 @@ fn fmt_stat(x: Option<f64>) -> String {
     x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
 }
 
+/// The byte offset of every char of `text`, and its length at the end.
+fn char_offsets(text: &str) -> Vec<usize> {
+    text.char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()))
+        .collect()
+}
+
+/// Chars either side of a hit that [`hit_context`] hands to [`crate::search::context`]: more than
+/// the context it shows (40), so its string, ellipses included, is the one it gives for the whole
+/// part (a test holds this).
+const CONTEXT_WINDOW: usize = 1_000;
+
+/// [`crate::search::context`] of the hit at chars `start..end` of `text`, computed on a window
+/// around the hit (found through `offsets`, [`char_offsets`] of `text`) instead of the whole part.
+fn hit_context(text: &str, offsets: &[usize], start: usize, end: usize) -> String {
+    let chars = offsets.len() - 1;
+    let from = start.min(chars).saturating_sub(CONTEXT_WINDOW);
+    let to = end.saturating_add(CONTEXT_WINDOW).min(chars);
+    crate::search::context(&text[offsets[from]..offsets[to]], start - from, end - from)
+}
+
 #[expect(
     clippy::too_many_lines,
     reason = "reads the dataset or table and prints both report formats; each step is short and in order"
@@ -848,17 +886,48 @@ fn agreement(
         return Ok(0);
     }
     let dir = dir.expect("clap requires a folder without --table");
-    let dataset = Dataset::load(
+    let stream = DatasetStream::open(
         &dir,
         &Selection {
             annotators: annotators.clone(),
             ..Selection::default()
         },
-        &|_, _| {},
     )?;
+    // Only documents coded by two or more of the chosen annotators are compared, so only those
+    // are kept in memory (a third of a generated corpus); the annotators are gathered from all.
+    let mut present = std::collections::BTreeSet::new();
+    let mut documents = Vec::new();
+    let mut warnings = stream.skipped.clone();
+    let read: Result<(), std::convert::Infallible> = stream.for_each(
+        |mut loaded| {
+            let ids: Vec<String> = loaded
+                .document
+                .iter()
+                .flat_map(|d| d.sidecars.iter().map(|s| s.annotator.id.clone()))
+                .collect();
+            if ids.len() < 2 {
+                loaded.document = None;
+            }
+            (loaded, ids)
+        },
+        |(loaded, ids)| {
+            present.extend(ids);
+            warnings.extend(loaded.warnings);
+            documents.extend(loaded.document);
+            Ok(())
+        },
+        &|_, _| {},
+    );
+    let Ok(()) = read;
+    let dataset = Dataset {
+        root: stream.root.clone(),
+        codebook: stream.codebook.clone(),
+        documents,
+        warnings,
+    };
     let chosen = match annotators {
         Some(a) => a,
-        None => dataset.annotators().into_iter().map(|(id, _)| id).collect(),
+        None => present.into_iter().collect(),
     };
     if chosen.len() < 2 {
         anyhow::bail!(
@@ -1079,4 +1148,36 @@ fn refuse_overwrite(output: &Path, force: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The windowed context is the whole part's, ellipses included, at the start, the middle and
+    /// the end of a long part of multi-byte chars, and on a short one.
+    #[test]
+    fn hit_context_equals_the_whole_parts() {
+        let long: String = (0..5_000)
+            .map(|i| ["é", "a", " ", "ß", "\n", "x"][i % 6])
+            .collect();
+        for text in [long.as_str(), "short é text", ""] {
+            let offsets = char_offsets(text);
+            let n = offsets.len() - 1;
+            let mut cases = vec![(0, n.min(3))];
+            for start in [1, 39, 40, 41, 999, 1_000, 1_001, 2_500] {
+                if start + 5 <= n {
+                    cases.push((start, start + 5));
+                }
+            }
+            cases.push((n.saturating_sub(4), n));
+            for (start, end) in cases {
+                assert_eq!(
+                    hit_context(text, &offsets, start, end),
+                    crate::search::context(text, start, end),
+                    "{start}..{end} of {n}"
+                );
+            }
+        }
+    }
 }

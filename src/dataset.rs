@@ -123,14 +123,42 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-impl Dataset {
-    /// Reads the corpus under `root` with the chosen sidecars, reporting progress as
-    /// (documents read, total).
-    pub fn load(
-        root: &Path,
-        selection: &Selection,
-        progress: &(dyn Fn(usize, usize) + Sync),
-    ) -> Result<Dataset, DatasetError> {
+/// How many documents a [`DatasetStream`] reads before handing them on: enough for every core to
+/// have work, few enough that a chunk's documents (and what is made of them) stay small beside
+/// the corpus (512 generated pages are about 10 MB read).
+pub const CHUNK_DOCUMENTS: usize = 512;
+
+/// One transcript as read by a [`DatasetStream`]: the document, unless it could not be read, and
+/// the warnings its files gave, each one line naming the file.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The document; `None` when its transcript could not be read.
+    pub document: Option<DocumentData>,
+    /// Warnings of its files (unreadable transcript or sidecars, roles carried).
+    pub warnings: Vec<String>,
+}
+
+/// A corpus opened for reading document by document: its files listed and its codebook read, its
+/// documents read only when [`DatasetStream::for_each`] walks them, a chunk at a time. What an
+/// export of 100,000 pages reads from, so its memory is bounded by the chunk, not the corpus.
+#[derive(Debug)]
+pub struct DatasetStream {
+    /// The folder.
+    pub root: PathBuf,
+    /// The codebook in force.
+    pub codebook: Codebook,
+    /// Files skipped when the folder was listed, one line each (the first warnings of a dataset).
+    pub skipped: Vec<String>,
+    /// The transcripts to read, in path order.
+    wanted: Vec<PathBuf>,
+    /// Each transcript's sidecar files.
+    sidecars: std::collections::HashMap<PathBuf, Vec<crate::corpus::SidecarFile>>,
+    selection: Selection,
+}
+
+impl DatasetStream {
+    /// Lists the corpus under `root` and reads its codebook; no transcript is read yet.
+    pub fn open(root: &Path, selection: &Selection) -> Result<DatasetStream, DatasetError> {
         let files = scan(root).map_err(|source| DatasetError::Folder {
             path: root.to_path_buf(),
             source,
@@ -139,9 +167,7 @@ impl Dataset {
             Some(p) => Codebook::load(p)?,
             None => Codebook::builtin(),
         };
-        Ok(Dataset::from_files(
-            root, files, codebook, selection, progress,
-        ))
+        Ok(DatasetStream::from_files(root, files, codebook, selection))
     }
 
     fn from_files(
@@ -149,95 +175,194 @@ impl Dataset {
         files: CorpusFiles,
         codebook: Codebook,
         selection: &Selection,
-        progress: &(dyn Fn(usize, usize) + Sync),
-    ) -> Dataset {
+    ) -> DatasetStream {
         // A set, not a scan of the list per transcript: exporting a selection of thousands of
         // documents would be quadratic.
         let only: Option<std::collections::HashSet<&Path>> = selection
             .only_paths
             .as_ref()
             .map(|only| only.iter().map(PathBuf::as_path).collect());
-        let wanted: Vec<&PathBuf> = files
-            .transcripts
-            .iter()
+        let CorpusFiles {
+            transcripts,
+            sidecars: sidecar_files,
+            skipped,
+            ..
+        } = files;
+        let wanted: Vec<PathBuf> = transcripts
+            .into_iter()
             .filter(|p| only.as_ref().is_none_or(|only| only.contains(p.as_path())))
             .collect();
-        let mut by_transcript: std::collections::HashMap<&Path, Vec<&crate::corpus::SidecarFile>> =
+        let mut sidecars: std::collections::HashMap<PathBuf, Vec<crate::corpus::SidecarFile>> =
             std::collections::HashMap::new();
-        for sc in &files.sidecars {
-            by_transcript
-                .entry(sc.transcript.as_path())
-                .or_default()
-                .push(sc);
+        for sc in sidecar_files {
+            sidecars.entry(sc.transcript.clone()).or_default().push(sc);
         }
-        let total = wanted.len();
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<(Option<DocumentData>, Vec<String>)> = wanted
-            .par_iter()
-            .map(|path| {
-                let mut warnings = Vec::new();
-                let transcript = match Transcript::load(path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        warnings.push(e.to_string());
-                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        progress(n, total);
-                        return (None, warnings);
-                    }
-                };
-                let mut sidecars = Vec::new();
-                for sc in by_transcript.get(path.as_path()).into_iter().flatten() {
-                    if selection
-                        .annotators
-                        .as_ref()
-                        .is_some_and(|a| !a.contains(&sc.annotator))
-                    {
-                        continue;
-                    }
-                    match Sidecar::load(&sc.path) {
-                        Ok(l) if l.sidecar.annotator.id != sc.annotator => warnings.push(format!(
-                            "skipped: the file name says annotator \"{}\" but the file says \"{}\": {}",
-                            sc.annotator,
-                            l.sidecar.annotator.id,
-                            sc.path.display()
-                        )),
-                        Ok(l) if selection.only_done && l.sidecar.status != Status::Done => {}
-                        Ok(l) => sidecars.push(l.sidecar),
-                        Err(e) => warnings.push(e.to_string()),
-                    }
-                }
-                sidecars.sort_by(|a, b| a.annotator.id.cmp(&b.annotator.id));
-                let mut transcript = transcript;
-                align_roles(&mut transcript, &mut sidecars, path, &mut warnings);
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(n, total);
-                let doc = DocumentData {
-                    relative: relative_path(root, path),
-                    path: (*path).clone(),
-                    transcript,
-                    sidecars,
-                };
-                (Some(doc), warnings)
-            })
-            .collect();
-        let mut documents = Vec::new();
-        let mut warnings: Vec<String> = files
-            .skipped
-            .iter()
-            .map(|(p, why)| format!("skipped: {why}: {}", p.display()))
-            .collect();
-        for (doc, w) in results {
-            warnings.extend(w);
-            if let Some(d) = doc {
-                documents.push(d);
-            }
-        }
-        Dataset {
+        DatasetStream {
             root: root.to_path_buf(),
             codebook,
+            skipped: skipped
+                .iter()
+                .map(|(p, why)| format!("skipped: {why}: {}", p.display()))
+                .collect(),
+            wanted,
+            sidecars,
+            selection: selection.clone(),
+        }
+    }
+
+    /// Number of transcripts to read.
+    pub fn len(&self) -> usize {
+        self.wanted.len()
+    }
+
+    /// True when the corpus has no transcript to read.
+    pub fn is_empty(&self) -> bool {
+        self.wanted.is_empty()
+    }
+
+    /// Reads one transcript with its chosen sidecars.
+    fn load_one(&self, path: &Path) -> Loaded {
+        let mut warnings = Vec::new();
+        let transcript = match Transcript::load(path) {
+            Ok(t) => t,
+            Err(e) => {
+                warnings.push(e.to_string());
+                return Loaded {
+                    document: None,
+                    warnings,
+                };
+            }
+        };
+        let mut sidecars = Vec::new();
+        for sc in self.sidecars.get(path).into_iter().flatten() {
+            if self
+                .selection
+                .annotators
+                .as_ref()
+                .is_some_and(|a| !a.contains(&sc.annotator))
+            {
+                continue;
+            }
+            match Sidecar::load(&sc.path) {
+                Ok(l) if l.sidecar.annotator.id != sc.annotator => warnings.push(format!(
+                    "skipped: the file name says annotator \"{}\" but the file says \"{}\": {}",
+                    sc.annotator,
+                    l.sidecar.annotator.id,
+                    sc.path.display()
+                )),
+                Ok(l) if self.selection.only_done && l.sidecar.status != Status::Done => {}
+                Ok(l) => sidecars.push(l.sidecar),
+                Err(e) => warnings.push(e.to_string()),
+            }
+        }
+        sidecars.sort_by(|a, b| a.annotator.id.cmp(&b.annotator.id));
+        let mut transcript = transcript;
+        align_roles(&mut transcript, &mut sidecars, path, &mut warnings);
+        Loaded {
+            document: Some(DocumentData {
+                relative: relative_path(&self.root, path),
+                path: path.to_path_buf(),
+                transcript,
+                sidecars,
+            }),
+            warnings,
+        }
+    }
+
+    /// Reads the documents in path order, [`CHUNK_DOCUMENTS`] at a time on every core; `map` turns
+    /// each into what the caller keeps (on the core that read it, so a document is dropped as soon
+    /// as it is rendered), and `sink` receives the results in path order, a chunk's before the
+    /// next chunk is read. Progress is reported as (documents read, total). Stops at the first
+    /// error of `sink`.
+    pub fn for_each<T: Send, E>(
+        &self,
+        map: impl Fn(Loaded) -> T + Sync,
+        mut sink: impl FnMut(T) -> Result<(), E>,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<(), E> {
+        self.for_each_group(
+            1,
+            |group| group.into_iter().map(&map).collect::<Vec<T>>(),
+            |results| results.into_iter().try_for_each(&mut sink),
+            progress,
+        )
+    }
+
+    /// [`DatasetStream::for_each`] by groups of `group` consecutive documents: `map` receives a
+    /// group's documents together, in path order (a qdpx deflates their XML as one piece).
+    pub fn for_each_group<T: Send, E>(
+        &self,
+        group: usize,
+        map: impl Fn(Vec<Loaded>) -> T + Sync,
+        mut sink: impl FnMut(T) -> Result<(), E>,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<(), E> {
+        let total = self.wanted.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        for chunk in self.wanted.chunks(CHUNK_DOCUMENTS) {
+            let results: Vec<T> = chunk
+                .par_chunks(group.max(1))
+                .map(|paths| {
+                    let loaded = paths
+                        .iter()
+                        .map(|path| {
+                            let l = self.load_one(path);
+                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                            progress(n, total);
+                            l
+                        })
+                        .collect();
+                    map(loaded)
+                })
+                .collect();
+            for r in results {
+                sink(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every document into memory, keeping those `keep` accepts (the warnings of all).
+    pub fn collect(
+        &self,
+        keep: impl Fn(&DocumentData) -> bool + Sync,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Dataset {
+        let mut documents = Vec::new();
+        let mut warnings = self.skipped.clone();
+        let outcome: Result<(), std::convert::Infallible> = self.for_each(
+            |mut l| {
+                if l.document.as_ref().is_some_and(|d| !keep(d)) {
+                    l.document = None;
+                }
+                l
+            },
+            |l| {
+                warnings.extend(l.warnings);
+                documents.extend(l.document);
+                Ok(())
+            },
+            progress,
+        );
+        let Ok(()) = outcome;
+        Dataset {
+            root: self.root.clone(),
+            codebook: self.codebook.clone(),
             documents,
             warnings,
         }
+    }
+}
+
+impl Dataset {
+    /// Reads the corpus under `root` with the chosen sidecars, reporting progress as
+    /// (documents read, total).
+    pub fn load(
+        root: &Path,
+        selection: &Selection,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Dataset, DatasetError> {
+        Ok(DatasetStream::open(root, selection)?.collect(|_| true, progress))
     }
 
     /// The annotator ids present, sorted.

@@ -70,7 +70,65 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             limit,
         });
     }
-    write_inner(path, bytes, &|_| Ok(())).map_err(|source| io_error(path, source))
+    write_inner(path, &mut |f| f.write_all(bytes), &|_| Ok(()))
+        .map_err(|source| io_error(path, source))
+}
+
+/// Why a streamed atomic write ([`atomic_write_with`]) failed: the file could not be written, or
+/// the producer of its content failed. Either way the previous content, if any, is untouched.
+#[derive(Debug, Error)]
+pub enum StreamWriteError<E: std::error::Error + 'static> {
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The content could not be produced.
+    #[error(transparent)]
+    Content(E),
+}
+
+/// [`atomic_write`] for content too large to hold in memory (an export of 100,000 pages): `fill`
+/// writes it into the temporary file (which it may seek in, as a zip writer does), which is then
+/// synced, checked against the read limit and renamed over `path` exactly as [`atomic_write`]
+/// does. When `fill` fails nothing is renamed and the temporary file is removed.
+pub fn atomic_write_with<E: std::error::Error + 'static>(
+    path: &Path,
+    fill: impl FnOnce(&mut fs::File) -> Result<(), E>,
+) -> Result<(), StreamWriteError<E>> {
+    let limit = crate::limits::read_limit_for(path);
+    let mut fill = Some(fill);
+    let mut failed: Option<E> = None;
+    let mut too_large: Option<u64> = None;
+    let written = write_inner(
+        path,
+        &mut |file| {
+            let Some(fill) = fill.take() else {
+                return Err(io::Error::other("the content was already written"));
+            };
+            if let Err(e) = fill(file) {
+                failed = Some(e);
+                return Err(io::Error::other("the content could not be produced"));
+            }
+            let size = file.metadata()?.len();
+            if limit.is_some_and(|limit| size > limit) {
+                too_large = Some(size);
+                return Err(io::Error::other("over the read limit"));
+            }
+            Ok(())
+        },
+        &|_| Ok(()),
+    );
+    if let Some(e) = failed {
+        return Err(StreamWriteError::Content(e));
+    }
+    if let (Some(size), Some(limit)) = (too_large, limit) {
+        return Err(WriteError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        }
+        .into());
+    }
+    written.map_err(|source| io_error(path, source).into())
 }
 
 /// The error of a failed write, read-only targets told apart.
@@ -175,7 +233,7 @@ enum Step {
 
 fn write_inner(
     path: &Path,
-    bytes: &[u8],
+    fill: &mut dyn FnMut(&mut fs::File) -> io::Result<()>,
     fault: &dyn Fn(Step) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = match path.parent() {
@@ -215,7 +273,7 @@ fn write_inner(
         .prefix(&prefix)
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    fill(tmp.as_file_mut())?;
     tmp.flush()?;
     fault(Step::Written)?;
     match old_permissions {
@@ -566,7 +624,7 @@ mod tests {
                     Ok(())
                 }
             };
-            assert!(write_inner(&p, b"new content", &fail).is_err());
+            assert!(write_inner(&p, &mut |f| f.write_all(b"new content"), &fail).is_err());
             assert_eq!(fs::read(&p).unwrap(), b"previous", "{step:?}");
             assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "{step:?}");
         }

@@ -3,18 +3,20 @@
 //! Taguette's codebook CSV ([`taguette`]).
 //! Exports read the corpus and never change it; the output is written atomically.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Seek, Write};
 use std::path::Path;
 
 use rayon::prelude::*;
-use serde_json::{Value, json};
 
+mod pieces;
 pub mod refi;
 pub mod taguette;
 
+use crate::codebook::Codebook;
 use crate::codebook::{AppliesTo, DimensionKind};
-use crate::dataset::{Dataset, DocumentData};
-use crate::fsutil::atomic_write;
+use crate::dataset::{CHUNK_DOCUMENTS, Dataset, DatasetStream, DocumentData};
+use crate::fsutil::{StreamWriteError, atomic_write, atomic_write_with};
 use crate::sidecar::Span;
 use crate::transcript::{PartId, PartKind, Transcript};
 
@@ -117,6 +119,9 @@ pub enum ExportError {
     /// Building the output failed.
     #[error("cannot build the export: {0}")]
     Build(String),
+    /// Writing the output as it was built failed (a full disk).
+    #[error("cannot write the export: {0}")]
+    Output(#[source] std::io::Error),
     /// The output would replace or add a file of a corpus (a transcript, a sidecar, a codebook, a
     /// backup): exports never change a corpus, whatever `--force` says.
     #[error("{path} is named like a {kind}: an export never writes one; choose a name ending in .{ext}", path = .0.display(), kind = .1, ext = .2)]
@@ -129,25 +134,214 @@ pub fn render(
     format: ExportFormat,
     include_uncoded: bool,
 ) -> Result<(Vec<u8>, ExportSummary), ExportError> {
+    if streams(format) {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let summary = write_documents(
+            &mut out,
+            &Documents::Loaded(dataset),
+            format,
+            include_uncoded,
+        )?;
+        return Ok((out.into_inner(), summary));
+    }
     let mut summary = ExportSummary {
         warnings: dataset.warnings.clone(),
         ..ExportSummary::default()
     };
-    span_warnings(dataset, format, &mut summary);
+    for doc in &dataset.documents {
+        summary.warnings.extend(doc_span_warnings(doc, format));
+    }
     let bytes = match format {
-        ExportFormat::Csv => codings_csv(dataset, &mut summary)?,
         ExportFormat::Xlsx => {
             let table = codings_table(dataset, &mut summary);
             table_xlsx(&table, &mut summary)?
         }
         ExportFormat::DocumentsCsv => documents_csv(dataset, &mut summary)?,
-        ExportFormat::Jsonl => jsonl(dataset, include_uncoded, &mut summary),
-        ExportFormat::Qdpx => refi::qdpx(dataset, include_uncoded, &mut summary)?,
         ExportFormat::Qdc => refi::qdc(&dataset.codebook).into_bytes(),
         ExportFormat::CodebookCsv => taguette::taguette_csv(&dataset.codebook)
             .map_err(|e| ExportError::Build(e.to_string()))?,
+        ExportFormat::Csv | ExportFormat::Jsonl | ExportFormat::Qdpx => {
+            unreachable!("streamed formats are written above")
+        }
     };
     Ok((bytes, summary))
+}
+
+/// True for the formats written document by document as they are read ([`export_stream`]): the
+/// others need the whole dataset at once (a workbook, a code matrix) or none of it.
+fn streams(format: ExportFormat) -> bool {
+    matches!(
+        format,
+        ExportFormat::Csv | ExportFormat::Jsonl | ExportFormat::Qdpx
+    )
+}
+
+/// Exports the corpus of `stream` to `path` (atomically, as [`write_output`] does), reading it a
+/// chunk of documents at a time for csv, jsonl and qdpx: their memory is bounded by the chunk,
+/// not the corpus, and each chunk is written before the next is read. Other formats read the
+/// whole dataset first.
+pub fn export_stream(
+    stream: &DatasetStream,
+    format: ExportFormat,
+    include_uncoded: bool,
+    path: &Path,
+    force: bool,
+) -> Result<ExportSummary, ExportError> {
+    if !streams(format) {
+        let dataset = stream.collect(|_| true, &|_, _| {});
+        let (bytes, summary) = render(&dataset, format, include_uncoded)?;
+        write_output(path, format, &bytes, force)?;
+        return Ok(summary);
+    }
+    check_output_path(path, format)?;
+    if path.exists() && !force {
+        return Err(ExportError::Exists(path.to_path_buf()));
+    }
+    remove_stale_export_temps(path);
+    let mut summary = None;
+    atomic_write_with(path, |file| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        summary = Some(write_documents(
+            &mut out,
+            &Documents::Stream(stream),
+            format,
+            include_uncoded,
+        )?);
+        out.flush().map_err(ExportError::Output)
+    })
+    .map_err(|e| match e {
+        StreamWriteError::Write(e) => ExportError::Write(e),
+        StreamWriteError::Content(e) => e,
+    })?;
+    summary.ok_or_else(|| ExportError::Build("nothing was written".to_string()))
+}
+
+/// Where an export reads its documents.
+pub(crate) enum Documents<'a> {
+    /// A dataset already read whole (the app's, which shows progress while it reads).
+    Loaded(&'a Dataset),
+    /// A corpus read a chunk at a time (the command line's).
+    Stream(&'a DatasetStream),
+}
+
+impl Documents<'_> {
+    fn codebook(&self) -> &Codebook {
+        match self {
+            Documents::Loaded(d) => &d.codebook,
+            Documents::Stream(s) => &s.codebook,
+        }
+    }
+
+    fn root(&self) -> &Path {
+        match self {
+            Documents::Loaded(d) => &d.root,
+            Documents::Stream(s) => &s.root,
+        }
+    }
+
+    /// Maps every document on every core, a chunk at a time, and gives the results to `sink` in
+    /// path order; the warnings of reading the files are appended to `warnings` in the same order
+    /// (a loaded dataset's all at once, first).
+    fn for_each<T: Send, E>(
+        &self,
+        map: impl Fn(&DocumentData) -> T + Sync,
+        mut sink: impl FnMut(T) -> Result<(), E>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), E> {
+        self.for_each_group(
+            1,
+            |docs| docs.iter().map(&map).collect::<Vec<T>>(),
+            |results| results.into_iter().try_for_each(&mut sink),
+            warnings,
+        )
+    }
+
+    /// [`Documents::for_each`] by groups of up to `group` consecutive documents, each group mapped
+    /// together on one core.
+    fn for_each_group<T: Send, E>(
+        &self,
+        group: usize,
+        map: impl Fn(&[DocumentData]) -> T + Sync,
+        mut sink: impl FnMut(T) -> Result<(), E>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), E> {
+        match self {
+            Documents::Loaded(dataset) => {
+                warnings.extend(dataset.warnings.iter().cloned());
+                for chunk in dataset.documents.chunks(CHUNK_DOCUMENTS) {
+                    let results: Vec<T> = chunk.par_chunks(group.max(1)).map(&map).collect();
+                    for r in results {
+                        sink(r)?;
+                    }
+                }
+                Ok(())
+            }
+            Documents::Stream(stream) => {
+                warnings.extend(stream.skipped.iter().cloned());
+                stream.for_each_group(
+                    group,
+                    |loaded| {
+                        let mut read = Vec::new();
+                        let mut docs = Vec::with_capacity(loaded.len());
+                        for l in loaded {
+                            read.extend(l.warnings);
+                            docs.extend(l.document);
+                        }
+                        let result = map(&docs);
+                        (read, result)
+                    },
+                    |(read, result)| {
+                        warnings.extend(read);
+                        sink(result)
+                    },
+                    &|_, _| {},
+                )
+            }
+        }
+    }
+}
+
+/// Writes a streamed format ([`streams`]) of `docs` into `out`. The summary's warnings come in
+/// the order of an export of a dataset read whole: reading the files, then the spans, then the
+/// format's own.
+fn write_documents<W: Write + Seek>(
+    out: &mut W,
+    docs: &Documents<'_>,
+    format: ExportFormat,
+    include_uncoded: bool,
+) -> Result<ExportSummary, ExportError> {
+    let mut read = Vec::new();
+    let mut spans = Vec::new();
+    let mut summary = ExportSummary::default();
+    match format {
+        ExportFormat::Csv => codings_csv(out, docs, &mut read, &mut spans, &mut summary)?,
+        ExportFormat::Jsonl => jsonl(
+            out,
+            docs,
+            include_uncoded,
+            &mut read,
+            &mut spans,
+            &mut summary,
+        )?,
+        ExportFormat::Qdpx => refi::qdpx(
+            out,
+            docs,
+            include_uncoded,
+            &mut read,
+            &mut spans,
+            &mut summary,
+        )?,
+        other => {
+            return Err(ExportError::Build(format!(
+                "{} is not written document by document",
+                other.name()
+            )));
+        }
+    }
+    read.extend(spans);
+    read.append(&mut summary.warnings);
+    summary.warnings = read;
+    Ok(summary)
 }
 
 /// Extensions of the files a corpus is made of besides transcripts: sidecars, codebooks and gold
@@ -250,38 +444,38 @@ fn remove_stale_export_temps(output: &Path) {
     }
 }
 
-/// Warnings every export gives about the spans it carries, whatever the format: a span whose
-/// offsets do not hold its quote (impossible offsets among them), and span ids used twice in one
-/// sidecar. The REFI-QDA project leaves unplaced spans out and says so itself.
-fn span_warnings(dataset: &Dataset, format: ExportFormat, summary: &mut ExportSummary) {
+/// Warnings every export gives about the spans of a document it carries, whatever the format: a
+/// span whose offsets do not hold its quote (impossible offsets among them), and span ids used
+/// twice in one sidecar. The REFI-QDA project leaves unplaced spans out and says so itself.
+fn doc_span_warnings(doc: &DocumentData, format: ExportFormat) -> Vec<String> {
+    let mut warnings = Vec::new();
     if matches!(format, ExportFormat::Qdc | ExportFormat::CodebookCsv) {
-        return;
+        return warnings;
     }
-    for doc in &dataset.documents {
-        for s in &doc.sidecars {
-            let mut seen = std::collections::HashSet::new();
-            for span in &s.spans {
-                if !seen.insert(span.id.as_str()) {
-                    summary.warnings.push(format!(
-                        "span id {} is used twice by {}; both are exported: {}",
-                        crate::sidecar::shorten(&span.id),
-                        s.annotator.id,
-                        doc.relative
-                    ));
-                }
-                if format != ExportFormat::Qdpx && !span_is_placed(&doc.transcript, span) {
-                    summary.warnings.push(format!(
-                        "span {} of {} does not match the transcript's text (offsets {}..{}); exported with its stored offsets and quote: {}",
-                        crate::sidecar::shorten(&span.id),
-                        s.annotator.id,
-                        span.start,
-                        span.end,
-                        doc.relative
-                    ));
-                }
+    for s in &doc.sidecars {
+        let mut seen = std::collections::HashSet::new();
+        for span in &s.spans {
+            if !seen.insert(span.id.as_str()) {
+                warnings.push(format!(
+                    "span id {} is used twice by {}; both are exported: {}",
+                    crate::sidecar::shorten(&span.id),
+                    s.annotator.id,
+                    doc.relative
+                ));
+            }
+            if format != ExportFormat::Qdpx && !span_is_placed(&doc.transcript, span) {
+                warnings.push(format!(
+                    "span {} of {} does not match the transcript's text (offsets {}..{}); exported with its stored offsets and quote: {}",
+                    crate::sidecar::shorten(&span.id),
+                    s.annotator.id,
+                    span.start,
+                    span.end,
+                    doc.relative
+                ));
             }
         }
     }
+    warnings
 }
 
 /// Says how many cells a spreadsheet would take for a formula (a first character `=`, `+`, `-`,
@@ -407,37 +601,97 @@ fn formula_like(cell: &str) -> bool {
 }
 
 /// The codings CSV, each document's rows written on every core and joined in order (the same
-/// bytes as writing [`codings_table`]'s rows with one writer, without the whole table held as
-/// strings).
-fn codings_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u8>, ExportError> {
-    let chunks: Vec<(Vec<u8>, usize, usize)> = dataset
-        .documents
-        .par_iter()
-        .filter(|doc| !doc.sidecars.is_empty())
-        .map(|doc| {
-            let mut rows = Vec::new();
-            document_rows(doc, &mut rows);
-            let risky = rows.iter().flatten().filter(|c| formula_like(c)).count();
-            let mut w = csv::Writer::from_writer(Vec::new());
-            for row in &rows {
-                w.write_record(row).map_err(csv_error)?;
-            }
-            Ok((w.into_inner().map_err(csv_error)?, rows.len(), risky))
-        })
-        .collect::<Result<_, ExportError>>()?;
+/// bytes as writing [`codings_table`]'s rows with one writer, without the table held as strings).
+fn codings_csv(
+    out: &mut dyn Write,
+    docs: &Documents<'_>,
+    read: &mut Vec<String>,
+    spans: &mut Vec<String>,
+    summary: &mut ExportSummary,
+) -> Result<(), ExportError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CODINGS_HEADER).map_err(csv_error)?;
-    let mut out = w.into_inner().map_err(csv_error)?;
-    out.reserve(chunks.iter().map(|c| c.0.len()).sum());
+    out.write_all(&w.into_inner().map_err(csv_error)?)
+        .map_err(ExportError::Output)?;
     let mut risky = 0;
-    for (bytes, rows, r) in chunks {
-        out.extend_from_slice(&bytes);
-        summary.documents += 1;
-        summary.annotations += rows;
-        risky += r;
-    }
+    docs.for_each(
+        |doc| {
+            let warnings = doc_span_warnings(doc, ExportFormat::Csv);
+            if doc.sidecars.is_empty() {
+                return Ok((warnings, None));
+            }
+            Ok((warnings, Some(document_csv(doc)?)))
+        },
+        |result: Result<_, ExportError>| -> Result<(), ExportError> {
+            let (warnings, rendered) = result?;
+            spans.extend(warnings);
+            if let Some((bytes, rows, r)) = rendered {
+                out.write_all(&bytes).map_err(ExportError::Output)?;
+                summary.documents += 1;
+                summary.annotations += rows;
+                risky += r;
+            }
+            Ok(())
+        },
+        read,
+    )?;
     warn_formula_count(risky, summary);
-    Ok(out)
+    Ok(())
+}
+
+/// One annotated document's rows of the codings CSV (part tags, then spans, as
+/// [`document_rows`]), written straight from the sidecars without a row of owned strings: the
+/// bytes, the rows and the cells a spreadsheet would take for formulas.
+fn document_csv(doc: &DocumentData) -> Result<(Vec<u8>, usize, usize), ExportError> {
+    let m = &doc.transcript.meta;
+    let meeting_date = date(m.meeting_date.or(m.session_date));
+    let meta: [&str; 8] = [
+        &doc.relative,
+        &m.title,
+        &meeting_date,
+        opt(&m.reference),
+        opt(&m.question_by),
+        opt(&m.organisation),
+        opt(&m.asked_of),
+        opt(&m.answered_by),
+    ];
+    let meta_risky = meta.iter().filter(|c| formula_like(c)).count();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let (mut rows, mut risky) = (0, 0);
+    let mut record = |cells: [&str; 8]| -> Result<(), ExportError> {
+        rows += 1;
+        risky += meta_risky + cells.iter().filter(|c| formula_like(c)).count();
+        w.write_record(meta.iter().chain(cells.iter()))
+            .map_err(csv_error)
+    };
+    for s in &doc.sidecars {
+        for (part, dims) in &s.tags {
+            let part = part.to_string();
+            for (dim, values) in dims {
+                for v in values {
+                    record([&s.annotator.id, &part, dim, v, "", "", "", ""])?;
+                }
+            }
+        }
+        for span in &s.spans {
+            let (part, start, end) = (
+                span.part.to_string(),
+                span.start.to_string(),
+                span.end.to_string(),
+            );
+            record([
+                &s.annotator.id,
+                &part,
+                &span.dimension,
+                &span.value,
+                &start,
+                &end,
+                &span.quote,
+                &span.note,
+            ])?;
+        }
+    }
+    Ok((w.into_inner().map_err(csv_error)?, rows, risky))
 }
 
 /// One row per coding: part tags, then spans.
@@ -616,80 +870,171 @@ fn documents_csv(dataset: &Dataset, summary: &mut ExportSummary) -> Result<Vec<u
     w.into_inner().map_err(csv_error)
 }
 
-/// The JSON object of a document, as one line of the `jsonl` export.
-pub fn document_json(doc: &DocumentData) -> Value {
+/// The JSON object of a document, one line of the `jsonl` export. Serialized straight from the
+/// transcript and sidecars, without a `serde_json::Value` tree; the fields are declared in sorted
+/// order, the order the earlier export (built from `json!` maps, which sort their keys) wrote, so
+/// the lines are byte for byte the same.
+#[derive(serde::Serialize)]
+struct DocumentLine<'a> {
+    annotations: Vec<AnnotationLine<'a>>,
+    answer: &'a str,
+    answer_status: &'a str,
+    answered_by: &'a Option<String>,
+    asked_of: &'a Option<String>,
+    document: &'a str,
+    exchanges: Vec<ExchangeLine<'a>>,
+    format: &'a str,
+    hash: &'a str,
+    meeting: &'a Option<String>,
+    meeting_date: Option<String>,
+    organisation: &'a Option<String>,
+    question: &'a str,
+    question_by: &'a Option<String>,
+    reference: &'a Option<String>,
+    session_date: Option<String>,
+    supplementary: bool,
+    text: Option<&'a str>,
+    title: &'a str,
+}
+
+/// One annotator's codings of a document in its JSON line (fields in sorted order).
+#[derive(serde::Serialize)]
+struct AnnotationLine<'a> {
+    annotator: &'a str,
+    annotator_name: &'a str,
+    codebook: &'a str,
+    memo: &'a str,
+    modified: String,
+    spans: Vec<SpanLine<'a>>,
+    status: &'a str,
+    /// Keyed by the part's name, sorted as strings (as the earlier map was).
+    tags: BTreeMap<String, &'a BTreeMap<String, Vec<String>>>,
+}
+
+/// A span in a JSON line (fields in sorted order).
+#[derive(serde::Serialize)]
+struct SpanLine<'a> {
+    dimension: &'a str,
+    end: usize,
+    id: &'a str,
+    note: &'a str,
+    part: String,
+    quote: &'a str,
+    start: usize,
+    value: &'a str,
+}
+
+/// A question and its answer in a JSON line (fields in sorted order).
+#[derive(serde::Serialize)]
+struct ExchangeLine<'a> {
+    answer: &'a str,
+    answered_by: Option<&'a str>,
+    question: &'a str,
+    question_by: Option<&'a str>,
+}
+
+fn document_line(doc: &DocumentData) -> DocumentLine<'_> {
     let t = &doc.transcript;
     let m = &t.meta;
-    let annotations: Vec<Value> = doc
+    let annotations = doc
         .sidecars
         .iter()
-        .map(|s| {
-            let tags: serde_json::Map<String, Value> = s
-                .tags
-                .iter()
-                .map(|(part, dims)| (part.to_string(), json!(dims)))
-                .collect();
-            let spans: Vec<Value> = s
+        .map(|s| AnnotationLine {
+            annotator: &s.annotator.id,
+            annotator_name: &s.annotator.name,
+            codebook: &s.codebook,
+            memo: &s.memo,
+            modified: s.modified.to_rfc3339(),
+            spans: s
                 .spans
                 .iter()
-                .map(|x| {
-                    json!({
-                        "id": x.id, "part": x.part.to_string(), "start": x.start, "end": x.end,
-                        "quote": x.quote, "dimension": x.dimension, "value": x.value, "note": x.note,
-                    })
+                .map(|x| SpanLine {
+                    dimension: &x.dimension,
+                    end: x.end,
+                    id: &x.id,
+                    note: &x.note,
+                    part: x.part.to_string(),
+                    quote: &x.quote,
+                    start: x.start,
+                    value: &x.value,
                 })
-                .collect();
-            json!({
-                "annotator": s.annotator.id, "annotator_name": s.annotator.name, "status": s.status.as_str(),
-                "codebook": s.codebook, "modified": s.modified.to_rfc3339(),
-                "tags": tags, "spans": spans, "memo": s.memo,
-            })
+                .collect(),
+            status: s.status.as_str(),
+            tags: s
+                .tags
+                .iter()
+                .map(|(part, dims)| (part.to_string(), dims))
+                .collect(),
         })
         .collect();
-    let exchanges: Vec<Value> = t
+    let exchanges = t
         .parts
         .chunks(2)
         .filter(|c| c[0].id.kind == PartKind::Question)
-        .map(|c| {
-            json!({
-                "question_by": c[0].speaker(), "answered_by": c.get(1).and_then(|p| p.speaker().map(str::to_string)),
-                "question": c[0].text(), "answer": c.get(1).map_or("", |p| p.text()),
-            })
+        .map(|c| ExchangeLine {
+            answer: c.get(1).map_or("", |p| p.text()),
+            answered_by: c.get(1).and_then(|p| p.speaker()),
+            question: c[0].text(),
+            question_by: c[0].speaker(),
         })
         .collect();
-    let text = t.part(PartId::TEXT).map(|p| p.text());
-    json!({
-        "document": doc.relative, "format": t.format.as_str(), "title": m.title,
-        "meeting": m.meeting, "meeting_date": m.meeting_date.map(|d| d.to_string()),
-        "session_date": m.session_date.map(|d| d.to_string()), "reference": m.reference,
-        "question_by": m.question_by, "organisation": m.organisation, "asked_of": m.asked_of,
-        "answered_by": m.answered_by, "supplementary": m.supplementary, "answer_status": m.status.as_str(),
-        "question": t.question(), "answer": t.answer(), "text": text,
-        "exchanges": exchanges, "hash": t.hash, "annotations": annotations,
-    })
+    DocumentLine {
+        annotations,
+        answer: t.answer(),
+        answer_status: m.status.as_str(),
+        answered_by: &m.answered_by,
+        asked_of: &m.asked_of,
+        document: &doc.relative,
+        exchanges,
+        format: t.format.as_str(),
+        hash: &t.hash,
+        meeting: &m.meeting,
+        meeting_date: m.meeting_date.map(|d| d.to_string()),
+        organisation: &m.organisation,
+        question: t.question(),
+        question_by: &m.question_by,
+        reference: &m.reference,
+        session_date: m.session_date.map(|d| d.to_string()),
+        supplementary: m.supplementary,
+        text: t.part(PartId::TEXT).map(|p| p.text()),
+        title: &m.title,
+    }
 }
 
-fn jsonl(dataset: &Dataset, include_uncoded: bool, summary: &mut ExportSummary) -> Vec<u8> {
-    // Each document's line on every core, joined in order.
-    let lines: Vec<(Vec<u8>, usize)> = dataset
-        .documents
-        .par_iter()
-        .filter(|doc| !doc.sidecars.is_empty() || include_uncoded)
-        .map(|doc| {
+/// The JSON Lines export: each document's line made on every core, written in order.
+fn jsonl(
+    out: &mut dyn Write,
+    docs: &Documents<'_>,
+    include_uncoded: bool,
+    read: &mut Vec<String>,
+    spans: &mut Vec<String>,
+    summary: &mut ExportSummary,
+) -> Result<(), ExportError> {
+    docs.for_each(
+        |doc| {
+            let warnings = doc_span_warnings(doc, ExportFormat::Jsonl);
+            if doc.sidecars.is_empty() && !include_uncoded {
+                return Ok((warnings, None));
+            }
             let mut line = Vec::new();
-            serde_json::to_writer(&mut line, &document_json(doc))
-                .expect("JSON values always serialize");
+            serde_json::to_writer(&mut line, &document_line(doc))
+                .map_err(|e| ExportError::Build(e.to_string()))?;
             line.push(b'\n');
-            (line, doc.sidecars.iter().map(|s| s.coding_count()).sum())
-        })
-        .collect();
-    let mut out = Vec::with_capacity(lines.iter().map(|l| l.0.len()).sum());
-    for (line, codings) in lines {
-        out.extend_from_slice(&line);
-        summary.documents += 1;
-        summary.annotations += codings;
-    }
-    out
+            let codings = doc.sidecars.iter().map(|s| s.coding_count()).sum::<usize>();
+            Ok((warnings, Some((line, codings))))
+        },
+        |result: Result<_, ExportError>| -> Result<(), ExportError> {
+            let (warnings, rendered) = result?;
+            spans.extend(warnings);
+            if let Some((line, codings)) = rendered {
+                out.write_all(&line).map_err(ExportError::Output)?;
+                summary.documents += 1;
+                summary.annotations += codings;
+            }
+            Ok(())
+        },
+        read,
+    )
 }
 
 /// The annotators of a dataset's documents that are not known to the codebook, for warnings.
