@@ -902,18 +902,22 @@ fn rewrite(
     Ok((rewritten, skipped))
 }
 
+/// `from` becomes `into` among a part's values of one dimension; both on one part become one.
+fn rename_value(vals: &mut Vec<String>, from: &str, into: &str) {
+    for v in vals.iter_mut() {
+        if v == from {
+            *v = into.to_string();
+        }
+    }
+    let mut seen = HashSet::new();
+    vals.retain(|v| seen.insert(v.clone()));
+}
+
 /// Every coding of `from` becomes `into` in one sidecar.
 fn merge_in(s: &mut crate::sidecar::Sidecar, dimension: &str, from: &str, into: &str) {
     for dims in s.tags.values_mut() {
         if let Some(vals) = dims.get_mut(dimension) {
-            for v in vals.iter_mut() {
-                if v == from {
-                    *v = into.to_string();
-                }
-            }
-            // Both values on one part become one.
-            let mut seen = HashSet::new();
-            vals.retain(|v| seen.insert(v.clone()));
+            rename_value(vals, from, into);
         }
     }
     for sp in &mut s.spans {
@@ -944,13 +948,7 @@ fn split_in(
             continue;
         }
         if let Some(vals) = dims.get_mut(dimension) {
-            for v in vals.iter_mut() {
-                if v == from {
-                    *v = new.to_string();
-                }
-            }
-            let mut seen = HashSet::new();
-            vals.retain(|v| seen.insert(v.clone()));
+            rename_value(vals, from, new);
         }
     }
     for sp in &mut s.spans {
