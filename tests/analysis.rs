@@ -514,6 +514,16 @@ fn generated_corpus_retrieval_filters_and_frequencies_match_the_sidecars() {
         got.insert((r.value.clone(), t.value.clone()), p.parts);
     }
     assert_eq!(got, want);
+    // Its CSV: a header, then one row per pair in the same order, with the same counts.
+    let csv = String::from_utf8(c.to_csv()).unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let read: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(read.len(), c.pairs.len());
+    for (row, p) in read.iter().zip(&c.pairs) {
+        assert_eq!(&row[1], c.codes[p.a].value);
+        assert_eq!(&row[4], c.codes[p.b].value);
+        assert_eq!(row[6].parse::<u64>().unwrap(), p.parts);
+    }
 }
 
 fn marginalia(args: &[&str]) -> (i32, String, String) {

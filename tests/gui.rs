@@ -1284,6 +1284,12 @@ fn analysis_retrieves_codings_and_cross_tabulates() {
         .click();
     h.run_ok();
     h.get_by_label_contains("as a share of each asked_of (95% Wilson interval)");
+    // Codes found together within a part, most frequent first.
+    h.get_by_label("Co-occurrence").click();
+    h.run_ok();
+    wait_for_tasks(&mut h);
+    h.get_by_label_contains("pairs of codes in the same part");
+    h.get_by_label_contains("Save as CSV");
 }
 
 /// In an interview the keys tag the exchange clicked last; the next document starts at its first

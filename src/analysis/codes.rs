@@ -162,6 +162,43 @@ pub struct Cooccurrence {
     pub pairs: Vec<CodePair>,
 }
 
+impl Cooccurrence {
+    /// The pairs as CSV for a spreadsheet: each code's dimension, value and label, the parts
+    /// coded with both, and the parts coded with each.
+    pub fn to_csv(&self) -> Vec<u8> {
+        const IN_MEMORY: &str = "a CSV writer into a Vec cannot fail";
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "dimension_a",
+            "value_a",
+            "label_a",
+            "dimension_b",
+            "value_b",
+            "label_b",
+            "parts_together",
+            "parts_a",
+            "parts_b",
+        ])
+        .expect(IN_MEMORY);
+        for p in &self.pairs {
+            let (a, b) = (&self.codes[p.a], &self.codes[p.b]);
+            w.write_record([
+                a.dimension.as_str(),
+                &a.value,
+                &a.label,
+                &b.dimension,
+                &b.value,
+                &b.label,
+                &p.parts.to_string(),
+                &a.parts.to_string(),
+                &b.parts.to_string(),
+            ])
+            .expect(IN_MEMORY);
+        }
+        w.into_inner().unwrap_or_default()
+    }
+}
+
 /// Counts codes that occur together within a part: the part tags on it and the distinct values of
 /// the spans in it, per annotator. `dimensions` limits the codes to these dimension ids.
 pub fn cooccurrence(

@@ -28,6 +28,8 @@ pub enum AnalysisTab {
     Frequencies,
     /// Two fields or dimensions against each other.
     CrossTab,
+    /// Codes found together within a part.
+    Cooccurrence,
 }
 
 /// An answer computed in a task.
@@ -38,6 +40,8 @@ pub enum Answer {
     Frequencies(Frequencies),
     /// A cross-tab.
     Table(Box<CrossTab>),
+    /// Codes found together.
+    Cooccurrence(crate::analysis::codes::Cooccurrence),
 }
 
 /// Analysis' state, kept while the user looks at documents in between.
@@ -64,6 +68,7 @@ pub struct AnalysisState {
     rows: String,
     cols: String,
     table: Option<CrossTab>,
+    cooccurrence: Option<crate::analysis::codes::Cooccurrence>,
     /// The cross-tab's chart: `None` stacks each row's shares; `Some(j)` shows column j's share of
     /// each row with its interval (a reply rate per office-holder).
     chart_column: Option<usize>,
@@ -108,6 +113,7 @@ impl AnalysisState {
             rows: Field::AskedOf.name().to_string(),
             cols: String::new(),
             table: None,
+            cooccurrence: None,
             chart_column: None,
             saving: None,
         }
@@ -158,6 +164,10 @@ impl AnalysisState {
                 }
                 Some(Ok(Answer::Table(t))) => {
                     self.table = Some(*t);
+                    self.error = None;
+                }
+                Some(Ok(Answer::Cooccurrence(c))) => {
+                    self.cooccurrence = Some(c);
                     self.error = None;
                 }
                 Some(Err(e)) => self.error = Some(e),
@@ -236,6 +246,10 @@ impl AnalysisState {
                     .and_then(|a| Axis::parse(&cols, &data).map(|b| (a, b)))
                     .and_then(|(a, b)| crate::analysis::crosstab::crosstab(&data, &a, &b, &scope))
                     .map(|t| Answer::Table(Box::new(t))),
+                AnalysisTab::Cooccurrence => {
+                    crate::analysis::codes::cooccurrence(&data, &scope, None)
+                        .map(Answer::Cooccurrence)
+                }
             };
             r.send(answer.map_err(|e| e.to_string()));
         });
@@ -282,6 +296,7 @@ impl MarginaliaApp {
                 (AnalysisTab::Retrieve, "Retrieve codings"),
                 (AnalysisTab::Frequencies, "Code frequencies"),
                 (AnalysisTab::CrossTab, "Cross-tab"),
+                (AnalysisTab::Cooccurrence, "Co-occurrence"),
             ] {
                 if ui.selectable_label(a.tab == tab, name).clicked() && a.tab != tab {
                     a.tab = tab;
@@ -340,11 +355,13 @@ impl MarginaliaApp {
                 rerun |= crosstab_controls(ui, a, &data);
                 crosstab_ui(ui, a, &data.codebook, repaint.clone());
             }
+            AnalysisTab::Cooccurrence => cooccurrence_ui(ui, a, &data, repaint.as_ref()),
         }
         let first = match a.tab {
             AnalysisTab::Retrieve => !a.retrieved,
             AnalysisTab::Frequencies => a.frequencies.is_none(),
             AnalysisTab::CrossTab => a.table.is_none(),
+            AnalysisTab::Cooccurrence => a.cooccurrence.is_none(),
         };
         // A changed question runs at once; a tab shown for the first time fills itself.
         if rerun || (first && a.job.is_none() && a.error.is_none()) {
@@ -596,6 +613,82 @@ fn frequencies_ui(
                     });
             }
         });
+}
+
+/// The pairs of codes found together within a part, most frequent first, with each code's own
+/// count: the codes that go with a Non-reply, the topics that travel together.
+fn cooccurrence_ui(
+    ui: &mut egui::Ui,
+    a: &mut AnalysisState,
+    data: &Dataset,
+    repaint: Option<&egui::Context>,
+) {
+    let Some(c) = &a.cooccurrence else { return };
+    let name = |k: usize| {
+        let code = &c.codes[k];
+        let dim = data
+            .codebook
+            .dimension(&code.dimension)
+            .map_or(code.dimension.as_str(), |d| d.label.as_str());
+        format!("{dim}: {}", code.label)
+    };
+    let mut save = false;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "{} pairs of codes in the same part, among {} codes",
+                c.pairs.len(),
+                c.codes.len()
+            ))
+            .strong(),
+        );
+        save = ui.button("Save as CSV…").clicked();
+    });
+    ui.label(
+        RichText::new(
+            "A part is one coder's question or answer; each pair counts once per part. \
+             Shares are of the rarer code's parts.",
+        )
+        .color(super::style::secondary(ui)),
+    );
+    // show_rows adds the item spacing to this height, as the grid does between its rows: the two
+    // agree, so the rows drawn fill the view.
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    egui::ScrollArea::both()
+        .id_salt("analysis-cooccurrence")
+        .auto_shrink([false, false])
+        .show_rows(ui, row_height, c.pairs.len() + 1, |ui, rows| {
+            egui::Grid::new("cooccurrence")
+                .striped(true)
+                .num_columns(4)
+                .min_row_height(row_height)
+                .show(ui, |ui| {
+                    for r in rows {
+                        if r == 0 {
+                            for h in ["code", "with", "parts together", "share"] {
+                                ui.label(RichText::new(h).small());
+                            }
+                            ui.end_row();
+                            continue;
+                        }
+                        let p = &c.pairs[r - 1];
+                        ui.label(name(p.a));
+                        ui.label(name(p.b));
+                        ui.label(p.parts.to_string());
+                        let rarer = c.codes[p.a].parts.min(c.codes[p.b].parts);
+                        ui.label(if rarer == 0 {
+                            "—".to_string()
+                        } else {
+                            format!("{:.0}% of {rarer}", p.parts as f64 * 100.0 / rarer as f64)
+                        });
+                        ui.end_row();
+                    }
+                });
+        });
+    if save {
+        let csv = c.to_csv();
+        a.save_as("cooccurrence.csv", csv, repaint.cloned());
+    }
 }
 
 /// Row and column pickers; true when they changed.
