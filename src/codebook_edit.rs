@@ -235,7 +235,20 @@ impl Change {
                 dimension,
                 from,
                 into,
-            } => format!("merged {} value {from} into {into}", dim(dimension)),
+            } => {
+                // Labels as the user knows them, ids for the history (labels may change later).
+                let val = |v: &str| {
+                    cb.dimension(dimension)
+                        .and_then(|d| d.value(v))
+                        .map_or(v.to_string(), |x| format!("\"{}\" ({v})", x.label))
+                };
+                format!(
+                    "merged {} value {} into {}",
+                    dim(dimension),
+                    val(from),
+                    val(into)
+                )
+            }
             Change::SplitValue {
                 dimension,
                 from,

@@ -211,7 +211,7 @@ impl MarginaliaApp {
         egui::Modal::new(egui::Id::unique("codebook-confirm")).show(ctx, |ui| {
             ui.set_width(480.0);
             ui.heading("Change the codebook");
-            ui.label(format!("This will {summary}."));
+            ui.label(format!("The history will record: {summary}."));
             ui.label(format!(
                 "{codings} codings in {readable} sidecars change; each sidecar is backed up beside itself first, and the change goes into the folder's codebook history.",
             ));
@@ -220,7 +220,9 @@ impl MarginaliaApp {
                     let name = a.path.file_name().unwrap_or_default().to_string_lossy();
                     match &a.unreadable {
                         None => {
-                            ui.label(RichText::new(format!("{name}: {} codings", a.codings)).small());
+                            let n = a.codings;
+                            let noun = if n == 1 { "coding" } else { "codings" };
+                            ui.label(RichText::new(format!("{name}: {n} {noun}")).small());
                         }
                         Some(why) => {
                             ui.colored_label(
