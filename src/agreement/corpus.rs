@@ -337,6 +337,31 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
             let sidecars = sidecars_of(doc, annotators);
             for part in &doc.transcript.parts {
                 let len = part.text().chars().count();
+                let m = sidecars.iter().flatten().count();
+                // Most parts carry no span of this dimension: every character is a unit no coder
+                // marked, counted at once instead of character by character.
+                let marked = sidecars.iter().flatten().any(|s| {
+                    s.spans
+                        .iter()
+                        .any(|x| x.part == part.id && x.dimension == dim.id)
+                });
+                if !marked {
+                    if len > 0 {
+                        counts.add(m, 0, len as u64);
+                    }
+                    if annotators.len() == 2 && sidecars[0].is_some() && sidecars[1].is_some() {
+                        two[3] += len as f64;
+                    }
+                    // The pair compared here, with nothing to match (as the full path records it).
+                    for i in 0..annotators.len() {
+                        for j in i + 1..annotators.len() {
+                            if sidecars[i].is_some() && sidecars[j].is_some() {
+                                pairs.entry((i, j)).or_default();
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let covered: Vec<Option<Vec<bool>>> = sidecars
                     .iter()
                     .map(|s| {
@@ -356,11 +381,12 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
                     })
                     .collect();
                 let present: Vec<&Vec<bool>> = covered.iter().flatten().collect();
-                let m = present.len();
-                let mut hist: BTreeMap<usize, u64> = BTreeMap::new();
+                // Characters by how many coders marked them: a slot per count, not a map entry
+                // per character.
+                let mut hist = vec![0u64; m + 1];
                 for i in 0..len {
                     let ones = present.iter().filter(|c| c[i]).count();
-                    *hist.entry(ones).or_default() += 1;
+                    hist[ones] += 1;
                     if annotators.len() == 2
                         && let (Some(a), Some(b)) = (&covered[0], &covered[1])
                     {
@@ -373,7 +399,7 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
                         two[idx] += 1.0;
                     }
                 }
-                for (ones, n) in hist {
+                for (ones, n) in hist.into_iter().enumerate().filter(|(_, n)| *n > 0) {
                     counts.add(m, ones, n);
                 }
                 // Span matching per pair.
