@@ -330,10 +330,16 @@ proptest! {
             extra.push_str(&format!("    {n}: {v},\n"));
         }
         let text = base.replacen("    memo:", &format!("{extra}    memo:"), 1);
+        // A value that is not RON on its own can join its neighbours into one (`a: ",` then
+        // `aa: ",` is the string ",\n    aa: "): then the file says something else, and only
+        // the round trip is held.
+        let each_is_ron = fields.iter().all(|(_, v)| ron::from_str::<ron::Value>(v).is_ok());
         if let Ok(s) = Sidecar::parse(text.as_bytes(), Path::new("p")) {
             let names: Vec<&str> = s.unknown.iter().map(|(k, _)| k.as_str()).collect();
             let wanted: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
-            prop_assert_eq!(names, wanted);
+            if each_is_ron {
+                prop_assert_eq!(names, wanted);
+            }
             let again = Sidecar::parse(s.to_ron().as_bytes(), Path::new("p")).unwrap();
             prop_assert_eq!(&again.unknown, &s.unknown);
             prop_assert_eq!(again.to_ron(), s.to_ron());
