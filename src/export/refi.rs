@@ -112,6 +112,24 @@ fn is_true(b: &bool) -> bool {
 pub const MARKER_PREFIX: &str = "marginalia:";
 
 impl CodeMarker {
+    /// The marker of a codebook dimension's code: what a `.qdpx`, a `.qdc` and a Taguette CSV all
+    /// carry, so that an import gets the dimension back whole.
+    pub fn of_dimension(
+        codebook: &crate::codebook::Codebook,
+        d: &crate::codebook::Dimension,
+    ) -> CodeMarker {
+        CodeMarker {
+            dimension: d.id.clone(),
+            applies_to: Some(d.applies_to),
+            kind: Some(d.kind),
+            key: d.key.clone(),
+            group: d.group.clone(),
+            in_codebook: true,
+            codebook: Some((codebook.id.clone(), codebook.name.clone())),
+            ..CodeMarker::default()
+        }
+    }
+
     /// The marker line.
     pub fn line(&self) -> String {
         format!(
@@ -297,16 +315,7 @@ fn code_tree(
     };
     for d in &codebook.dimensions {
         let dg = guid(&format!("dimension:{}", d.id));
-        let marker = CodeMarker {
-            dimension: d.id.clone(),
-            applies_to: Some(d.applies_to),
-            kind: Some(d.kind),
-            key: d.key.clone(),
-            group: d.group.clone(),
-            in_codebook: true,
-            codebook: Some((codebook.id.clone(), codebook.name.clone())),
-            ..CodeMarker::default()
-        };
+        let marker = CodeMarker::of_dimension(codebook, d);
         let mut code = OutCode {
             guid: dg.clone(),
             name: d.label.clone(),

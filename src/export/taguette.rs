@@ -14,16 +14,7 @@ pub fn taguette_csv(codebook: &Codebook) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["path", "description", "marginalia"])?;
     for d in &codebook.dimensions {
-        let marker = CodeMarker {
-            dimension: d.id.clone(),
-            applies_to: Some(d.applies_to),
-            kind: Some(d.kind),
-            key: d.key.clone(),
-            group: d.group.clone(),
-            in_codebook: true,
-            codebook: Some((codebook.id.clone(), codebook.name.clone())),
-            ..CodeMarker::default()
-        };
+        let marker = CodeMarker::of_dimension(codebook, d);
         let json = serde_json::to_string(&marker).expect("markers serialize");
         w.write_record([clean(&d.label), d.description.clone(), json])?;
         let values: Vec<(String, String, String, Option<String>)> = match d.kind {
