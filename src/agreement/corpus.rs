@@ -335,16 +335,29 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
         let mut pairs: BTreeMap<(usize, usize), [usize; 6]> = BTreeMap::new();
         for doc in &coded {
             let sidecars = sidecars_of(doc, annotators);
+            // Each coder's spans of this dimension by part, gathered once per document: a part
+            // looks up its own instead of scanning every span (an interview has thousands of
+            // parts). Spans keep their order in the sidecar.
+            let by_part: Vec<BTreeMap<PartId, Vec<&Span>>> = sidecars
+                .iter()
+                .map(|s| {
+                    let mut m: BTreeMap<PartId, Vec<&Span>> = BTreeMap::new();
+                    for x in s
+                        .iter()
+                        .flat_map(|s| &s.spans)
+                        .filter(|x| x.dimension == dim.id)
+                    {
+                        m.entry(x.part).or_default().push(x);
+                    }
+                    m
+                })
+                .collect();
+            let m = sidecars.iter().flatten().count();
             for part in &doc.transcript.parts {
                 let len = part.text().chars().count();
-                let m = sidecars.iter().flatten().count();
                 // Most parts carry no span of this dimension: every character is a unit no coder
                 // marked, counted at once instead of character by character.
-                let marked = sidecars.iter().flatten().any(|s| {
-                    s.spans
-                        .iter()
-                        .any(|x| x.part == part.id && x.dimension == dim.id)
-                });
+                let marked = by_part.iter().any(|b| b.contains_key(&part.id));
                 if !marked {
                     if len > 0 {
                         counts.add(m, 0, len as u64);
@@ -362,16 +375,18 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
                     }
                     continue;
                 }
+                // The part's spans of this dimension, per coder (empty for a coder without).
+                let spans: Vec<&[&Span]> = by_part
+                    .iter()
+                    .map(|b| b.get(&part.id).map_or(&[][..], Vec::as_slice))
+                    .collect();
                 let covered: Vec<Option<Vec<bool>>> = sidecars
                     .iter()
-                    .map(|s| {
-                        s.map(|s| {
+                    .zip(&spans)
+                    .map(|(s, own)| {
+                        s.map(|_| {
                             let mut c = vec![false; len];
-                            for x in s
-                                .spans
-                                .iter()
-                                .filter(|x| x.part == part.id && x.dimension == dim.id)
-                            {
+                            for x in *own {
                                 for flag in c.iter_mut().take(x.end.min(len)).skip(x.start) {
                                     *flag = true;
                                 }
@@ -403,18 +418,6 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
                     counts.add(m, ones, n);
                 }
                 // Span matching per pair.
-                let spans: Vec<Vec<&Span>> = sidecars
-                    .iter()
-                    .map(|s| {
-                        s.map(|s| {
-                            s.spans
-                                .iter()
-                                .filter(|x| x.part == part.id && x.dimension == dim.id)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                    })
-                    .collect();
                 for i in 0..annotators.len() {
                     for j in i + 1..annotators.len() {
                         if sidecars[i].is_none() || sidecars[j].is_none() {
