@@ -446,7 +446,7 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
                     }
                 }
                 disagreements.extend(span_disagreements(
-                    doc, part.id, &dim.id, annotators, &sidecars,
+                    doc, part.id, &dim.id, annotators, &sidecars, &spans,
                 ));
             }
         }
@@ -557,16 +557,13 @@ fn span_disagreements(
     dim: &str,
     annotators: &[String],
     sidecars: &[Option<&Sidecar>],
+    spans: &[&[&Span]],
 ) -> Vec<Disagreement> {
+    // `spans`: each coder's spans of `dim` in `part`, found once per document by the caller.
     let mut all: Vec<(usize, &Span)> = Vec::new();
     for (i, s) in sidecars.iter().enumerate() {
-        if let Some(s) = s {
-            all.extend(
-                s.spans
-                    .iter()
-                    .filter(|x| x.part == part && x.dimension == dim)
-                    .map(|x| (i, x)),
-            );
+        if s.is_some() {
+            all.extend(spans[i].iter().map(|x| (i, *x)));
         }
     }
     all.sort_by_key(|(_, x)| (x.start, x.end));
