@@ -378,9 +378,9 @@ pub fn run(command: Command) -> Result<i32> {
             };
             // Read a chunk of documents at a time and written as it is read: an export of
             // 100,000 pages holds a chunk in memory, not the corpus.
-            let stream = DatasetStream::open(&dir, &selection)?;
+            let mut stream = DatasetStream::open(&dir, &selection)?;
             let summary = export_stream(
-                &stream,
+                &mut stream,
                 format,
                 selection.takes_everything(),
                 &output,
@@ -886,32 +886,33 @@ fn agreement(
         return Ok(0);
     }
     let dir = dir.expect("clap requires a folder without --table");
-    let stream = DatasetStream::open(
+    let mut stream = DatasetStream::open(
         &dir,
         &Selection {
             annotators: annotators.clone(),
             ..Selection::default()
         },
     )?;
-    // Only documents coded by two or more of the chosen annotators are compared, so only those
-    // are kept in memory (a third of a generated corpus); the annotators are gathered from all.
-    let mut present = std::collections::BTreeSet::new();
+    // Only documents with sidecars of two or more of the chosen annotators are compared, so only
+    // those are read (a third of a generated corpus); the annotators are gathered from the
+    // sidecars' names across the corpus.
+    let present = stream.keep_coded_by(2);
     let mut documents = Vec::new();
     let mut warnings = stream.skipped.clone();
     let read: Result<(), std::convert::Infallible> = stream.for_each(
         |mut loaded| {
-            let ids: Vec<String> = loaded
+            // A sidecar that names another annotator inside is skipped on reading: the document
+            // may then be coded once only.
+            if loaded
                 .document
-                .iter()
-                .flat_map(|d| d.sidecars.iter().map(|s| s.annotator.id.clone()))
-                .collect();
-            if ids.len() < 2 {
+                .as_ref()
+                .is_some_and(|d| d.sidecars.len() < 2)
+            {
                 loaded.document = None;
             }
-            (loaded, ids)
+            loaded
         },
-        |(loaded, ids)| {
-            present.extend(ids);
+        |loaded| {
             warnings.extend(loaded.warnings);
             documents.extend(loaded.document);
             Ok(())

@@ -39,6 +39,9 @@ pub struct DocumentData {
     pub transcript: Transcript,
     /// The chosen sidecars, by annotator id.
     pub sidecars: Vec<Sidecar>,
+    /// The file's whole normalized text, when the stream was asked to keep it
+    /// ([`DatasetStream::keep_sources`]) and the file is text.
+    pub source: Option<String>,
 }
 
 /// A corpus read for export or statistics.
@@ -154,6 +157,7 @@ pub struct DatasetStream {
     /// Each transcript's sidecar files.
     sidecars: std::collections::HashMap<PathBuf, Vec<crate::corpus::SidecarFile>>,
     selection: Selection,
+    keep_sources: bool,
 }
 
 impl DatasetStream {
@@ -207,7 +211,47 @@ impl DatasetStream {
             wanted,
             sidecars,
             selection: selection.clone(),
+            keep_sources: false,
         }
+    }
+
+    /// Keeps each text file's normalized text with its document as it is read
+    /// ([`DocumentData::source`]), for a writer that copies it out (a `.qdpx`'s sources).
+    pub fn keep_sources(&mut self, keep: bool) {
+        self.keep_sources = keep;
+    }
+
+    /// Keeps only the transcripts with sidecar files of at least `min` chosen annotators (by
+    /// their file names), and returns the annotator ids those names give across the whole corpus.
+    /// Agreement compares documents coded twice or more: the rest need not be read at all (two
+    /// thirds of a generated corpus). A sidecar whose contents name another annotator is still
+    /// skipped with a warning when the document is read.
+    pub fn keep_coded_by(&mut self, min: usize) -> std::collections::BTreeSet<String> {
+        let chosen = |a: &String| {
+            self.selection
+                .annotators
+                .as_ref()
+                .is_none_or(|only| only.contains(a))
+        };
+        let mut present = std::collections::BTreeSet::new();
+        let mut coded = std::collections::HashSet::new();
+        for (transcript, files) in &self.sidecars {
+            let ids: std::collections::BTreeSet<&String> = files
+                .iter()
+                .map(|f| &f.annotator)
+                .filter(|a| chosen(a))
+                .collect();
+            if ids.len() >= min {
+                coded.insert(transcript.as_path());
+            }
+            present.extend(ids.into_iter().cloned());
+        }
+        let wanted = std::mem::take(&mut self.wanted);
+        self.wanted = wanted
+            .into_iter()
+            .filter(|p| coded.contains(p.as_path()))
+            .collect();
+        present
     }
 
     /// Number of transcripts to read.
@@ -223,7 +267,7 @@ impl DatasetStream {
     /// Reads one transcript with its chosen sidecars.
     fn load_one(&self, path: &Path) -> Loaded {
         let mut warnings = Vec::new();
-        let transcript = match Transcript::load(path) {
+        let (transcript, source) = match Transcript::load_with_source(path, self.keep_sources) {
             Ok(t) => t,
             Err(e) => {
                 warnings.push(e.to_string());
@@ -264,6 +308,7 @@ impl DatasetStream {
                 path: path.to_path_buf(),
                 transcript,
                 sidecars,
+                source,
             }),
             warnings,
         }

@@ -74,12 +74,12 @@ fn streamed_exports_equal_the_whole_datasets() {
         "reading gives warnings: {:?}",
         dataset.warnings
     );
-    let stream = DatasetStream::open(&root, &selection).unwrap();
+    let mut stream = DatasetStream::open(&root, &selection).unwrap();
     for format in [ExportFormat::Csv, ExportFormat::Jsonl, ExportFormat::Qdpx] {
         for include_uncoded in [false, true] {
             let (whole, whole_summary) = render(&dataset, format, include_uncoded).unwrap();
             let out = dir.path().join(format!("out.{}", format.extension()));
-            let summary = export_stream(&stream, format, include_uncoded, &out, true).unwrap();
+            let summary = export_stream(&mut stream, format, include_uncoded, &out, true).unwrap();
             let streamed = std::fs::read(&out).unwrap();
             assert_eq!(summary, whole_summary, "{format:?} {include_uncoded}");
             if format == ExportFormat::Qdpx {
@@ -107,10 +107,10 @@ fn a_streamed_export_keeps_an_existing_file_without_force() {
     .unwrap();
     let out = dir.path().join("out.csv");
     std::fs::write(&out, "mine").unwrap();
-    let stream = DatasetStream::open(&root, &Selection::default()).unwrap();
-    assert!(export_stream(&stream, ExportFormat::Csv, true, &out, false).is_err());
+    let mut stream = DatasetStream::open(&root, &Selection::default()).unwrap();
+    assert!(export_stream(&mut stream, ExportFormat::Csv, true, &out, false).is_err());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine");
-    export_stream(&stream, ExportFormat::Csv, true, &out, true).unwrap();
+    export_stream(&mut stream, ExportFormat::Csv, true, &out, true).unwrap();
     assert!(
         std::fs::read_to_string(&out)
             .unwrap()

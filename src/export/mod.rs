@@ -181,7 +181,7 @@ fn streams(format: ExportFormat) -> bool {
 /// not the corpus, and each chunk is written before the next is read. Other formats read the
 /// whole dataset first.
 pub fn export_stream(
-    stream: &DatasetStream,
+    stream: &mut DatasetStream,
     format: ExportFormat,
     include_uncoded: bool,
     path: &Path,
@@ -198,6 +198,9 @@ pub fn export_stream(
         return Err(ExportError::Exists(path.to_path_buf()));
     }
     remove_stale_export_temps(path);
+    // A qdpx writes each text file as its source: kept as it is read, not read again.
+    stream.keep_sources(format == ExportFormat::Qdpx);
+    let stream = &*stream;
     let mut summary = None;
     atomic_write_with(path, |file| {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);

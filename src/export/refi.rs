@@ -20,21 +20,47 @@ macro_rules! put {
 
 /// A GUID (8-4-4-4-12 hex digits) derived from a key, so the same project exports identically.
 pub fn guid(key: &str) -> String {
-    let h = blake3::hash(key.as_bytes()).to_hex();
-    let h = h.as_str();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    push_guid(&mut out, &[key]);
+    out
+}
+
+/// Appends [`guid`] of the key the `pieces` make one after another, without building the key: a
+/// project has a GUID for every selection and coding, and the export spent a tenth of its time
+/// formatting keys and GUIDs.
+fn push_guid(out: &mut String, pieces: &[&str]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hasher = blake3::Hasher::new();
+    for p in pieces {
+        hasher.update(p.as_bytes());
+    }
+    let hash = hasher.finalize();
+    for (i, byte) in hash.as_bytes()[..16].iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 15)]));
+    }
 }
 
 /// Escapes text for XML content and attribute values. Characters XML 1.0 forbids are dropped.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+/// Appends [`xml_escape`] of `s`; text with nothing to escape is copied whole.
+fn push_escaped(out: &mut String, s: &str) {
+    // 0xEF starts U+FFFE and U+FFFF (and other characters, which then take the slow path).
+    let plain = s
+        .bytes()
+        .all(|b| b >= 0x20 && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF));
+    if plain {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -48,7 +74,6 @@ pub fn xml_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// The machine-readable last line of a code's description, so Marginalia's ids, kinds and
@@ -305,7 +330,7 @@ fn code_tree(
             format!("{d_label}: {description}")
         };
         OutCode {
-            guid: guid(&format!("value:{d_id}:{value}")),
+            guid: code_guid(d_id, value),
             name: label.to_string(),
             codable: true,
             color,
@@ -495,10 +520,9 @@ pub fn part_segments(text: &str, parts: &[crate::transcript::Part]) -> (Vec<Segm
     (out, complete)
 }
 
-/// The source position of char `p` of a part; a position between two paragraphs goes to the
-/// start of the next one (a start) or the end of the one before (an end).
-fn to_source(segments: &[Segment], part: PartId, p: usize, end: bool) -> Option<usize> {
-    let mine = segments.iter().filter(|s| s.part == part);
+/// The source position of char `p` of a part, given the part's segments; a position between two
+/// paragraphs goes to the start of the next one (a start) or the end of the one before (an end).
+fn to_source(mine: &[Segment], p: usize, end: bool) -> Option<usize> {
     if end {
         let mut best = None;
         for s in mine {
@@ -523,11 +547,22 @@ fn to_source(segments: &[Segment], part: PartId, p: usize, end: bool) -> Option<
     }
 }
 
+/// Each part's segments, which lie together in `segments` (they are made part by part): a
+/// coding looks its part's up instead of scanning every part's, which made a long interview's
+/// export cost its parts times its codings.
+fn segments_by_part(segments: &[Segment]) -> std::collections::HashMap<PartId, &[Segment]> {
+    let mut out = std::collections::HashMap::new();
+    for run in segments.chunk_by(|a, b| a.part == b.part) {
+        out.insert(run[0].part, run);
+    }
+    out
+}
+
 /// The text of a source and where the parts lie in it. The transcript's own normalized text when
 /// its parts can be found in it (so Marginalia reads the same layout back on import, and the
 /// source is the document the researcher knows); otherwise a short header, then each part under
 /// its heading.
-fn source_text(doc: &DocumentData) -> (String, Vec<Segment>) {
+fn source_text(doc: &DocumentData) -> (std::borrow::Cow<'_, str>, Vec<Segment>) {
     if let Some(found) = original_text(doc) {
         return found;
     }
@@ -587,23 +622,32 @@ fn source_text(doc: &DocumentData) -> (String, Vec<Segment>) {
         text.push_str(p.text());
         text.push('\n');
     }
-    (text, segments)
+    (std::borrow::Cow::Owned(text), segments)
 }
 
 /// The transcript file's normalized text, when it is still the text the dataset read (same
-/// hash) and every part is found in it.
-fn original_text(doc: &DocumentData) -> Option<(String, Vec<Segment>)> {
+/// hash) and every part is found in it. The text kept when the document was read serves when
+/// there is one; otherwise the file is read again.
+fn original_text(doc: &DocumentData) -> Option<(std::borrow::Cow<'_, str>, Vec<Segment>)> {
     let t = &doc.transcript;
     if crate::transcript::parlparse::split_virtual(&doc.path).is_some() {
         return None;
     }
-    let bytes =
-        crate::fsutil::read_limited(&doc.path, crate::transcript::MAX_TRANSCRIPT_BYTES).ok()?;
-    let decoded = crate::transcript::decode_owned(bytes).ok()?;
-    let normalized = crate::transcript::normalize(&decoded.text);
-    if crate::transcript::content_hash(&normalized) != t.hash {
-        return None;
-    }
+    let normalized = match &doc.source {
+        // Read with the transcript: its hash is the transcript's.
+        Some(text) => std::borrow::Cow::Borrowed(text.as_str()),
+        None => {
+            let bytes =
+                crate::fsutil::read_limited(&doc.path, crate::transcript::MAX_TRANSCRIPT_BYTES)
+                    .ok()?;
+            let decoded = crate::transcript::decode_owned(bytes).ok()?;
+            let normalized = crate::transcript::normalize(&decoded.text);
+            if crate::transcript::content_hash(&normalized) != t.hash {
+                return None;
+            }
+            std::borrow::Cow::Owned(normalized)
+        }
+    };
     let (segments, complete) = part_segments(&normalized, &t.parts);
     complete.then_some((normalized, segments))
 }
@@ -628,16 +672,43 @@ const VARIABLES: &[(&str, &str)] = &[
 const CASE_VARIABLE: &str = "member organisation";
 
 fn variable_value(name: &str, kind: &str, value: &str) -> String {
+    let mut out = String::new();
+    push_variable_value(&mut out, &guid(&format!("variable:{name}")), kind, value);
+    out
+}
+
+/// Appends a `VariableValue` of the variable with GUID `variable`.
+fn push_variable_value(out: &mut String, variable: &str, kind: &str, value: &str) {
     let element = match kind {
         "Date" => "DateValue",
         "Boolean" => "BooleanValue",
         _ => "TextValue",
     };
-    format!(
-        "<VariableValue><VariableRef targetGUID=\"{}\"/><{element}>{}</{element}></VariableValue>",
-        guid(&format!("variable:{name}")),
-        xml_escape(value)
-    )
+    for piece in [
+        "<VariableValue><VariableRef targetGUID=\"",
+        variable,
+        "\"/><",
+        element,
+        ">",
+    ] {
+        out.push_str(piece);
+    }
+    push_escaped(out, value);
+    for piece in ["</", element, "></VariableValue>"] {
+        out.push_str(piece);
+    }
+}
+
+/// The GUIDs of the documents' variables, in the order of [`VARIABLES`]: the same for every
+/// document, made once.
+fn variable_guids() -> &'static [String] {
+    static GUIDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        VARIABLES
+            .iter()
+            .map(|(name, _)| guid(&format!("variable:{name}")))
+            .collect()
+    });
+    &GUIDS
 }
 
 /// The name of a document in other tools: its file name without folder (QualCoder copies each
@@ -660,7 +731,14 @@ pub fn source_name(relative: &str) -> String {
 /// lacks. A document's codings name their codes by it before the tree (which needs every
 /// document's values) is built.
 fn code_guid(dimension: &str, value: &str) -> String {
-    guid(&format!("value:{dimension}:{value}"))
+    let mut out = String::with_capacity(36);
+    push_code_guid(&mut out, dimension, value);
+    out
+}
+
+/// Appends [`code_guid`].
+fn push_code_guid(out: &mut String, dimension: &str, value: &str) {
+    push_guid(out, &["value:", dimension, ":", value]);
 }
 
 /// What a document adds to the project besides its `TextSource`: its case, the values it uses,
@@ -668,10 +746,6 @@ fn code_guid(dimension: &str, value: &str) -> String {
 struct DocumentPart {
     /// The source's GUID.
     source: String,
-    /// Its source text, for `sources/<guid>.txt`.
-    text: String,
-    /// Its `TextSource` element.
-    xml: String,
     /// Warnings of the export about this document (spans and tags left out).
     warnings: Vec<String>,
     /// Codings written.
@@ -734,12 +808,11 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
                     parts.push((spans, None));
                     continue;
                 }
-                let mut part = render_source(d, &now)?;
-                xml.push_str(&std::mem::take(&mut part.xml));
+                let (part, text) = render_source(d, &now, &mut xml);
                 sources
                     .start_file(format!("sources/{}.txt", part.source), options)
                     .map_err(|e| build(&e))?;
-                std::io::Write::write_all(&mut sources, std::mem::take(&mut part.text).as_bytes())
+                std::io::Write::write_all(&mut sources, text.as_bytes())
                     .map_err(ExportError::Output)?;
                 parts.push((spans, Some(part)));
             }
@@ -914,35 +987,43 @@ fn user_guid(id: &str) -> String {
     guid(&format!("user:{id}"))
 }
 
-/// One document's part of the project: its `TextSource` XML and its source deflated, on the core
-/// that read it.
+/// One document's part of the project: its `TextSource` XML appended to `x`, and its source
+/// text, on the core that read it.
 #[expect(
     clippy::too_many_lines,
     reason = "writes a TextSource in the order of the REFI-QDA schema: selections, case, notes, variables"
 )]
-fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportError> {
-    let mut x = String::new();
+fn render_source<'a>(
+    d: &'a DocumentData,
+    now: &str,
+    x: &mut String,
+) -> (DocumentPart, std::borrow::Cow<'a, str>) {
     let mut warnings: Vec<String> = Vec::new();
     let mut annotations = 0usize;
     let mut memos: Vec<(String, String, String, String)> = Vec::new();
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let sg = guid(&format!("source:{}", d.relative));
     let (text, segments) = source_text(d);
-    put!(
-        x,
-        "<TextSource guid=\"{sg}\" name=\"{}\" plainTextPath=\"internal://{sg}.txt\" creationDateTime=\"{now}\">",
-        xml_escape(&source_name(&d.relative))
-    );
+    let by_part = segments_by_part(&segments);
+    let of_part = |part: PartId| by_part.get(&part).copied().unwrap_or_default();
+    for piece in ["<TextSource guid=\"", &sg, "\" name=\""] {
+        x.push_str(piece);
+    }
+    push_escaped(x, &source_name(&d.relative));
+    for piece in [
+        "\" plainTextPath=\"internal://",
+        &sg,
+        ".txt\" creationDateTime=\"",
+        now,
+        "\"><Description>",
+    ] {
+        x.push_str(piece);
+    }
+    push_escaped(x, &d.relative);
+    x.push_str(" (");
+    push_escaped(x, d.transcript.format.as_str());
+    x.push_str(")</Description>");
     let m = &d.transcript.meta;
-    put!(
-        x,
-        "<Description>{}</Description>",
-        xml_escape(&format!(
-            "{} ({})",
-            d.relative,
-            d.transcript.format.as_str()
-        ))
-    );
     for s in &d.sidecars {
         for dims in s.tags.values() {
             for (dim, vals) in dims {
@@ -958,30 +1039,48 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
         }
         let user = user_guid(&s.annotator.id);
         let when = s.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let who = s.annotator.id.as_str();
+        // A selection and its coding; `key` is in pieces, joined into the GUIDs' keys.
         let selection = |x: &mut String,
-                         key: &str,
-                         start: usize,
-                         end: usize,
+                         key: &[&str],
+                         (start, end): (usize, usize),
                          label: &str,
                          description: &str,
-                         code: &str| {
+                         (dimension, value): (&str, &str)| {
+            let keyed = |x: &mut String, kind: &str| {
+                let mut pieces = vec![kind, ":", d.relative.as_str(), ":", who, ":"];
+                pieces.extend_from_slice(key);
+                push_guid(x, &pieces);
+            };
+            x.push_str("<PlainTextSelection guid=\"");
+            keyed(x, "selection");
+            x.push_str("\" name=\"");
+            push_escaped(x, label);
             put!(
                 x,
-                "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\"{user}\" creationDateTime=\"{when}\">",
-                guid(&format!(
-                    "selection:{}:{}:{key}",
-                    d.relative, s.annotator.id
-                )),
-                xml_escape(label)
+                "\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\""
             );
-            if !description.is_empty() {
-                put!(x, "<Description>{}</Description>", xml_escape(description));
+            for piece in [user.as_str(), "\" creationDateTime=\"", &when, "\">"] {
+                x.push_str(piece);
             }
-            put!(
-                x,
-                "<Coding guid=\"{}\" creatingUser=\"{user}\" creationDateTime=\"{when}\"><CodeRef targetGUID=\"{code}\"/></Coding></PlainTextSelection>",
-                guid(&format!("coding:{}:{}:{key}", d.relative, s.annotator.id))
-            );
+            if !description.is_empty() {
+                x.push_str("<Description>");
+                push_escaped(x, description);
+                x.push_str("</Description>");
+            }
+            x.push_str("<Coding guid=\"");
+            keyed(x, "coding");
+            for piece in [
+                "\" creatingUser=\"",
+                &user,
+                "\" creationDateTime=\"",
+                &when,
+                "\"><CodeRef targetGUID=\"",
+            ] {
+                x.push_str(piece);
+            }
+            push_code_guid(x, dimension, value);
+            x.push_str("\"/></Coding></PlainTextSelection>");
         };
         for (part, dims) in &s.tags {
             let Some(p) = d.transcript.part(*part) else {
@@ -993,8 +1092,8 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
             };
             let len = p.text().chars().count();
             let (Some(start), Some(end)) = (
-                to_source(&segments, *part, 0, false),
-                to_source(&segments, *part, len, true),
+                to_source(of_part(*part), 0, false),
+                to_source(of_part(*part), len, true),
             ) else {
                 warnings.push(format!(
                     "tags of {} on part {part}, which is empty, are not exported to qdpx (a selection needs text): {}",
@@ -1002,17 +1101,17 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
                 ));
                 continue;
             };
+            let part_name = part.to_string();
             for (dim, values) in dims {
                 for v in values {
-                    let label = format!("{part}: {dim} = {v}");
+                    let label = format!("{part_name}: {dim} = {v}");
                     selection(
-                        &mut x,
-                        &format!("tag:{part}:{dim}:{v}"),
-                        start,
-                        end,
+                        x,
+                        &["tag:", &part_name, ":", dim, ":", v],
+                        (start, end),
                         &label,
                         "",
-                        &code_guid(dim, v),
+                        (dim, v),
                     );
                     annotations += 1;
                 }
@@ -1021,8 +1120,8 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
         for span in &s.spans {
             let placed = span_is_placed(&d.transcript, span);
             let (Some(start), Some(end), true) = (
-                to_source(&segments, span.part, span.start, false),
-                to_source(&segments, span.part, span.end, true),
+                to_source(of_part(span.part), span.start, false),
+                to_source(of_part(span.part), span.end, true),
                 placed,
             ) else {
                 warnings.push(format!(
@@ -1033,13 +1132,12 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
             };
             let label = crate::sidecar::ellipsize(&span.quote, 60);
             selection(
-                &mut x,
-                &format!("span:{}", span.id),
-                start,
-                end,
+                x,
+                &["span:", &span.id],
+                (start, end),
                 &label,
                 &span.note,
-                &code_guid(&span.dimension, &span.value),
+                (&span.dimension, &span.value),
             );
             annotations += 1;
         }
@@ -1049,14 +1147,18 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
     if let Some(q) = &m.question_by
         && chars > 0
     {
+        x.push_str("<PlainTextSelection guid=\"");
+        push_guid(x, &["case-selection:", &d.relative]);
+        x.push_str("\" name=\"Case: ");
+        push_escaped(x, q);
         put!(
             x,
-            "<PlainTextSelection guid=\"{}\" name=\"{}\" startPosition=\"0\" endPosition=\"{chars}\"><Coding guid=\"{}\"><CodeRef targetGUID=\"{}\"/></Coding></PlainTextSelection>",
-            guid(&format!("case-selection:{}", d.relative)),
-            xml_escape(&format!("Case: {q}")),
-            guid(&format!("case-coding:{}", d.relative)),
-            case_guid(q)
+            "\" startPosition=\"0\" endPosition=\"{chars}\"><Coding guid=\""
         );
+        push_guid(x, &["case-coding:", &d.relative]);
+        x.push_str("\"><CodeRef targetGUID=\"");
+        push_guid(x, &["case:", q]);
+        x.push_str("\"/></Coding></PlainTextSelection>");
     }
     // Each annotator's memo on the document as a Note the source refers to.
     for sc in &d.sidecars {
@@ -1075,36 +1177,33 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
             ));
         }
     }
-    let values: [(&str, String); 12] = [
-        ("title", m.title.clone()),
-        ("meeting", m.meeting.clone().unwrap_or_default()),
-        (
-            "meeting_date",
-            m.meeting_date.map(|d| d.to_string()).unwrap_or_default(),
-        ),
-        (
-            "session_date",
-            m.session_date.map(|d| d.to_string()).unwrap_or_default(),
-        ),
-        ("reference", m.reference.clone().unwrap_or_default()),
-        ("question_by", m.question_by.clone().unwrap_or_default()),
-        ("organisation", m.organisation.clone().unwrap_or_default()),
-        ("asked_of", m.asked_of.clone().unwrap_or_default()),
-        ("answered_by", m.answered_by.clone().unwrap_or_default()),
-        ("supplementary", m.supplementary.to_string()),
-        ("answer_status", m.status.as_str().to_string()),
-        ("path", d.relative.clone()),
+    let date = |d: Option<chrono::NaiveDate>| {
+        d.map_or(std::borrow::Cow::Borrowed(""), |d| {
+            std::borrow::Cow::Owned(d.to_string())
+        })
+    };
+    let values: [std::borrow::Cow<'_, str>; 12] = [
+        m.title.as_str().into(),
+        m.meeting.as_deref().unwrap_or_default().into(),
+        date(m.meeting_date),
+        date(m.session_date),
+        m.reference.as_deref().unwrap_or_default().into(),
+        m.question_by.as_deref().unwrap_or_default().into(),
+        m.organisation.as_deref().unwrap_or_default().into(),
+        m.asked_of.as_deref().unwrap_or_default().into(),
+        m.answered_by.as_deref().unwrap_or_default().into(),
+        if m.supplementary { "true" } else { "false" }.into(),
+        m.status.as_str().into(),
+        d.relative.as_str().into(),
     ];
-    for ((name, value), (_, kind)) in values.iter().zip(VARIABLES) {
+    for ((value, (_, kind)), variable) in values.iter().zip(VARIABLES).zip(variable_guids()) {
         if !value.is_empty() {
-            x.push_str(&variable_value(name, kind, value));
+            push_variable_value(x, variable, kind, value);
         }
     }
     x.push_str("</TextSource>");
-    Ok(DocumentPart {
+    let part = DocumentPart {
         source: sg,
-        text,
-        xml: x,
         warnings,
         annotations,
         memos,
@@ -1115,7 +1214,8 @@ fn render_source(d: &DocumentData, now: &str) -> Result<DocumentPart, ExportErro
             .iter()
             .map(|s| (s.annotator.id.clone(), s.annotator.name.clone()))
             .collect(),
-    })
+    };
+    (part, text)
 }
 
 /// The codebook as REFI-QDA codebook XML (`.qdc`).

@@ -559,6 +559,16 @@ enum Found {
 impl Transcript {
     /// Reads and parses a transcript file, or an item `file.xml#id` of a ParlParse file.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
+        Transcript::load_with_source(path, false).map(|(t, _)| t)
+    }
+
+    /// [`Transcript::load`], also giving the file's whole normalized text when `keep` asks for it
+    /// and the file is text (plain or subtitles: the text its hash is of). A `.qdpx` export
+    /// writes it as the document's source without reading and normalizing the file again.
+    pub fn load_with_source(
+        path: &Path,
+        keep: bool,
+    ) -> Result<(Transcript, Option<String>), TranscriptError> {
         if let Some((file, id)) = parlparse::split_virtual(path) {
             let xml = |message: String| TranscriptError::Xml {
                 path: path.to_path_buf(),
@@ -568,7 +578,7 @@ impl Transcript {
             let item = parsed
                 .get(&id)
                 .ok_or_else(|| xml(format!("no item \"{id}\" in the file")))?;
-            return Ok(parlparse::transcript(&file, item, &parsed));
+            return Ok((parlparse::transcript(&file, item, &parsed), None));
         }
         let file_name = path
             .file_name()
@@ -605,7 +615,7 @@ impl Transcript {
                 });
             }
         };
-        Transcript::from_file_bytes(&file_name, bytes).map_err(|e| match e {
+        Transcript::read_file_bytes(&file_name, bytes, keep).map_err(|e| match e {
             ReadError::Decode(source) => TranscriptError::Decode {
                 path: path.to_path_buf(),
                 source,
@@ -620,22 +630,33 @@ impl Transcript {
     /// Parses a file's bytes as the container its name says (`.docx`, `.html`, `.vtt`, ...; text
     /// for anything else).
     pub fn from_file_bytes(file_name: &str, bytes: Vec<u8>) -> Result<Transcript, ReadError> {
+        Transcript::read_file_bytes(file_name, bytes, false).map(|(t, _)| t)
+    }
+
+    /// [`Transcript::from_file_bytes`], with the whole normalized text of a text file when
+    /// `keep` asks for it.
+    fn read_file_bytes(
+        file_name: &str,
+        bytes: Vec<u8>,
+        keep: bool,
+    ) -> Result<(Transcript, Option<String>), ReadError> {
         let container = Container::of_name(file_name);
         let extracted = match container {
             Container::Txt => {
                 let decoded = decode_owned(bytes)?;
                 // Normalized in place of itself where it already is: a 60 MB file is not held
                 // twice while its parts are built.
-                return Ok(Transcript::from_normalized(
+                return Ok(Transcript::from_normalized_keeping(
                     file_name,
                     normalize::normalize_owned(decoded.text),
                     decoded.encoding,
                     decoded.warnings,
+                    keep,
                 ));
             }
             Container::Vtt | Container::Srt => {
                 let decoded = decode_owned(bytes)?;
-                return Transcript::from_subtitles(file_name, container, decoded)
+                return Transcript::from_subtitles(file_name, container, decoded, keep)
                     .map_err(|e| ReadError::Container(e.into()));
             }
             Container::Html => {
@@ -656,19 +677,21 @@ impl Transcript {
             extracted.warnings,
         );
         t.container = container;
-        Ok(t)
+        // The text of a Word or web page is extracted from it: the file is not the source.
+        Ok((t, None))
     }
 
     fn from_subtitles(
         file_name: &str,
         container: Container,
         decoded: Decoded,
-    ) -> Result<Transcript, timed::SubtitleError> {
+        keep: bool,
+    ) -> Result<(Transcript, Option<String>), timed::SubtitleError> {
         let normalized = normalize(&decoded.text);
         let timed = timed::from_subtitles(&normalized, container == Container::Vtt)?;
         let mut warnings = decoded.warnings;
         warnings.extend(timed.warnings);
-        Ok(Transcript {
+        let t = Transcript {
             file_name: file_name.to_string(),
             format: timed.format,
             container,
@@ -679,7 +702,8 @@ impl Transcript {
             hash: content_hash(&normalized),
             chars: normalized.chars().count(),
             layout: timed.layout.map(Box::new),
-        })
+        };
+        Ok((t, keep.then_some(normalized)))
     }
 
     /// Parses a transcript from its bytes, as text.
@@ -709,8 +733,19 @@ impl Transcript {
         file_name: &str,
         normalized: String,
         encoding: String,
-        mut warnings: Vec<String>,
+        warnings: Vec<String>,
     ) -> Transcript {
+        Transcript::from_normalized_keeping(file_name, normalized, encoding, warnings, false).0
+    }
+
+    /// [`Transcript::from_normalized`], giving the normalized text back when `keep` asks for it.
+    fn from_normalized_keeping(
+        file_name: &str,
+        normalized: String,
+        encoding: String,
+        mut warnings: Vec<String>,
+        keep: bool,
+    ) -> (Transcript, Option<String>) {
         let hash = content_hash(&normalized);
         let chars = normalized.chars().count();
         let lines: Vec<&str> = normalized.split('\n').collect();
@@ -725,12 +760,17 @@ impl Transcript {
             Found::Plain
         };
         drop(lines);
+        let mut kept = None;
         let (format, meta, parts, layout) = match found {
-            Found::Parsed(format, meta, parts, layout) => (format, meta, parts, layout),
+            Found::Parsed(format, meta, parts, layout) => {
+                kept = keep.then_some(normalized);
+                (format, meta, parts, layout)
+            }
             Found::Turns(mut layout) => {
                 // The parts are made once the text read is let go of: their own shared text
-                // holds every word (a long interview is not held twice beside its parts).
-                drop(normalized);
+                // holds every word (a long interview is not held twice beside its parts),
+                // unless the caller keeps the text.
+                kept = keep.then_some(normalized);
                 let (meta, parts) = layout.parts();
                 (Format::SpeakerTurns, meta, parts, Some(Box::new(layout)))
             }
@@ -742,11 +782,14 @@ impl Transcript {
                 } else {
                     warnings.push("the file is empty".to_string());
                 }
+                if keep {
+                    kept = Some(normalized.clone());
+                }
                 let parts = vec![Part::new(PartId::TEXT, None, normalized)];
                 (Format::Plain, Metadata::default(), parts, None)
             }
         };
-        Transcript {
+        let t = Transcript {
             file_name: file_name.to_string(),
             format,
             container: Container::Txt,
@@ -757,12 +800,19 @@ impl Transcript {
             hash,
             chars,
             layout,
-        }
+        };
+        (t, kept)
     }
 
     /// The part with this id.
     pub fn part(&self, id: PartId) -> Option<&Part> {
-        self.parts.iter().find(|p| p.id == id)
+        // Parts are in reading order, which is the ids' order: a search, not a scan per lookup
+        // (an export looks up a part per coding, and an interview has thousands of parts). The
+        // scan stays for a layout that ever breaks the order.
+        match self.parts.binary_search_by_key(&id, |p| p.id) {
+            Ok(i) => Some(&self.parts[i]),
+            Err(_) => self.parts.iter().find(|p| p.id == id),
+        }
     }
 
     /// The text of the question of the first exchange ("" when there is none).
