@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use serde::Serialize;
 
 use super::stats::{self, BinaryCounts, Coded, Level, Table};
@@ -206,10 +208,6 @@ fn dimension_row(
 
 /// Computes agreement among `annotators` (at least two) over the documents at least two of them
 /// coded.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one pass per dimension that fills every statistic of the report together"
-)]
 pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
     let cb = &dataset.codebook;
     let coded: Vec<&DocumentData> = dataset
@@ -217,262 +215,43 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
         .iter()
         .filter(|d| sidecars_of(d, annotators).iter().flatten().count() >= 2)
         .collect();
+    // Each dimension is computed on its own core; their results are put together in the
+    // codebook's order, so the report is the same whatever the cores did first.
+    let part_dimensions: Vec<&crate::codebook::Dimension> = cb
+        .dimensions
+        .iter()
+        .filter(|d| d.applies_to != AppliesTo::Span)
+        .collect();
+    let span_dimensions: Vec<&crate::codebook::Dimension> = cb.span_dimensions().collect();
+    let jobs: Vec<(&crate::codebook::Dimension, bool)> = part_dimensions
+        .into_iter()
+        .map(|d| (d, false))
+        .chain(span_dimensions.into_iter().map(|d| (d, true)))
+        .collect();
+    let outs: Vec<DimensionOut> = jobs
+        .par_iter()
+        .map(|&(dim, span)| {
+            if span {
+                span_dimension(dim, &coded, annotators)
+            } else {
+                part_dimension(dim, &coded, annotators)
+            }
+        })
+        .collect();
     let mut dimensions = Vec::new();
     let mut overall: Table = Vec::new();
     let mut disagreements: Vec<Disagreement> = Vec::new();
     let mut per_doc: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-
-    for dim in cb
-        .dimensions
-        .iter()
-        .filter(|d| d.applies_to != AppliesTo::Span)
-    {
-        let scope = if dim.applies_to == AppliesTo::Question {
-            "question"
-        } else {
-            "answer"
-        };
-        match dim.kind {
-            DimensionKind::OneChoice => {
-                let mut table: Table = Vec::new();
-                for doc in &coded {
-                    let sidecars = sidecars_of(doc, annotators);
-                    for part in parts_for(doc, dim.applies_to) {
-                        let row: Vec<Option<String>> = sidecars
-                            .iter()
-                            .map(|s| s.and_then(|s| s.part_values(part, &dim.id).first().cloned()))
-                            .collect();
-                        let given: Vec<&String> = row.iter().flatten().collect();
-                        let present = sidecars.iter().flatten().count();
-                        if given.len() >= 2 {
-                            let entry = per_doc.entry(doc.relative.clone()).or_default();
-                            entry.0 += 1;
-                            if given.iter().all(|v| *v == given[0]) {
-                                entry.1 += 1;
-                            }
-                        }
-                        let differs = !given.is_empty()
-                            && (given.iter().any(|v| *v != given[0]) || given.len() < present);
-                        if differs {
-                            disagreements
-                                .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
-                        }
-                        overall.push(
-                            row.iter()
-                                .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
-                                .collect(),
-                        );
-                        table.push(row);
-                    }
-                }
-                dimensions.push(dimension_row(
-                    &dim.id,
-                    scope,
-                    None,
-                    &table,
-                    annotators.len(),
-                ));
-            }
-            DimensionKind::SeveralChoices | DimensionKind::Entity => {
-                let mut values: BTreeSet<String> =
-                    dim.values.iter().map(|v| v.id.clone()).collect();
-                let mut tables: BTreeMap<String, Table> = BTreeMap::new();
-                for doc in &coded {
-                    let sidecars = sidecars_of(doc, annotators);
-                    for part in parts_for(doc, dim.applies_to) {
-                        let sets: Vec<Option<BTreeSet<String>>> = sidecars
-                            .iter()
-                            .map(|s| {
-                                s.and_then(|s| {
-                                    let v = s.part_values(part, &dim.id);
-                                    (!v.is_empty()).then(|| v.iter().cloned().collect())
-                                })
-                            })
-                            .collect();
-                        for set in sets.iter().flatten() {
-                            values.extend(set.iter().cloned());
-                        }
-                        let given: Vec<&BTreeSet<String>> = sets.iter().flatten().collect();
-                        let present = sidecars.iter().flatten().count();
-                        if !given.is_empty()
-                            && (given.iter().any(|s| *s != given[0]) || given.len() < present)
-                        {
-                            disagreements
-                                .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
-                        }
-                        for v in &values {
-                            tables.entry(v.clone()).or_default().push(
-                                sets.iter()
-                                    .map(|s| {
-                                        s.as_ref().map(|s| {
-                                            if s.contains(v) { "1" } else { "0" }.to_string()
-                                        })
-                                    })
-                                    .collect(),
-                            );
-                        }
-                    }
-                }
-                for v in values {
-                    let table = tables.remove(&v).unwrap_or_default();
-                    dimensions.push(dimension_row(
-                        &dim.id,
-                        scope,
-                        Some(&v),
-                        &table,
-                        annotators.len(),
-                    ));
-                }
-            }
-        }
-    }
-
-    // Spans: characters as units, and span matching.
     let mut span_matching = Vec::new();
-    for dim in cb.span_dimensions() {
-        let mut counts = BinaryCounts::default();
-        let mut two = [0.0f64; 4];
-        let mut pairs: BTreeMap<(usize, usize), [usize; 6]> = BTreeMap::new();
-        for doc in &coded {
-            let sidecars = sidecars_of(doc, annotators);
-            // Each coder's spans of this dimension by part, gathered once per document: a part
-            // looks up its own instead of scanning every span (an interview has thousands of
-            // parts). Spans keep their order in the sidecar.
-            let by_part: Vec<BTreeMap<PartId, Vec<&Span>>> = sidecars
-                .iter()
-                .map(|s| {
-                    let mut m: BTreeMap<PartId, Vec<&Span>> = BTreeMap::new();
-                    for x in s
-                        .iter()
-                        .flat_map(|s| &s.spans)
-                        .filter(|x| x.dimension == dim.id)
-                    {
-                        m.entry(x.part).or_default().push(x);
-                    }
-                    m
-                })
-                .collect();
-            let m = sidecars.iter().flatten().count();
-            for part in &doc.transcript.parts {
-                let len = part.text().chars().count();
-                // Most parts carry no span of this dimension: every character is a unit no coder
-                // marked, counted at once instead of character by character.
-                let marked = by_part.iter().any(|b| b.contains_key(&part.id));
-                if !marked {
-                    if len > 0 {
-                        counts.add(m, 0, len as u64);
-                    }
-                    if annotators.len() == 2 && sidecars[0].is_some() && sidecars[1].is_some() {
-                        two[3] += len as f64;
-                    }
-                    // The pair compared here, with nothing to match (as the full path records it).
-                    for i in 0..annotators.len() {
-                        for j in i + 1..annotators.len() {
-                            if sidecars[i].is_some() && sidecars[j].is_some() {
-                                pairs.entry((i, j)).or_default();
-                            }
-                        }
-                    }
-                    continue;
-                }
-                // The part's spans of this dimension, per coder (empty for a coder without).
-                let spans: Vec<&[&Span]> = by_part
-                    .iter()
-                    .map(|b| b.get(&part.id).map_or(&[][..], Vec::as_slice))
-                    .collect();
-                let covered: Vec<Option<Vec<bool>>> = sidecars
-                    .iter()
-                    .zip(&spans)
-                    .map(|(s, own)| {
-                        s.map(|_| {
-                            let mut c = vec![false; len];
-                            for x in *own {
-                                for flag in c.iter_mut().take(x.end.min(len)).skip(x.start) {
-                                    *flag = true;
-                                }
-                            }
-                            c
-                        })
-                    })
-                    .collect();
-                let present: Vec<&Vec<bool>> = covered.iter().flatten().collect();
-                // Characters by how many coders marked them: a slot per count, not a map entry
-                // per character.
-                let mut hist = vec![0u64; m + 1];
-                for i in 0..len {
-                    let ones = present.iter().filter(|c| c[i]).count();
-                    hist[ones] += 1;
-                    if annotators.len() == 2
-                        && let (Some(a), Some(b)) = (&covered[0], &covered[1])
-                    {
-                        let idx = match (a[i], b[i]) {
-                            (true, true) => 0,
-                            (true, false) => 1,
-                            (false, true) => 2,
-                            (false, false) => 3,
-                        };
-                        two[idx] += 1.0;
-                    }
-                }
-                for (ones, n) in hist.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                    counts.add(m, ones, n);
-                }
-                // Span matching per pair.
-                for i in 0..annotators.len() {
-                    for j in i + 1..annotators.len() {
-                        if sidecars[i].is_none() || sidecars[j].is_none() {
-                            continue;
-                        }
-                        let e = pairs.entry((i, j)).or_default();
-                        let (a, b) = (&spans[i], &spans[j]);
-                        e[0] += a.len();
-                        e[1] += b.len();
-                        e[2] += b
-                            .iter()
-                            .filter(|y| a.iter().any(|x| x.start == y.start && x.end == y.end))
-                            .count();
-                        e[3] += a
-                            .iter()
-                            .filter(|x| b.iter().any(|y| x.start == y.start && x.end == y.end))
-                            .count();
-                        e[4] += b
-                            .iter()
-                            .filter(|y| a.iter().any(|x| x.start < y.end && y.start < x.end))
-                            .count();
-                        e[5] += a
-                            .iter()
-                            .filter(|x| b.iter().any(|y| x.start < y.end && y.start < x.end))
-                            .count();
-                    }
-                }
-                disagreements.extend(span_disagreements(
-                    doc, part.id, &dim.id, annotators, &sidecars, &spans,
-                ));
-            }
-        }
-        dimensions.push(DimensionAgreement {
-            dimension: dim.id.clone(),
-            scope: "span characters".to_string(),
-            value: None,
-            units: counts.units(),
-            percent_agreement: counts.percent_agreement(),
-            cohen_kappa: if annotators.len() == 2 {
-                stats::cohen_kappa_2x2(two[0], two[1], two[2], two[3])
-            } else {
-                None
-            },
-            fleiss_kappa: counts.fleiss(annotators.len()),
-            krippendorff_alpha: counts.alpha(),
-        });
-        for ((i, j), e) in pairs {
-            span_matching.push(SpanMatching {
-                dimension: dim.id.clone(),
-                a: annotators[i].clone(),
-                b: annotators[j].clone(),
-                spans: (e[0], e[1]),
-                exact: prf(e[2], e[1], e[3], e[0]),
-                overlap: prf(e[4], e[1], e[5], e[0]),
-            });
+    for out in outs {
+        dimensions.extend(out.rows);
+        overall.extend(out.overall);
+        disagreements.extend(out.disagreements);
+        span_matching.extend(out.span_matching);
+        for (doc, (units, agreed)) in out.per_doc {
+            let entry = per_doc.entry(doc).or_default();
+            entry.0 += units;
+            entry.1 += agreed;
         }
     }
 
@@ -525,6 +304,292 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
         per_document,
         disagreements,
     }
+}
+
+/// What one dimension adds to the report.
+#[derive(Default)]
+struct DimensionOut {
+    rows: Vec<DimensionAgreement>,
+    /// The one-choice rows of the overall table.
+    overall: Table,
+    disagreements: Vec<Disagreement>,
+    /// Units and agreed units per document.
+    per_doc: BTreeMap<String, (usize, usize)>,
+    span_matching: Vec<SpanMatching>,
+}
+
+/// A dimension coded on whole parts: a table per dimension (or per value of a dimension with
+/// several values), its disagreements and its units per document.
+fn part_dimension(
+    dim: &crate::codebook::Dimension,
+    coded: &[&DocumentData],
+    annotators: &[String],
+) -> DimensionOut {
+    let mut out = DimensionOut::default();
+    let scope = if dim.applies_to == AppliesTo::Question {
+        "question"
+    } else {
+        "answer"
+    };
+    match dim.kind {
+        DimensionKind::OneChoice => {
+            let mut table: Table = Vec::new();
+            for doc in coded {
+                let sidecars = sidecars_of(doc, annotators);
+                for part in parts_for(doc, dim.applies_to) {
+                    let row: Vec<Option<String>> = sidecars
+                        .iter()
+                        .map(|s| s.and_then(|s| s.part_values(part, &dim.id).first().cloned()))
+                        .collect();
+                    let given: Vec<&String> = row.iter().flatten().collect();
+                    let present = sidecars.iter().flatten().count();
+                    if given.len() >= 2 {
+                        let entry = out.per_doc.entry(doc.relative.clone()).or_default();
+                        entry.0 += 1;
+                        if given.iter().all(|v| *v == given[0]) {
+                            entry.1 += 1;
+                        }
+                    }
+                    let differs = !given.is_empty()
+                        && (given.iter().any(|v| *v != given[0]) || given.len() < present);
+                    if differs {
+                        out.disagreements
+                            .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                    }
+                    out.overall.push(
+                        row.iter()
+                            .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
+                            .collect(),
+                    );
+                    table.push(row);
+                }
+            }
+            out.rows.push(dimension_row(
+                &dim.id,
+                scope,
+                None,
+                &table,
+                annotators.len(),
+            ));
+        }
+        DimensionKind::SeveralChoices | DimensionKind::Entity => {
+            let mut values: BTreeSet<String> = dim.values.iter().map(|v| v.id.clone()).collect();
+            // Every value's table has a row for every part: the values are gathered first, so
+            // a value first met in a later document still counts the parts before it, where the
+            // coders agreed it was absent.
+            let mut rows: Vec<Vec<Option<BTreeSet<String>>>> = Vec::new();
+            for doc in coded {
+                let sidecars = sidecars_of(doc, annotators);
+                for part in parts_for(doc, dim.applies_to) {
+                    let sets: Vec<Option<BTreeSet<String>>> = sidecars
+                        .iter()
+                        .map(|s| {
+                            s.and_then(|s| {
+                                let v = s.part_values(part, &dim.id);
+                                (!v.is_empty()).then(|| v.iter().cloned().collect())
+                            })
+                        })
+                        .collect();
+                    for set in sets.iter().flatten() {
+                        values.extend(set.iter().cloned());
+                    }
+                    let given: Vec<&BTreeSet<String>> = sets.iter().flatten().collect();
+                    let present = sidecars.iter().flatten().count();
+                    if !given.is_empty()
+                        && (given.iter().any(|s| *s != given[0]) || given.len() < present)
+                    {
+                        out.disagreements
+                            .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                    }
+                    rows.push(sets);
+                }
+            }
+            let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+            for v in &values {
+                let table: Table = rows
+                    .iter()
+                    .map(|sets| {
+                        sets.iter()
+                            .map(|s| {
+                                s.as_ref()
+                                    .map(|s| if s.contains(v) { "1" } else { "0" }.to_string())
+                            })
+                            .collect()
+                    })
+                    .collect();
+                tables.insert(v.clone(), table);
+            }
+            for v in values {
+                let table = tables.remove(&v).unwrap_or_default();
+                out.rows.push(dimension_row(
+                    &dim.id,
+                    scope,
+                    Some(&v),
+                    &table,
+                    annotators.len(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A span dimension: characters as units, and span matching per pair of coders.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the parts that fills every statistic of the dimension together"
+)]
+fn span_dimension(
+    dim: &crate::codebook::Dimension,
+    coded: &[&DocumentData],
+    annotators: &[String],
+) -> DimensionOut {
+    let mut out = DimensionOut::default();
+    let mut counts = BinaryCounts::default();
+    let mut two = [0.0f64; 4];
+    let mut pairs: BTreeMap<(usize, usize), [usize; 6]> = BTreeMap::new();
+    for doc in coded {
+        let sidecars = sidecars_of(doc, annotators);
+        // Each coder's spans of this dimension by part, gathered once per document: a part
+        // looks up its own instead of scanning every span (an interview has thousands of
+        // parts). Spans keep their order in the sidecar.
+        let by_part: Vec<BTreeMap<PartId, Vec<&Span>>> = sidecars
+            .iter()
+            .map(|s| {
+                let mut m: BTreeMap<PartId, Vec<&Span>> = BTreeMap::new();
+                for x in s
+                    .iter()
+                    .flat_map(|s| &s.spans)
+                    .filter(|x| x.dimension == dim.id)
+                {
+                    m.entry(x.part).or_default().push(x);
+                }
+                m
+            })
+            .collect();
+        let m = sidecars.iter().flatten().count();
+        for part in &doc.transcript.parts {
+            let len = part.text().chars().count();
+            // Most parts carry no span of this dimension: every character is a unit no coder
+            // marked, counted at once instead of character by character.
+            let marked = by_part.iter().any(|b| b.contains_key(&part.id));
+            if !marked {
+                if len > 0 {
+                    counts.add(m, 0, len as u64);
+                }
+                if annotators.len() == 2 && sidecars[0].is_some() && sidecars[1].is_some() {
+                    two[3] += len as f64;
+                }
+                // The pair compared here, with nothing to match (as the full path records it).
+                for i in 0..annotators.len() {
+                    for j in i + 1..annotators.len() {
+                        if sidecars[i].is_some() && sidecars[j].is_some() {
+                            pairs.entry((i, j)).or_default();
+                        }
+                    }
+                }
+                continue;
+            }
+            // The part's spans of this dimension, per coder (empty for a coder without).
+            let spans: Vec<&[&Span]> = by_part
+                .iter()
+                .map(|b| b.get(&part.id).map_or(&[][..], Vec::as_slice))
+                .collect();
+            let covered: Vec<Option<Vec<bool>>> = sidecars
+                .iter()
+                .zip(&spans)
+                .map(|(s, own)| {
+                    s.map(|_| {
+                        let mut c = vec![false; len];
+                        for x in *own {
+                            for flag in c.iter_mut().take(x.end.min(len)).skip(x.start) {
+                                *flag = true;
+                            }
+                        }
+                        c
+                    })
+                })
+                .collect();
+            let present: Vec<&Vec<bool>> = covered.iter().flatten().collect();
+            // Characters by how many coders marked them: a slot per count, not a map entry
+            // per character.
+            let mut hist = vec![0u64; m + 1];
+            for i in 0..len {
+                let ones = present.iter().filter(|c| c[i]).count();
+                hist[ones] += 1;
+                if annotators.len() == 2
+                    && let (Some(a), Some(b)) = (&covered[0], &covered[1])
+                {
+                    let idx = match (a[i], b[i]) {
+                        (true, true) => 0,
+                        (true, false) => 1,
+                        (false, true) => 2,
+                        (false, false) => 3,
+                    };
+                    two[idx] += 1.0;
+                }
+            }
+            for (ones, n) in hist.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                counts.add(m, ones, n);
+            }
+            // Span matching per pair.
+            for i in 0..annotators.len() {
+                for j in i + 1..annotators.len() {
+                    if sidecars[i].is_none() || sidecars[j].is_none() {
+                        continue;
+                    }
+                    let e = pairs.entry((i, j)).or_default();
+                    let (a, b) = (&spans[i], &spans[j]);
+                    e[0] += a.len();
+                    e[1] += b.len();
+                    e[2] += b
+                        .iter()
+                        .filter(|y| a.iter().any(|x| x.start == y.start && x.end == y.end))
+                        .count();
+                    e[3] += a
+                        .iter()
+                        .filter(|x| b.iter().any(|y| x.start == y.start && x.end == y.end))
+                        .count();
+                    e[4] += b
+                        .iter()
+                        .filter(|y| a.iter().any(|x| x.start < y.end && y.start < x.end))
+                        .count();
+                    e[5] += a
+                        .iter()
+                        .filter(|x| b.iter().any(|y| x.start < y.end && y.start < x.end))
+                        .count();
+                }
+            }
+            out.disagreements.extend(span_disagreements(
+                doc, part.id, &dim.id, annotators, &sidecars, &spans,
+            ));
+        }
+    }
+    out.rows.push(DimensionAgreement {
+        dimension: dim.id.clone(),
+        scope: "span characters".to_string(),
+        value: None,
+        units: counts.units(),
+        percent_agreement: counts.percent_agreement(),
+        cohen_kappa: if annotators.len() == 2 {
+            stats::cohen_kappa_2x2(two[0], two[1], two[2], two[3])
+        } else {
+            None
+        },
+        fleiss_kappa: counts.fleiss(annotators.len()),
+        krippendorff_alpha: counts.alpha(),
+    });
+    for ((i, j), e) in pairs {
+        out.span_matching.push(SpanMatching {
+            dimension: dim.id.clone(),
+            a: annotators[i].clone(),
+            b: annotators[j].clone(),
+            spans: (e[0], e[1]),
+            exact: prf(e[2], e[1], e[3], e[0]),
+            overlap: prf(e[4], e[1], e[5], e[0]),
+        });
+    }
+    out
 }
 
 fn tag_disagreement(
@@ -918,6 +983,56 @@ mod tests {
                 .iter()
                 .any(|d| d.document == "fares-freeze.txt" && d.dimension == "tone_answer")
         );
+    }
+
+    /// A value of a several-choice dimension first met in a later document (a value the
+    /// codebook lacks) still counts the earlier parts, where both coders left it out: its table
+    /// has a row for every part, as a codebook value's has.
+    #[test]
+    fn a_value_met_late_counts_every_part() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let mut d = Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap();
+        let coders = ["alice".to_string(), "bob".to_string()];
+        let topic = d.codebook.dimension("topic").unwrap().clone();
+        assert_eq!(topic.kind, DimensionKind::SeveralChoices);
+        let kind = match topic.applies_to {
+            AppliesTo::Question => PartKind::Question,
+            _ => PartKind::Answer,
+        };
+        let part = PartId { exchange: 0, kind };
+        let coded: Vec<usize> = (0..d.documents.len())
+            .filter(|&i| {
+                sidecars_of(&d.documents[i], &coders)
+                    .iter()
+                    .flatten()
+                    .count()
+                    == 2
+            })
+            .collect();
+        assert!(coded.len() >= 3);
+        let last = *coded.last().unwrap();
+        for &i in &coded {
+            for s in &mut d.documents[i].sidecars {
+                let mut values = vec!["budget".to_string()];
+                if i == last {
+                    values.push("zz_met_late".to_string());
+                }
+                s.tags
+                    .entry(part)
+                    .or_default()
+                    .insert("topic".into(), values);
+            }
+        }
+        let r = compute(&d, &coders);
+        let units = |value: &str| {
+            r.dimensions
+                .iter()
+                .find(|x| x.dimension == "topic" && x.value.as_deref() == Some(value))
+                .unwrap()
+                .units
+        };
+        assert_eq!(units("budget"), coded.len() as u64);
+        assert_eq!(units("zz_met_late"), units("budget"));
     }
 
     #[test]

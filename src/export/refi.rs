@@ -480,7 +480,7 @@ pub fn part_segments(text: &str, parts: &[crate::transcript::Part]) -> (Vec<Segm
     let mut out = Vec::with_capacity(parts.len());
     let mut complete = true;
     let find = |needle: &str, byte: &mut usize, chars: &mut usize| -> Option<usize> {
-        let found = *byte + text[*byte..].find(needle)?;
+        let found = *byte + find_text(&text[*byte..], needle)?;
         *chars += text[*byte..found].chars().count();
         let at = *chars;
         *chars += needle.chars().count();
@@ -518,6 +518,31 @@ pub fn part_segments(text: &str, parts: &[crate::transcript::Part]) -> (Vec<Segm
         }
     }
     (out, complete)
+}
+
+/// The first occurrence of `needle` in `hay`, as `str::find` gives it. A part's text is long,
+/// and preparing `str::find`'s searcher for it cost more than the search (a twentieth of a
+/// `.qdpx` export): occurrences of its first bytes are found instead and the rest compared in
+/// place. Comparisons are bounded by a few times the text, after which `str::find` finishes the
+/// search, so a text of repeats stays linear.
+fn find_text(hay: &str, needle: &str) -> Option<usize> {
+    const PREFIX: usize = 32;
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.len() <= PREFIX {
+        return memchr::memmem::find(h, n);
+    }
+    let mut budget = 4 * h.len() + 4096;
+    for at in memchr::memmem::find_iter(h, &n[..PREFIX]) {
+        let compared = n.len().min(h.len() - at);
+        if compared > budget {
+            return hay[at..].find(needle).map(|i| at + i);
+        }
+        budget -= compared;
+        if h[at..].starts_with(n) {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// The source position of char `p` of a part, given the part's segments; a position between two
@@ -1231,6 +1256,49 @@ pub fn qdc(codebook: &Codebook) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The search for a part's text finds what `str::find` finds: the first whole occurrence,
+    /// after false starts, in text of repeats (where its comparisons run out and `str::find`
+    /// finishes), with accents, and nothing when the text is absent.
+    #[test]
+    fn find_text_is_str_find() {
+        let long = "The Mayor said that the budget was set in March. ".repeat(3);
+        let repeats = "Fahy said. ".repeat(2_000);
+        let mut repeats_then = repeats.clone();
+        repeats_then.push_str("Fahy said no.");
+        let needle_of_repeats = format!("{}no.", "Fahy said. ".repeat(40));
+        let cases: Vec<(String, String)> = vec![
+            (format!("header\n\n{long}"), long.clone()),
+            (format!("{}{long}", &long[..60]), long.clone()),
+            (
+                long.clone(),
+                "absent text that is longer than the prefix".into(),
+            ),
+            (
+                format!("Café société é{long}Crème brûlée and more words here"),
+                "Crème brûlée and more words here".into(),
+            ),
+            (repeats.clone(), needle_of_repeats.clone()),
+            (
+                repeats_then.clone(),
+                "Fahy said. Fahy said. Fahy said no.".into(),
+            ),
+            (
+                repeats_then,
+                format!("{}Fahy said no.", "Fahy said. ".repeat(500)),
+            ),
+            ("short".into(), "or".into()),
+            (String::new(), "x".into()),
+        ];
+        for (hay, needle) in &cases {
+            assert_eq!(
+                find_text(hay, needle),
+                hay.find(needle.as_str()),
+                "{:?}",
+                &needle[..needle.len().min(40)]
+            );
+        }
+    }
 
     /// Every code a coding can name (a value of the codebook, an entity, a value only used in
     /// sidecars, a dimension the codebook lacks) has the GUID [`code_guid`] gives it, so a
