@@ -15,6 +15,8 @@ pub use crate::annotation::{
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::fsutil::{WriteError, atomic_write};
 pub use crate::ronfmt::{ron_error_message, ron_options, to_pretty_ron};
+
+pub mod fast;
 use crate::transcript::{PartId, PartKind, Transcript};
 
 /// Largest sidecar read, in bytes (a sidecar with 10,000 spans is about 1.3 MB).
@@ -228,7 +230,9 @@ impl Sidecar {
             found,
         };
         // One full parse in the common case; the schema probe only explains a failure.
-        let sidecar: Sidecar = match options.from_str::<Sidecar>(&text) {
+        // The layout Marginalia writes is read by the fast reader; anything else by RON.
+        let parsed = fast::parse(&text).map_or_else(|| options.from_str::<Sidecar>(&text), Ok);
+        let sidecar: Sidecar = match parsed {
             Ok(s) => s,
             Err(e) => {
                 if let Ok(probe) = options.from_str::<SchemaProbe>(&text)

@@ -297,6 +297,9 @@ proptest! {
             s.spans.push(span);
         }
         let text = s.to_ron();
+        // The fast reader reads what Marginalia writes, and reads it as RON does.
+        let by_ron: Sidecar = marginalia::sidecar::ron_options().from_str(&text).unwrap();
+        prop_assert_eq!(marginalia::sidecar::fast::parse(&text), Some(by_ron));
         let back = Sidecar::parse(text.as_bytes(), Path::new("p")).unwrap();
         let mut expected = s.clone();
         expected.canonicalize();
@@ -343,6 +346,44 @@ proptest! {
             let again = Sidecar::parse(s.to_ron().as_bytes(), Path::new("p")).unwrap();
             prop_assert_eq!(&again.unknown, &s.unknown);
             prop_assert_eq!(again.to_ron(), s.to_ron());
+        }
+    }
+
+    /// Whatever the fast reader accepts of a changed sidecar (a byte replaced, or a snippet of
+    /// other RON put in: a comment, a raw string, an escape, other whitespace, a leading zero,
+    /// text after the end), RON reads the same; what it gives up on is left to RON.
+    #[test]
+    fn fast_reader_accepts_only_what_ron_reads_the_same(
+        cut in 0usize..4000,
+        byte in any::<u8>(),
+        snippet in prop_oneof![
+            Just("// c\n"), Just("/* c */"), Just("#"), Just("r#"), Just("r\""), Just("0"), Just("00"),
+            Just("\\u{41}"), Just("\\'"), Just(" "), Just("\u{a0}"), Just("\u{2028}"), Just(","),
+            Just(",,"), Just(")"), Just("("), Just("Some ("), Just("\t"), Just("\r\n"), Just("_"),
+            Just("+"), Just("-"), Just("1_0"), Just("0x1"), Just("None"), Just("\""), Just("\\"),
+            Just("Sidecar"), Just("x: 1,"), Just("\n)"), Just("]"), Just("}"),
+        ],
+        replace in any::<bool>(),
+    ) {
+        let base = tagged_sidecar(&seed()).to_ron();
+        let mut at = cut % base.len();
+        while !base.is_char_boundary(at) {
+            at -= 1;
+        }
+        let text = if replace {
+            let mut bytes = base.clone().into_bytes();
+            bytes[at] = byte;
+            match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => return Ok(()),
+            }
+        } else {
+            format!("{}{}{}", &base[..at], snippet, &base[at..])
+        };
+        if let Some(fast) = marginalia::sidecar::fast::parse(&text) {
+            let by_ron = marginalia::sidecar::ron_options().from_str::<Sidecar>(&text);
+            prop_assert!(by_ron.is_ok(), "the fast reader took what RON refuses: {:?}", text);
+            prop_assert_eq!(fast, by_ron.unwrap());
         }
     }
 
