@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::corpus;
 
 mod analysis;
-use crate::dataset::{Dataset, DatasetStream, Selection};
+use crate::dataset::{DatasetStream, Selection};
 use crate::export::{ExportFormat, export_stream};
 use crate::transcript::{Format, PartKind, Transcript};
 
@@ -897,35 +897,6 @@ fn agreement(
     // those are read (a third of a generated corpus); the annotators are gathered from the
     // sidecars' names across the corpus.
     let present = stream.keep_coded_by(2);
-    let mut documents = Vec::new();
-    let mut warnings = stream.skipped.clone();
-    let read: Result<(), std::convert::Infallible> = stream.for_each(
-        |mut loaded| {
-            // A sidecar that names another annotator inside is skipped on reading: the document
-            // may then be coded once only.
-            if loaded
-                .document
-                .as_ref()
-                .is_some_and(|d| d.sidecars.len() < 2)
-            {
-                loaded.document = None;
-            }
-            loaded
-        },
-        |loaded| {
-            warnings.extend(loaded.warnings);
-            documents.extend(loaded.document);
-            Ok(())
-        },
-        &|_, _| {},
-    );
-    let Ok(()) = read;
-    let dataset = Dataset {
-        root: stream.root.clone(),
-        codebook: stream.codebook.clone(),
-        documents,
-        warnings,
-    };
     let chosen = match annotators {
         Some(a) => a,
         None => present.into_iter().collect(),
@@ -937,7 +908,31 @@ fn agreement(
             dir.display()
         );
     }
-    let r = corpus::compute(&dataset, &chosen);
+    // Each document is compared on the core that read it and let go of: the totals grow with
+    // the units compared, not with the corpus's text.
+    let plan = corpus::Plan::new(&stream.codebook, &chosen);
+    let mut totals = plan.totals();
+    let mut warnings = stream.skipped.clone();
+    let read: Result<(), std::convert::Infallible> = stream.for_each(
+        |loaded| {
+            let compared = loaded.document.as_ref().and_then(|d| plan.document(d));
+            (loaded.warnings, compared)
+        },
+        |(read_warnings, compared)| {
+            warnings.extend(read_warnings);
+            if let Some(d) = compared {
+                totals.add(d);
+            }
+            Ok(())
+        },
+        &|_, _| {},
+    );
+    let Ok(()) = read;
+    // A sidecar that could not be read is left out of the comparison: said, as the export says.
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let r = plan.report(totals);
     if json {
         let value = serde_json::json!({
             "annotators": r.annotators,

@@ -209,123 +209,451 @@ fn dimension_row(
 /// Computes agreement among `annotators` (at least two) over the documents at least two of them
 /// coded.
 pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
-    let cb = &dataset.codebook;
-    let coded: Vec<&DocumentData> = dataset
+    let plan = Plan::new(&dataset.codebook, annotators);
+    let documents: Vec<Option<DocumentAgreement>> = dataset
         .documents
-        .iter()
-        .filter(|d| sidecars_of(d, annotators).iter().flatten().count() >= 2)
-        .collect();
-    // Each dimension is computed on its own core; their results are put together in the
-    // codebook's order, so the report is the same whatever the cores did first.
-    let part_dimensions: Vec<&crate::codebook::Dimension> = cb
-        .dimensions
-        .iter()
-        .filter(|d| d.applies_to != AppliesTo::Span)
-        .collect();
-    let span_dimensions: Vec<&crate::codebook::Dimension> = cb.span_dimensions().collect();
-    let jobs: Vec<(&crate::codebook::Dimension, bool)> = part_dimensions
-        .into_iter()
-        .map(|d| (d, false))
-        .chain(span_dimensions.into_iter().map(|d| (d, true)))
-        .collect();
-    let outs: Vec<DimensionOut> = jobs
         .par_iter()
-        .map(|&(dim, span)| {
-            if span {
-                span_dimension(dim, &coded, annotators)
-            } else {
-                part_dimension(dim, &coded, annotators)
-            }
-        })
+        .map(|d| plan.document(d))
         .collect();
-    let mut dimensions = Vec::new();
-    let mut overall: Table = Vec::new();
-    let mut disagreements: Vec<Disagreement> = Vec::new();
-    let mut per_doc: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    let mut span_matching = Vec::new();
-    for out in outs {
-        dimensions.extend(out.rows);
-        overall.extend(out.overall);
-        disagreements.extend(out.disagreements);
-        span_matching.extend(out.span_matching);
-        for (doc, (units, agreed)) in out.per_doc {
-            let entry = per_doc.entry(doc).or_default();
-            entry.0 += units;
-            entry.1 += agreed;
-        }
+    let mut totals = plan.totals();
+    for d in documents.into_iter().flatten() {
+        totals.add(d);
     }
+    plan.report(totals)
+}
 
-    let mut pairwise = Vec::new();
-    for i in 0..annotators.len() {
-        for j in i + 1..annotators.len() {
-            let t: Table = overall
-                .iter()
-                .map(|row| vec![row[i].clone(), row[j].clone()])
-                .collect();
-            pairwise.push(PairAgreement {
-                a: annotators[i].clone(),
-                b: annotators[j].clone(),
-                units: stats::pairable_units(&t) as u64,
-                percent_agreement: stats::percent_agreement(&t),
-                cohen_kappa: stats::cohen_kappa(&t, 0, 1),
-            });
+/// Agreement computed document by document, so a corpus is compared as it is read and no
+/// document need stay in memory: [`Plan::document`] on any core, [`Totals::add`] in document
+/// order, then [`Plan::report`]. The report is the one [`compute`] gives.
+pub struct Plan<'c> {
+    /// The codebook's dimensions: those coded on parts, then those coded on spans (`true`).
+    jobs: Vec<(&'c crate::codebook::Dimension, bool)>,
+    annotators: Vec<String>,
+}
+
+/// What one document adds to the report.
+pub struct DocumentAgreement {
+    relative: String,
+    /// One per dimension of the plan.
+    partials: Vec<Partial>,
+}
+
+/// The documents added so far.
+pub struct Totals {
+    partials: Vec<Partial>,
+    per_document: Vec<DocumentAgreementRow>,
+}
+
+impl Totals {
+    /// Adds a document's part, in document order.
+    pub fn add(&mut self, d: DocumentAgreement) {
+        let mut row = DocumentAgreementRow {
+            document: d.relative,
+            units: 0,
+            agreed: 0,
+            disagreements: 0,
+        };
+        for (total, partial) in self.partials.iter_mut().zip(d.partials) {
+            row.units += partial.units;
+            row.agreed += partial.agreed;
+            row.disagreements += partial.disagreements.len();
+            total.merge(partial);
         }
-    }
-    for d in &disagreements {
-        per_doc.entry(d.document.clone()).or_default().2 += 1;
-    }
-    let per_document = coded
-        .iter()
-        .map(|d| {
-            let (units, agreed, disagreements) =
-                per_doc.get(&d.relative).copied().unwrap_or_default();
-            DocumentAgreementRow {
-                document: d.relative.clone(),
-                units,
-                agreed,
-                disagreements,
-            }
-        })
-        .collect();
-    let overall = dimension_row(
-        "overall",
-        "one-choice part tags",
-        None,
-        &overall,
-        annotators.len(),
-    );
-    AgreementReport {
-        annotators: annotators.to_vec(),
-        documents: coded.len(),
-        dimensions,
-        overall,
-        span_matching,
-        pairwise,
-        per_document,
-        disagreements,
+        self.per_document.push(row);
     }
 }
 
-/// What one dimension adds to the report.
+impl<'c> Plan<'c> {
+    /// The dimensions of `codebook` compared among `annotators`.
+    pub fn new(codebook: &'c crate::codebook::Codebook, annotators: &[String]) -> Plan<'c> {
+        let jobs = codebook
+            .dimensions
+            .iter()
+            .filter(|d| d.applies_to != AppliesTo::Span)
+            .map(|d| (d, false))
+            .chain(codebook.span_dimensions().map(|d| (d, true)))
+            .collect();
+        Plan {
+            jobs,
+            annotators: annotators.to_vec(),
+        }
+    }
+
+    /// Nothing added yet.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            partials: self.jobs.iter().map(|_| Partial::default()).collect(),
+            per_document: Vec::new(),
+        }
+    }
+
+    /// What `doc` adds; `None` when fewer than two of the annotators coded it.
+    pub fn document(&self, doc: &DocumentData) -> Option<DocumentAgreement> {
+        let sidecars = sidecars_of(doc, &self.annotators);
+        if sidecars.iter().flatten().count() < 2 {
+            return None;
+        }
+        let partials = self
+            .jobs
+            .iter()
+            .map(|&(dim, span)| {
+                if span {
+                    span_partial(dim, doc, &sidecars, &self.annotators)
+                } else {
+                    part_partial(dim, doc, &sidecars, &self.annotators)
+                }
+            })
+            .collect();
+        Some(DocumentAgreement {
+            relative: doc.relative.clone(),
+            partials,
+        })
+    }
+
+    /// The report of the documents added.
+    pub fn report(&self, totals: Totals) -> AgreementReport {
+        let annotators = &self.annotators;
+        // Each dimension's statistics on its own core, put together in the codebook's order.
+        let finished: Vec<Finished> = self
+            .jobs
+            .par_iter()
+            .zip(totals.partials)
+            .map(|(&(dim, span), partial)| finish(dim, span, partial, annotators))
+            .collect();
+        let mut dimensions = Vec::new();
+        let mut overall: Table = Vec::new();
+        let mut disagreements: Vec<Disagreement> = Vec::new();
+        let mut span_matching = Vec::new();
+        for f in finished {
+            dimensions.extend(f.rows);
+            overall.extend(f.overall);
+            disagreements.extend(f.disagreements);
+            span_matching.extend(f.span_matching);
+        }
+        let mut pairwise = Vec::new();
+        for i in 0..annotators.len() {
+            for j in i + 1..annotators.len() {
+                let t: Table = overall
+                    .iter()
+                    .map(|row| vec![row[i].clone(), row[j].clone()])
+                    .collect();
+                pairwise.push(PairAgreement {
+                    a: annotators[i].clone(),
+                    b: annotators[j].clone(),
+                    units: stats::pairable_units(&t) as u64,
+                    percent_agreement: stats::percent_agreement(&t),
+                    cohen_kappa: stats::cohen_kappa(&t, 0, 1),
+                });
+            }
+        }
+        let overall = dimension_row(
+            "overall",
+            "one-choice part tags",
+            None,
+            &overall,
+            annotators.len(),
+        );
+        AgreementReport {
+            annotators: annotators.clone(),
+            documents: totals.per_document.len(),
+            dimensions,
+            overall,
+            span_matching,
+            pairwise,
+            per_document: totals.per_document,
+            disagreements,
+        }
+    }
+}
+
+/// What documents add to one dimension; [`Partial::merge`] puts them together in document order.
 #[derive(Default)]
-struct DimensionOut {
+struct Partial {
+    /// One choice: a row per part, and the rows of the overall table.
+    table: Table,
+    overall: Table,
+    /// Several choices: each coder's values per part, and the values met.
+    sets: Vec<Vec<Option<BTreeSet<String>>>>,
+    values: BTreeSet<String>,
+    /// Spans: characters by coders and marks, the 2x2 counts of two coders, matching per pair.
+    counts: BinaryCounts,
+    two: [f64; 4],
+    pairs: BTreeMap<(usize, usize), [usize; 6]>,
+    disagreements: Vec<Disagreement>,
+    /// One choice: units with two or more coders, and those where all agreed.
+    units: usize,
+    agreed: usize,
+}
+
+impl Partial {
+    fn merge(&mut self, other: Partial) {
+        self.table.extend(other.table);
+        self.overall.extend(other.overall);
+        self.sets.extend(other.sets);
+        self.values.extend(other.values);
+        for (key, n) in other.counts.counts {
+            *self.counts.counts.entry(key).or_default() += n;
+        }
+        // Whole numbers of characters: the sums are exact in any order.
+        for (mine, theirs) in self.two.iter_mut().zip(other.two) {
+            *mine += theirs;
+        }
+        for (pair, e) in other.pairs {
+            let mine = self.pairs.entry(pair).or_default();
+            for (m, t) in mine.iter_mut().zip(e) {
+                *m += t;
+            }
+        }
+        self.disagreements.extend(other.disagreements);
+        self.units += other.units;
+        self.agreed += other.agreed;
+    }
+}
+
+/// A dimension's rows of the report.
+struct Finished {
     rows: Vec<DimensionAgreement>,
-    /// The one-choice rows of the overall table.
     overall: Table,
     disagreements: Vec<Disagreement>,
-    /// Units and agreed units per document.
-    per_doc: BTreeMap<String, (usize, usize)>,
     span_matching: Vec<SpanMatching>,
 }
 
-/// A dimension coded on whole parts: a table per dimension (or per value of a dimension with
-/// several values), its disagreements and its units per document.
-fn part_dimension(
+/// What a document adds to a dimension coded on whole parts.
+fn part_partial(
     dim: &crate::codebook::Dimension,
-    coded: &[&DocumentData],
+    doc: &DocumentData,
+    sidecars: &[Option<&Sidecar>],
     annotators: &[String],
-) -> DimensionOut {
-    let mut out = DimensionOut::default();
+) -> Partial {
+    let mut out = Partial::default();
+    let sidecars = sidecars.to_vec();
+    match dim.kind {
+        DimensionKind::OneChoice => {
+            for part in parts_for(doc, dim.applies_to) {
+                let row: Vec<Option<String>> = sidecars
+                    .iter()
+                    .map(|s| s.and_then(|s| s.part_values(part, &dim.id).first().cloned()))
+                    .collect();
+                let given: Vec<&String> = row.iter().flatten().collect();
+                let present = sidecars.iter().flatten().count();
+                if given.len() >= 2 {
+                    out.units += 1;
+                    if given.iter().all(|v| *v == given[0]) {
+                        out.agreed += 1;
+                    }
+                }
+                let differs = !given.is_empty()
+                    && (given.iter().any(|v| *v != given[0]) || given.len() < present);
+                if differs {
+                    out.disagreements
+                        .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                }
+                out.overall.push(
+                    row.iter()
+                        .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
+                        .collect(),
+                );
+                out.table.push(row);
+            }
+        }
+        DimensionKind::SeveralChoices | DimensionKind::Entity => {
+            for part in parts_for(doc, dim.applies_to) {
+                let sets: Vec<Option<BTreeSet<String>>> = sidecars
+                    .iter()
+                    .map(|s| {
+                        s.and_then(|s| {
+                            let v = s.part_values(part, &dim.id);
+                            (!v.is_empty()).then(|| v.iter().cloned().collect())
+                        })
+                    })
+                    .collect();
+                for set in sets.iter().flatten() {
+                    out.values.extend(set.iter().cloned());
+                }
+                let given: Vec<&BTreeSet<String>> = sets.iter().flatten().collect();
+                let present = sidecars.iter().flatten().count();
+                if !given.is_empty()
+                    && (given.iter().any(|s| *s != given[0]) || given.len() < present)
+                {
+                    out.disagreements
+                        .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                }
+                out.sets.push(sets);
+            }
+        }
+    }
+    out
+}
+
+/// What a document adds to a span dimension: characters as units, and span matching per pair
+/// of coders.
+fn span_partial(
+    dim: &crate::codebook::Dimension,
+    doc: &DocumentData,
+    sidecars: &[Option<&Sidecar>],
+    annotators: &[String],
+) -> Partial {
+    let mut out = Partial::default();
+    let sidecars = sidecars.to_vec();
+    // Each coder's spans of this dimension by part, gathered once per document: a part
+    // looks up its own instead of scanning every span (an interview has thousands of
+    // parts). Spans keep their order in the sidecar.
+    let by_part: Vec<BTreeMap<PartId, Vec<&Span>>> = sidecars
+        .iter()
+        .map(|s| {
+            let mut m: BTreeMap<PartId, Vec<&Span>> = BTreeMap::new();
+            for x in s
+                .iter()
+                .flat_map(|s| &s.spans)
+                .filter(|x| x.dimension == dim.id)
+            {
+                m.entry(x.part).or_default().push(x);
+            }
+            m
+        })
+        .collect();
+    let m = sidecars.iter().flatten().count();
+    for part in &doc.transcript.parts {
+        let len = part.text().chars().count();
+        // Most parts carry no span of this dimension: every character is a unit no coder
+        // marked, counted at once instead of character by character.
+        let marked = by_part.iter().any(|b| b.contains_key(&part.id));
+        if !marked {
+            if len > 0 {
+                out.counts.add(m, 0, len as u64);
+            }
+            if annotators.len() == 2 && sidecars[0].is_some() && sidecars[1].is_some() {
+                out.two[3] += len as f64;
+            }
+            // The pair compared here, with nothing to match (as the full path records it).
+            for i in 0..annotators.len() {
+                for j in i + 1..annotators.len() {
+                    if sidecars[i].is_some() && sidecars[j].is_some() {
+                        out.pairs.entry((i, j)).or_default();
+                    }
+                }
+            }
+            continue;
+        }
+        // The part's spans of this dimension, per coder (empty for a coder without).
+        let spans: Vec<&[&Span]> = by_part
+            .iter()
+            .map(|b| b.get(&part.id).map_or(&[][..], Vec::as_slice))
+            .collect();
+        let covered: Vec<Option<Vec<bool>>> = sidecars
+            .iter()
+            .zip(&spans)
+            .map(|(s, own)| {
+                s.map(|_| {
+                    let mut c = vec![false; len];
+                    for x in *own {
+                        for flag in c.iter_mut().take(x.end.min(len)).skip(x.start) {
+                            *flag = true;
+                        }
+                    }
+                    c
+                })
+            })
+            .collect();
+        let present: Vec<&Vec<bool>> = covered.iter().flatten().collect();
+        // Characters by how many coders marked them: a slot per count, not a map entry
+        // per character.
+        let mut hist = vec![0u64; m + 1];
+        for i in 0..len {
+            let ones = present.iter().filter(|c| c[i]).count();
+            hist[ones] += 1;
+            if annotators.len() == 2
+                && let (Some(a), Some(b)) = (&covered[0], &covered[1])
+            {
+                let idx = match (a[i], b[i]) {
+                    (true, true) => 0,
+                    (true, false) => 1,
+                    (false, true) => 2,
+                    (false, false) => 3,
+                };
+                out.two[idx] += 1.0;
+            }
+        }
+        for (ones, n) in hist.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            out.counts.add(m, ones, n);
+        }
+        // Span matching per pair.
+        for i in 0..annotators.len() {
+            for j in i + 1..annotators.len() {
+                if sidecars[i].is_none() || sidecars[j].is_none() {
+                    continue;
+                }
+                let e = out.pairs.entry((i, j)).or_default();
+                let (a, b) = (&spans[i], &spans[j]);
+                e[0] += a.len();
+                e[1] += b.len();
+                e[2] += b
+                    .iter()
+                    .filter(|y| a.iter().any(|x| x.start == y.start && x.end == y.end))
+                    .count();
+                e[3] += a
+                    .iter()
+                    .filter(|x| b.iter().any(|y| x.start == y.start && x.end == y.end))
+                    .count();
+                e[4] += b
+                    .iter()
+                    .filter(|y| a.iter().any(|x| x.start < y.end && y.start < x.end))
+                    .count();
+                e[5] += a
+                    .iter()
+                    .filter(|x| b.iter().any(|y| x.start < y.end && y.start < x.end))
+                    .count();
+            }
+        }
+        out.disagreements.extend(span_disagreements(
+            doc, part.id, &dim.id, annotators, &sidecars, &spans,
+        ));
+    }
+    out
+}
+
+/// A dimension's statistics from what every document added.
+fn finish(
+    dim: &crate::codebook::Dimension,
+    span: bool,
+    partial: Partial,
+    annotators: &[String],
+) -> Finished {
+    let mut rows = Vec::new();
+    let mut span_matching = Vec::new();
+    if span {
+        let (counts, two) = (&partial.counts, partial.two);
+        rows.push(DimensionAgreement {
+            dimension: dim.id.clone(),
+            scope: "span characters".to_string(),
+            value: None,
+            units: counts.units(),
+            percent_agreement: counts.percent_agreement(),
+            cohen_kappa: if annotators.len() == 2 {
+                stats::cohen_kappa_2x2(two[0], two[1], two[2], two[3])
+            } else {
+                None
+            },
+            fleiss_kappa: counts.fleiss(annotators.len()),
+            krippendorff_alpha: counts.alpha(),
+        });
+        for ((i, j), e) in &partial.pairs {
+            span_matching.push(SpanMatching {
+                dimension: dim.id.clone(),
+                a: annotators[*i].clone(),
+                b: annotators[*j].clone(),
+                spans: (e[0], e[1]),
+                exact: prf(e[2], e[1], e[3], e[0]),
+                overlap: prf(e[4], e[1], e[5], e[0]),
+            });
+        }
+        return Finished {
+            rows,
+            overall: Vec::new(),
+            disagreements: partial.disagreements,
+            span_matching,
+        };
+    }
     let scope = if dim.applies_to == AppliesTo::Question {
         "question"
     } else {
@@ -333,80 +661,22 @@ fn part_dimension(
     };
     match dim.kind {
         DimensionKind::OneChoice => {
-            let mut table: Table = Vec::new();
-            for doc in coded {
-                let sidecars = sidecars_of(doc, annotators);
-                for part in parts_for(doc, dim.applies_to) {
-                    let row: Vec<Option<String>> = sidecars
-                        .iter()
-                        .map(|s| s.and_then(|s| s.part_values(part, &dim.id).first().cloned()))
-                        .collect();
-                    let given: Vec<&String> = row.iter().flatten().collect();
-                    let present = sidecars.iter().flatten().count();
-                    if given.len() >= 2 {
-                        let entry = out.per_doc.entry(doc.relative.clone()).or_default();
-                        entry.0 += 1;
-                        if given.iter().all(|v| *v == given[0]) {
-                            entry.1 += 1;
-                        }
-                    }
-                    let differs = !given.is_empty()
-                        && (given.iter().any(|v| *v != given[0]) || given.len() < present);
-                    if differs {
-                        out.disagreements
-                            .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
-                    }
-                    out.overall.push(
-                        row.iter()
-                            .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
-                            .collect(),
-                    );
-                    table.push(row);
-                }
-            }
-            out.rows.push(dimension_row(
+            rows.push(dimension_row(
                 &dim.id,
                 scope,
                 None,
-                &table,
+                &partial.table,
                 annotators.len(),
             ));
         }
         DimensionKind::SeveralChoices | DimensionKind::Entity => {
+            // Every value's table has a row for every part: a value first met in a later
+            // document still counts the parts before it, where the coders agreed it was absent.
             let mut values: BTreeSet<String> = dim.values.iter().map(|v| v.id.clone()).collect();
-            // Every value's table has a row for every part: the values are gathered first, so
-            // a value first met in a later document still counts the parts before it, where the
-            // coders agreed it was absent.
-            let mut rows: Vec<Vec<Option<BTreeSet<String>>>> = Vec::new();
-            for doc in coded {
-                let sidecars = sidecars_of(doc, annotators);
-                for part in parts_for(doc, dim.applies_to) {
-                    let sets: Vec<Option<BTreeSet<String>>> = sidecars
-                        .iter()
-                        .map(|s| {
-                            s.and_then(|s| {
-                                let v = s.part_values(part, &dim.id);
-                                (!v.is_empty()).then(|| v.iter().cloned().collect())
-                            })
-                        })
-                        .collect();
-                    for set in sets.iter().flatten() {
-                        values.extend(set.iter().cloned());
-                    }
-                    let given: Vec<&BTreeSet<String>> = sets.iter().flatten().collect();
-                    let present = sidecars.iter().flatten().count();
-                    if !given.is_empty()
-                        && (given.iter().any(|s| *s != given[0]) || given.len() < present)
-                    {
-                        out.disagreements
-                            .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
-                    }
-                    rows.push(sets);
-                }
-            }
-            let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+            values.extend(partial.values);
             for v in &values {
-                let table: Table = rows
+                let table: Table = partial
+                    .sets
                     .iter()
                     .map(|sets| {
                         sets.iter()
@@ -417,179 +687,22 @@ fn part_dimension(
                             .collect()
                     })
                     .collect();
-                tables.insert(v.clone(), table);
-            }
-            for v in values {
-                let table = tables.remove(&v).unwrap_or_default();
-                out.rows.push(dimension_row(
+                rows.push(dimension_row(
                     &dim.id,
                     scope,
-                    Some(&v),
+                    Some(v),
                     &table,
                     annotators.len(),
                 ));
             }
         }
     }
-    out
-}
-
-/// A span dimension: characters as units, and span matching per pair of coders.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one pass over the parts that fills every statistic of the dimension together"
-)]
-fn span_dimension(
-    dim: &crate::codebook::Dimension,
-    coded: &[&DocumentData],
-    annotators: &[String],
-) -> DimensionOut {
-    let mut out = DimensionOut::default();
-    let mut counts = BinaryCounts::default();
-    let mut two = [0.0f64; 4];
-    let mut pairs: BTreeMap<(usize, usize), [usize; 6]> = BTreeMap::new();
-    for doc in coded {
-        let sidecars = sidecars_of(doc, annotators);
-        // Each coder's spans of this dimension by part, gathered once per document: a part
-        // looks up its own instead of scanning every span (an interview has thousands of
-        // parts). Spans keep their order in the sidecar.
-        let by_part: Vec<BTreeMap<PartId, Vec<&Span>>> = sidecars
-            .iter()
-            .map(|s| {
-                let mut m: BTreeMap<PartId, Vec<&Span>> = BTreeMap::new();
-                for x in s
-                    .iter()
-                    .flat_map(|s| &s.spans)
-                    .filter(|x| x.dimension == dim.id)
-                {
-                    m.entry(x.part).or_default().push(x);
-                }
-                m
-            })
-            .collect();
-        let m = sidecars.iter().flatten().count();
-        for part in &doc.transcript.parts {
-            let len = part.text().chars().count();
-            // Most parts carry no span of this dimension: every character is a unit no coder
-            // marked, counted at once instead of character by character.
-            let marked = by_part.iter().any(|b| b.contains_key(&part.id));
-            if !marked {
-                if len > 0 {
-                    counts.add(m, 0, len as u64);
-                }
-                if annotators.len() == 2 && sidecars[0].is_some() && sidecars[1].is_some() {
-                    two[3] += len as f64;
-                }
-                // The pair compared here, with nothing to match (as the full path records it).
-                for i in 0..annotators.len() {
-                    for j in i + 1..annotators.len() {
-                        if sidecars[i].is_some() && sidecars[j].is_some() {
-                            pairs.entry((i, j)).or_default();
-                        }
-                    }
-                }
-                continue;
-            }
-            // The part's spans of this dimension, per coder (empty for a coder without).
-            let spans: Vec<&[&Span]> = by_part
-                .iter()
-                .map(|b| b.get(&part.id).map_or(&[][..], Vec::as_slice))
-                .collect();
-            let covered: Vec<Option<Vec<bool>>> = sidecars
-                .iter()
-                .zip(&spans)
-                .map(|(s, own)| {
-                    s.map(|_| {
-                        let mut c = vec![false; len];
-                        for x in *own {
-                            for flag in c.iter_mut().take(x.end.min(len)).skip(x.start) {
-                                *flag = true;
-                            }
-                        }
-                        c
-                    })
-                })
-                .collect();
-            let present: Vec<&Vec<bool>> = covered.iter().flatten().collect();
-            // Characters by how many coders marked them: a slot per count, not a map entry
-            // per character.
-            let mut hist = vec![0u64; m + 1];
-            for i in 0..len {
-                let ones = present.iter().filter(|c| c[i]).count();
-                hist[ones] += 1;
-                if annotators.len() == 2
-                    && let (Some(a), Some(b)) = (&covered[0], &covered[1])
-                {
-                    let idx = match (a[i], b[i]) {
-                        (true, true) => 0,
-                        (true, false) => 1,
-                        (false, true) => 2,
-                        (false, false) => 3,
-                    };
-                    two[idx] += 1.0;
-                }
-            }
-            for (ones, n) in hist.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                counts.add(m, ones, n);
-            }
-            // Span matching per pair.
-            for i in 0..annotators.len() {
-                for j in i + 1..annotators.len() {
-                    if sidecars[i].is_none() || sidecars[j].is_none() {
-                        continue;
-                    }
-                    let e = pairs.entry((i, j)).or_default();
-                    let (a, b) = (&spans[i], &spans[j]);
-                    e[0] += a.len();
-                    e[1] += b.len();
-                    e[2] += b
-                        .iter()
-                        .filter(|y| a.iter().any(|x| x.start == y.start && x.end == y.end))
-                        .count();
-                    e[3] += a
-                        .iter()
-                        .filter(|x| b.iter().any(|y| x.start == y.start && x.end == y.end))
-                        .count();
-                    e[4] += b
-                        .iter()
-                        .filter(|y| a.iter().any(|x| x.start < y.end && y.start < x.end))
-                        .count();
-                    e[5] += a
-                        .iter()
-                        .filter(|x| b.iter().any(|y| x.start < y.end && y.start < x.end))
-                        .count();
-                }
-            }
-            out.disagreements.extend(span_disagreements(
-                doc, part.id, &dim.id, annotators, &sidecars, &spans,
-            ));
-        }
+    Finished {
+        rows,
+        overall: partial.overall,
+        disagreements: partial.disagreements,
+        span_matching,
     }
-    out.rows.push(DimensionAgreement {
-        dimension: dim.id.clone(),
-        scope: "span characters".to_string(),
-        value: None,
-        units: counts.units(),
-        percent_agreement: counts.percent_agreement(),
-        cohen_kappa: if annotators.len() == 2 {
-            stats::cohen_kappa_2x2(two[0], two[1], two[2], two[3])
-        } else {
-            None
-        },
-        fleiss_kappa: counts.fleiss(annotators.len()),
-        krippendorff_alpha: counts.alpha(),
-    });
-    for ((i, j), e) in pairs {
-        out.span_matching.push(SpanMatching {
-            dimension: dim.id.clone(),
-            a: annotators[i].clone(),
-            b: annotators[j].clone(),
-            spans: (e[0], e[1]),
-            exact: prf(e[2], e[1], e[3], e[0]),
-            overlap: prf(e[4], e[1], e[5], e[0]),
-        });
-    }
-    out
 }
 
 fn tag_disagreement(
