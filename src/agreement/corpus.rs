@@ -886,6 +886,7 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
     let mut value_index: FxHashMap<&str, u32> = FxHashMap::default();
     let mut cells: Vec<(u32, u32, u32)> = Vec::with_capacity(estimate);
     let mut fields: [&str; 3] = [""; 3];
+    let mut last_unit: Option<(&str, u32)> = None;
     for line in lines {
         if line.is_empty() || line.contains('\r') {
             return None;
@@ -906,8 +907,18 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
         if n != width || unit.is_empty() || coder.is_empty() {
             return None;
         }
-        let next = units.len() as u32;
-        let ui = *units.entry(unit).or_insert(next);
+        // Records usually come unit by unit: the unit of the record before is not looked up
+        // again (a million units' map does not fit the cache, and its lookups made the reading
+        // grow faster than the file).
+        let ui = match last_unit {
+            Some((name, i)) if name == unit => i,
+            _ => {
+                let next = units.len() as u32;
+                let i = *units.entry(unit).or_insert(next);
+                last_unit = Some((unit, i));
+                i
+            }
+        };
         let ci = *coder_index.entry(coder).or_insert_with(|| {
             coders.push(coder.to_string());
             (coders.len() - 1) as u32
