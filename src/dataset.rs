@@ -426,3 +426,35 @@ impl Dataset {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Agreement reads only the documents with sidecars of two or more of the chosen annotators,
+    /// and learns the annotators from the sidecars' names across the whole corpus.
+    #[test]
+    fn keep_coded_by_keeps_the_documents_coded_twice() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let mut all = DatasetStream::open(&root, &Selection::default()).unwrap();
+        let listed = all.len();
+        let present: Vec<String> = all.keep_coded_by(2).into_iter().collect();
+        assert_eq!(present, ["alice", "bob"]);
+        assert_eq!(
+            all.len(),
+            7,
+            "alice and bob both coded seven of {listed} pages"
+        );
+        let mut alone = DatasetStream::open(
+            &root,
+            &Selection {
+                annotators: Some(vec!["alice".into()]),
+                ..Selection::default()
+            },
+        )
+        .unwrap();
+        let present: Vec<String> = alone.keep_coded_by(2).into_iter().collect();
+        assert_eq!(present, ["alice"]);
+        assert!(alone.is_empty());
+    }
+}
