@@ -910,7 +910,7 @@ fn agreement(
     }
     // Each document is compared on the core that read it and let go of: the totals grow with
     // the units compared, not with the corpus's text.
-    let plan = corpus::Plan::new(&stream.codebook, &chosen);
+    let plan = corpus::Plan::new(&stream.codebook, &chosen).counting_disagreements();
     let mut totals = plan.totals();
     let mut warnings = stream.skipped.clone();
     let read: Result<(), std::convert::Infallible> = stream.for_each(
@@ -942,7 +942,7 @@ fn agreement(
             "span_matching": r.span_matching,
             "pairwise": r.pairwise,
             "per_document": r.per_document,
-            "disagreements": r.disagreements.len(),
+            "disagreements": r.disagreement_count,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(0);
@@ -1003,7 +1003,7 @@ fn agreement(
         );
     }
     println!();
-    println!("{} disagreements to review", r.disagreements.len());
+    println!("{} disagreements to review", r.disagreement_count);
     Ok(0)
 }
 

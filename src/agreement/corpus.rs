@@ -142,8 +142,11 @@ pub struct AgreementReport {
     pub pairwise: Vec<PairAgreement>,
     /// Per document.
     pub per_document: Vec<DocumentAgreementRow>,
-    /// Every disagreement, in document order.
+    /// Every disagreement, in document order (none listed when the plan only counts them:
+    /// [`Plan::counting_disagreements`]).
     pub disagreements: Vec<Disagreement>,
+    /// How many disagreements there are, listed or not.
+    pub disagreement_count: usize,
 }
 
 fn sidecars_of<'a>(doc: &'a DocumentData, annotators: &[String]) -> Vec<Option<&'a Sidecar>> {
@@ -229,6 +232,8 @@ pub struct Plan<'c> {
     /// The codebook's dimensions: those coded on parts, then those coded on spans (`true`).
     jobs: Vec<(&'c crate::codebook::Dimension, bool)>,
     annotators: Vec<String>,
+    /// Whether the disagreements are listed (for review) or only counted.
+    list_disagreements: bool,
 }
 
 /// What one document adds to the report.
@@ -256,7 +261,7 @@ impl Totals {
         for (total, partial) in self.partials.iter_mut().zip(d.partials) {
             row.units += partial.units;
             row.agreed += partial.agreed;
-            row.disagreements += partial.disagreements.len();
+            row.disagreements += partial.disagreement_count;
             total.merge(partial);
         }
         self.per_document.push(row);
@@ -276,7 +281,15 @@ impl<'c> Plan<'c> {
         Plan {
             jobs,
             annotators: annotators.to_vec(),
+            list_disagreements: true,
         }
+    }
+
+    /// Counts the disagreements without listing them (the command line prints how many): each
+    /// is let go of on the core that found it, instead of a corpus's worth held to the end.
+    pub fn counting_disagreements(mut self) -> Plan<'c> {
+        self.list_disagreements = false;
+        self
     }
 
     /// Nothing added yet.
@@ -293,15 +306,30 @@ impl<'c> Plan<'c> {
         if sidecars.iter().flatten().count() < 2 {
             return None;
         }
+        // Each part's length in characters, counted once for every span dimension.
+        let lens: Vec<usize> = if self.jobs.iter().any(|&(_, span)| span) {
+            doc.transcript
+                .parts
+                .iter()
+                .map(|p| p.text().chars().count())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let partials = self
             .jobs
             .iter()
             .map(|&(dim, span)| {
-                if span {
-                    span_partial(dim, doc, &sidecars, &self.annotators)
+                let mut partial = if span {
+                    span_partial(dim, doc, &lens, &sidecars, &self.annotators)
                 } else {
                     part_partial(dim, doc, &sidecars, &self.annotators)
+                };
+                partial.disagreement_count = partial.disagreements.len();
+                if !self.list_disagreements {
+                    partial.disagreements = Vec::new();
                 }
+                partial
             })
             .collect();
         Some(DocumentAgreement {
@@ -353,8 +381,10 @@ impl<'c> Plan<'c> {
             &overall,
             annotators.len(),
         );
+        let disagreement_count = totals.per_document.iter().map(|d| d.disagreements).sum();
         AgreementReport {
             annotators: annotators.clone(),
+            disagreement_count,
             documents: totals.per_document.len(),
             dimensions,
             overall,
@@ -380,6 +410,7 @@ struct Partial {
     two: [f64; 4],
     pairs: BTreeMap<(usize, usize), [usize; 6]>,
     disagreements: Vec<Disagreement>,
+    disagreement_count: usize,
     /// One choice: units with two or more coders, and those where all agreed.
     units: usize,
     agreed: usize,
@@ -405,6 +436,7 @@ impl Partial {
             }
         }
         self.disagreements.extend(other.disagreements);
+        self.disagreement_count += other.disagreement_count;
         self.units += other.units;
         self.agreed += other.agreed;
     }
@@ -490,6 +522,7 @@ fn part_partial(
 fn span_partial(
     dim: &crate::codebook::Dimension,
     doc: &DocumentData,
+    lens: &[usize],
     sidecars: &[Option<&Sidecar>],
     annotators: &[String],
 ) -> Partial {
@@ -513,8 +546,7 @@ fn span_partial(
         })
         .collect();
     let m = sidecars.iter().flatten().count();
-    for part in &doc.transcript.parts {
-        let len = part.text().chars().count();
+    for (part, &len) in doc.transcript.parts.iter().zip(lens) {
         // Most parts carry no span of this dimension: every character is a unit no coder
         // marked, counted at once instead of character by character.
         let marked = by_part.iter().any(|b| b.contains_key(&part.id));
@@ -1062,6 +1094,35 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
         let d = Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap();
         compute(&d, &["alice".to_string(), "bob".to_string()])
+    }
+
+    /// Counting the disagreements gives the report of listing them, but for the list.
+    #[test]
+    fn counting_disagreements_reports_the_same_numbers() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let d = Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap();
+        let coders = ["alice".to_string(), "bob".to_string()];
+        let listed = compute(&d, &coders);
+        let plan = Plan::new(&d.codebook, &coders).counting_disagreements();
+        let mut totals = plan.totals();
+        for doc in &d.documents {
+            if let Some(part) = plan.document(doc) {
+                totals.add(part);
+            }
+        }
+        let counted = plan.report(totals);
+        assert!(!listed.disagreements.is_empty());
+        assert_eq!(listed.disagreement_count, listed.disagreements.len());
+        assert!(counted.disagreements.is_empty());
+        assert_eq!(counted.disagreement_count, listed.disagreement_count);
+        assert_eq!(
+            serde_json::to_string(&counted.per_document).unwrap(),
+            serde_json::to_string(&listed.per_document).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string(&counted.dimensions).unwrap(),
+            serde_json::to_string(&listed.dimensions).unwrap()
+        );
     }
 
     #[test]
