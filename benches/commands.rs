@@ -30,13 +30,7 @@ use marginalia::generate::{GenerateOptions, generate};
 use rayon::prelude::*;
 
 fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    common::vm_hwm("self")
 }
 
 /// An interview of `bytes` bytes of short speaker turns (the growth bench writes the same).

@@ -17,6 +17,9 @@
     reason = "a bench or test crate: an unwrap that fails stops the run and says where; a bench's steps read top to bottom"
 )]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -39,13 +42,7 @@ fn read_floor(root: &Path) -> (u64, f64) {
 }
 
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    common::vm_hwm("self") as f64 / (1024.0 * 1024.0)
 }
 
 fn percentile(mut v: Vec<f64>, p: f64) -> f64 {

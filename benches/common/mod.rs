@@ -77,7 +77,7 @@ pub fn run(cmd: &mut Command) -> Run {
                     );
                 }
             } else if stop == libc::SIGTRAP && status >> 16 == libc::PTRACE_EVENT_EXIT {
-                peak = peak.max(vm_hwm(pid));
+                peak = peak.max(vm_hwm(&pid.to_string()));
             } else {
                 signal = stop;
             }
@@ -96,9 +96,10 @@ pub fn run(cmd: &mut Command) -> Run {
     Run { secs, peak, stdout }
 }
 
-/// The peak resident memory of a live process in bytes (`VmHWM`), 0 when it cannot be read.
-fn vm_hwm(pid: libc::pid_t) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// The peak resident memory in bytes (`VmHWM`) of a live process, by pid or `self`; 0 when it
+/// cannot be read.
+pub fn vm_hwm(process: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .unwrap_or_default()
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
