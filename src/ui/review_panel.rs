@@ -929,8 +929,24 @@ fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::co
         .filter(|d| d.value.is_none())
         .collect();
     let row_h = 18.0;
-    let label_w = 260.0;
     let width = ui.available_width().clamp(480.0, 720.0);
+    let font = egui::FontId::proportional(12.0);
+    let text = ui.visuals().text_color();
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|d| format!("{} ({})", dimension_label(codebook, &d.dimension), d.scope))
+        .collect();
+    // The label column as wide as its widest label, up to half the chart; a longer label ends
+    // in "…" (it ran into its bar's value).
+    let widest = labels
+        .iter()
+        .map(|l| {
+            ui.fonts_mut(|f| f.layout_no_wrap(l.clone(), font.clone(), text))
+                .size()
+                .x
+        })
+        .fold(0.0f32, f32::max);
+    let label_w = (widest + 12.0).clamp(160.0, width * 0.5);
     let (rect, _) = ui.allocate_exact_size(
         egui::vec2(width, row_h * rows.len() as f32 + 18.0),
         egui::Sense::hover(),
@@ -938,15 +954,14 @@ fn alpha_chart(ui: &mut egui::Ui, report: &AgreementReport, codebook: &crate::co
     let painter = ui.painter_at(rect);
     let bar_w = width - label_w - 60.0;
     let x0 = rect.left() + label_w;
-    let font = egui::FontId::proportional(12.0);
-    let text = ui.visuals().text_color();
-    for (i, d) in rows.iter().enumerate() {
+    for (i, (d, label)) in rows.iter().zip(&labels).enumerate() {
         let y = rect.top() + i as f32 * row_h;
-        painter.text(
-            egui::pos2(rect.left(), y + row_h / 2.0),
-            egui::Align2::LEFT_CENTER,
-            format!("{} ({})", dimension_label(codebook, &d.dimension), d.scope),
-            font.clone(),
+        let mut job = egui::text::LayoutJob::simple_singleline(label.clone(), font.clone(), text);
+        job.wrap = egui::text::TextWrapping::truncate_at_width(label_w - 8.0);
+        let galley = ui.fonts_mut(|f| f.layout_job(job));
+        painter.galley(
+            egui::pos2(rect.left(), y + (row_h - galley.size().y) / 2.0),
+            galley,
             text,
         );
         if let Some(a) = d.krippendorff_alpha {
