@@ -1275,6 +1275,12 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(raw.len());
     let mut out_chars = 0usize;
     let mut pending_blank = false;
+    // Positions in blank lines wait for the next line with text: they fall after as many of the
+    // line breaks normalizing writes before it as the raw text had before them (a selection that
+    // ends on a paragraph's line break keeps it), or at the end when no text follows. Each is
+    // (index into `positions`, line breaks since the last text).
+    let mut deferred: Vec<(usize, usize)> = Vec::new();
+    let mut breaks = 0usize;
     // Lines split at LF, CRLF or lone CR, with the raw char index where each starts.
     let mut line_start = 0usize;
     let mut line = String::new();
@@ -1288,7 +1294,9 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
                            out: &mut String,
                            out_chars: &mut usize,
                            pending_blank: &mut bool,
-                           k: &mut usize| {
+                           k: &mut usize,
+                           deferred: &mut Vec<(usize, usize)>,
+                           breaks: &mut usize| {
         let trimmed = line.trim_end_matches(crate::transcript::normalize::is_trailing_space);
         let trimmed_len = if trimmed.len() == line.len() {
             line_len
@@ -1300,6 +1308,7 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
             *pending_blank = !out.is_empty();
             content_start = *out_chars;
         } else {
+            let before = *out_chars;
             if !out.is_empty() {
                 out.push('\n');
                 *out_chars += 1;
@@ -1308,6 +1317,10 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
                     *out_chars += 1;
                 }
             }
+            for (i, b) in deferred.drain(..) {
+                mapped[i] = before + b.min(*out_chars - before);
+            }
+            *breaks = 0;
             *pending_blank = false;
             content_start = *out_chars;
             out.push_str(trimmed);
@@ -1317,13 +1330,14 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
         while *k < order.len() && positions[order[*k]] < end_idx {
             let p = positions[order[*k]];
             let offset = p.saturating_sub(line_start).min(trimmed_len);
-            mapped[order[*k]] = if trimmed.is_empty() {
-                *out_chars
+            if trimmed.is_empty() {
+                deferred.push((order[*k], *breaks));
             } else {
-                content_start + offset
-            };
+                mapped[order[*k]] = content_start + offset;
+            }
             *k += 1;
         }
+        *breaks += 1;
     };
     while let Some(c) = iter.next() {
         if c == '\n' || c == '\r' {
@@ -1341,6 +1355,8 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
                 &mut out_chars,
                 &mut pending_blank,
                 &mut k,
+                &mut deferred,
+                &mut breaks,
             );
             line.clear();
             line_len = 0;
@@ -1361,7 +1377,13 @@ fn normalize_mapped(raw: &str, positions: &[usize]) -> (String, Vec<usize>) {
         &mut out_chars,
         &mut pending_blank,
         &mut k,
+        &mut deferred,
+        &mut breaks,
     );
+    // Blank lines at the end: normalizing drops them.
+    for (i, _) in deferred {
+        mapped[i] = out_chars;
+    }
     (out, mapped)
 }
 
@@ -2243,22 +2265,38 @@ fn guess_unit(raw: &str, had_bom: bool, selections: &[Selection], origin: &str) 
 
 /// The pieces of a selection `start..end` of the source text on the transcript's parts, as
 /// (part, from, to) in the part's chars; consecutive pieces of one part (paragraphs of a turn)
-/// are joined.
+/// are joined. Where the selection begins or ends between two paragraphs of a part, it keeps as
+/// much of the part's line breaks as it took of the source's (the export writes a span ending on
+/// a line break that way).
 fn pieces(
     segments: &[crate::export::refi::Segment],
     start: usize,
     end: usize,
 ) -> Vec<(PartId, usize, usize)> {
     let mut out: Vec<(PartId, usize, usize)> = Vec::new();
-    for s in segments {
-        let (from, to) = (start.max(s.src), end.min(s.src + s.len));
-        if from >= to {
-            continue;
+    let mut add = |piece: (PartId, usize, usize)| {
+        if piece.1 >= piece.2 {
+            return;
         }
-        let piece = (s.part, s.off + from - s.src, s.off + to - s.src);
         match out.last_mut() {
             Some(last) if last.0 == piece.0 => last.2 = piece.2,
             _ => out.push(piece),
+        }
+    };
+    for (i, s) in segments.iter().enumerate() {
+        let (from, to) = (start.max(s.src), end.min(s.src + s.len));
+        if from < to {
+            add((s.part, s.off + from - s.src, s.off + to - s.src));
+        }
+        // The source between this paragraph and the next of the same part.
+        if let Some(n) = segments.get(i + 1)
+            && n.part == s.part
+        {
+            let (from, to) = (start.max(s.src + s.len), end.min(n.src));
+            if from < to {
+                let gap = |x| crate::export::refi::gap_position(s, n, x);
+                add((s.part, gap(from), gap(to)));
+            }
         }
     }
     out
@@ -2284,6 +2322,14 @@ mod tests {
             assert!(map.windows(2).all(|w| w[0] <= w[1]), "monotone: {map:?}");
             assert!(map.iter().all(|&m| m <= out.chars().count()));
         }
+        // A position after a paragraph's line break keeps it; blank lines beyond the one
+        // normalizing keeps, and blank lines at the end, add nothing.
+        let (out, map) = normalize_mapped("a\n\nb", &[1, 2, 3, 4]);
+        assert_eq!((out.as_str(), map), ("a\n\nb", vec![1, 2, 3, 4]));
+        let (out, map) = normalize_mapped("a\n\n\n\nb", &[2, 3, 4, 5]);
+        assert_eq!((out.as_str(), map), ("a\n\nb", vec![2, 3, 3, 3]));
+        let (out, map) = normalize_mapped("a\n\n", &[1, 2, 3]);
+        assert_eq!((out.as_str(), map), ("a", vec![1, 1, 1]));
         // A selection of a word keeps selecting that word.
         let raw = "  \r\nHello  \r\n\r\n\r\nworld of text\r\n";
         let start = raw.find("world").unwrap();

@@ -545,31 +545,45 @@ fn find_text(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// The source position of char `p` of a part, given the part's segments; a position between two
-/// paragraphs goes to the start of the next one (a start) or the end of the one before (an end).
+/// The source position of char `p` of a part, given the part's segments. A position in the gap
+/// between two paragraphs (the part's `\n\n`, the source's own blank lines) goes as far into the
+/// source's gap as it is into the part's, up to the source gap's length, so a span that ends on a
+/// paragraph's line break keeps it (import maps it back the same way: `gap_position`). Before the
+/// first paragraph or after the last, it goes to the nearest one.
 fn to_source(mine: &[Segment], p: usize, end: bool) -> Option<usize> {
-    if end {
-        let mut best = None;
-        for s in mine {
-            if s.off < p && p <= s.off + s.len {
-                return Some(s.src + p - s.off);
-            }
-            if s.off + s.len <= p {
-                best = Some(s.src + s.len);
-            }
+    for s in mine {
+        let inside = if end {
+            s.off < p && p <= s.off + s.len
+        } else {
+            s.off <= p && p < s.off + s.len
+        };
+        if inside {
+            return Some(s.src + p - s.off);
         }
-        best
-    } else {
-        for s in mine {
-            if s.off <= p && p < s.off + s.len {
-                return Some(s.src + p - s.off);
-            }
-            if s.off >= p {
-                return Some(s.src);
-            }
-        }
-        None
     }
+    for w in mine.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if a.off + a.len <= p && p <= b.off {
+            let source_gap = b.src.saturating_sub(a.src + a.len);
+            return Some(a.src + a.len + (p - a.off - a.len).min(source_gap));
+        }
+    }
+    if end {
+        mine.iter()
+            .rev()
+            .find(|s| s.off + s.len <= p)
+            .map(|s| s.src + s.len)
+    } else {
+        mine.iter().find(|s| s.off >= p).map(|s| s.src)
+    }
+}
+
+/// The part position of source position `x` in the gap after segment `a`, before `b` (of the
+/// same part): as far into the part's gap as `x` is into the source's, up to the part gap's
+/// length. The inverse of [`to_source`] in a gap.
+pub fn gap_position(a: &Segment, b: &Segment, x: usize) -> usize {
+    let part_gap = b.off.saturating_sub(a.off + a.len);
+    a.off + a.len + x.saturating_sub(a.src + a.len).min(part_gap)
 }
 
 /// Each part's segments, which lie together in `segments` (they are made part by part): a
@@ -1256,6 +1270,42 @@ pub fn qdc(codebook: &Codebook) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A position between two paragraphs of a part maps into the source's gap and back to the
+    /// same place, as far as the shorter gap allows; positions in paragraphs map one to one.
+    #[test]
+    fn positions_between_paragraphs_go_and_come_back() {
+        let part = PartId::ANSWER;
+        // Part "Ab\n\nCd"; source "…Ab\n\n\n\nCd" with the paragraphs at 10 and 16.
+        let a = Segment {
+            src: 10,
+            part,
+            off: 0,
+            len: 2,
+        };
+        let b = Segment {
+            src: 16,
+            part,
+            off: 4,
+            len: 2,
+        };
+        let mine = [a, b];
+        for (p, end) in (0..6).map(|p| (p, false)).chain((1..=6).map(|p| (p, true))) {
+            let src = to_source(&mine, p, end).unwrap();
+            let back = if src >= a.src + a.len && src <= b.src {
+                gap_position(&a, &b, src)
+            } else if src < b.src {
+                a.off + src - a.src
+            } else {
+                b.off + src - b.src
+            };
+            assert_eq!(back, p, "p {p} end {end} src {src}");
+        }
+        // A source gap shorter than the part's: as far as it goes.
+        let short = Segment { src: 13, ..b };
+        assert_eq!(to_source(&[a, short], 4, true), Some(13));
+        assert_eq!(gap_position(&a, &short, 13), 3);
+    }
 
     /// The search for a part's text finds what `str::find` finds: the first whole occurrence,
     /// after false starts, in text of repeats (where its comparisons run out and `str::find`
