@@ -420,3 +420,56 @@ fn reanchor_leaves_an_unreadable_sidecar_untouched_and_says_so() {
         "the others are done: {out}"
     );
 }
+
+/// A command whose output is cut short by the reader (`… | head -3`) ends without a panic or a
+/// message: it stops on the closed pipe, as other command-line tools do.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    use std::io::Read as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    // Output larger than a pipe holds: the command is still writing when the reader goes.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("corpus");
+    marginalia::generate::generate(
+        &root,
+        &marginalia::generate::GenerateOptions {
+            docs: 300,
+            annotators: vec!["ann".into(), "ben".into()],
+            coverage: 0.5,
+            seed: 3,
+        },
+    )
+    .unwrap();
+    for args in [
+        vec![
+            "search".to_string(),
+            root.display().to_string(),
+            "the".to_string(),
+        ],
+        vec![
+            "search".to_string(),
+            "--json".to_string(),
+            root.display().to_string(),
+            "police".to_string(),
+        ],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The reading end is closed here, with most of the output unread.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+    }
+}
