@@ -458,7 +458,6 @@ fn part_partial(
     annotators: &[String],
 ) -> Partial {
     let mut out = Partial::default();
-    let sidecars = sidecars.to_vec();
     match dim.kind {
         DimensionKind::OneChoice => {
             for part in parts_for(doc, dim.applies_to) {
@@ -478,7 +477,7 @@ fn part_partial(
                     && (given.iter().any(|v| *v != given[0]) || given.len() < present);
                 if differs {
                     out.disagreements
-                        .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                        .push(tag_disagreement(doc, part, &dim.id, annotators, sidecars));
                 }
                 out.overall.push(
                     row.iter()
@@ -508,7 +507,7 @@ fn part_partial(
                     && (given.iter().any(|s| *s != given[0]) || given.len() < present)
                 {
                     out.disagreements
-                        .push(tag_disagreement(doc, part, &dim.id, annotators, &sidecars));
+                        .push(tag_disagreement(doc, part, &dim.id, annotators, sidecars));
                 }
                 out.sets.push(sets);
             }
@@ -527,7 +526,6 @@ fn span_partial(
     annotators: &[String],
 ) -> Partial {
     let mut out = Partial::default();
-    let sidecars = sidecars.to_vec();
     // Each coder's spans of this dimension by part, gathered once per document: a part
     // looks up its own instead of scanning every span (an interview has thousands of
     // parts). Spans keep their order in the sidecar.
@@ -638,7 +636,7 @@ fn span_partial(
             }
         }
         out.disagreements.extend(span_disagreements(
-            doc, part.id, &dim.id, annotators, &sidecars, &spans,
+            doc, part.id, &dim.id, annotators, sidecars, &spans,
         ));
     }
     out

@@ -94,19 +94,29 @@ impl<'a> Reader<'a> {
         (self.peek()? == c).then(|| self.at += 1)
     }
 
-    /// After an item of a list, map or struct: a comma (trailing ones allowed) or the end.
-    /// `Some(true)` when the container ended.
-    fn next_or_end(&mut self, end: u8) -> Option<bool> {
-        match self.peek()? {
-            b',' => {
+    /// `open item, item, ... close`, a trailing comma allowed: the one shape of RON's structs,
+    /// lists and maps. `item` reads one item, `None` to give up.
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
+        loop {
+            if self.peek()? == close {
                 self.at += 1;
-                Some(false)
+                return Some(());
             }
-            c if c == end => {
-                self.at += 1;
-                Some(true)
+            item(self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                c if c == close => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
             }
-            _ => None,
         }
     }
 
@@ -197,43 +207,21 @@ impl<'a> Reader<'a> {
 
     /// `(name: value, ...)`: `field` reads each value, `None` to give up.
     fn fields(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'(')?;
-        if self.peek()? == b')' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            let name = self.ident()?;
-            self.eat(b':')?;
-            field(self, name)?;
-            if self.next_or_end(b')')? {
-                return Some(());
-            }
-            if self.peek()? == b')' {
-                self.at += 1;
-                return Some(());
-            }
-        }
+        self.items(b'(', b')', |p| {
+            let name = p.ident()?;
+            p.eat(b':')?;
+            field(p, name)
+        })
     }
 
     /// `[item, ...]`.
     fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        self.eat(b'[')?;
         let mut out = Vec::new();
-        if self.peek()? == b']' {
-            self.at += 1;
-            return Some(out);
-        }
-        loop {
-            out.push(item(self)?);
-            if self.next_or_end(b']')? {
-                return Some(out);
-            }
-            if self.peek()? == b']' {
-                self.at += 1;
-                return Some(out);
-            }
-        }
+        self.items(b'[', b']', |p| {
+            out.push(item(p)?);
+            Some(())
+        })?;
+        Some(out)
     }
 
     /// `{"key": value, ...}` with string keys; a key met twice keeps its last value, as serde's
@@ -243,24 +231,14 @@ impl<'a> Reader<'a> {
         key: impl Fn(String) -> Option<K>,
         mut value: impl FnMut(&mut Self) -> Option<V>,
     ) -> Option<BTreeMap<K, V>> {
-        self.eat(b'{')?;
         let mut out = BTreeMap::new();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(out);
-        }
-        loop {
-            let k = key(self.string()?)?;
-            self.eat(b':')?;
-            out.insert(k, value(self)?);
-            if self.next_or_end(b'}')? {
-                return Some(out);
-            }
-            if self.peek()? == b'}' {
-                self.at += 1;
-                return Some(out);
-            }
-        }
+        self.items(b'{', b'}', |p| {
+            let k = key(p.string()?)?;
+            p.eat(b':')?;
+            out.insert(k, value(p)?);
+            Some(())
+        })?;
+        Some(out)
     }
 
     fn time(&mut self) -> Option<DateTime<Utc>> {
