@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::codebook::Codebook;
 use crate::corpus::{CorpusFiles, scan};
 use crate::sidecar::{Sidecar, Status};
@@ -130,6 +128,10 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
 /// have work, few enough that a chunk's documents (and what is made of them) stay small beside
 /// the corpus (512 generated pages are about 10 MB read).
 pub const CHUNK_DOCUMENTS: usize = 512;
+
+/// Documents a worker takes at a time in [`DatasetStream::for_each`]: one at a time, handing each
+/// on woke the writing thread per page (10,000 pages' JSON Lines 15% slower than by chunks).
+pub const FOR_EACH_GROUP: usize = 16;
 
 /// One transcript as read by a [`DatasetStream`]: the document, unless it could not be read, and
 /// the warnings its files gave, each one line naming the file.
@@ -326,7 +328,7 @@ impl DatasetStream {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<(), E> {
         self.for_each_group(
-            1,
+            FOR_EACH_GROUP,
             |group| group.into_iter().map(&map).collect::<Vec<T>>(),
             |results| results.into_iter().try_for_each(&mut sink),
             progress,
@@ -344,27 +346,26 @@ impl DatasetStream {
     ) -> Result<(), E> {
         let total = self.wanted.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        for chunk in self.wanted.chunks(CHUNK_DOCUMENTS) {
-            let results: Vec<T> = chunk
-                .par_chunks(group.max(1))
-                .map(|paths| {
-                    let loaded = paths
-                        .iter()
-                        .map(|path| {
-                            let l = self.load_one(path);
-                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                            progress(n, total);
-                            l
-                        })
-                        .collect();
-                    map(loaded)
-                })
-                .collect();
-            for r in results {
-                sink(r)?;
-            }
-        }
-        Ok(())
+        let group = group.max(1);
+        let groups: Vec<&[PathBuf]> = self.wanted.chunks(group).collect();
+        crate::ordered::map_in_order(
+            groups.len(),
+            rayon::current_num_threads(),
+            CHUNK_DOCUMENTS.div_ceil(group),
+            |i| {
+                let loaded = groups[i]
+                    .iter()
+                    .map(|path| {
+                        let l = self.load_one(path);
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        progress(n, total);
+                        l
+                    })
+                    .collect();
+                map(loaded)
+            },
+            &mut sink,
+        )
     }
 
     /// Reads every document into memory, keeping those `keep` accepts (the warnings of all).

@@ -407,19 +407,25 @@ fn open_after_checking(path: &Path) -> Result<fs::File, ReadError> {
 
 /// Opens a regular file for reading (never waiting on a FIFO), for readers that stream it.
 pub fn open_regular(path: &Path) -> Result<fs::File, ReadError> {
+    open_regular_with_metadata(path).map(|(file, _)| file)
+}
+
+/// [`open_regular`] with the metadata it checked (one `fstat` per file read: a corpus command
+/// reads tens of thousands).
+fn open_regular_with_metadata(path: &Path) -> Result<(fs::File, fs::Metadata), ReadError> {
     let file = open_without_waiting(path)?;
-    if !file.metadata().map_err(ReadError::Io)?.is_file() {
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
         return Err(ReadError::NotAFile);
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
 /// Reads a regular file of at most `limit` bytes. The checks use the opened file, so nothing can
 /// swap the file between check and read, and a FIFO is never read from.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let file = open_regular(path)?;
-    let meta = file.metadata().map_err(ReadError::Io)?;
+    let (file, meta) = open_regular_with_metadata(path)?;
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
             size: meta.len(),

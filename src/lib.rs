@@ -23,6 +23,7 @@ pub mod interop;
 pub mod journal;
 pub mod limits;
 pub mod names;
+pub mod ordered;
 pub mod review;
 pub mod ronfmt;
 pub mod sample;

@@ -7,11 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Seek, Write};
 use std::path::Path;
 
-use rayon::prelude::*;
-
 mod pieces;
 pub mod refi;
 pub mod taguette;
+mod zipout;
 
 use crate::codebook::Codebook;
 use crate::codebook::{AppliesTo, DimensionKind};
@@ -252,7 +251,7 @@ impl Documents<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<(), E> {
         self.for_each_group(
-            1,
+            crate::dataset::FOR_EACH_GROUP,
             |docs| docs.iter().map(&map).collect::<Vec<T>>(),
             |results| results.into_iter().try_for_each(&mut sink),
             warnings,
@@ -271,13 +270,15 @@ impl Documents<'_> {
         match self {
             Documents::Loaded(dataset) => {
                 warnings.extend(dataset.warnings.iter().cloned());
-                for chunk in dataset.documents.chunks(CHUNK_DOCUMENTS) {
-                    let results: Vec<T> = chunk.par_chunks(group.max(1)).map(&map).collect();
-                    for r in results {
-                        sink(r)?;
-                    }
-                }
-                Ok(())
+                let group = group.max(1);
+                let groups: Vec<&[DocumentData]> = dataset.documents.chunks(group).collect();
+                crate::ordered::map_in_order(
+                    groups.len(),
+                    rayon::current_num_threads(),
+                    CHUNK_DOCUMENTS.div_ceil(group),
+                    |i| map(groups[i]),
+                    sink,
+                )
             }
             Documents::Stream(stream) => {
                 warnings.extend(stream.skipped.iter().cloned());

@@ -30,18 +30,34 @@ pub fn guid(key: &str) -> String {
 /// formatting keys and GUIDs.
 fn push_guid(out: &mut String, pieces: &[&str]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hasher = blake3::Hasher::new();
-    for p in pieces {
-        hasher.update(p.as_bytes());
-    }
-    let hash = hasher.finalize();
+    // Keys are short: hashed from the stack in one call (a streaming hasher is 2 kB to set up).
+    let mut key = [0u8; 512];
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    let hash = if len <= key.len() {
+        let mut at = 0;
+        for p in pieces {
+            key[at..at + p.len()].copy_from_slice(p.as_bytes());
+            at += p.len();
+        }
+        blake3::hash(&key[..len])
+    } else {
+        let mut hasher = blake3::Hasher::new();
+        for p in pieces {
+            hasher.update(p.as_bytes());
+        }
+        hasher.finalize()
+    };
+    let mut text = [b'-'; 36];
+    let mut at = 0;
     for (i, byte) in hash.as_bytes()[..16].iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            at += 1;
         }
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 15)]));
+        text[at] = HEX[usize::from(byte >> 4)];
+        text[at + 1] = HEX[usize::from(byte & 15)];
+        at += 2;
     }
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// Escapes text for XML content and attribute values. Characters XML 1.0 forbids are dropped.
@@ -780,6 +796,36 @@ fn push_code_guid(out: &mut String, dimension: &str, value: &str) {
     push_guid(out, &["value:", dimension, ":", value]);
 }
 
+/// The GUIDs of the codes a group of documents' codings refer to, each hashed once.
+#[derive(Default)]
+struct CodeGuids<'a> {
+    known: std::collections::HashMap<(&'a str, &'a str), String>,
+}
+
+impl<'a> CodeGuids<'a> {
+    /// [`code_guid`] of the value `value` of `dimension`.
+    fn get(&mut self, dimension: &'a str, value: &'a str) -> &str {
+        self.known
+            .entry((dimension, value))
+            .or_insert_with(|| code_guid(dimension, value))
+    }
+}
+
+/// A time as `creationDateTime` gives it, to the second in UTC (`chrono`'s `format` parsed its
+/// pattern again for every sidecar).
+fn iso_seconds(t: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike as _, Timelike as _};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// What a document adds to the project besides its `TextSource`: its case, the values it uses,
 /// its annotators and their memos.
 struct DocumentPart {
@@ -817,12 +863,9 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
     span_warnings: &mut Vec<String>,
     summary: &mut ExportSummary,
 ) -> Result<(), ExportError> {
-    let build = |e: &dyn std::fmt::Display| ExportError::Build(e.to_string());
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(i64::from(QDPX_LEVEL)));
-    let mut zip = zip::ZipWriter::new(&mut *out);
+    let started = chrono::Utc::now();
+    let now = started.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut zip = super::zipout::ZipOut::new(&mut *out, started);
     let mut spool = super::pieces::Spool::new().map_err(ExportError::Output)?;
     // One case per member, with the member's organisation and their questions' sources.
     let mut cases: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
@@ -837,25 +880,26 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
         |group| {
             let mut xml = String::new();
             let mut parts = Vec::with_capacity(group.len());
-            // The group's sources deflated into a small archive by one writer, which keeps its
-            // deflater from file to file (a deflater made per source spent its time zeroing
-            // tables); the archive is copied into the project without deflating again.
-            let mut sources = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            // The group's sources framed as zip entries here, with one deflater.
+            let mut sources = super::zipout::Block::default();
+            let mut deflater = flate2::Compress::new(flate2::Compression::new(QDPX_LEVEL), false);
+            let mut codes = CodeGuids::default();
             for d in group {
                 let spans = super::doc_span_warnings(d, super::ExportFormat::Qdpx);
                 if !include_uncoded && d.sidecars.is_empty() {
                     parts.push((spans, None));
                     continue;
                 }
-                let (part, text) = render_source(d, &now, &mut xml);
+                let (part, text) = render_source(d, &now, &mut xml, &mut codes);
                 sources
-                    .start_file(format!("sources/{}.txt", part.source), options)
-                    .map_err(|e| build(&e))?;
-                std::io::Write::write_all(&mut sources, text.as_bytes())
+                    .push_deflated(
+                        &format!("sources/{}.txt", part.source),
+                        text.as_bytes(),
+                        &mut deflater,
+                    )
                     .map_err(ExportError::Output)?;
                 parts.push((spans, Some(part)));
             }
-            let sources = sources.finish().map_err(|e| build(&e))?.into_inner();
             let piece = super::pieces::deflate_piece(xml.as_bytes(), QDE_LEVEL, false)
                 .map_err(ExportError::Output)?;
             Ok((parts, piece, sources))
@@ -863,9 +907,7 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
         |result: Result<_, ExportError>| -> Result<(), ExportError> {
             let (parts, piece, sources) = result?;
             spool.push(&piece).map_err(ExportError::Output)?;
-            let archive =
-                zip::ZipArchive::new(std::io::Cursor::new(sources)).map_err(|e| build(&e))?;
-            zip.merge_archive(archive).map_err(|e| build(&e))?;
+            zip.append(sources).map_err(ExportError::Output)?;
             for (spans, part) in parts {
                 span_warnings.extend(spans);
                 if let Some(part) = part {
@@ -995,10 +1037,9 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
     x.push_str("</Project>\n");
     let tail =
         super::pieces::deflate_piece(x.as_bytes(), QDE_LEVEL, true).map_err(ExportError::Output)?;
-    spool
-        .finish(&mut zip, "project.qde", &head, &tail)
-        .map_err(|e| build(&e))?;
-    zip.finish().map_err(|e| build(&e))?;
+    zip.append_pieces("project.qde", &head, spool, &tail)
+        .map_err(ExportError::Output)?;
+    zip.finish().map_err(ExportError::Output)?;
     Ok(())
 }
 
@@ -1036,6 +1077,7 @@ fn render_source<'a>(
     d: &'a DocumentData,
     now: &str,
     x: &mut String,
+    codes: &mut CodeGuids<'a>,
 ) -> (DocumentPart, std::borrow::Cow<'a, str>) {
     let mut warnings: Vec<String> = Vec::new();
     let mut annotations = 0usize;
@@ -1063,33 +1105,48 @@ fn render_source<'a>(
     push_escaped(x, d.transcript.format.as_str());
     x.push_str(")</Description>");
     let m = &d.transcript.meta;
+    // Each value once: most codings repeat a value the document already used.
+    let mut note_used = |dim: &str, value: &str| match used.get_mut(dim) {
+        Some(values) => {
+            if !values.contains(value) {
+                values.insert(value.to_string());
+            }
+        }
+        None => {
+            used.insert(dim.to_string(), BTreeSet::from([value.to_string()]));
+        }
+    };
     for s in &d.sidecars {
         for dims in s.tags.values() {
             for (dim, vals) in dims {
-                used.entry(dim.clone())
-                    .or_default()
-                    .extend(vals.iter().cloned());
+                for v in vals {
+                    note_used(dim, v);
+                }
             }
         }
         for x in &s.spans {
-            used.entry(x.dimension.clone())
-                .or_default()
-                .insert(x.value.clone());
+            note_used(&x.dimension, &x.value);
         }
+    }
+    for s in &d.sidecars {
         let user = user_guid(&s.annotator.id);
-        let when = s.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let when = iso_seconds(&s.modified);
         let who = s.annotator.id.as_str();
         // A selection and its coding; `key` is in pieces, joined into the GUIDs' keys.
-        let selection = |x: &mut String,
-                         key: &[&str],
-                         (start, end): (usize, usize),
-                         label: &str,
-                         description: &str,
-                         (dimension, value): (&str, &str)| {
+        let mut selection = |x: &mut String,
+                             key: &[&str],
+                             (start, end): (usize, usize),
+                             label: &str,
+                             description: &str,
+                             (dimension, value): (&'a str, &'a str)| {
             let keyed = |x: &mut String, kind: &str| {
-                let mut pieces = vec![kind, ":", d.relative.as_str(), ":", who, ":"];
-                pieces.extend_from_slice(key);
-                push_guid(x, &pieces);
+                let mut pieces = [""; 16];
+                let head = [kind, ":", d.relative.as_str(), ":", who, ":"];
+                let n = head.len() + key.len().min(pieces.len() - head.len());
+                for (slot, piece) in pieces.iter_mut().zip(head.iter().chain(key)) {
+                    *slot = piece;
+                }
+                push_guid(x, &pieces[..n]);
             };
             x.push_str("<PlainTextSelection guid=\"");
             keyed(x, "selection");
@@ -1118,7 +1175,7 @@ fn render_source<'a>(
             ] {
                 x.push_str(piece);
             }
-            push_code_guid(x, dimension, value);
+            x.push_str(codes.get(dimension, value));
             x.push_str("\"/></Coding></PlainTextSelection>");
         };
         for (part, dims) in &s.tags {
@@ -1310,6 +1367,41 @@ mod tests {
     /// The search for a part's text finds what `str::find` finds: the first whole occurrence,
     /// after false starts, in text of repeats (where its comparisons run out and `str::find`
     /// finishes), with accents, and nothing when the text is absent.
+    /// A GUID hashed from pieces is the GUID of the key they make, short keys and long.
+    #[test]
+    fn guids_of_pieces_are_guids_of_their_key() {
+        let long = "x".repeat(700);
+        for pieces in [
+            vec![
+                "selection",
+                ":",
+                "2004/a.txt",
+                ":",
+                "dana",
+                ":",
+                "span:",
+                "s1",
+            ],
+            vec![],
+            vec![long.as_str(), "tail"],
+        ] {
+            let mut out = String::new();
+            push_guid(&mut out, &pieces);
+            assert_eq!(out, guid(&pieces.concat()));
+            let hex = blake3::hash(pieces.concat().as_bytes()).to_hex();
+            let hex = &hex.as_str()[..32];
+            let dashed = format!(
+                "{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            );
+            assert_eq!(out, dashed);
+        }
+    }
+
     #[test]
     fn find_text_is_str_find() {
         let long = "The Mayor said that the budget was set in March. ".repeat(3);
