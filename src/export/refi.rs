@@ -1049,11 +1049,13 @@ pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
 /// smaller.
 const QDPX_LEVEL: u32 = 1;
 
-/// Deflate level of `project.qde`'s pieces: zlib-rs's level 1 (its quick strategy) left the
-/// 10,000-page project's 53 MB of XML at 11.1 MB in pieces; level 2 gives 8.0 MB, 3 7.7 MB, 6
-/// 6.9 MB, in about the same CPU time (1.4-1.6 s user for the whole export, load 5; the pieces are
-/// deflated on every core beside the reading).
-const QDE_LEVEL: u32 = 2;
+/// Deflate level of `project.qde`'s pieces, chosen by measurement on the 10,000-page project's
+/// 53 MB of XML in its 160 kB pieces, one thread (zlib-rs): level 1 (its quick strategy, fixed
+/// codes) 0.080 s for 11.1 MB, level 2 0.137 s for 7.9 MB, 3 0.180 s for 7.6 MB, 6 0.276 s for
+/// 6.8 MB. Level 2 made the export's file 16.7 MB and level 1 19.9 MB, but level 2 held the export
+/// above three times the read floor (`cargo bench --bench commands`: 3.6-3.9x against 3.0-3.5x in
+/// three runs side by side); a fifth larger file is the cheaper of the two for a researcher.
+const QDE_LEVEL: u32 = 1;
 
 /// Documents whose `TextSource`s are deflated together as one piece of `project.qde`: about
 /// 160 kB of XML, so each piece compresses nearly as well as one stream would.

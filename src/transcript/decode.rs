@@ -255,10 +255,11 @@ fn refuse_binary(bytes: &[u8]) -> Result<(), DecodeError> {
     if memchr::memchr(0, sample).is_some() {
         return Err(DecodeError::Binary("contains NUL bytes"));
     }
-    let control = sample
+    // Counted without a branch per byte, so that it vectorizes: every file of a corpus is looked at.
+    let control: usize = sample
         .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-        .count();
+        .map(|&b| usize::from(b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r' && b != 0x0C))
+        .sum();
     if !sample.is_empty() && control * 10 > sample.len() {
         return Err(DecodeError::Binary("mostly control bytes"));
     }
