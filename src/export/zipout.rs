@@ -90,7 +90,12 @@ impl Block {
 pub(crate) struct ZipOut<W: Write> {
     out: W,
     written: u64,
-    entries: Vec<Entry>,
+    /// The central directory, a record appended with each entry: kept as bytes, since an entry
+    /// kept whole (its name allocated by the core that made it) pinned that core's heap and
+    /// grew the export's memory with the corpus (257 MB at 100,000 pages, 114 MB before).
+    directory: Vec<u8>,
+    /// Entries in the directory.
+    count: u64,
     /// MS-DOS time and date of every entry.
     when: (u16, u16),
 }
@@ -108,7 +113,8 @@ impl<W: Write> ZipOut<W> {
         ZipOut {
             out,
             written: 0,
-            entries: Vec::new(),
+            directory: Vec::new(),
+            count: 0,
             when: (time, date),
         }
     }
@@ -129,12 +135,19 @@ impl<W: Write> ZipOut<W> {
             block.bytes[at + 2..at + 4].copy_from_slice(&self.when.1.to_le_bytes());
         }
         self.write(&block.bytes)?;
-        self.entries
-            .extend(block.entries.into_iter().map(|e| Entry {
+        for e in block.entries {
+            self.record(&Entry {
                 offset: base + e.offset,
                 ..e
-            }));
+            });
+        }
         Ok(())
+    }
+
+    /// Adds an entry's record to the central directory.
+    fn record(&mut self, e: &Entry) {
+        central_header(&mut self.directory, e, self.when);
+        self.count += 1;
     }
 
     /// Appends the deflated entry `name` made of `first`, the spooled pieces and `last` (final).
@@ -170,20 +183,17 @@ impl<W: Write> ZipOut<W> {
         }
         self.written += copied;
         self.write(&last.bytes)?;
-        self.entries.push(entry);
+        self.record(&entry);
         Ok(())
     }
 
     /// Writes the central directory and returns the output.
     pub(crate) fn finish(mut self) -> io::Result<W> {
         let start = self.written;
-        let mut directory = Vec::with_capacity(self.entries.len() * 80);
-        for e in &self.entries {
-            central_header(&mut directory, e, self.when);
-        }
+        let directory = std::mem::take(&mut self.directory);
         self.write(&directory)?;
         let size = directory.len() as u64;
-        let count = self.entries.len() as u64;
+        let count = self.count;
         let mut end = Vec::with_capacity(98);
         if count >= 0xFFFF || size >= u64::from(MARK32) || start >= u64::from(MARK32) {
             // Zip64 end of central directory record and its locator (APPNOTE 4.3.14, 4.3.15).
