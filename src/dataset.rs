@@ -126,7 +126,8 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
 
 /// How many documents a [`DatasetStream`] reads before handing them on: enough for every core to
 /// have work, few enough that a chunk's documents (and what is made of them) stay small beside
-/// the corpus (512 generated pages are about 10 MB read).
+/// the corpus (512 generated pages are about 10 MB read). The cores read no further than this
+/// ahead of the results taken in order ([`crate::ordered::map_in_order`]'s window).
 pub const CHUNK_DOCUMENTS: usize = 512;
 
 /// Documents a worker takes at a time in [`DatasetStream::for_each`]: one at a time, handing each
@@ -144,7 +145,7 @@ pub struct Loaded {
 }
 
 /// A corpus opened for reading document by document: its files listed and its codebook read, its
-/// documents read only when [`DatasetStream::for_each`] walks them, a chunk at a time. What an
+/// documents read only when [`DatasetStream::for_each`] walks them, at most a chunk ahead. What an
 /// export of 100,000 pages reads from, so its memory is bounded by the chunk, not the corpus.
 #[derive(Debug)]
 pub struct DatasetStream {
@@ -316,10 +317,10 @@ impl DatasetStream {
         }
     }
 
-    /// Reads the documents in path order, [`CHUNK_DOCUMENTS`] at a time on every core; `map` turns
+    /// Reads the documents on every core, at most [`CHUNK_DOCUMENTS`] ahead of `sink`; `map` turns
     /// each into what the caller keeps (on the core that read it, so a document is dropped as soon
-    /// as it is rendered), and `sink` receives the results in path order, a chunk's before the
-    /// next chunk is read. Progress is reported as (documents read, total). Stops at the first
+    /// as it is rendered), and `sink` receives the results in path order on the calling thread
+    /// while the cores go on reading. Progress is reported as (documents read, total). Stops at the first
     /// error of `sink`.
     pub fn for_each<T: Send, E>(
         &self,

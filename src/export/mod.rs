@@ -222,7 +222,7 @@ pub fn export_stream(
 pub(crate) enum Documents<'a> {
     /// A dataset already read whole (the app's, which shows progress while it reads).
     Loaded(&'a Dataset),
-    /// A corpus read a chunk at a time (the command line's).
+    /// A corpus read as it is written, at most a chunk ahead (the command line's).
     Stream(&'a DatasetStream),
 }
 
@@ -241,7 +241,7 @@ impl Documents<'_> {
         }
     }
 
-    /// Maps every document on every core, a chunk at a time, and gives the results to `sink` in
+    /// Maps every document on every core, at most a chunk ahead, and gives the results to `sink` in
     /// path order; the warnings of reading the files are appended to `warnings` in the same order
     /// (a loaded dataset's all at once, first).
     fn for_each<T: Send, E>(

@@ -846,11 +846,12 @@ struct DocumentPart {
 }
 
 /// Builds a `.qdpx` project: `sources/<guid>.txt` and `project.qde` in a zip written into `out`.
-/// Documents are read, rendered and their sources deflated on every core a chunk at a time; the
-/// sources go into the zip as they come and each document's `TextSource` into a temporary file,
+/// Documents are read, rendered and their sources deflated on every core, a group at a time; the
+/// sources go into the zip as they come and each group's `TextSource`s into a temporary file,
 /// because the project's header (users, codes, cases) needs every document first. Then
 /// `project.qde` is written: the header, the spooled sources streamed in, the notes. Memory is
-/// bounded by a chunk, the cases and the memos, not the corpus.
+/// bounded by the groups in flight, the cases, the memos and the zip's directory (80 bytes a
+/// source), not the corpus.
 #[expect(
     clippy::too_many_lines,
     reason = "writes the project in the order of the REFI-QDA schema, section by section"
