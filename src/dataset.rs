@@ -347,14 +347,12 @@ impl DatasetStream {
     ) -> Result<(), E> {
         let total = self.wanted.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let group = group.max(1);
-        let groups: Vec<&[PathBuf]> = self.wanted.chunks(group).collect();
-        crate::ordered::map_in_order(
-            groups.len(),
-            rayon::current_num_threads(),
-            CHUNK_DOCUMENTS.div_ceil(group),
-            |i| {
-                let loaded = groups[i]
+        crate::ordered::map_groups_in_order(
+            &self.wanted,
+            group,
+            CHUNK_DOCUMENTS,
+            |paths| {
+                let loaded = paths
                     .iter()
                     .map(|path| {
                         let l = self.load_one(path);

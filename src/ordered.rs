@@ -111,6 +111,26 @@ pub fn map_in_order<T: Send, E>(
     })
 }
 
+/// [`map_in_order`] over `items` by groups of up to `group` consecutive items, on every core
+/// (rayon's thread count), no core more than `ahead` items ahead of `sink`.
+pub fn map_groups_in_order<I: Sync, T: Send, E>(
+    items: &[I],
+    group: usize,
+    ahead: usize,
+    map: impl Fn(&[I]) -> T + Sync,
+    sink: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
+    let group = group.max(1);
+    let groups: Vec<&[I]> = items.chunks(group).collect();
+    map_in_order(
+        groups.len(),
+        rayon::current_num_threads(),
+        ahead.div_ceil(group),
+        |i| map(groups[i]),
+        sink,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

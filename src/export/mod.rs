@@ -270,13 +270,11 @@ impl Documents<'_> {
         match self {
             Documents::Loaded(dataset) => {
                 warnings.extend(dataset.warnings.iter().cloned());
-                let group = group.max(1);
-                let groups: Vec<&[DocumentData]> = dataset.documents.chunks(group).collect();
-                crate::ordered::map_in_order(
-                    groups.len(),
-                    rayon::current_num_threads(),
-                    CHUNK_DOCUMENTS.div_ceil(group),
-                    |i| map(groups[i]),
+                crate::ordered::map_groups_in_order(
+                    &dataset.documents,
+                    group,
+                    CHUNK_DOCUMENTS,
+                    map,
                     sink,
                 )
             }
