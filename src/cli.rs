@@ -69,7 +69,7 @@ pub enum Command {
         /// csv, xlsx, documents-csv, jsonl, qdpx, qdc or codebook-csv.
         #[arg(long, value_parser = parse_format)]
         format: ExportFormat,
-        /// The file to write.
+        /// The file to write; `-` writes to standard output.
         #[arg(short, long)]
         output: PathBuf,
         /// Only these annotators (comma-separated ids).
@@ -369,13 +369,37 @@ pub fn run(command: Command) -> Result<i32> {
             status,
             force,
         } => {
-            crate::export::check_output_path(&output, format)?;
-            refuse_overwrite(&output, force)?;
+            let to_stdout = output.as_os_str() == "-";
+            if !to_stdout {
+                crate::export::check_output_path(&output, format)?;
+                refuse_overwrite(&output, force)?;
+            }
             let selection = Selection {
                 annotators,
                 only_done: status.is_some(),
                 only_paths: None,
             };
+            if to_stdout {
+                let mut stream = DatasetStream::open(&dir, &selection)?;
+                let stdout = std::io::stdout();
+                let summary = crate::export::export_stream_to(
+                    &mut stream,
+                    format,
+                    selection.takes_everything(),
+                    &mut stdout.lock(),
+                )?;
+                // Standard output holds the export: what was written is said on standard error.
+                for w in &summary.warnings {
+                    eprintln!("warning: {w}");
+                }
+                eprintln!(
+                    "wrote standard output: {} documents, {} annotations, {} warnings",
+                    summary.documents,
+                    summary.annotations,
+                    summary.warnings.len()
+                );
+                return Ok(0);
+            }
             // Read a chunk of documents at a time and written as it is read: an export of
             // 100,000 pages holds a chunk in memory, not the corpus.
             let mut stream = DatasetStream::open(&dir, &selection)?;

@@ -370,3 +370,73 @@ fn cli_export_refuses_to_overwrite_without_force_and_never_touches_the_corpus() 
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{} changed", p.display());
     }
 }
+
+/// `-o -` writes the export to standard output, the same bytes a file gets (a `.qdpx` too, a zip
+/// that reads back), says what it wrote on standard error, and makes no file named `-`.
+#[test]
+fn cli_export_to_a_dash_writes_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_marginalia"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let file = dir.path().join("codings.csv");
+    let o = run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, std::fs::read(&file).unwrap());
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("wrote standard output: 8 documents, 97 annotations"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.path().join("-").exists(), "a file named - was made");
+    let o = run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--format",
+        "qdpx",
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(o.stdout)).unwrap();
+    let mut qde = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("project.qde").unwrap(), &mut qde).unwrap();
+    assert!(
+        qde.contains("<TextSource "),
+        "{}",
+        &qde[..qde.len().min(300)]
+    );
+    let o = run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--format",
+        "qdc",
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("<CodeBook"));
+    assert!(!dir.path().join("-").exists());
+}

@@ -4,7 +4,7 @@
 //! Exports read the corpus and never change it; the output is written atomically.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::path::Path;
 
 mod pieces;
@@ -218,6 +218,33 @@ pub fn export_stream(
     summary.ok_or_else(|| ExportError::Build("nothing was written".to_string()))
 }
 
+/// Writes the export of `stream` in `format` into `out` as it is read (standard output, for
+/// `-o -`): no file is made, so nothing is replaced and nothing is synced.
+pub fn export_stream_to(
+    stream: &mut DatasetStream,
+    format: ExportFormat,
+    include_uncoded: bool,
+    out: &mut dyn Write,
+) -> Result<ExportSummary, ExportError> {
+    if !streams(format) {
+        let dataset = stream.collect(|_| true, &|_, _| {});
+        let (bytes, summary) = render(&dataset, format, include_uncoded)?;
+        out.write_all(&bytes).map_err(ExportError::Output)?;
+        out.flush().map_err(ExportError::Output)?;
+        return Ok(summary);
+    }
+    stream.keep_sources(format == ExportFormat::Qdpx);
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
+    let summary = write_documents(
+        &mut buffered,
+        &Documents::Stream(stream),
+        format,
+        include_uncoded,
+    )?;
+    buffered.flush().map_err(ExportError::Output)?;
+    Ok(summary)
+}
+
 /// Where an export reads its documents.
 pub(crate) enum Documents<'a> {
     /// A dataset already read whole (the app's, which shows progress while it reads).
@@ -306,7 +333,7 @@ impl Documents<'_> {
 /// Writes a streamed format ([`streams`]) of `docs` into `out`. The summary's warnings come in
 /// the order of an export of a dataset read whole: reading the files, then the spans, then the
 /// format's own.
-fn write_documents<W: Write + Seek>(
+fn write_documents<W: Write>(
     out: &mut W,
     docs: &Documents<'_>,
     format: ExportFormat,

@@ -856,7 +856,7 @@ struct DocumentPart {
     clippy::too_many_lines,
     reason = "writes the project in the order of the REFI-QDA schema, section by section"
 )]
-pub(crate) fn qdpx<W: std::io::Write + std::io::Seek>(
+pub(crate) fn qdpx<W: std::io::Write>(
     out: &mut W,
     docs: &super::Documents<'_>,
     include_uncoded: bool,
