@@ -202,14 +202,8 @@ pub fn export_stream(
     let stream = &*stream;
     let mut summary = None;
     atomic_write_with(path, |file| {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        summary = Some(write_documents(
-            &mut out,
-            &Documents::Stream(stream),
-            format,
-            include_uncoded,
-        )?);
-        out.flush().map_err(ExportError::Output)
+        summary = Some(write_streamed(stream, format, include_uncoded, file)?);
+        Ok(())
     })
     .map_err(|e| match e {
         StreamWriteError::Write(e) => ExportError::Write(e),
@@ -234,6 +228,16 @@ pub fn export_stream_to(
         return Ok(summary);
     }
     stream.keep_sources(format == ExportFormat::Qdpx);
+    write_streamed(stream, format, include_uncoded, out)
+}
+
+/// Writes a streamed format of `stream` into `out` through one buffer, flushed at the end.
+fn write_streamed(
+    stream: &DatasetStream,
+    format: ExportFormat,
+    include_uncoded: bool,
+    out: &mut dyn Write,
+) -> Result<ExportSummary, ExportError> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
     let summary = write_documents(
         &mut buffered,
