@@ -370,7 +370,18 @@ pub fn run(command: Command) -> Result<i32> {
             force,
         } => {
             let to_stdout = output.as_os_str() == "-";
-            if !to_stdout {
+            if to_stdout {
+                use std::io::IsTerminal as _;
+                if matches!(format, ExportFormat::Qdpx | ExportFormat::Xlsx)
+                    && std::io::stdout().is_terminal()
+                {
+                    anyhow::bail!(
+                        "{} is a binary file: not written to a terminal; redirect it (-o - > FILE.{}) or give a file name",
+                        format.name(),
+                        format.extension()
+                    );
+                }
+            } else {
                 crate::export::check_output_path(&output, format)?;
                 refuse_overwrite(&output, force)?;
             }
@@ -379,47 +390,45 @@ pub fn run(command: Command) -> Result<i32> {
                 only_done: status.is_some(),
                 only_paths: None,
             };
-            if to_stdout {
-                let mut stream = DatasetStream::open(&dir, &selection)?;
-                let stdout = std::io::stdout();
-                let summary = crate::export::export_stream_to(
-                    &mut stream,
-                    format,
-                    selection.takes_everything(),
-                    &mut stdout.lock(),
-                )?;
-                // Standard output holds the export: what was written is said on standard error.
-                for w in &summary.warnings {
-                    eprintln!("warning: {w}");
-                }
-                eprintln!(
-                    "wrote standard output: {} documents, {} annotations, {} warnings",
-                    summary.documents,
-                    summary.annotations,
-                    summary.warnings.len()
-                );
-                return Ok(0);
-            }
             // Read a chunk of documents at a time and written as it is read: an export of
             // 100,000 pages holds a chunk in memory, not the corpus.
             let mut stream = DatasetStream::open(&dir, &selection)?;
-            let summary = export_stream(
-                &mut stream,
-                format,
-                selection.takes_everything(),
-                &output,
-                force,
-            )?;
+            let summary = if to_stdout {
+                crate::export::export_stream_to(
+                    &mut stream,
+                    format,
+                    selection.takes_everything(),
+                    &mut std::io::stdout().lock(),
+                )?
+            } else {
+                export_stream(
+                    &mut stream,
+                    format,
+                    selection.takes_everything(),
+                    &output,
+                    force,
+                )?
+            };
             for w in &summary.warnings {
                 eprintln!("warning: {w}");
             }
-            println!(
+            let said = format!(
                 "wrote {}: {} documents, {} annotations, {} warnings",
-                output.display(),
+                if to_stdout {
+                    "standard output".into()
+                } else {
+                    output.display().to_string()
+                },
                 summary.documents,
                 summary.annotations,
                 summary.warnings.len()
             );
+            // When standard output holds the export, what was written is said on standard error.
+            if to_stdout {
+                eprintln!("{said}");
+            } else {
+                println!("{said}");
+            }
             Ok(0)
         }
         Command::Reanchor {

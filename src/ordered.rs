@@ -68,6 +68,10 @@ pub fn map_in_order<T: Send, E>(
         }
     };
     std::thread::scope(|scope| {
+        // However this thread leaves (the sink's error, a worker's panic resumed, a panic in the
+        // sink), the workers are told to stop: one waiting for the sink to move would otherwise
+        // keep the scope, and the command, from ever ending.
+        let _stop_on_leaving = OnDrop(&stop);
         let (tx, rx) = mpsc::channel();
         for _ in 0..threads.clamp(1, count.max(1)) {
             let tx = tx.clone();
@@ -88,16 +92,9 @@ pub fn map_in_order<T: Send, E>(
         while let Ok((i, result)) = rx.recv() {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&next) {
-                let outcome = match result {
-                    Ok(value) => sink(value),
-                    Err(payload) => {
-                        stop();
-                        panic::resume_unwind(payload);
-                    }
-                };
-                if let Err(e) = outcome {
-                    stop();
-                    return Err(e);
+                match result {
+                    Ok(value) => sink(value)?,
+                    Err(payload) => panic::resume_unwind(payload),
                 }
                 next += 1;
                 let mut p = lock();
@@ -109,6 +106,15 @@ pub fn map_in_order<T: Send, E>(
         }
         Ok(())
     })
+}
+
+/// Calls its function when dropped, unwinding included.
+struct OnDrop<F: Fn()>(F);
+
+impl<F: Fn()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
 }
 
 /// [`map_in_order`] over `items` by groups of up to `group` consecutive items, on every core
@@ -236,6 +242,25 @@ mod tests {
             .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
             .unwrap_or_default();
         assert!(message.contains("document 40"), "{message}");
+    }
+
+    /// A sink that panics while workers wait for it to move ends the run with its panic, not a
+    /// hang.
+    #[test]
+    fn a_panic_in_the_sink_reaches_the_caller() {
+        let caught = panic::catch_unwind(|| {
+            let _outcome: Result<(), ()> = map_in_order(
+                1_000,
+                2,
+                2,
+                |i| i,
+                |i| {
+                    assert!(i != 5, "the writer failed at 5");
+                    Ok(())
+                },
+            );
+        });
+        assert!(caught.is_err());
     }
 
     #[test]

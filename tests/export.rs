@@ -377,50 +377,35 @@ fn cli_export_refuses_to_overwrite_without_force_and_never_touches_the_corpus() 
 fn cli_export_to_a_dash_writes_standard_output() {
     let dir = tempfile::tempdir().unwrap();
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_marginalia"))
-            .args(args)
+    // Runs an export of the sample in `format` to `output`: its standard output and error.
+    let export = |format: &str, output: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+            .args([
+                "export",
+                sample.to_str().unwrap(),
+                "--format",
+                format,
+                "-o",
+                output,
+            ])
             .current_dir(dir.path())
             .output()
-            .unwrap()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{stderr}");
+        (o.stdout, stderr)
     };
     let file = dir.path().join("codings.csv");
-    let o = run(&[
-        "export",
-        sample.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-o",
-        file.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = run(&[
-        "export",
-        sample.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-o",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.stdout, std::fs::read(&file).unwrap());
+    export("csv", file.to_str().unwrap());
+    let (stdout, stderr) = export("csv", "-");
+    assert_eq!(stdout, std::fs::read(&file).unwrap());
     assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("wrote standard output: 8 documents, 97 annotations"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        stderr.contains("wrote standard output: 8 documents, 97 annotations"),
+        "{stderr}"
     );
     assert!(!dir.path().join("-").exists(), "a file named - was made");
-    let o = run(&[
-        "export",
-        sample.to_str().unwrap(),
-        "--format",
-        "qdpx",
-        "-o",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(o.stdout)).unwrap();
+    let (stdout, _) = export("qdpx", "-");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(stdout)).unwrap();
     let mut qde = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("project.qde").unwrap(), &mut qde).unwrap();
     assert!(
@@ -428,15 +413,7 @@ fn cli_export_to_a_dash_writes_standard_output() {
         "{}",
         &qde[..qde.len().min(300)]
     );
-    let o = run(&[
-        "export",
-        sample.to_str().unwrap(),
-        "--format",
-        "qdc",
-        "-o",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("<CodeBook"));
+    let (stdout, _) = export("qdc", "-");
+    assert!(String::from_utf8_lossy(&stdout).contains("<CodeBook"));
     assert!(!dir.path().join("-").exists());
 }

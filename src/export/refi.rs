@@ -29,10 +29,15 @@ pub fn guid(key: &str) -> String {
 /// project has a GUID for every selection and coding, and the export spent a tenth of its time
 /// formatting keys and GUIDs.
 fn push_guid(out: &mut String, pieces: &[&str]) {
+    push_guid_of(out, pieces.iter().copied());
+}
+
+/// [`push_guid`] of pieces given one after another.
+fn push_guid_of<'a>(out: &mut String, pieces: impl Iterator<Item = &'a str> + Clone) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     // Keys are short: hashed from the stack in one call (a streaming hasher is 2 kB to set up).
     let mut key = [0u8; 512];
-    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    let len: usize = pieces.clone().map(str::len).sum();
     let hash = if len <= key.len() {
         let mut at = 0;
         for p in pieces {
@@ -1143,13 +1148,8 @@ fn render_source<'a>(
                              description: &str,
                              (dimension, value): (&'a str, &'a str)| {
             let keyed = |x: &mut String, kind: &str| {
-                let mut pieces = [""; 16];
                 let head = [kind, ":", d.relative.as_str(), ":", who, ":"];
-                let n = head.len() + key.len().min(pieces.len() - head.len());
-                for (slot, piece) in pieces.iter_mut().zip(head.iter().chain(key)) {
-                    *slot = piece;
-                }
-                push_guid(x, &pieces[..n]);
+                push_guid_of(x, head.into_iter().chain(key.iter().copied()));
             };
             x.push_str("<PlainTextSelection guid=\"");
             keyed(x, "selection");
