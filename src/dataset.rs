@@ -157,8 +157,9 @@ pub struct DatasetStream {
     pub skipped: Vec<String>,
     /// The transcripts to read, in path order.
     wanted: Vec<PathBuf>,
-    /// Each transcript's sidecar files.
-    sidecars: std::collections::HashMap<PathBuf, Vec<crate::corpus::SidecarFile>>,
+    /// Each transcript's sidecar files, by the transcript's path as the listing made it (hashed
+    /// as bytes: a `Path` hashes component by component, parsing it again).
+    sidecars: std::collections::HashMap<std::ffi::OsString, Vec<crate::corpus::SidecarFile>>,
     selection: Selection,
     keep_sources: bool,
 }
@@ -199,10 +200,15 @@ impl DatasetStream {
             .into_iter()
             .filter(|p| only.as_ref().is_none_or(|only| only.contains(p.as_path())))
             .collect();
-        let mut sidecars: std::collections::HashMap<PathBuf, Vec<crate::corpus::SidecarFile>> =
-            std::collections::HashMap::new();
+        let mut sidecars: std::collections::HashMap<
+            std::ffi::OsString,
+            Vec<crate::corpus::SidecarFile>,
+        > = std::collections::HashMap::new();
         for sc in sidecar_files {
-            sidecars.entry(sc.transcript.clone()).or_default().push(sc);
+            sidecars
+                .entry(sc.transcript.clone().into_os_string())
+                .or_default()
+                .push(sc);
         }
         DatasetStream {
             root: root.to_path_buf(),
@@ -245,14 +251,14 @@ impl DatasetStream {
                 .filter(|a| chosen(a))
                 .collect();
             if ids.len() >= min {
-                coded.insert(transcript.as_path());
+                coded.insert(transcript.as_os_str());
             }
             present.extend(ids.into_iter().cloned());
         }
         let wanted = std::mem::take(&mut self.wanted);
         self.wanted = wanted
             .into_iter()
-            .filter(|p| coded.contains(p.as_path()))
+            .filter(|p| coded.contains(p.as_os_str()))
             .collect();
         present
     }
@@ -281,7 +287,7 @@ impl DatasetStream {
             }
         };
         let mut sidecars = Vec::new();
-        for sc in self.sidecars.get(path).into_iter().flatten() {
+        for sc in self.sidecars.get(path.as_os_str()).into_iter().flatten() {
             if self
                 .selection
                 .annotators
