@@ -234,8 +234,8 @@ fn main() {
         return;
     }
 
-    // Deflate levels for the sources of a .qdpx: all pages compressed on every core, as the export
-    // does, at each level.
+    // Deflate levels for the sources of a .qdpx: all pages compressed on every core at each level,
+    // and stored as the export stores them (level 0 here).
     let texts: Vec<String> = walkdir::WalkDir::new(&root)
         .into_iter()
         .flatten()
@@ -257,7 +257,7 @@ fn main() {
         mb(raw as u64),
         rayon::current_num_threads()
     );
-    for level in [1i64, 3, 6, 9] {
+    for level in [0i64, 1, 3, 6, 9] {
         let mut best = f64::INFINITY;
         let mut size = 0;
         for _ in 0..3 {
@@ -266,9 +266,14 @@ fn main() {
                 .par_chunks(256)
                 .map(|chunk| {
                     let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-                    let o = zip::write::SimpleFileOptions::default()
-                        .compression_method(zip::CompressionMethod::Deflated)
-                        .compression_level(Some(level));
+                    let o = if level == 0 {
+                        zip::write::SimpleFileOptions::default()
+                            .compression_method(zip::CompressionMethod::Stored)
+                    } else {
+                        zip::write::SimpleFileOptions::default()
+                            .compression_method(zip::CompressionMethod::Deflated)
+                            .compression_level(Some(level))
+                    };
                     for (i, text) in chunk.iter().enumerate() {
                         z.start_file(format!("{i}.txt"), o).expect("zip");
                         z.write_all(text.as_bytes()).expect("zip");
@@ -278,7 +283,12 @@ fn main() {
                 .sum::<usize>();
             best = best.min(t.elapsed().as_secs_f64());
         }
-        println!("  level {level}: {:.1} MB in {best:.3} s", mb(size as u64));
+        let what = if level == 0 {
+            "stored".to_string()
+        } else {
+            format!("level {level}")
+        };
+        println!("  {what}: {:.1} MB in {best:.3} s", mb(size as u64));
     }
 
     let file = dir.path().join("interview.txt");

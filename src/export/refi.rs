@@ -851,8 +851,9 @@ struct DocumentPart {
 }
 
 /// Builds a `.qdpx` project: `sources/<guid>.txt` and `project.qde` in a zip written into `out`.
-/// Documents are read, rendered and their sources deflated on every core, a group at a time; the
-/// sources go into the zip as they come and each group's `TextSource`s into a temporary file,
+/// Documents are read and rendered on every core, a group at a time, and each group's
+/// `TextSource`s deflated there; the sources go into the zip (stored) as they come and the
+/// deflated `TextSource`s into a temporary file,
 /// because the project's header (users, codes, cases) needs every document first. Then
 /// `project.qde` is written: the header, the spooled sources streamed in, the notes. Memory is
 /// bounded by the groups in flight, the cases, the memos and the zip's directory (80 bytes a
@@ -886,9 +887,8 @@ pub(crate) fn qdpx<W: std::io::Write>(
         |group| {
             let mut xml = String::new();
             let mut parts = Vec::with_capacity(group.len());
-            // The group's sources framed as zip entries here, with one deflater.
+            // The group's sources framed as zip entries here, stored (see `Block::push_stored`).
             let mut sources = super::zipout::Block::default();
-            let mut deflater = flate2::Compress::new(flate2::Compression::new(QDPX_LEVEL), false);
             let mut codes = CodeGuids::default();
             for d in group {
                 let spans = super::doc_span_warnings(d, super::ExportFormat::Qdpx);
@@ -897,13 +897,7 @@ pub(crate) fn qdpx<W: std::io::Write>(
                     continue;
                 }
                 let (part, text) = render_source(d, &now, &mut xml, &mut codes);
-                sources
-                    .push_deflated(
-                        &format!("sources/{}.txt", part.source),
-                        text.as_bytes(),
-                        &mut deflater,
-                    )
-                    .map_err(ExportError::Output)?;
+                sources.push_stored(&format!("sources/{}.txt", part.source), text.as_bytes());
                 parts.push((spans, Some(part)));
             }
             let piece = super::pieces::deflate_piece(xml.as_bytes(), QDE_LEVEL, false)
@@ -1048,12 +1042,6 @@ pub(crate) fn qdpx<W: std::io::Write>(
     zip.finish().map_err(ExportError::Output)?;
     Ok(())
 }
-
-/// Deflate level of a `.qdpx`'s entries, chosen by measurement (`cargo bench --bench commands`,
-/// the 10,000-page corpus's sources): 6.5 MB in 0.04 s against 4.9 MB in 0.11 s at the default
-/// level 6 and 0.14 s at 9; deflating at 6 was a quarter of the export's time, for a file a third
-/// smaller.
-const QDPX_LEVEL: u32 = 1;
 
 /// Deflate level of `project.qde`'s pieces, chosen by measurement on the 10,000-page project's
 /// 53 MB of XML in its 160 kB pieces, one thread (zlib-rs): level 1 (its quick strategy, fixed

@@ -1,8 +1,8 @@
 //! A zip written front to back from entries deflated elsewhere (APPNOTE 6.3.10), for `.qdpx`.
 //!
-//! The cores that render a project's documents also deflate their sources and frame them as zip
-//! entries in memory ([`Block`]); the writer appends each block in one write and keeps what the
-//! central directory needs. The zip crate's writer took each source's bytes on the writing
+//! The cores that render a project's documents also frame their sources as zip entries in memory
+//! ([`Block`], stored); the writer appends each block in one write and keeps what the central
+//! directory needs, and `project.qde` is appended from pieces deflated on every core. The zip crate's writer took each source's bytes on the writing
 //! thread and made a new deflater per entry, and data deflated elsewhere could only go in through
 //! a framed copy read back as an archive: the writer's thread ran while the cores waited, and
 //! a project's 8 MB of `project.qde` was copied three times. Zip64 records are written where a
@@ -10,12 +10,11 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-use flate2::{Compress, FlushCompress};
+use super::pieces::{Piece, Spool};
 
-use super::pieces::{Piece, Spool, deflate_into};
-
-/// Deflate method (APPNOTE 4.4.5).
+/// Compression methods (APPNOTE 4.4.5).
 const DEFLATED: u16 = 8;
+const STORED: u16 = 0;
 /// Version needed to extract: 2.0 (deflate), 4.5 (zip64).
 const VERSION: u16 = 20;
 const VERSION_ZIP64: u16 = 45;
@@ -28,6 +27,8 @@ const MARK32: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 struct Entry {
     name: String,
+    /// [`DEFLATED`] or [`STORED`].
+    method: u16,
     crc: u32,
     compressed: u64,
     len: u64,
@@ -43,46 +44,23 @@ pub(crate) struct Block {
 }
 
 impl Block {
-    /// Deflates `data` with `deflater` (reset first; one deflater serves a block's entries, as
-    /// making one per entry spent more time zeroing its tables than deflating a page) and frames
-    /// it as the entry `name`.
-    pub(crate) fn push_deflated(
-        &mut self,
-        name: &str,
-        data: &[u8],
-        deflater: &mut Compress,
-    ) -> io::Result<()> {
-        deflater.reset();
-        let offset = self.bytes.len();
+    /// Frames `data` as the entry `name`, stored as it is: a project's sources are small pages,
+    /// and deflating each one (its deflater reset for each, which zeroes a 128 kB table) was a
+    /// tenth of a `.qdpx` export's time, to save a third of the file's size.
+    pub(crate) fn push_stored(&mut self, name: &str, data: &[u8]) {
         let mut crc = crc32fast::Hasher::new();
         crc.update(data);
-        let len = data.len() as u64;
-        // The header is written again once the deflated size is known.
         let entry = Entry {
             name: name.to_string(),
+            method: STORED,
             crc: crc.finalize(),
-            compressed: 0,
-            len,
-            offset: offset as u64,
+            compressed: data.len() as u64,
+            len: data.len() as u64,
+            offset: self.bytes.len() as u64,
         };
         local_header(&mut self.bytes, &entry);
-        let header_len = self.bytes.len() - offset;
-        deflate_into(deflater, data, &mut self.bytes, FlushCompress::Finish)?;
-        let entry = Entry {
-            compressed: (self.bytes.len() - offset - header_len) as u64,
-            ..entry
-        };
-        let mut header = Vec::with_capacity(header_len);
-        local_header(&mut header, &entry);
-        if header.len() != header_len {
-            // Only a size past 4 GB changes the header's length, which no source reaches.
-            return Err(io::Error::other(format!(
-                "{name} is over 4 GB deflated; not written"
-            )));
-        }
-        self.bytes[offset..offset + header_len].copy_from_slice(&header);
+        self.bytes.extend_from_slice(data);
         self.entries.push(entry);
-        Ok(())
     }
 }
 
@@ -163,6 +141,7 @@ impl<W: Write> ZipOut<W> {
         crc.combine(&last.crc);
         let entry = Entry {
             name: name.to_string(),
+            method: DEFLATED,
             crc: crc.finalize(),
             compressed: first.bytes.len() as u64 + spool.compressed + last.bytes.len() as u64,
             len: first.len + spool.len + last.len,
@@ -279,7 +258,7 @@ fn local_header(out: &mut Vec<u8>, e: &Entry) {
     out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
     out.extend_from_slice(&(if zip64 { VERSION_ZIP64 } else { VERSION }).to_le_bytes());
     out.extend_from_slice(&flags(&e.name).to_le_bytes());
-    out.extend_from_slice(&DEFLATED.to_le_bytes());
+    out.extend_from_slice(&e.method.to_le_bytes());
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&e.crc.to_le_bytes());
     let (compressed, len) = if zip64 {
@@ -307,7 +286,7 @@ fn central_header(out: &mut Vec<u8>, e: &Entry, (time, date): (u16, u16)) {
     out.extend_from_slice(&version.to_le_bytes()); // made by (MS-DOS attributes)
     out.extend_from_slice(&version.to_le_bytes()); // needed
     out.extend_from_slice(&flags(&e.name).to_le_bytes());
-    out.extend_from_slice(&DEFLATED.to_le_bytes());
+    out.extend_from_slice(&e.method.to_le_bytes());
     out.extend_from_slice(&time.to_le_bytes());
     out.extend_from_slice(&date.to_le_bytes());
     out.extend_from_slice(&e.crc.to_le_bytes());
@@ -328,7 +307,6 @@ fn central_header(out: &mut Vec<u8>, e: &Entry, (time, date): (u16, u16)) {
 mod tests {
     use super::super::pieces::deflate_piece;
     use super::*;
-    use flate2::Compression;
 
     fn read_back(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
         let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).expect("a zip");
@@ -347,25 +325,18 @@ mod tests {
         "2026-11-30T13:45:58Z".parse().expect("a time")
     }
 
-    /// Entries of blocks (empty ones, one deflater for several) and one made of pieces read
-    /// back as they were written, with their names, time and date.
+    /// Entries of blocks (stored, empty ones) and one made of pieces (deflated) read back as
+    /// they were written, with their names, methods, time and date.
     #[test]
     fn blocks_and_pieces_read_back() {
         let data: Vec<u8> = (0..200_000u32)
             .map(|i| b"<Source guid=\"x\">text &amp; more</Source>"[(i * 7 % 41) as usize])
             .collect();
-        let mut deflater = Compress::new(Compression::new(1), false);
         let mut zip = ZipOut::new(io::Cursor::new(Vec::new()), when());
         let mut block = Block::default();
-        block
-            .push_deflated("sources/a.txt", b"first page", &mut deflater)
-            .unwrap();
-        block
-            .push_deflated("sources/é.txt", b"", &mut deflater)
-            .unwrap();
-        block
-            .push_deflated("sources/b.txt", &data, &mut deflater)
-            .unwrap();
+        block.push_stored("sources/a.txt", b"first page");
+        block.push_stored("sources/é.txt", b"");
+        block.push_stored("sources/b.txt", &data);
         zip.append(block).unwrap();
         zip.append(Block::default()).unwrap();
         let cuts = [0usize, 1, 100, 5_000, 5_000, 70_000, 199_990, 200_000];
@@ -380,9 +351,7 @@ mod tests {
         zip.append_pieces("project.qde", &first, spool, &last)
             .unwrap();
         let mut block = Block::default();
-        block
-            .push_deflated("after.txt", b"last", &mut deflater)
-            .unwrap();
+        block.push_stored("after.txt", b"last");
         zip.append(block).unwrap();
         let bytes = zip.finish().unwrap().into_inner();
         let entries = read_back(bytes.clone());
@@ -403,6 +372,11 @@ mod tests {
         assert_eq!(entries[3].1, data);
         assert_eq!(entries[4].1, b"last");
         let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+        let methods: Vec<zip::CompressionMethod> = (0..archive.len())
+            .map(|i| archive.by_index(i).unwrap().compression())
+            .collect();
+        use zip::CompressionMethod::{Deflated, Stored};
+        assert_eq!(methods, [Stored, Stored, Stored, Deflated, Stored]);
         let t = archive
             .by_index(3)
             .unwrap()
@@ -439,17 +413,10 @@ mod tests {
     /// More entries than the 16-bit count holds: the zip64 end records say how many.
     #[test]
     fn seventy_thousand_entries_need_zip64_and_read_back() {
-        let mut deflater = Compress::new(Compression::new(1), false);
         let mut zip = ZipOut::new(io::Cursor::new(Vec::new()), when());
         let mut block = Block::default();
         for i in 0..70_000u32 {
-            block
-                .push_deflated(
-                    &format!("sources/{i}.txt"),
-                    i.to_string().as_bytes(),
-                    &mut deflater,
-                )
-                .unwrap();
+            block.push_stored(&format!("sources/{i}.txt"), i.to_string().as_bytes());
         }
         zip.append(block).unwrap();
         let bytes = zip.finish().unwrap().into_inner();
@@ -469,6 +436,7 @@ mod tests {
     #[test]
     fn large_values_go_in_the_zip64_extra_field() {
         let entry = |len: u64, compressed: u64, offset: u64| Entry {
+            method: DEFLATED,
             name: "project.qde".to_string(),
             crc: 7,
             compressed,
