@@ -124,6 +124,31 @@ pub fn best_of(n: usize, mut cmd: impl FnMut() -> Command) -> Run {
     b
 }
 
+/// The fastest of `n` runs of `cmd`, each right after a read floor of `dir` (one pass), and the
+/// fastest of those floors: a command and its floor meet the same machine. The host's speed
+/// drifts by a fifth from one minute to the next, and a floor read once, before every command,
+/// moved the later ratios with it.
+#[allow(
+    dead_code,
+    reason = "not every bench that includes this module runs commands"
+)]
+pub fn best_of_beside_floor(n: usize, dir: &Path, mut cmd: impl FnMut() -> Command) -> (Run, f64) {
+    let mut floor = f64::INFINITY;
+    let mut best: Option<Run> = None;
+    let mut peak = 0;
+    for _ in 0..n {
+        floor = floor.min(read_floor(dir, 1).0);
+        let r = run(&mut cmd());
+        peak = peak.max(r.peak);
+        if best.as_ref().is_none_or(|b| r.secs < b.secs) {
+            best = Some(r);
+        }
+    }
+    let mut b = best.expect("at least one run");
+    b.peak = peak;
+    (b, floor)
+}
+
 /// Reads every file under `dir` once (the read floor a command is compared with), best of `n`.
 pub fn read_floor(dir: &Path, n: usize) -> (f64, u64, usize) {
     let mut best = f64::INFINITY;
