@@ -109,10 +109,16 @@ pub fn vm_hwm(process: &str) -> u64 {
 }
 
 /// The fastest of `n` runs (peak memory the largest seen).
-pub fn best_of(n: usize, mut cmd: impl FnMut() -> Command) -> Run {
+pub fn best_of(n: usize, cmd: impl FnMut() -> Command) -> Run {
+    best_after_each(n, cmd, || {})
+}
+
+/// The fastest of `n` runs of `cmd`, `before` called before each (peak memory the largest seen).
+fn best_after_each(n: usize, mut cmd: impl FnMut() -> Command, mut before: impl FnMut()) -> Run {
     let mut best: Option<Run> = None;
     let mut peak = 0;
     for _ in 0..n {
+        before();
         let r = run(&mut cmd());
         peak = peak.max(r.peak);
         if best.as_ref().is_none_or(|b| r.secs < b.secs) {
@@ -132,21 +138,10 @@ pub fn best_of(n: usize, mut cmd: impl FnMut() -> Command) -> Run {
     dead_code,
     reason = "not every bench that includes this module runs commands"
 )]
-pub fn best_of_beside_floor(n: usize, dir: &Path, mut cmd: impl FnMut() -> Command) -> (Run, f64) {
+pub fn best_of_beside_floor(n: usize, dir: &Path, cmd: impl FnMut() -> Command) -> (Run, f64) {
     let mut floor = f64::INFINITY;
-    let mut best: Option<Run> = None;
-    let mut peak = 0;
-    for _ in 0..n {
-        floor = floor.min(read_floor(dir, 1).0);
-        let r = run(&mut cmd());
-        peak = peak.max(r.peak);
-        if best.as_ref().is_none_or(|b| r.secs < b.secs) {
-            best = Some(r);
-        }
-    }
-    let mut b = best.expect("at least one run");
-    b.peak = peak;
-    (b, floor)
+    let best = best_after_each(n, cmd, || floor = floor.min(read_floor(dir, 1).0));
+    (best, floor)
 }
 
 /// Reads every file under `dir` once (the read floor a command is compared with), best of `n`.
