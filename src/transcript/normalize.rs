@@ -19,8 +19,18 @@ pub fn is_trailing_space(c: char) -> bool {
 ///
 /// Char offsets everywhere in Marginalia count into text in this form.
 pub fn normalize(text: &str) -> String {
-    let unified = unify_line_endings(text);
-    normalize_lines(unified.split('\n'))
+    let mut out = String::with_capacity(text.len());
+    if text.contains('\r') {
+        // A CR before an LF ends the line with it; any other CR ends a line of its own: as
+        // [`unify_line_endings`] reads them, without copying the text twice first.
+        let lines = text
+            .split('\n')
+            .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'));
+        normalize_lines_into(&mut out, lines);
+    } else {
+        normalize_lines_into(&mut out, text.split('\n'));
+    }
+    out
 }
 
 /// [`normalize`] of an owned text, which is given back as it is when it is already normalized (the
@@ -104,6 +114,29 @@ mod tests {
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("\n \n\t\n"), "");
         assert_eq!(normalize("x"), "x");
+    }
+
+    /// Every text of up to seven characters of letters, spaces, no-break spaces, CRs and LFs
+    /// normalizes as it did when its line endings were unified first.
+    #[test]
+    fn line_endings_read_in_one_pass_as_unified_first() {
+        let alphabet = ['a', ' ', '\u{a0}', '\r', '\n'];
+        let mut text = String::new();
+        for len in 0..=7u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let unified = unify_line_endings(&text);
+                assert_eq!(
+                    normalize(&text),
+                    normalize_lines(unified.split('\n')),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]
