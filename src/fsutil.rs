@@ -143,8 +143,9 @@ pub struct StreamedFile<'a> {
     pending: u64,
 }
 
-/// Bytes between two requests of [`StreamedFile`] to start writing to the disk.
-const WRITEBACK_EVERY: u64 = 4 << 20;
+/// Bytes between two requests of [`StreamedFile`] to start writing to the disk: a megabyte, as
+/// RocksDB's usual `bytes_per_sync` (4 MB left the `fsync` of a 32 MB qdpx about 2 ms longer).
+const WRITEBACK_EVERY: u64 = 1 << 20;
 
 impl<'a> StreamedFile<'a> {
     fn new(file: &'a mut fs::File) -> StreamedFile<'a> {
