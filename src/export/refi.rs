@@ -885,7 +885,8 @@ pub(crate) fn qdpx<W: std::io::Write>(
     docs.for_each_group(
         QDPX_GROUP,
         |group| {
-            let mut xml = String::new();
+            // A group's XML is about 170 kB: room for it at once, not by doubling.
+            let mut xml = String::with_capacity(256 << 10);
             let mut parts = Vec::with_capacity(group.len());
             // The group's sources framed as zip entries here, stored (see `Block::push_stored`).
             let mut sources = super::zipout::Block::default();
