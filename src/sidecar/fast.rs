@@ -242,9 +242,14 @@ impl<'a> Reader<'a> {
     }
 
     fn time(&mut self) -> Option<DateTime<Utc>> {
-        // As chrono's serde reads a `DateTime<Utc>`: any RFC 3339 offset, turned to UTC.
+        // As chrono's serde reads a `DateTime<Utc>`: any RFC 3339 offset, turned to UTC. Its
+        // strict RFC 3339 reader first (what Marginalia writes; chrono's relaxed one, which
+        // serde uses, went through its general format machinery), the relaxed one for the rest.
         let s = self.string()?;
-        Some(s.parse::<DateTime<FixedOffset>>().ok()?.with_timezone(&Utc))
+        let time = DateTime::parse_from_rfc3339(&s)
+            .or_else(|_| s.parse::<DateTime<FixedOffset>>())
+            .ok()?;
+        Some(time.with_timezone(&Utc))
     }
 
     fn status(&mut self) -> Option<Status> {
@@ -359,6 +364,33 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Times read as chrono's serde reads them, in every form it takes: RFC 3339 with `Z`, an
+    /// offset, fractions of a second, and the relaxed forms (a space for the `T`).
+    #[test]
+    fn times_read_as_chrono_reads_them() {
+        for text in [
+            "2026-11-30T12:53:01Z",
+            "2026-11-30T12:53:01.123456789Z",
+            "2026-11-30T13:53:01+01:00",
+            "2026-11-30t12:53:01z",
+            "2026-11-30 12:53:01Z",
+            "2026-11-30T12:53:01 +01:00",
+            "2026-11-30T25:53:01Z",
+            "yesterday",
+        ] {
+            let quoted = format!("\"{text}\"");
+            let mut reader = Reader {
+                text: &quoted,
+                at: 0,
+            };
+            let chrono = text
+                .parse::<DateTime<FixedOffset>>()
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
+            assert_eq!(reader.time(), chrono, "{text}");
+        }
+    }
 
     /// Every sidecar in the repository (the sample corpus, the test fixtures: hand-written,
     /// hostile, older schemas) is read as RON reads it, or left to RON; the sample corpus's,
