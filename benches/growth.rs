@@ -201,6 +201,54 @@ fn spans_on_one_page(paragraphs: usize) -> (Vec<Span>, String, usize) {
     (spans, edited, old_len)
 }
 
+/// One interview page whose answer is `paragraphs` paragraphs long, with a span on a name in each
+/// (a quote repeated down the page), written with its sidecar into `dir`: the export of one long,
+/// densely coded page (which once walked the part to each span's start: quadratic in spans).
+fn coded_page(dir: &Path, paragraphs: usize) -> usize {
+    use marginalia::sidecar::{Annotator, Sidecar, sidecar_path};
+    std::fs::create_dir_all(dir).expect("folder");
+    let answer: Vec<String> = (0..paragraphs)
+        .map(|i| format!("In the {i}th meeting the Mayor and the Commissioner talked about fares."))
+        .collect();
+    let path = dir.join("page.txt");
+    let body = format!(
+        "Interviewer: What was decided?\nMayor: {}\n",
+        answer.join("\n\n")
+    );
+    std::fs::write(&path, body).expect("write page");
+    let t = marginalia::transcript::Transcript::load(&path).expect("page");
+    let codebook = marginalia::codebook::Codebook::builtin();
+    let annotator = Annotator {
+        id: "ann".into(),
+        name: "Ann".into(),
+    };
+    let mut sidecar = Sidecar::new(annotator, &t, &codebook);
+    let part = t
+        .parts
+        .iter()
+        .max_by_key(|p| p.text().len())
+        .expect("a part");
+    let text = part.text();
+    for (n, (byte, _)) in text.match_indices("Commissioner").enumerate() {
+        let start = text[..byte].chars().count();
+        if let Some(span) = Span::new(
+            format!("ann-{n}"),
+            part.id,
+            text,
+            start,
+            start + "Commissioner".len(),
+            "cites",
+            "Commissioner",
+        ) {
+            sidecar.spans.push(span);
+        }
+    }
+    sidecar
+        .save(&sidecar_path(&path, "ann"))
+        .expect("save sidecar");
+    sidecar.spans.len()
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::var("MARGINALIA_GROWTH_DOCS")
         .ok()
@@ -254,6 +302,34 @@ fn main() {
         points.push((spans.len() as f64, secs));
     }
     report.row("re-anchoring the spans of one page", "spans", &points);
+
+    // One long page, densely coded, exported.
+    let pages: Vec<(usize, std::path::PathBuf)> = [10_000usize, 20_000, 40_000]
+        .iter()
+        .map(|&paragraphs| {
+            let folder = dir.path().join(format!("coded-page-{paragraphs}"));
+            (coded_page(&folder, paragraphs), folder)
+        })
+        .collect();
+    for format in ["csv", "qdpx"] {
+        let mut points = Vec::new();
+        for (spans, folder) in &pages {
+            let out = dir.path().join(format!("page-out.{format}"));
+            let r = best_of(3, || {
+                let mut c = marginalia();
+                c.args(["export", "--force", "--format", format, "-o"])
+                    .arg(&out)
+                    .arg(folder);
+                c
+            });
+            points.push((*spans as f64, r.secs));
+        }
+        report.row(
+            &format!("export {format} of one page's spans"),
+            "spans",
+            &points,
+        );
+    }
 
     // The corpus commands.
     let mut corpora = Vec::new();

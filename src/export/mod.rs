@@ -485,6 +485,9 @@ fn doc_span_warnings(doc: &DocumentData, format: ExportFormat) -> Vec<String> {
     if matches!(format, ExportFormat::Qdc | ExportFormat::CodebookCsv) {
         return warnings;
     }
+    // Each part indexed once for all its spans: walking a part to each span's start made a long
+    // page's export cost its spans times its length.
+    let mut lookup = crate::sidecar::PartLookup::new(&doc.transcript);
     for s in &doc.sidecars {
         let mut seen = std::collections::HashSet::new();
         for span in &s.spans {
@@ -496,7 +499,7 @@ fn doc_span_warnings(doc: &DocumentData, format: ExportFormat) -> Vec<String> {
                     doc.relative
                 ));
             }
-            if format != ExportFormat::Qdpx && !span_is_placed(&doc.transcript, span) {
+            if format != ExportFormat::Qdpx && !lookup.placed(span) {
                 warnings.push(format!(
                     "span {} of {} does not match the transcript's text (offsets {}..{}); exported with its stored offsets and quote: {}",
                     crate::sidecar::shorten(&span.id),
@@ -521,7 +524,9 @@ fn warn_formula_count(risky: usize, summary: &mut ExportSummary) {
     }
 }
 
-/// True when the span lies inside its part and the text there equals its quote.
+/// True when the span lies inside its part and the text there equals its quote. For one span:
+/// the spans of a whole transcript are checked with [`crate::sidecar::PartLookup::placed`], which
+/// indexes each part once (this walks the part to the span's start).
 pub fn span_is_placed(t: &Transcript, span: &Span) -> bool {
     let Some(part) = t.part(span.part) else {
         return false;

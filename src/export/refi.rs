@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{ExportError, ExportSummary, span_is_placed};
+use super::{ExportError, ExportSummary};
 use crate::codebook::{AppliesTo, Codebook, DimensionKind};
 use crate::dataset::DocumentData;
 use crate::transcript::{PartId, PartKind};
@@ -1137,6 +1137,8 @@ fn render_source<'a>(
             note_used(&x.dimension, &x.value);
         }
     }
+    // Each part indexed once for all its spans (see `doc_span_warnings`).
+    let mut lookup = crate::sidecar::PartLookup::new(&d.transcript);
     for s in &d.sidecars {
         let user = user_guid(&s.annotator.id);
         let when = iso_seconds(&s.modified);
@@ -1218,7 +1220,7 @@ fn render_source<'a>(
             }
         }
         for span in &s.spans {
-            let placed = span_is_placed(&d.transcript, span);
+            let placed = lookup.placed(span);
             let (Some(start), Some(end), true) = (
                 to_source(of_part(span.part), span.start, false),
                 to_source(of_part(span.part), span.end, true),
