@@ -107,6 +107,62 @@ pub struct Relayout<'t> {
     to: &'t Transcript,
     old: Places,
     new: Places,
+    /// Where every 64th char of each part starts, in `from` and in `to`.
+    old_chars: Vec<CharMarks>,
+    new_chars: Vec<CharMarks>,
+}
+
+/// Byte offsets of every [`CharMarks::EVERY`]th char of a text (none when every char is one
+/// byte): a char position is found from the mark before it, not by walking the text from its
+/// start, which made carrying a long part's spans cost its spans times its length. A sixteenth
+/// of the text's size at most.
+struct CharMarks {
+    marks: Option<Vec<u32>>,
+}
+
+impl CharMarks {
+    const EVERY: usize = 64;
+
+    fn of(text: &str) -> CharMarks {
+        if text.is_ascii() {
+            return CharMarks { marks: None };
+        }
+        let marks = text
+            .char_indices()
+            .step_by(Self::EVERY)
+            .map(|(b, _)| b as u32)
+            .collect();
+        CharMarks { marks: Some(marks) }
+    }
+
+    /// The text of chars `start..end` (`start <= end`), or `None` when it runs past the end.
+    fn slice<'a>(&self, text: &'a str, start: usize, end: usize) -> Option<&'a str> {
+        if self.marks.is_none() {
+            return text.get(start..end);
+        }
+        let a = self.byte(text, start)?;
+        let len = end - start;
+        let b = match text[a..].char_indices().nth(len) {
+            Some((b, _)) => a + b,
+            // Fewer than `len + 1` chars after `a`: the span ends at the text's end or past it.
+            None => (text[a..].chars().count() == len).then_some(text.len())?,
+        };
+        Some(&text[a..b])
+    }
+
+    fn byte(&self, text: &str, pos: usize) -> Option<usize> {
+        match &self.marks {
+            None => (pos <= text.len()).then_some(pos),
+            Some(marks) => {
+                let from = *marks.get(pos / Self::EVERY)? as usize;
+                let rest = pos % Self::EVERY;
+                match text[from..].char_indices().nth(rest) {
+                    Some((b, _)) => Some(from + b),
+                    None => (text[from..].chars().count() == rest).then_some(text.len()),
+                }
+            }
+        }
+    }
 }
 
 impl<'t> Relayout<'t> {
@@ -117,7 +173,18 @@ impl<'t> Relayout<'t> {
         }
         let old = Places::of(from)?;
         let new = Places::of(to)?;
-        (old.turns.len() == new.turns.len()).then_some(Relayout { from, to, old, new })
+        if old.turns.len() != new.turns.len() {
+            return None;
+        }
+        let marks = |t: &Transcript| t.parts.iter().map(|p| CharMarks::of(p.text())).collect();
+        Some(Relayout {
+            from,
+            to,
+            old,
+            new,
+            old_chars: marks(from),
+            new_chars: marks(to),
+        })
     }
 
     /// Where chars `start..end` of part `part` stand in the new exchanges: the same words,
@@ -129,18 +196,14 @@ impl<'t> Relayout<'t> {
             return None;
         }
         let &p = self.old.index.get(&part)?;
-        let old_text = &self.from.parts[p].text();
-        let quote: String = old_text.chars().skip(start).take(end - start).collect();
-        if quote.chars().count() != end - start {
-            return None;
-        }
+        let quote = self.old_chars[p].slice(self.from.parts[p].text(), start, end)?;
         let (np, ns) = self.point(p, start, false)?;
         let (np2, ne) = self.point(p, end, true)?;
         if np != np2 || ns >= ne {
             return None;
         }
         let new_part = &self.to.parts[np];
-        let placed: String = new_part.text().chars().skip(ns).take(ne - ns).collect();
+        let placed = self.new_chars[np].slice(new_part.text(), ns, ne)?;
         (placed == quote).then_some((new_part.id, ns, ne))
     }
 
@@ -149,14 +212,17 @@ impl<'t> Relayout<'t> {
     /// it), the turn after. An end position at the end of a turn's words stays with that turn.
     fn point(&self, p: usize, pos: usize, is_end: bool) -> Option<(usize, usize)> {
         let turns = &self.old.by_part[p];
-        let k = *turns.iter().find(|&&k| {
+        // A part's turns lie one after another in it: the first that reaches `pos`, found by
+        // halving (a scan from the first made a part of many turns cost its turns per span).
+        let first = turns.partition_point(|&k| {
             let (_, at, len) = self.old.turns[k];
             if is_end {
-                pos <= at + len
+                at + len < pos
             } else {
-                pos < at + len
+                at + len <= pos
             }
-        })?;
+        });
+        let k = *turns.get(first)?;
         let (_, at, _) = self.old.turns[k];
         let (np, new_at, _) = self.new.turns[k];
         let moved = new_at as isize + pos as isize - at as isize;
@@ -195,5 +261,39 @@ impl<'t> Relayout<'t> {
         }
         let id = self.to.parts[np].id;
         (id.kind == part.kind).then_some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CharMarks;
+
+    /// Every range of chars of a text, within it and past its end, is found from the marks as
+    /// walking the text finds it: ASCII, and text of one-, two-, three- and four-byte chars
+    /// longer than several marks apart.
+    #[test]
+    fn char_ranges_from_marks_are_the_walked_ones() {
+        let mixed: String = (0..300)
+            .map(|i| ['a', 'é', '“', '𝄞', ' '][i % 5 * (i % 7 + 1) % 5])
+            .collect();
+        for text in ["plain ASCII text, a little of it".repeat(9), mixed] {
+            let marks = CharMarks::of(&text);
+            let chars = text.chars().count();
+            for start in 0..=chars + 2 {
+                for end in start..=chars + 2 {
+                    let walked = (end <= chars).then(|| {
+                        text.chars()
+                            .skip(start)
+                            .take(end - start)
+                            .collect::<String>()
+                    });
+                    assert_eq!(
+                        marks.slice(&text, start, end).map(str::to_string),
+                        walked,
+                        "{start}..{end} of {chars}"
+                    );
+                }
+            }
+        }
     }
 }
