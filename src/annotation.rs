@@ -148,7 +148,8 @@ pub struct Span {
 
 impl Span {
     /// A span over `start..end` of `text`, with its quote and context taken from the text.
-    /// `None` when the range is empty, reversed or beyond the text.
+    /// `None` when the range is empty, reversed or beyond the text. Walks the text to `start`:
+    /// callers making many spans of one long text use [`Span::new_at`] with an index.
     pub fn new(
         id: String,
         part: PartId,
@@ -158,20 +159,60 @@ impl Span {
         dimension: &str,
         value: &str,
     ) -> Option<Span> {
-        let chars: Vec<char> = text.chars().collect();
-        if start >= end || end > chars.len() {
+        let at = match text.char_indices().nth(start) {
+            Some((b, _)) => b,
+            None if text.chars().count() == start => text.len(),
+            None => return None,
+        };
+        Span::new_at(id, part, text, start, end, at, dimension, value)
+    }
+
+    /// [`Span::new`] with `at`, the byte offset of char `start` in `text`, known: costs the
+    /// span and its context, not the text before it (collecting the whole text's chars for each
+    /// span made carrying or importing a long part's spans cost its spans times its length).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Span::new's arguments and the byte offset that spares the walk"
+    )]
+    pub fn new_at(
+        id: String,
+        part: PartId,
+        text: &str,
+        start: usize,
+        end: usize,
+        at: usize,
+        dimension: &str,
+        value: &str,
+    ) -> Option<Span> {
+        if start >= end || !text.is_char_boundary(at) {
             return None;
         }
-        let from = start.saturating_sub(CONTEXT_CHARS);
-        let to = (end + CONTEXT_CHARS).min(chars.len());
+        let after = &text[at..];
+        let len = end - start;
+        let quote_end = match after.char_indices().nth(len) {
+            Some((b, _)) => b,
+            None if after.chars().count() == len => after.len(),
+            None => return None,
+        };
+        let rest = &after[quote_end..];
+        let suffix_end = rest
+            .char_indices()
+            .nth(CONTEXT_CHARS)
+            .map_or(rest.len(), |(b, _)| b);
+        let before = &text[..at];
+        let context = CONTEXT_CHARS.min(start);
+        let prefix_start = match context {
+            0 => at,
+            k => before.char_indices().rev().nth(k - 1).map_or(0, |(b, _)| b),
+        };
         Some(Span {
             id,
             part,
             start,
             end,
-            quote: chars[start..end].iter().collect(),
-            prefix: chars[from..start].iter().collect(),
-            suffix: chars[end..to].iter().collect(),
+            quote: after[..quote_end].to_string(),
+            prefix: before[prefix_start..].to_string(),
+            suffix: rest[..suffix_end].to_string(),
             dimension: dimension.to_string(),
             value: value.to_string(),
             note: String::new(),
@@ -304,4 +345,45 @@ pub fn ellipsize(s: &str, max_chars: usize) -> String {
 /// The current time, to the second, as written into sidecars.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The span made by walking the text once to its place is the one made from all its chars
+    /// (the way it was made before): quote, prefix and suffix, at every range of a text of
+    /// one- to four-byte chars longer than the context, within and past its end.
+    #[test]
+    fn spans_are_made_as_from_all_the_chars() {
+        let text: String = (0..CONTEXT_CHARS * 3)
+            .map(|i| ['a', 'é', '“', '𝄞', ' ', '\n'][(i * 7 + i / 5) % 6])
+            .collect();
+        let chars: Vec<char> = text.chars().collect();
+        let n = chars.len();
+        for start in 0..=n + 1 {
+            for end in start..=n + 1 {
+                let made = Span::new("s".into(), PartId::ANSWER, &text, start, end, "d", "v");
+                if start >= end || end > n {
+                    assert!(made.is_none(), "{start}..{end}");
+                    continue;
+                }
+                let made = made.expect("a span");
+                let from = start.saturating_sub(CONTEXT_CHARS);
+                let to = (end + CONTEXT_CHARS).min(n);
+                let of = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+                assert_eq!(made.quote, of(start, end), "{start}..{end}");
+                assert_eq!(made.prefix, of(from, start), "{start}..{end}");
+                assert_eq!(made.suffix, of(end, to), "{start}..{end}");
+                let at = text
+                    .char_indices()
+                    .nth(start)
+                    .map_or(text.len(), |(b, _)| b);
+                assert_eq!(
+                    Span::new_at("s".into(), PartId::ANSWER, &text, start, end, at, "d", "v"),
+                    Some(made)
+                );
+            }
+        }
+    }
 }

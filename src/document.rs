@@ -836,10 +836,19 @@ pub fn carry_codings(
     }
     for s in spans {
         let placed = map
-            .span(s.part, s.start, s.end)
-            .and_then(|(part, start, end)| {
+            .span_at(s.part, s.start, s.end)
+            .and_then(|(part, start, end, at)| {
                 let text = to.part(part)?.text();
-                Span::new(s.id.clone(), part, text, start, end, &s.dimension, &s.value)
+                Span::new_at(
+                    s.id.clone(),
+                    part,
+                    text,
+                    start,
+                    end,
+                    at,
+                    &s.dimension,
+                    &s.value,
+                )
             });
         match placed {
             Some(mut n) => {

@@ -137,8 +137,13 @@ impl CharMarks {
 
     /// The text of chars `start..end` (`start <= end`), or `None` when it runs past the end.
     fn slice<'a>(&self, text: &'a str, start: usize, end: usize) -> Option<&'a str> {
+        self.bytes(text, start, end).map(|(a, b)| &text[a..b])
+    }
+
+    /// The byte range of chars `start..end` (`start <= end`), or `None` past the end.
+    fn bytes(&self, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
         if self.marks.is_none() {
-            return text.get(start..end);
+            return (end <= text.len()).then_some((start, end));
         }
         let a = self.byte(text, start)?;
         let len = end - start;
@@ -147,7 +152,7 @@ impl CharMarks {
             // Fewer than `len + 1` chars after `a`: the span ends at the text's end or past it.
             None => (text[a..].chars().count() == len).then_some(text.len())?,
         };
-        Some(&text[a..b])
+        Some((a, b))
     }
 
     fn byte(&self, text: &str, pos: usize) -> Option<usize> {
@@ -192,6 +197,17 @@ impl<'t> Relayout<'t> {
     /// exchanges put in different parts, or over labels and blank lines that are not there
     /// any more.
     pub fn span(&self, part: PartId, start: usize, end: usize) -> Option<(PartId, usize, usize)> {
+        self.span_at(part, start, end)
+            .map(|(part, start, end, _)| (part, start, end))
+    }
+
+    /// [`Relayout::span`], with the byte offset of the new start in the new part's text.
+    pub fn span_at(
+        &self,
+        part: PartId,
+        start: usize,
+        end: usize,
+    ) -> Option<(PartId, usize, usize, usize)> {
         if start >= end {
             return None;
         }
@@ -203,8 +219,8 @@ impl<'t> Relayout<'t> {
             return None;
         }
         let new_part = &self.to.parts[np];
-        let placed = self.new_chars[np].slice(new_part.text(), ns, ne)?;
-        (placed == quote).then_some((new_part.id, ns, ne))
+        let (a, b) = self.new_chars[np].bytes(new_part.text(), ns, ne)?;
+        (&new_part.text()[a..b] == quote).then_some((new_part.id, ns, ne, a))
     }
 
     /// A char position of old part `p` in the new exchanges, through the turn it belongs to: the
