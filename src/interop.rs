@@ -1903,7 +1903,9 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
         let (segments, _) = crate::export::refi::part_segments(&normalized, &transcript.parts);
         *layouts.entry(transcript.format.as_str()).or_default() += 1;
 
-        // Codings per user.
+        // Codings per user. Each part indexed once for all its codings: counting a part's chars
+        // and walking to each coding's start made a long document's import quadratic.
+        let mut lookup = crate::sidecar::PartLookup::new(&transcript);
         let mut sidecars: BTreeMap<String, Sidecar> = BTreeMap::new();
         let mut quote_mismatch = 0usize;
         let mut skipped_range = 0usize;
@@ -1971,11 +1973,8 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
                 }
                 let dim = codebook.dimension(&target.dimension);
                 for (part, from, to) in pieces {
-                    let text = &transcript
-                        .part(part)
-                        .expect("segments are of its parts")
-                        .text();
-                    let whole_part = from == 0 && to == text.chars().count();
+                    let text = lookup.part(part).expect("segments are of its parts").text();
+                    let whole_part = from == 0 && Some(to) == lookup.char_len(part);
                     let tag_here = dim.is_some_and(|d| match d.applies_to {
                         AppliesTo::Question => part.kind == crate::transcript::PartKind::Question,
                         AppliesTo::Answer => part.kind == crate::transcript::PartKind::Answer,
@@ -2002,9 +2001,18 @@ pub fn import_project(file: &Path, out_dir: &Path) -> Result<ImportReport, Impor
                         }
                     }
                     let id = format!("{}-{:03}", annotator.id, sidecar.spans.len() + 1);
-                    if let Some(mut span) =
-                        Span::new(id, part, text, from, to, &target.dimension, &target.value)
-                    {
+                    if let Some(mut span) = lookup.byte(part, from).and_then(|at| {
+                        Span::new_at(
+                            id,
+                            part,
+                            text,
+                            from,
+                            to,
+                            at,
+                            &target.dimension,
+                            &target.value,
+                        )
+                    }) {
                         span.note = note.clone();
                         sidecar.spans.push(span);
                         report.spans += 1;

@@ -441,6 +441,18 @@ impl<'t> PartLookup<'t> {
         Some(&part.text()[a..b])
     }
 
+    /// Byte offset of char `pos` of a part (its length in bytes at its end); `None` past it.
+    pub fn byte(&mut self, id: PartId, pos: usize) -> Option<usize> {
+        let o = self.offsets(id)?;
+        if pos > o.chars {
+            return None;
+        }
+        Some(match &o.bytes {
+            None => pos,
+            Some(bytes) => bytes[pos] as usize,
+        })
+    }
+
     /// True when the span lies inside its part and the text there equals its quote.
     pub fn placed(&mut self, span: &Span) -> bool {
         span.start < span.end && self.text(span.part, span.start, span.end) == Some(&span.quote)
