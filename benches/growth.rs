@@ -330,6 +330,29 @@ fn main() {
             &points,
         );
     }
+    // Each page's project imported back, into a new folder each run.
+    let mut points = Vec::new();
+    let mut run = 0;
+    for (spans, folder) in &pages {
+        let project = dir.path().join(format!("page-{spans}.qdpx"));
+        let status = marginalia()
+            .args(["export", "--format", "qdpx", "-o"])
+            .arg(&project)
+            .arg(folder)
+            .output()
+            .expect("export");
+        assert!(status.status.success(), "export of the coded page");
+        let r = best_of(3, || {
+            run += 1;
+            let mut c = marginalia();
+            c.arg("import-project")
+                .arg(&project)
+                .arg(dir.path().join(format!("imported-{run}")));
+            c
+        });
+        points.push((*spans as f64, r.secs));
+    }
+    report.row("import-project of one page's spans", "spans", &points);
 
     // The corpus commands.
     let mut corpora = Vec::new();
