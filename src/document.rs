@@ -168,6 +168,11 @@ impl Edit {
                 tags: std::mem::replace(&mut s.tags, tags),
                 spans: std::mem::replace(&mut s.spans, spans),
             },
+            Edit::Batch(edits)
+                if edits.len() > 1 && edits.iter().all(|e| matches!(e, Edit::Relocate { .. })) =>
+            {
+                return relocate_all(edits, s);
+            }
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
                 for e in edits {
@@ -189,6 +194,58 @@ impl Edit {
             }
         })
     }
+}
+
+/// A batch of relocations (the spans a changed text moved), each span found through one index
+/// of the ids rather than by a scan of the list per span, which made re-anchoring a long page
+/// quadratic in its spans. Every id is found before anything changes, so the batch is all or
+/// nothing, as [`Edit::apply`] makes any batch.
+fn relocate_all(edits: Vec<Edit>, s: &mut Sidecar) -> Result<Edit, EditError> {
+    let positions: Vec<usize> = {
+        let mut index: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(s.spans.len());
+        for (i, span) in s.spans.iter().enumerate() {
+            index.entry(span.id.as_str()).or_insert(i);
+        }
+        let mut positions = Vec::with_capacity(edits.len());
+        for e in &edits {
+            let Edit::Relocate { id, .. } = e else {
+                unreachable!("every edit of this batch is a relocation")
+            };
+            match index.get(id.as_str()) {
+                Some(&i) => positions.push(i),
+                None => return Err(EditError(format!("no span with id {id}"))),
+            }
+        }
+        positions
+    };
+    let mut inverses = Vec::with_capacity(edits.len());
+    for (e, i) in edits.into_iter().zip(positions) {
+        let Edit::Relocate {
+            id,
+            start,
+            end,
+            quote,
+            prefix,
+            suffix,
+            flag,
+        } = e
+        else {
+            unreachable!("every edit of this batch is a relocation")
+        };
+        let span = &mut s.spans[i];
+        inverses.push(Edit::Relocate {
+            id,
+            start: std::mem::replace(&mut span.start, start),
+            end: std::mem::replace(&mut span.end, end),
+            quote: std::mem::replace(&mut span.quote, quote),
+            prefix: std::mem::replace(&mut span.prefix, prefix),
+            suffix: std::mem::replace(&mut span.suffix, suffix),
+            flag: std::mem::replace(&mut span.flag, flag),
+        });
+    }
+    inverses.reverse();
+    Ok(Edit::Batch(inverses))
 }
 
 /// Why a document's sidecar was not saved; each case is routed differently by the app.
@@ -364,6 +421,9 @@ impl Document {
         let mut edits = Vec::new();
         let mut unchanged = 0;
         let placed = self.sidecar.placements(&self.transcript);
+        // Each part indexed once for all its spans: making each moved span walked its part to
+        // the span's start.
+        let mut lookup = crate::sidecar::PartLookup::new(&self.transcript);
         for (span, a) in self.sidecar.spans.iter().zip(placed) {
             let (Some(a), Some(part)) = (a, self.transcript.part(span.part)) else {
                 continue;
@@ -378,9 +438,18 @@ impl Document {
                     continue;
                 }
             };
-            if let Some(moved) =
-                Span::new(span.id.clone(), part.id, part.text(), start, end, "", "")
-                && (a.placement != Placement::Orphan || moved.quote == span.quote)
+            if let Some(moved) = lookup.byte(part.id, start).and_then(|at| {
+                Span::new_at(
+                    span.id.clone(),
+                    part.id,
+                    part.text(),
+                    start,
+                    end,
+                    at,
+                    "",
+                    "",
+                )
+            }) && (a.placement != Placement::Orphan || moved.quote == span.quote)
             {
                 edits.push(Edit::Relocate {
                     id: span.id.clone(),
@@ -909,6 +978,70 @@ mod tests {
             byte_offsets(text, &[0, 2, 3, 6, 9, 10]),
             vec![Some(0), Some(2), Some(5), Some(10), Some(16), None]
         );
+    }
+
+    /// A batch of relocations does what the same relocations one by one do (a span's id used
+    /// twice: the first span with it, as a scan finds), its inverse restores the spans, and an
+    /// unknown id fails the batch with nothing changed.
+    #[test]
+    fn a_batch_of_relocations_is_the_relocations_one_by_one() {
+        let t = Transcript::from_text(
+            "page.txt",
+            "Question: Why?\n\nAnswer: Because the fares rose and the fares fell.",
+            "UTF-8".to_string(),
+            Vec::new(),
+        );
+        let annotator = Annotator {
+            id: "ann".into(),
+            name: String::new(),
+        };
+        let mut s = Sidecar::new(annotator, &t, &Codebook::builtin());
+        let answer = t.answer();
+        for (n, (byte, _)) in answer.match_indices("fares").enumerate() {
+            let start = answer[..byte].chars().count();
+            let id = if n == 0 { "a" } else { "b" };
+            for _ in 0..2 {
+                s.spans.push(
+                    Span::new(
+                        id.into(),
+                        PartId::ANSWER,
+                        answer,
+                        start,
+                        start + 5,
+                        "d",
+                        "v",
+                    )
+                    .unwrap(),
+                );
+            }
+        }
+        assert_eq!(s.spans.len(), 4, "two spans on each of two ids: {answer:?}");
+        let relocate = |id: &str, start: usize| Edit::Relocate {
+            id: id.into(),
+            start,
+            end: start + 3,
+            quote: format!("q{start}"),
+            prefix: String::new(),
+            suffix: String::new(),
+            flag: Some("moved".into()),
+        };
+        let edits = || vec![relocate("b", 1), relocate("a", 2), relocate("b", 3)];
+        let mut one_by_one = s.clone();
+        for e in edits() {
+            e.apply(&mut one_by_one).unwrap();
+        }
+        let mut batched = s.clone();
+        let inverse = Edit::Batch(edits()).apply(&mut batched).unwrap();
+        assert_eq!(batched, one_by_one);
+        inverse.apply(&mut batched).unwrap();
+        assert_eq!(batched, s);
+        let mut failed = s.clone();
+        assert!(
+            Edit::Batch(vec![relocate("a", 4), relocate("zz", 5)])
+                .apply(&mut failed)
+                .is_err()
+        );
+        assert_eq!(failed, s);
     }
 
     fn open_seed(dir: &Path) -> Document {
