@@ -139,27 +139,11 @@ impl Edit {
                     note: old_note,
                 }
             }
-            Edit::Relocate {
-                id,
-                start,
-                end,
-                quote,
-                prefix,
-                suffix,
-                flag,
-            } => {
-                let Some(span) = s.spans.iter_mut().find(|x| x.id == id) else {
+            Edit::Relocate { ref id, .. } => {
+                let Some(span) = s.spans.iter_mut().find(|x| x.id == *id) else {
                     return Err(EditError(format!("no span with id {id}")));
                 };
-                Edit::Relocate {
-                    id,
-                    start: std::mem::replace(&mut span.start, start),
-                    end: std::mem::replace(&mut span.end, end),
-                    quote: std::mem::replace(&mut span.quote, quote),
-                    prefix: std::mem::replace(&mut span.prefix, prefix),
-                    suffix: std::mem::replace(&mut span.suffix, suffix),
-                    flag: std::mem::replace(&mut span.flag, flag),
-                }
+                relocate(span, self)
             }
             Edit::SetMemo(memo) => Edit::SetMemo(std::mem::replace(&mut s.memo, memo)),
             Edit::SetStatus(status) => Edit::SetStatus(std::mem::replace(&mut s.status, status)),
@@ -196,6 +180,31 @@ impl Edit {
     }
 }
 
+/// Puts a relocation's place into `span` and returns the relocation back to where it was.
+fn relocate(span: &mut Span, edit: Edit) -> Edit {
+    let Edit::Relocate {
+        id,
+        start,
+        end,
+        quote,
+        prefix,
+        suffix,
+        flag,
+    } = edit
+    else {
+        unreachable!("only relocations are passed here")
+    };
+    Edit::Relocate {
+        id,
+        start: std::mem::replace(&mut span.start, start),
+        end: std::mem::replace(&mut span.end, end),
+        quote: std::mem::replace(&mut span.quote, quote),
+        prefix: std::mem::replace(&mut span.prefix, prefix),
+        suffix: std::mem::replace(&mut span.suffix, suffix),
+        flag: std::mem::replace(&mut span.flag, flag),
+    }
+}
+
 /// A batch of relocations (the spans a changed text moved), each span found through one index
 /// of the ids rather than by a scan of the list per span, which made re-anchoring a long page
 /// quadratic in its spans. Every id is found before anything changes, so the batch is all or
@@ -221,28 +230,7 @@ fn relocate_all(edits: Vec<Edit>, s: &mut Sidecar) -> Result<Edit, EditError> {
     };
     let mut inverses = Vec::with_capacity(edits.len());
     for (e, i) in edits.into_iter().zip(positions) {
-        let Edit::Relocate {
-            id,
-            start,
-            end,
-            quote,
-            prefix,
-            suffix,
-            flag,
-        } = e
-        else {
-            unreachable!("every edit of this batch is a relocation")
-        };
-        let span = &mut s.spans[i];
-        inverses.push(Edit::Relocate {
-            id,
-            start: std::mem::replace(&mut span.start, start),
-            end: std::mem::replace(&mut span.end, end),
-            quote: std::mem::replace(&mut span.quote, quote),
-            prefix: std::mem::replace(&mut span.prefix, prefix),
-            suffix: std::mem::replace(&mut span.suffix, suffix),
-            flag: std::mem::replace(&mut span.flag, flag),
-        });
+        inverses.push(relocate(&mut s.spans[i], e));
     }
     inverses.reverse();
     Ok(Edit::Batch(inverses))
