@@ -62,7 +62,7 @@ pub(crate) fn deflate_piece(data: &[u8], level: u32, last: bool) -> io::Result<P
 /// Runs `data` through `deflater` into the spare room of `out`, then `flush`es: the input first
 /// without flushing, then the flush alone (handed the input with the flush, zlib-rs's fastest
 /// level compressed XML to 79% instead of 88%). Returns when the flush is complete.
-pub(crate) fn deflate_into(
+fn deflate_into(
     deflater: &mut Compress,
     data: &[u8],
     out: &mut Vec<u8>,

@@ -159,8 +159,16 @@ impl CharMarks {
         match &self.marks {
             None => (pos <= text.len()).then_some(pos),
             Some(marks) => {
-                let from = *marks.get(pos / Self::EVERY)? as usize;
                 let rest = pos % Self::EVERY;
+                let from = match marks.get(pos / Self::EVERY) {
+                    Some(&b) => b as usize,
+                    // The end of a text whose length in chars is a multiple of the step: past
+                    // the last mark, and still a position.
+                    None if rest == 0 && pos / Self::EVERY == marks.len() => {
+                        return Some(text.len());
+                    }
+                    None => return None,
+                };
                 match text[from..].char_indices().nth(rest) {
                     Some((b, _)) => Some(from + b),
                     None => (text[from..].chars().count() == rest).then_some(text.len()),
@@ -292,8 +300,15 @@ mod tests {
         let mixed: String = (0..300)
             .map(|i| ['a', 'é', '“', '𝄞', ' '][i % 5 * (i % 7 + 1) % 5])
             .collect();
-        for text in ["plain ASCII text, a little of it".repeat(9), mixed] {
+        let whole_steps: String = mixed.chars().take(3 * CharMarks::EVERY).collect();
+        for text in [
+            "plain ASCII text, a little of it".repeat(9),
+            mixed,
+            whole_steps,
+        ] {
             let marks = CharMarks::of(&text);
+            let n = text.chars().count();
+            assert_eq!(marks.bytes(&text, n, n), Some((text.len(), text.len())));
             let chars = text.chars().count();
             for start in 0..=chars + 2 {
                 for end in start..=chars + 2 {
