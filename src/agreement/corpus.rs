@@ -892,15 +892,16 @@ pub fn coded_from_csv(bytes: &[u8]) -> Result<(Coded, Vec<String>), TableError> 
 /// every unit and coder given once. `None` for anything else, which the CSV reader then reads (and
 /// explains), so the two agree on every file.
 fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
-    use crate::fasthash::FxHashMap;
     if bytes.starts_with(b"\xef\xbb\xbf") || memchr::memchr(b'"', bytes).is_some() {
         return None;
     }
     let text = std::str::from_utf8(bytes).ok()?;
     let text = text.strip_suffix('\n').unwrap_or(text);
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let header: Vec<String> = lines
-        .next()?
+    let header_end = memchr::memchr(b'\n', text.as_bytes()).unwrap_or(text.len());
+    let header_line = &text[..header_end];
+    let header: Vec<String> = header_line
+        .strip_suffix('\r')
+        .unwrap_or(header_line)
         .split(',')
         .map(|h| h.trim().to_lowercase())
         .collect();
@@ -911,64 +912,168 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
     // again, which made a million units cost more than three times 300,000. Two coders or more
     // per unit are the usual, so half the records is room enough for the units.
     let estimate = memchr::memchr_iter(b'\n', bytes).count() + 1;
-    let mut units: FxHashMap<&str, u32> = FxHashMap::default();
-    units.reserve(estimate / 2);
-    let mut coders: Vec<String> = Vec::new();
-    let mut coder_index: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut values: Vec<String> = Vec::new();
-    let mut value_index: FxHashMap<&str, u32> = FxHashMap::default();
+    // The units' map holds only their numbers (a map of names was 24 bytes a unit, too large
+    // for the cache at 100,000 units: a third of the reading went to inserting them); the names
+    // are in a list beside it.
+    let mut unit_names: Vec<&str> = Vec::with_capacity(estimate / 2);
+    let mut units: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(estimate / 2);
+    let mut coders = Names::default();
+    let mut values = Names::default();
     let mut cells: Vec<(u32, u32, u32)> = Vec::with_capacity(estimate);
-    let mut fields: [&str; 3] = [""; 3];
-    let mut last_unit: Option<(&str, u32)> = None;
-    for line in lines {
-        if line.is_empty() || line.contains('\r') {
-            return None;
-        }
-        let mut n = 0;
-        for (i, f) in line.split(',').enumerate() {
-            let f = f.trim();
-            if i == u {
-                fields[0] = f;
-            } else if i == c {
-                fields[1] = f;
-            } else if i == v {
-                fields[2] = f;
+    let mut last_unit: Option<(u64, &str, u32)> = None;
+    // Records, each scanned once for its commas: splitting lines and then fields, and asking a
+    // map for each record's coder and value, was most of the time of a 300,000-record table.
+    if header_end < text.len() {
+        let body = &text[header_end + 1..];
+        let b = body.as_bytes();
+        let mut start = 0;
+        loop {
+            let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
+            let line_end = if end > start && b[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            if line_end == start {
+                return None;
             }
-            n += 1;
-        }
-        let [unit, coder, value] = fields;
-        if n != width || unit.is_empty() || coder.is_empty() {
-            return None;
-        }
-        // Records usually come unit by unit: the unit of the record before is not looked up
-        // again (a million units' map does not fit the cache, and its lookups made the reading
-        // grow faster than the file).
-        let ui = match last_unit {
-            Some((name, i)) if name == unit => i,
-            _ => {
-                let next = units.len() as u32;
-                let i = *units.entry(unit).or_insert(next);
-                last_unit = Some((unit, i));
-                i
+            let mut fields: [&str; 3] = [""; 3];
+            let mut n = 0;
+            let mut from = start;
+            for i in start..=line_end {
+                if i < line_end {
+                    match b[i] {
+                        b',' => {}
+                        b'\r' => return None,
+                        _ => continue,
+                    }
+                }
+                // Commas and line ends are ASCII: the slice is on char boundaries.
+                let f = trimmed(&body[from..i]);
+                if n == u {
+                    fields[0] = f;
+                } else if n == c {
+                    fields[1] = f;
+                } else if n == v {
+                    fields[2] = f;
+                }
+                n += 1;
+                from = i + 1;
             }
-        };
-        let ci = *coder_index.entry(coder).or_insert_with(|| {
-            coders.push(coder.to_string());
-            (coders.len() - 1) as u32
-        });
-        let vi = if value.is_empty() {
-            EMPTY
-        } else {
-            *value_index.entry(value).or_insert_with(|| {
-                values.push(value.to_string());
-                (values.len() - 1) as u32
-            })
-        };
-        cells.push((ui, ci, vi));
+            let [unit, coder, value] = fields;
+            if n != width || unit.is_empty() || coder.is_empty() {
+                return None;
+            }
+            // Records usually come unit by unit: the unit of the record before is not looked
+            // up again (a million units' map does not fit the cache, and its lookups made the
+            // reading grow faster than the file).
+            let key = short_key(unit);
+            let ui = match last_unit {
+                Some((k, name, i)) if k == key && (unit.len() < 8 || name == unit) => i,
+                _ => {
+                    let i = match units.entry(
+                        fx_hash(unit),
+                        |&i| unit_names[i as usize] == unit,
+                        |&i| fx_hash(unit_names[i as usize]),
+                    ) {
+                        hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
+                        hashbrown::hash_table::Entry::Vacant(v) => {
+                            let i = unit_names.len() as u32;
+                            unit_names.push(unit);
+                            v.insert(i);
+                            i
+                        }
+                    };
+                    last_unit = Some((key, unit, i));
+                    i
+                }
+            };
+            let ci = coders.index(coder);
+            let vi = if value.is_empty() {
+                EMPTY
+            } else {
+                values.index(value)
+            };
+            cells.push((ui, ci, vi));
+            if end == b.len() {
+                break;
+            }
+            start = end + 1;
+        }
     }
-    let names: Vec<&str> = vec![""; units.len()];
-    let table = place(&cells, coders.len(), &names, &coders).ok()?;
-    Some((Coded::new(coders.len(), values, table)?, coders))
+    let coders = coders.owned();
+    let table = place(&cells, coders.len(), &unit_names, &coders).ok()?;
+    Some((Coded::new(coders.len(), values.owned(), table)?, coders))
+}
+
+/// A name's first seven bytes and its length (255 from eight bytes on) in a word: two names
+/// shorter than eight bytes are equal when their keys are, longer ones only if their keys are
+/// (the comparison of short names was a call to `memcmp` for each record's unit, coder and value).
+fn short_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let mut key = [0u8; 8];
+    for (k, &byte) in key.iter_mut().zip(b.iter().take(7)) {
+        *k = byte;
+    }
+    key[7] = u8::try_from(b.len()).ok().filter(|&n| n < 8).unwrap_or(255);
+    u64::from_le_bytes(key)
+}
+
+/// [`FxHasher`](crate::fasthash::FxHasher)'s hash of a name.
+fn fx_hash(name: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::fasthash::FxHasher::default();
+    h.write(name.as_bytes());
+    h.finish()
+}
+
+/// A field without the whitespace around it, as `str::trim` gives it; most fields have none,
+/// which two bytes show.
+fn trimmed(f: &str) -> &str {
+    match (f.as_bytes().first(), f.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => f,
+        _ => f.trim(),
+    }
+}
+
+/// Names numbered in the order met: coders and values, which are few, are found by comparing
+/// them in turn (a map's hash of each record's coder and value cost more than the comparisons),
+/// and through a map once there are many.
+#[derive(Default)]
+struct Names<'a> {
+    list: Vec<&'a str>,
+    /// Each name's [`short_key`].
+    keys: Vec<u64>,
+    map: crate::fasthash::FxHashMap<&'a str, u32>,
+}
+
+impl<'a> Names<'a> {
+    /// Names up to which a search goes through the list.
+    const FEW: usize = 16;
+
+    fn index(&mut self, name: &'a str) -> u32 {
+        let found = if self.list.len() <= Self::FEW {
+            let key = short_key(name);
+            self.keys
+                .iter()
+                .zip(&self.list)
+                .position(|(&k, &n)| k == key && (name.len() < 8 || n == name))
+                .map(|i| i as u32)
+        } else {
+            self.map.get(name).copied()
+        };
+        found.unwrap_or_else(|| {
+            let i = self.list.len() as u32;
+            self.list.push(name);
+            self.keys.push(short_key(name));
+            self.map.insert(name, i);
+            i
+        })
+    }
+
+    fn owned(&self) -> Vec<String> {
+        self.list.iter().map(|n| (*n).to_string()).collect()
+    }
 }
 
 /// [`coded_from_csv`] through the CSV reader: quotes, other line ends, and the errors.
@@ -1250,6 +1355,42 @@ mod tests {
         for bytes in other {
             assert_eq!(coded_from_plain_csv(bytes), None);
         }
+        // Names that share their first seven bytes, or differ only in length; units met again
+        // after others; more coders and values than are compared in turn; whitespace of every
+        // kind around fields; CRLF.
+        let long = "unit,coder,value\nabcdefgh1,c,x\nabcdefgh2,c,x\nabcdefg,c,y\nabcdefgh,c,y\nabcdefgh1,d,y\n";
+        let spaces = "unit,coder,value\r\n\u{a0}u1\u{a0},\tc ,x\u{2003}\r\n u1,d,\u{85}x\r\n";
+        let mut many = String::from("unit,coder,value\n");
+        for u in 0..40 {
+            for c in 0..20 {
+                if (u + c) % 3 != 0 {
+                    many.push_str(&format!("u{},coder-{c},v{}\n", u % 23, (u * 7 + c) % 31));
+                }
+            }
+        }
+        for text in [long, spaces, many.as_str()] {
+            let bytes = text.as_bytes();
+            assert_eq!(
+                coded_from_plain_csv(bytes),
+                coded_from_any_csv(bytes).ok(),
+                "{text}"
+            );
+        }
+        assert!(coded_from_plain_csv(long.as_bytes()).is_some());
+        assert!(coded_from_plain_csv(spaces.as_bytes()).is_some());
+        // `many` gives some coders two values for a unit met again: both readers refuse it.
+        assert!(coded_from_any_csv(many.as_bytes()).is_err());
+        let mut once = String::from("unit,coder,value\n");
+        for u in 0..40 {
+            for c in 0..20 {
+                if (u + c) % 3 != 0 {
+                    once.push_str(&format!("unit-name-{u},coder-{c},v{}\n", (u * 7 + c) % 31));
+                }
+            }
+        }
+        let plain = coded_from_plain_csv(once.as_bytes()).expect("a plain table");
+        assert_eq!(plain.1.len(), 20);
+        assert_eq!(Some(plain), coded_from_any_csv(once.as_bytes()).ok());
     }
 
     #[test]
