@@ -912,11 +912,12 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
     // again, which made a million units cost more than three times 300,000. Two coders or more
     // per unit are the usual, so half the records is room enough for the units.
     let estimate = memchr::memchr_iter(b'\n', bytes).count() + 1;
-    // The units' map holds only their numbers (a map of names was 24 bytes a unit, too large
-    // for the cache at 100,000 units: a third of the reading went to inserting them); the names
-    // are in a list beside it.
-    let mut unit_names: Vec<&str> = Vec::with_capacity(estimate / 2);
-    let mut units: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(estimate / 2);
+    // Each run of records of one unit is numbered as it comes, with its name's hash; runs of the
+    // same name are found afterwards by sorting the hashes (see `units_of_runs`): a map of a
+    // million units does not fit the cache, and inserting each unit into it cost several trips
+    // to memory, which made the reading grow half as fast again as the table.
+    let mut run_names: Vec<&str> = Vec::with_capacity(estimate / 2);
+    let mut runs: Vec<(u64, u32)> = Vec::with_capacity(estimate / 2);
     let mut coders = Names::default();
     let mut values = Names::default();
     let mut cells: Vec<(u32, u32, u32)> = Vec::with_capacity(estimate);
@@ -971,19 +972,9 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
             let ui = match last_unit {
                 Some((k, name, i)) if k == key && (unit.len() < 8 || name == unit) => i,
                 _ => {
-                    let i = match units.entry(
-                        fx_hash(unit),
-                        |&i| unit_names[i as usize] == unit,
-                        |&i| fx_hash(unit_names[i as usize]),
-                    ) {
-                        hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
-                        hashbrown::hash_table::Entry::Vacant(v) => {
-                            let i = unit_names.len() as u32;
-                            unit_names.push(unit);
-                            v.insert(i);
-                            i
-                        }
-                    };
+                    let i = run_names.len() as u32;
+                    runs.push((fx_hash(unit), i));
+                    run_names.push(unit);
                     last_unit = Some((key, unit, i));
                     i
                 }
@@ -1001,9 +992,63 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
             start = end + 1;
         }
     }
+    let (unit_of_run, units) = units_of_runs(runs, &run_names);
+    if let Some(unit_of_run) = unit_of_run {
+        for cell in &mut cells {
+            cell.0 = unit_of_run[cell.0 as usize];
+        }
+    }
     let coders = coders.owned();
-    let table = place(&cells, coders.len(), &unit_names, &coders).ok()?;
+    let table = place(&cells, coders.len(), &vec![""; units], &coders).ok()?;
     Some((Coded::new(coders.len(), values.owned(), table)?, coders))
+}
+
+/// The unit of each run of records (runs numbered in order, `runs` holding each one's name's
+/// hash): runs of the same name are one unit, and units are numbered in the order first met.
+/// `None` when every run is a unit of its own (the usual table, its records unit by unit), and the
+/// number of units.
+fn units_of_runs(mut runs: Vec<(u64, u32)>, names: &[&str]) -> (Option<Vec<u32>>, usize) {
+    runs.sort_unstable();
+    // The earliest run of each run's name.
+    let mut first: Vec<u32> = Vec::new();
+    for group in runs.chunk_by(|a, b| a.0 == b.0) {
+        if group.len() < 2 {
+            continue;
+        }
+        if first.is_empty() {
+            first = (0..names.len() as u32).collect();
+        }
+        // Sorted by run within a hash: each name's earliest run comes first.
+        for (j, &(_, run)) in group.iter().enumerate().skip(1) {
+            let name = names[run as usize];
+            let earlier = if names[group[0].1 as usize] == name {
+                Some(group[0].1)
+            } else {
+                // Another name with the same hash: compared with the rest.
+                group[1..j]
+                    .iter()
+                    .find(|&&(_, e)| names[e as usize] == name)
+                    .map(|&(_, e)| first[e as usize])
+            };
+            if let Some(e) = earlier {
+                first[run as usize] = e;
+            }
+        }
+    }
+    if first.iter().enumerate().all(|(r, &f)| r == f as usize) {
+        return (None, names.len());
+    }
+    let mut unit = vec![0u32; names.len()];
+    let mut units = 0u32;
+    for (r, &f) in first.iter().enumerate() {
+        unit[r] = if f as usize == r {
+            units += 1;
+            units - 1
+        } else {
+            unit[f as usize]
+        };
+    }
+    (Some(unit), units as usize)
 }
 
 /// A name's first seven bytes and its length (255 from eight bytes on) in a word: two names
@@ -1391,6 +1436,65 @@ mod tests {
         let plain = coded_from_plain_csv(once.as_bytes()).expect("a plain table");
         assert_eq!(plain.1.len(), 20);
         assert_eq!(Some(plain), coded_from_any_csv(once.as_bytes()).ok());
+    }
+
+    /// Runs of records are numbered as units as a map of names would number them, whatever
+    /// their hashes: real ones, one hash for every name (all collide), or two hashes.
+    #[test]
+    fn runs_of_one_name_are_one_unit() {
+        fn by_map(names: &[&str]) -> (Vec<u32>, usize) {
+            let mut seen = std::collections::HashMap::new();
+            let unit = names
+                .iter()
+                .map(|n| {
+                    let next = seen.len() as u32;
+                    *seen.entry(*n).or_insert(next)
+                })
+                .collect();
+            (unit, seen.len())
+        }
+        let mut s = 7u64;
+        let mut next = move |n: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s % n
+        };
+        let pool = [
+            "a",
+            "b",
+            "abcdefgh1",
+            "abcdefgh2",
+            "abcdefg",
+            "",
+            "u1",
+            "u10",
+        ];
+        for case in 0..200 {
+            let len = next(12) as usize;
+            let names: Vec<&str> = (0..len)
+                .map(|_| pool[next(pool.len() as u64) as usize])
+                .collect();
+            let (expected, count) = by_map(&names);
+            let hashes: [&dyn Fn(&str) -> u64; 3] =
+                [&|n| fx_hash(n), &|_| 0, &|n| (n.len() % 2) as u64];
+            for hash in hashes {
+                let runs: Vec<(u64, u32)> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (hash(n), i as u32))
+                    .collect();
+                let (unit, units) = units_of_runs(runs, &names);
+                let identity = expected.iter().enumerate().all(|(i, &u)| i == u as usize);
+                assert_eq!(unit.is_none(), identity, "case {case}: {names:?}");
+                let unit = unit.unwrap_or_else(|| (0..names.len() as u32).collect());
+                assert_eq!(
+                    (unit, units),
+                    (expected.clone(), count),
+                    "case {case}: {names:?}"
+                );
+            }
+        }
     }
 
     #[test]
