@@ -4,6 +4,7 @@
 //!   reading all its bytes (the read floor), in the same run;
 //! - full-text queries over the 10,000 pages;
 //! - GUI frames with the 10,000-row list and a 400-paragraph answer with 2,000 highlighted spans
+//!   (`MARGINALIA_BENCH_PARAGRAPHS` for another length, five spans a paragraph)
 //!   (headless kittest harness, CPU time per frame);
 //! - peak memory with the corpus open.
 //!
@@ -50,12 +51,12 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// A 400-paragraph answer with 2,000 spans of one annotator.
-fn long_document(root: &Path) -> std::path::PathBuf {
+/// A long answer of `paragraphs` paragraphs with five spans in each, of one annotator.
+fn long_document(root: &Path, paragraphs: usize) -> std::path::PathBuf {
     let mut text = String::from(
         "A very long answer\n\nMQT on 2020-01-15\nQuestion By:\nA Member\nGLA Conservatives\nAsked Of:\nThe Mayor\n\nWhat is the plan?\n\nAnswer for A very long answer\n\nAnswered By:\nThe Mayor\n\n",
     );
-    for i in 0..400 {
+    for i in 0..paragraphs {
         text.push_str(&format!(
             "Paragraph {i}: the Home Office and the Metropolitan Police Service agreed with MOPAC that CONTEST, the Prevent duty and the London Plan would be reviewed by HM Treasury, as Sir Peter Fahy said, with £{i} million from the Department for Transport.\n\n"
         ));
@@ -82,16 +83,21 @@ fn long_document(root: &Path) -> std::path::PathBuf {
     ];
     let mut n = 0;
     for (name, dim) in names {
+        // Chars counted from the match before, not from the start: a long answer is not walked
+        // once per span.
+        let (mut byte_at, mut char_at) = (0, 0);
         for (byte, _) in answer.match_indices(name) {
-            let start = answer[..byte].chars().count();
+            char_at += answer[byte_at..byte].chars().count();
+            byte_at = byte;
             n += 1;
             s.spans.push(
-                Span::new(
+                Span::new_at(
                     format!("ann-{n:04}"),
                     PartId::ANSWER,
                     &answer,
-                    start,
-                    start + name.chars().count(),
+                    char_at,
+                    char_at + name.chars().count(),
+                    byte,
                     dim,
                     name,
                 )
@@ -99,7 +105,7 @@ fn long_document(root: &Path) -> std::path::PathBuf {
             );
         }
     }
-    assert_eq!(s.spans.len(), 2000);
+    assert_eq!(s.spans.len(), 5 * paragraphs);
     s.save(&sidecar_path(&path, "ann")).unwrap();
     path
 }
@@ -124,14 +130,21 @@ fn main() {
         )
         .expect("generate");
     }
-    let long = long_document(&root);
+    // `MARGINALIA_BENCH_PARAGRAPHS` for a longer answer (five spans a paragraph): the frames and
+    // the typing with a page of tens of thousands of spans.
+    let paragraphs: usize = std::env::var("MARGINALIA_BENCH_PARAGRAPHS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
+    let spans = 5 * paragraphs;
+    let long = long_document(&root, paragraphs);
     let sidecars = walkdir::WalkDir::new(&root)
         .into_iter()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "ron"))
         .count();
     println!(
-        "corpus: {docs} pages + one 400-paragraph answer with 2,000 spans; {sidecars} sidecars; {} threads{}",
+        "corpus: {docs} pages + one {paragraphs}-paragraph answer with {spans} spans; {sidecars} sidecars; {} threads{}",
         rayon::current_num_threads(),
         reused
             .as_ref()
@@ -229,7 +242,7 @@ fn main() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert_eq!(h.state().corpus().unwrap().entries.len(), docs + 1);
-    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), 2000);
+    assert_eq!(h.state().document().unwrap().sidecar.spans.len(), spans);
     let mut frames = Vec::new();
     for i in 0..300 {
         // Move the pointer over the text and scroll now and then, so every frame has work to do.
@@ -283,7 +296,7 @@ fn main() {
     );
     println!();
     println!(
-        "GUI frame ({}-row list, 400-paragraph answer, 2,000 spans; {} frames): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        "GUI frame ({}-row list, {paragraphs}-paragraph answer, {spans} spans; {} frames): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
         docs + 1,
         frames.len(),
         percentile(frames.clone(), 0.5),
