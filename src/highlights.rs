@@ -58,8 +58,9 @@ pub struct HighlightKey {
 pub struct Highlights {
     /// What they were made from.
     pub key: HighlightKey,
-    /// The marks of each part, in span order.
-    pub marks: HashMap<PartId, Vec<Mark>>,
+    /// The marks of each part, in span order, shared with the frames that draw them (a page of
+    /// 40,000 spans was copied every frame).
+    pub marks: HashMap<PartId, Arc<PartMarks>>,
     /// Spans flagged after the transcript's text changed, waiting for a look.
     pub moved: Arc<[Span]>,
     /// Spans whose text is not at their offsets: listed, never drawn.
@@ -79,7 +80,12 @@ impl Highlights {
             .map(|p| {
                 (
                     p.id,
-                    marks_of(&doc.sidecar.spans, codebook, p.id, &placed_nowhere),
+                    Arc::new(PartMarks::new(marks_of(
+                        &doc.sidecar.spans,
+                        codebook,
+                        p.id,
+                        &placed_nowhere,
+                    ))),
                 )
             })
             .collect();
@@ -96,6 +102,60 @@ impl Highlights {
             moved: moved.into(),
             orphans: orphans.into(),
         }
+    }
+}
+
+/// The marks of a part and an index of them by position.
+#[derive(Debug, Default)]
+pub struct PartMarks {
+    /// The marks, in span order (the first over a stretch is drawn over the others).
+    pub marks: Vec<Mark>,
+    /// Mark numbers by start.
+    by_start: Vec<u32>,
+    /// The furthest end of the marks up to each place of `by_start`.
+    reach: Vec<usize>,
+}
+
+impl PartMarks {
+    /// Indexes `marks`.
+    pub fn new(marks: Vec<Mark>) -> PartMarks {
+        let mut by_start: Vec<u32> = (0..marks.len() as u32).collect();
+        by_start.sort_by_key(|&i| marks[i as usize].range.start);
+        let mut furthest = 0;
+        let reach = by_start
+            .iter()
+            .map(|&i| {
+                furthest = furthest.max(marks[i as usize].range.end);
+                furthest
+            })
+            .collect();
+        PartMarks {
+            marks,
+            by_start,
+            reach,
+        }
+    }
+
+    /// The marks that overlap `range` (start before its end, end after its start), in span
+    /// order: those of one paragraph, found without looking at every mark of a long part.
+    pub fn overlapping(&self, range: Range<usize>) -> Vec<&Mark> {
+        let starts_before = self
+            .by_start
+            .partition_point(|&i| self.marks[i as usize].range.start < range.end);
+        let mut found: Vec<u32> = Vec::new();
+        // Back from the last mark starting before the end, while some mark at or before this
+        // place reaches past the start.
+        for at in (0..starts_before).rev() {
+            if self.reach[at] <= range.start {
+                break;
+            }
+            let i = self.by_start[at];
+            if self.marks[i as usize].range.end > range.start {
+                found.push(i);
+            }
+        }
+        found.sort_unstable();
+        found.into_iter().map(|i| &self.marks[i as usize]).collect()
     }
 }
 
@@ -175,6 +235,50 @@ mod tests {
         (Document::open(&page, &who, &cb).unwrap(), cb)
     }
 
+    /// The marks found by position are those a look at every mark finds, in span order: marks
+    /// nested, overlapping, empty, long and short, and ranges before, between, over and after.
+    #[test]
+    fn marks_by_position_are_the_marks_that_overlap() {
+        let mut s = 11u64;
+        let mut next = move |n: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s % n
+        };
+        for case in 0..300 {
+            let count = next(30) as usize;
+            let marks: Vec<Mark> = (0..count)
+                .map(|i| {
+                    let start = next(100) as usize;
+                    let len = if next(10) == 0 { next(80) } else { next(6) } as usize;
+                    Mark {
+                        id: format!("m{i}"),
+                        range: start..start + len,
+                        color: [0, 0, 0],
+                        tooltip: String::new(),
+                        kind: MarkKind::Code,
+                    }
+                })
+                .collect();
+            let indexed = PartMarks::new(marks.clone());
+            for _ in 0..20 {
+                let start = next(120) as usize;
+                let range = start..start + next(20) as usize;
+                let expected: Vec<&Mark> = marks
+                    .iter()
+                    .filter(|m| m.range.start < range.end && m.range.end > range.start)
+                    .collect();
+                assert_eq!(
+                    indexed.overlapping(range.clone()),
+                    expected,
+                    "case {case}, {range:?}"
+                );
+            }
+        }
+        assert!(PartMarks::default().overlapping(0..10).is_empty());
+    }
+
     #[test]
     fn orphans_are_listed_and_not_highlighted_at_their_old_offsets() {
         let dir = tempfile::tempdir().unwrap();
@@ -185,6 +289,7 @@ mod tests {
         };
         let h = Highlights::build(&doc, &cb, key);
         let ids: Vec<&str> = h.marks[&PartId::ANSWER]
+            .marks
             .iter()
             .map(|m| m.id.as_str())
             .collect();
@@ -213,8 +318,8 @@ mod tests {
         dim.label = "Renamed".into();
         let after = Highlights::build(&doc, &changed, key);
         let (b, a) = (
-            &before.marks[&PartId::ANSWER][0],
-            &after.marks[&PartId::ANSWER][0],
+            &before.marks[&PartId::ANSWER].marks[0],
+            &after.marks[&PartId::ANSWER].marks[0],
         );
         assert_ne!(b.color, a.color);
         assert_eq!(a.color, [0x10, 0x20, 0x30]);
@@ -231,7 +336,7 @@ mod tests {
             codebook_generation: 0,
         };
         let h = Highlights::build(&doc, &cb, key);
-        let m = &h.marks[&PartId::ANSWER][0];
+        let m = &h.marks[&PartId::ANSWER].marks[0];
         assert_eq!(m.color, UNKNOWN_COLOR);
         assert!(m.tooltip.starts_with("not_in_codebook: "));
     }

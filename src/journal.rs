@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::atomic_write;
-use crate::sidecar::{Sidecar, ron_options, to_pretty_ron};
+use crate::sidecar::{Sidecar, Status, ron_options, to_pretty_ron};
 
 /// Why the journal could not record or restore a sidecar.
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +219,11 @@ impl Journal {
 
 /// What the writer thread is asked to do, in order.
 enum Job {
+    /// The whole state of a sidecar, which the thread then holds.
     Record(PathBuf, Box<Sidecar>),
+    /// The memo and status of the sidecar the thread holds: a keystroke in the memo of a page
+    /// of tens of thousands of spans does not copy them all on the window's thread.
+    Notes(PathBuf, String, Status),
     Clear(PathBuf),
     Flush(std::sync::mpsc::Sender<()>),
 }
@@ -236,6 +240,8 @@ pub struct JournalWriter {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The last write error, taken by [`JournalWriter::take_error`].
     error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// The sidecar whose whole state the thread holds (the last one recorded and not cleared).
+    held: std::sync::Mutex<Option<PathBuf>>,
 }
 
 impl JournalWriter {
@@ -254,6 +260,7 @@ impl JournalWriter {
             jobs: thread.is_some().then_some(tx),
             thread,
             error,
+            held: std::sync::Mutex::new(None),
         }
     }
 
@@ -266,11 +273,45 @@ impl JournalWriter {
     pub fn record(&self, sidecar_path: &Path, sidecar: &Sidecar) {
         let job = Job::Record(sidecar_path.to_path_buf(), Box::new(sidecar.clone()));
         self.send(job);
+        if self.jobs.is_some() {
+            self.hold(Some(sidecar_path));
+        }
+    }
+
+    /// Records a sidecar whose memo or status alone changed since the last record: only those
+    /// are sent when the writer holds the rest (the whole sidecar otherwise).
+    pub fn record_notes(&self, sidecar_path: &Path, sidecar: &Sidecar) {
+        let held = self
+            .held
+            .lock()
+            .is_ok_and(|h| h.as_deref() == Some(sidecar_path));
+        if held {
+            self.send(Job::Notes(
+                sidecar_path.to_path_buf(),
+                sidecar.memo.clone(),
+                sidecar.status,
+            ));
+        } else {
+            self.record(sidecar_path, sidecar);
+        }
     }
 
     /// Forgets a sidecar, after the records asked for before.
     pub fn clear(&self, sidecar_path: &Path) {
         self.send(Job::Clear(sidecar_path.to_path_buf()));
+        let held = self
+            .held
+            .lock()
+            .is_ok_and(|h| h.as_deref() == Some(sidecar_path));
+        if held {
+            self.hold(None);
+        }
+    }
+
+    fn hold(&self, sidecar_path: Option<&Path>) {
+        if let Ok(mut h) = self.held.lock() {
+            *h = sidecar_path.map(Path::to_path_buf);
+        }
     }
 
     /// Waits until everything asked for so far is on disk.
@@ -323,43 +364,95 @@ fn writer_loop(
     jobs: &std::sync::mpsc::Receiver<Job>,
     error: &std::sync::Mutex<Option<String>>,
 ) {
+    let mut held = Held::default();
     while let Ok(first) = jobs.recv() {
         // Whatever else is waiting is taken too, so a burst of keystrokes becomes one write.
         let mut batch = vec![first];
         batch.extend(jobs.try_iter());
-        let last_record: std::collections::HashMap<&Path, usize> = batch
-            .iter()
-            .enumerate()
-            .filter_map(|(i, j)| match j {
-                Job::Record(p, _) => Some((p.as_path(), i)),
-                _ => None,
-            })
-            .collect();
-        let keep: Vec<bool> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, j)| match j {
-                Job::Record(p, _) => last_record.get(p.as_path()) == Some(&i),
-                _ => true,
-            })
-            .collect();
-        for (job, keep) in batch.into_iter().zip(keep) {
-            if keep {
-                run_job(journal, job, error);
+        for job in batch {
+            held.run(journal, job, error);
+        }
+        held.write(journal, error);
+    }
+    held.write(journal, error);
+}
+
+/// The writer's state: the sidecar it holds, and whether its last state is not written yet.
+#[derive(Default)]
+struct Held {
+    sidecar: Option<(PathBuf, Box<Sidecar>)>,
+    unwritten: bool,
+}
+
+impl Held {
+    /// Applies a job; a write waits for the end of the batch, or for a job about another sidecar.
+    fn run(&mut self, journal: &Journal, job: Job, error: &std::sync::Mutex<Option<String>>) {
+        match job {
+            Job::Record(path, sidecar) => {
+                if self.sidecar.as_ref().is_some_and(|(p, _)| *p != path) {
+                    self.write(journal, error);
+                }
+                self.sidecar = Some((path, sidecar));
+                self.unwritten = true;
             }
+            Job::Notes(path, memo, status) => match &mut self.sidecar {
+                Some((p, s)) if *p == path => {
+                    s.memo = memo;
+                    s.status = status;
+                    self.unwritten = true;
+                }
+                _ => report(
+                    error,
+                    format!(
+                        "the journal was sent the memo of {} without the rest of it",
+                        path.display()
+                    ),
+                ),
+            },
+            Job::Clear(path) => {
+                if self.sidecar.as_ref().is_some_and(|(p, _)| *p == path) {
+                    self.sidecar = None;
+                    self.unwritten = false;
+                }
+                journal.clear(&path);
+            }
+            Job::Flush(done) => {
+                self.write(journal, error);
+                #[expect(
+                    clippy::let_underscore_must_use,
+                    reason = "the flusher stopped waiting: nobody to tell"
+                )]
+                let _ = done.send(());
+            }
+        }
+    }
+
+    fn write(&mut self, journal: &Journal, error: &std::sync::Mutex<Option<String>>) {
+        if let (true, Some((path, sidecar))) = (self.unwritten, &self.sidecar) {
+            if let Err(e) = journal.record(path, sidecar) {
+                report(error, e.to_string());
+            }
+            self.unwritten = false;
         }
     }
 }
 
+fn report(error: &std::sync::Mutex<Option<String>>, message: String) {
+    if let Ok(mut slot) = error.lock() {
+        *slot = Some(message);
+    }
+}
+
+/// A job done on the caller's thread, when the system gave the writer none.
 fn run_job(journal: &Journal, job: Job, error: &std::sync::Mutex<Option<String>>) {
     match job {
         Job::Record(path, sidecar) => {
-            if let Err(e) = journal.record(&path, &sidecar)
-                && let Ok(mut slot) = error.lock()
-            {
-                *slot = Some(e.to_string());
+            if let Err(e) = journal.record(&path, &sidecar) {
+                report(error, e.to_string());
             }
         }
+        // Never sent without a thread: `held` stays empty, so notes go as whole records.
+        Job::Notes(..) => {}
         Job::Clear(path) => journal.clear(&path),
         Job::Flush(done) => {
             #[expect(
@@ -450,5 +543,79 @@ mod tests {
         let journal = writer.journal().clone();
         drop(writer);
         assert_eq!(journal.pending()[0].sidecar.memo, "last");
+    }
+
+    /// Keystrokes in the memo send the memo and status alone once the writer holds the rest;
+    /// what it writes is the whole sidecar as the window has it, through records of another
+    /// sidecar, clears and a writer without its snapshot.
+    #[test]
+    fn memo_keystrokes_journal_the_whole_sidecar() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Transcript::from_text(
+            "p.txt",
+            "Q: Why?\n\nA: Because the Home Office said so.\n",
+            "UTF-8".into(),
+            Vec::new(),
+        );
+        let who = Annotator {
+            id: "a".into(),
+            name: "A".into(),
+        };
+        let mut s = Sidecar::new(who.clone(), &t, &Codebook::builtin());
+        let path = dir.path().join("p.txt.a.ron");
+        s.save(&path).unwrap();
+        let other_path = dir.path().join("q.txt.a.ron");
+        let mut other = Sidecar::new(who, &t, &Codebook::builtin());
+        other.save(&other_path).unwrap();
+        let writer = JournalWriter::start(Journal::new(dir.path().join("journal")));
+        let answer = t.answer().to_string();
+        let at = answer.find("Home Office").unwrap();
+        s.spans.push(
+            crate::sidecar::Span::new(
+                "a-1".into(),
+                crate::transcript::PartId::ANSWER,
+                &answer,
+                at,
+                at + 11,
+                "d",
+                "v",
+            )
+            .unwrap(),
+        );
+        // Notes before anything is held go whole.
+        s.memo = "first".into();
+        writer.record_notes(&path, &s);
+        for i in 0..50 {
+            s.memo = format!("typed {i}");
+            s.status = if i % 2 == 0 {
+                Status::InProgress
+            } else {
+                Status::Done
+            };
+            writer.record_notes(&path, &s);
+        }
+        writer.flush();
+        let entry = |w: &JournalWriter, p: &Path| {
+            w.journal()
+                .pending()
+                .into_iter()
+                .find(|e| e.sidecar_path.ends_with(p.file_name().unwrap()))
+        };
+        assert_eq!(entry(&writer, &path).unwrap().sidecar, s);
+        // Another sidecar recorded between keystrokes: each is written whole.
+        other.memo = "other".into();
+        writer.record(&other_path, &other);
+        s.memo = "after the other".into();
+        writer.record_notes(&path, &s);
+        writer.flush();
+        assert_eq!(entry(&writer, &path).unwrap().sidecar, s);
+        assert_eq!(entry(&writer, &other_path).unwrap().sidecar, other);
+        // Saved and cleared: the next keystroke sends the whole sidecar again.
+        writer.clear(&path);
+        s.memo = "after the save".into();
+        writer.record_notes(&path, &s);
+        writer.flush();
+        assert_eq!(entry(&writer, &path).unwrap().sidecar, s);
+        assert!(writer.take_error().is_none());
     }
 }

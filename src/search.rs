@@ -290,8 +290,13 @@ impl SearchIndex {
         let mut hits = Vec::new();
         'parts: for seg in parts {
             let text = self.segment_text(seg);
+            // Chars counted on from the hit before: a long part's thousands of hits are not each
+            // counted from its start (an answer of 8,000 paragraphs took 110 ms a query).
+            let (mut counted_to, mut chars_before) = (0, 0);
             for (byte, m) in text.match_indices(first.as_str()) {
-                let start = text[..byte].chars().count();
+                chars_before += text[counted_to..byte].chars().count();
+                counted_to = byte;
+                let start = chars_before;
                 let len = m.chars().count();
                 hits.push(Hit {
                     doc: self.segments[seg].doc,
@@ -390,6 +395,23 @@ mod tests {
             context("The Home Office said", 4, 15),
             "The [Home Office] said"
         );
+    }
+
+    /// Every hit of a part with many, after letters of two and three bytes, is at the chars of
+    /// its match.
+    #[test]
+    fn many_hits_in_one_part_are_each_at_their_chars() {
+        let answer = "Zoë told the Home Office — “no”. ".repeat(300);
+        let (idx, _) = index(&[("Q", answer.as_str())]);
+        let hits = idx.search("\"home office\"", Scope::Answer, 1000);
+        assert_eq!(hits.len(), 300);
+        let chars: Vec<char> = answer.chars().collect();
+        let period = "Zoë told the Home Office — “no”. ".chars().count();
+        for (i, h) in hits.iter().enumerate() {
+            assert_eq!(h.start, i * period + 13);
+            let found: String = chars[h.start..h.end].iter().collect();
+            assert_eq!(found, "Home Office");
+        }
     }
 
     #[test]

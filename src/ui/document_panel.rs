@@ -384,10 +384,8 @@ impl MarginaliaApp {
             );
             return PartViewOutput::default();
         }
-        let mut marks = self
-            .highlights()
-            .and_then(|d| d.marks.get(&part).cloned())
-            .unwrap_or_default();
+        let codes = self.highlights().and_then(|d| d.marks.get(&part).cloned());
+        let mut marks = Vec::new();
         if let Some(entry) = self.ws.current {
             let current = self.ws.search.current;
             for (i, hit) in self.hits_in(entry).filter(|(_, h)| h.part == part) {
@@ -416,6 +414,7 @@ impl MarginaliaApp {
             ui,
             part,
             &paragraphs,
+            codes.as_deref(),
             &marks,
             selected.as_deref(),
             style,

@@ -384,6 +384,7 @@ impl MarginaliaApp {
                 ui,
                 part,
                 paragraphs.get(&part).unwrap_or(&empty),
+                None,
                 marks.get(&part).unwrap_or(&empty_marks()),
                 None,
                 &style,

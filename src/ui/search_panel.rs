@@ -173,11 +173,20 @@ impl MarginaliaApp {
             .id_salt("hit-list")
             .auto_shrink([false, false])
             .show_rows(ui, row_height, n, |ui, rows| {
+                let missing: Vec<usize> = rows
+                    .clone()
+                    .map(|row| self.ws.search.shown[row])
+                    .filter(|&i| self.ws.search.hits[i].context.is_empty())
+                    .collect();
+                if !missing.is_empty() {
+                    let open = self
+                        .ws
+                        .current
+                        .zip(self.ed.doc.as_ref().map(|d| &d.transcript));
+                    fill_contexts(corpus, open, &mut self.ws.search.hits, &missing);
+                }
                 for row in rows {
                     let i = self.ws.search.shown[row];
-                    if self.ws.search.hits[i].context.is_empty() {
-                        fill_context(corpus, &mut self.ws.search.hits[i]);
-                    }
                     let hit = &self.ws.search.hits[i];
                     let Some(entry) = corpus.entries.get(hit.doc) else {
                         continue;
@@ -210,13 +219,135 @@ impl MarginaliaApp {
     }
 }
 
-fn fill_context(corpus: &crate::corpus::CorpusIndex, hit: &mut Hit) {
-    let Some(entry) = corpus.entries.get(hit.doc) else {
-        return;
-    };
-    let text = crate::transcript::Transcript::load(&entry.path)
-        .ok()
-        .and_then(|t| t.part(hit.part).map(|p| p.text().to_string()))
-        .unwrap_or_default();
-    hit.context = crate::search::context(&text, hit.start, hit.end);
+/// The contexts of the hits numbered `which`: each document read once (the open one not at
+/// all), and each hit's context taken from a window around it, reached by walking its part
+/// once in the hits' order (a row of the list read and walked its whole page: rows of a long
+/// page's hits took a second to show).
+fn fill_contexts(
+    corpus: &crate::corpus::CorpusIndex,
+    open: Option<(usize, &crate::transcript::Transcript)>,
+    hits: &mut [Hit],
+    which: &[usize],
+) {
+    let mut by_doc: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for &i in which {
+        by_doc.entry(hits[i].doc).or_default().push(i);
+    }
+    for (doc, mut of_doc) in by_doc {
+        let read;
+        let transcript = match open {
+            Some((current, t)) if current == doc => Some(t),
+            _ => {
+                read = corpus
+                    .entries
+                    .get(doc)
+                    .and_then(|e| crate::transcript::Transcript::load(&e.path).ok());
+                read.as_ref()
+            }
+        };
+        let mut keyed: Vec<(crate::transcript::PartId, usize, usize)> = of_doc
+            .drain(..)
+            .map(|i| (hits[i].part, hits[i].start, i))
+            .collect();
+        keyed.sort_unstable();
+        for of_part in keyed.chunk_by(|a, b| a.0 == b.0) {
+            let text = transcript
+                .and_then(|t| t.part(of_part[0].0))
+                .map_or("", |p| p.text());
+            let (mut from_at, mut to_at) = (CharCursor::new(text), CharCursor::new(text));
+            for &(_, _, i) in of_part {
+                let hit = &mut hits[i];
+                hit.context =
+                    windowed_context(text, (&mut from_at, &mut to_at), hit.start, hit.end);
+            }
+        }
+    }
+}
+
+/// [`crate::search::context`] of chars `start..end` of `text`, from a window around them found by
+/// the cursors (of `text`; hits given in order of their starts).
+fn windowed_context(
+    text: &str,
+    (from_at, to_at): (&mut CharCursor<'_>, &mut CharCursor<'_>),
+    start: usize,
+    end: usize,
+) -> String {
+    let (a, from) = from_at.byte_of(start.saturating_sub(CONTEXT_WINDOW));
+    let (b, _) = to_at.byte_of(end.saturating_add(CONTEXT_WINDOW));
+    crate::search::context(
+        &text[a..b],
+        start.saturating_sub(from),
+        end.saturating_sub(from),
+    )
+}
+
+/// Chars either side of a hit that its context is taken from: more than the context shows, so it
+/// reads as if taken from the whole part (as `marginalia search` takes it).
+const CONTEXT_WINDOW: usize = 1_000;
+
+/// Byte offsets of char positions met in increasing order, each found by walking on from the last.
+struct CharCursor<'a> {
+    text: &'a str,
+    chars: usize,
+    byte: usize,
+}
+
+impl<'a> CharCursor<'a> {
+    fn new(text: &'a str) -> CharCursor<'a> {
+        CharCursor {
+            text,
+            chars: 0,
+            byte: 0,
+        }
+    }
+
+    /// The byte offset of char `at` (the text's end past it) and the char it is at.
+    fn byte_of(&mut self, at: usize) -> (usize, usize) {
+        if at < self.chars {
+            (self.chars, self.byte) = (0, 0);
+        }
+        for (walked, (b, _)) in self.text[self.byte..].char_indices().enumerate() {
+            if self.chars + walked == at {
+                self.byte += b;
+                self.chars = at;
+                return (self.byte, at);
+            }
+        }
+        self.chars += self.text[self.byte..].chars().count();
+        self.byte = self.text.len();
+        (self.byte, self.chars)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Contexts from a window are those of the whole part, for hits at its start, its end and in
+    /// between, in text of one to four bytes a char, in order and out of it.
+    #[test]
+    fn contexts_from_a_window_are_those_of_the_whole_part() {
+        let text = "Zoë said “no” to the 🏛 Home Office; ".repeat(200);
+        let chars = text.chars().count();
+        let mut hits: Vec<(usize, usize)> = (0..chars)
+            .step_by(97)
+            .map(|s| (s, (s + 11).min(chars)))
+            .collect();
+        hits.push((chars - 3, chars));
+        hits.push((0, 4));
+        hits.push((1200, 1200));
+        let (mut from_at, mut to_at) = (CharCursor::new(&text), CharCursor::new(&text));
+        for (start, end) in hits {
+            assert_eq!(
+                windowed_context(&text, (&mut from_at, &mut to_at), start, end),
+                crate::search::context(&text, start, end),
+                "{start}..{end}"
+            );
+        }
+        let mut at = CharCursor::new("aé🏛b");
+        assert_eq!(at.byte_of(2), (3, 2));
+        assert_eq!(at.byte_of(4), (8, 4));
+        assert_eq!(at.byte_of(9), (8, 4));
+        assert_eq!(at.byte_of(1), (1, 1));
+    }
 }

@@ -11,7 +11,7 @@ use egui::{Color32, FontId, Id, Stroke, Ui};
 
 use crate::transcript::PartId;
 
-pub use crate::highlights::{Mark, MarkKind};
+pub use crate::highlights::{Mark, MarkKind, PartMarks};
 
 /// A paragraph of a part: its first char's offset in the part and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,13 +93,16 @@ pub struct TextStyle {
     pub dark: bool,
 }
 
-/// Draws the paragraphs of a part. With `virtualize`, only paragraphs inside the scroll area's
-/// visible rect are laid out; the others take their measured (or estimated) height.
+/// Draws the paragraphs of a part with the marks of `indexed` (a document's codes, found by
+/// position) and then of `marks` (search hits, a colleague's version), over one another in that
+/// order. With `visible`, only paragraphs inside the scroll area's visible rect are laid out;
+/// the others take their measured (or estimated) height, each run of them as one space.
 #[allow(clippy::too_many_arguments)]
 pub fn part_ui(
     ui: &mut Ui,
     part: PartId,
     paragraphs: &[Paragraph],
+    indexed: Option<&PartMarks>,
     marks: &[Mark],
     selected_span: Option<&str>,
     style: &TextStyle,
@@ -113,30 +116,50 @@ pub fn part_ui(
     let spacing = style.line_height * 0.6;
     let chars_per_line = (width / (style.font.size * 0.5)).max(10.0);
     let top = ui.min_rect().top();
+    let focused = ui.memory(|m| m.focused());
+    // Paragraphs out of view, not yet given their space: a long part's thousands of them are
+    // one space each run, not a widget each (an 8,000-paragraph answer spent milliseconds a
+    // frame placing them). Each would have advanced by its height, the item spacing and `spacing`.
+    let item_gap = ui.spacing().item_spacing.y;
+    let mut pending = 0.0f32;
+    let flush = |ui: &mut Ui, pending: &mut f32| {
+        if *pending > 0.0 {
+            ui.allocate_space(egui::vec2(width, *pending - item_gap));
+            *pending = 0.0;
+        }
+    };
     for (index, para) in paragraphs.iter().enumerate() {
         let key = (part, index);
         let estimate = heights.heights.get(&key).copied().unwrap_or_else(|| {
             ((para.chars as f32 / chars_per_line).ceil().max(1.0)) * style.line_height
         });
-        let y = ui.cursor().top() - top;
+        let y = ui.cursor().top() - top + pending;
         let is_visible = match visible {
             Some(rect) => y + estimate >= rect.top() - 200.0 && y <= rect.bottom() + 200.0,
             None => true,
         };
-        let focused_here = ui.memory(|m| m.has_focus(paragraph_id(part, index)));
+        let focused_here = focused.is_some() && focused == Some(paragraph_id(part, index));
         let target = scroll_to.is_some_and(|at| para.start <= at && at <= para.start + para.chars);
         if !is_visible && !focused_here {
-            let (_, rect) = ui.allocate_space(egui::vec2(width, estimate));
             if target {
+                flush(ui, &mut pending);
+                let (_, rect) = ui.allocate_space(egui::vec2(width, estimate));
                 ui.scroll_to_rect(rect, Some(egui::Align::Center));
+                ui.add_space(spacing);
+            } else {
+                pending += estimate + item_gap + spacing;
             }
-            ui.add_space(spacing);
             continue;
         }
-        let para_marks: Vec<&Mark> = marks
-            .iter()
-            .filter(|m| m.range.start < para.start + para.chars && m.range.end > para.start)
-            .collect();
+        flush(ui, &mut pending);
+        let range = para.start..para.start + para.chars;
+        let mut para_marks: Vec<&Mark> =
+            indexed.map_or_else(Vec::new, |m| m.overlapping(range.clone()));
+        para_marks.extend(
+            marks
+                .iter()
+                .filter(|m| m.range.start < range.end && m.range.end > range.start),
+        );
         let response = paragraph_ui(ui, part, index, para, &para_marks, selected_span, style);
         heights.heights.insert(key, response.height);
         if target {
@@ -152,6 +175,7 @@ pub fn part_ui(
         out.clipped |= response.clipped;
         ui.add_space(spacing);
     }
+    flush(ui, &mut pending);
     out
 }
 
