@@ -51,6 +51,16 @@ pub struct Entry {
     pub unknown: Vec<(String, String)>,
 }
 
+/// An [`Entry`] written from borrowed parts: the same fields, the same text.
+#[derive(Serialize)]
+#[serde(rename = "Entry")]
+struct EntryOf<'a> {
+    sidecar_path: &'a Path,
+    sidecar: &'a Sidecar,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unknown: &'a [(String, String)],
+}
+
 impl Entry {
     /// What restoring would change in the file on disk, in one line: codings added and removed,
     /// memo and status changed (or that the file is missing or unreadable).
@@ -137,10 +147,12 @@ impl Journal {
                 .map(|p| p.join(sidecar_path.file_name().unwrap_or_default()))
                 .unwrap_or_else(|| sidecar_path.to_path_buf())
         });
-        let entry = Entry {
-            sidecar_path: abs,
-            sidecar: sidecar.clone(),
-            unknown: sidecar.unknown.clone(),
+        // Written from the sidecar as it is, not from a copy made for the entry (a page of 40,000
+        // spans is a few tens of megabytes in memory).
+        let entry = EntryOf {
+            sidecar_path: &abs,
+            sidecar,
+            unknown: &sidecar.unknown,
         };
         atomic_write(
             &self.file_for(sidecar_path),
@@ -543,6 +555,36 @@ mod tests {
         let journal = writer.journal().clone();
         drop(writer);
         assert_eq!(journal.pending()[0].sidecar.memo, "last");
+    }
+
+    /// An entry written from borrowed parts is the text of the entry itself, with fields this
+    /// version does not know and without.
+    #[test]
+    fn entries_are_written_as_entries() {
+        let t = Transcript::from_text("p.txt", "Just some text.", "UTF-8".into(), Vec::new());
+        let who = Annotator {
+            id: "a".into(),
+            name: "A".into(),
+        };
+        let mut s = Sidecar::new(who, &t, &Codebook::builtin());
+        for unknown in [
+            vec![],
+            vec![("later_field".to_string(), "(x: 1)".to_string())],
+        ] {
+            s.unknown = unknown;
+            let path = PathBuf::from("/corpus/p.txt.a.ron");
+            let owned = Entry {
+                sidecar_path: path.clone(),
+                sidecar: s.clone(),
+                unknown: s.unknown.clone(),
+            };
+            let borrowed = EntryOf {
+                sidecar_path: &path,
+                sidecar: &s,
+                unknown: &s.unknown,
+            };
+            assert_eq!(to_pretty_ron(&borrowed), to_pretty_ron(&owned));
+        }
     }
 
     /// Keystrokes in the memo send the memo and status alone once the writer holds the rest;
