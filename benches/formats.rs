@@ -137,8 +137,19 @@ fn main() {
         )
         .unwrap();
     }
-    let ((bytes, _), floor) = best_of(5, || docx_floor(dir.path()));
-    let (index, open) = best_of(5, || CorpusIndex::load(dir.path(), "alice").unwrap());
+    // The floor and the open in turn, best of seven each: both take tens of milliseconds, and
+    // measured one block after the other a busy second of the host moved their ratio from 2.2x
+    // to 2.8x.
+    let (mut floor, mut open) = (f64::INFINITY, f64::INFINITY);
+    let (mut bytes, mut index) = (0, None);
+    for _ in 0..7 {
+        let ((b, _), f) = best_of(1, || docx_floor(dir.path()));
+        let (i, o) = best_of(1, || CorpusIndex::load(dir.path(), "alice").unwrap());
+        (bytes, index) = (b, Some(i));
+        floor = floor.min(f);
+        open = open.min(o);
+    }
+    let index = index.expect("seven runs");
     assert_eq!(index.entries.len(), DOCX_FILES);
     assert!(index.entries.iter().all(|e| e.error.is_none()));
     // Where the time goes, one thread: extracting the text, then reading it as a transcript.
