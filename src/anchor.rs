@@ -990,13 +990,7 @@ mod tests {
 
     #[test]
     fn context_distance_by_bits_equals_the_table() {
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testing::xorshift(0x1234_5678_9abc_def1u64);
         let alphabet = ['a', 'b', 'c', ' ', 'é', '“'];
         for _ in 0..5_000 {
             let p = 1 + next(64) as usize;

@@ -239,13 +239,7 @@ mod tests {
     /// nested, overlapping, empty, long and short, and ranges before, between, over and after.
     #[test]
     fn marks_by_position_are_the_marks_that_overlap() {
-        let mut s = 11u64;
-        let mut next = move |n: u64| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s % n
-        };
+        let mut next = crate::testing::xorshift(11u64);
         for case in 0..300 {
             let count = next(30) as usize;
             let marks: Vec<Mark> = (0..count)

@@ -30,6 +30,8 @@ pub mod sample;
 pub mod search;
 pub mod shortcut;
 pub mod sidecar;
+#[cfg(test)]
+mod testing;
 pub mod transcript;
 
 #[cfg(feature = "gui")]

@@ -1453,13 +1453,7 @@ mod tests {
                 .collect();
             (unit, seen.len())
         }
-        let mut s = 7u64;
-        let mut next = move |n: u64| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s % n
-        };
+        let mut next = crate::testing::xorshift(7u64);
         let pool = [
             "a",
             "b",

@@ -818,13 +818,7 @@ mod tests {
     /// computation gives, at every level, with missing values and categories met in any order.
     #[test]
     fn large_random_tables_equal_the_naive_computation() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15u64);
         for round in 0..12 {
             let coders = 2 + (round % 5) as usize;
             let categories = 2 + next(9);
