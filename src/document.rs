@@ -352,7 +352,13 @@ pub struct Document {
     dirty: bool,
     revision: u64,
     codings_revision: u64,
+    /// This document's number among those opened by the process: a document opened again (its
+    /// file taken from disk) is another, even where its revisions start again from 0.
+    instance: u64,
 }
+
+/// The number of the next document opened (see `Document::instance`).
+static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Document {
     /// Opens a transcript and this annotator's sidecar (a new, empty one when there is none).
@@ -379,6 +385,7 @@ impl Document {
             dirty: false,
             revision: 0,
             codings_revision: 0,
+            instance: NEXT_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             reanchored: None,
         };
         if doc.sidecar_path.exists() {
@@ -768,6 +775,12 @@ impl Document {
     /// kept while the user types a memo into a document with thousands of spans.
     pub fn codings_revision(&self) -> u64 {
         self.codings_revision
+    }
+
+    /// This document and its [`Document::codings_revision`]: equal keys mean the same codings in
+    /// the same opened document (what the journal's thread may hold of it).
+    pub fn codings_key(&self) -> (u64, u64) {
+        (self.instance, self.codings_revision)
     }
 
     fn touch(&mut self) {

@@ -252,8 +252,9 @@ pub struct JournalWriter {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The last write error, taken by [`JournalWriter::take_error`].
     error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
-    /// The sidecar whose whole state the thread holds (the last one recorded and not cleared).
-    held: std::sync::Mutex<Option<PathBuf>>,
+    /// The sidecar whose whole state the thread holds (the last one recorded and not cleared),
+    /// with the caller's key of its codings (see [`JournalWriter::record_notes`]).
+    held: std::sync::Mutex<Option<(PathBuf, (u64, u64))>>,
 }
 
 impl JournalWriter {
@@ -283,20 +284,31 @@ impl JournalWriter {
 
     /// Records the unsaved state of a sidecar, in the background.
     pub fn record(&self, sidecar_path: &Path, sidecar: &Sidecar) {
-        let job = Job::Record(sidecar_path.to_path_buf(), Box::new(sidecar.clone()));
-        self.send(job);
-        if self.jobs.is_some() {
-            self.hold(Some(sidecar_path));
-        }
+        self.record_keyed(sidecar_path, sidecar, None);
     }
 
-    /// Records a sidecar whose memo or status alone changed since the last record: only those
-    /// are sent when the writer holds the rest (the whole sidecar otherwise).
-    pub fn record_notes(&self, sidecar_path: &Path, sidecar: &Sidecar) {
-        let held = self
-            .held
-            .lock()
-            .is_ok_and(|h| h.as_deref() == Some(sidecar_path));
+    /// [`JournalWriter::record`] of a sidecar whose codings the caller knows by `key` (a
+    /// document and its codings revision, [`crate::document::Document::codings_key`]), for
+    /// [`JournalWriter::record_notes`] to come.
+    pub fn record_keyed(&self, sidecar_path: &Path, sidecar: &Sidecar, key: Option<(u64, u64)>) {
+        let job = Job::Record(sidecar_path.to_path_buf(), Box::new(sidecar.clone()));
+        self.send(job);
+        let held = match key {
+            Some(key) if self.jobs.is_some() => Some((sidecar_path.to_path_buf(), key)),
+            _ => None,
+        };
+        self.hold(held);
+    }
+
+    /// Records a sidecar whose codings are those recorded last with the same `key` and whose
+    /// memo or status may have changed: only the memo and status are sent then (the whole
+    /// sidecar otherwise). A key changes with any change of the codings and with a document opened
+    /// again, so a sidecar reloaded from disk is never written from the thread's older copy.
+    pub fn record_notes(&self, sidecar_path: &Path, sidecar: &Sidecar, key: (u64, u64)) {
+        let held = self.held.lock().is_ok_and(|h| {
+            h.as_ref()
+                .is_some_and(|(p, k)| p == sidecar_path && *k == key)
+        });
         if held {
             self.send(Job::Notes(
                 sidecar_path.to_path_buf(),
@@ -304,7 +316,7 @@ impl JournalWriter {
                 sidecar.status,
             ));
         } else {
-            self.record(sidecar_path, sidecar);
+            self.record_keyed(sidecar_path, sidecar, Some(key));
         }
     }
 
@@ -314,15 +326,15 @@ impl JournalWriter {
         let held = self
             .held
             .lock()
-            .is_ok_and(|h| h.as_deref() == Some(sidecar_path));
+            .is_ok_and(|h| h.as_ref().is_some_and(|(p, _)| p == sidecar_path));
         if held {
             self.hold(None);
         }
     }
 
-    fn hold(&self, sidecar_path: Option<&Path>) {
+    fn hold(&self, held: Option<(PathBuf, (u64, u64))>) {
         if let Ok(mut h) = self.held.lock() {
-            *h = sidecar_path.map(Path::to_path_buf);
+            *h = held;
         }
     }
 
@@ -625,8 +637,9 @@ mod tests {
             .unwrap(),
         );
         // Notes before anything is held go whole.
+        let key = (7, 0);
         s.memo = "first".into();
-        writer.record_notes(&path, &s);
+        writer.record_notes(&path, &s, key);
         for i in 0..50 {
             s.memo = format!("typed {i}");
             s.status = if i % 2 == 0 {
@@ -634,7 +647,7 @@ mod tests {
             } else {
                 Status::Done
             };
-            writer.record_notes(&path, &s);
+            writer.record_notes(&path, &s, key);
         }
         writer.flush();
         let entry = |w: &JournalWriter, p: &Path| {
@@ -648,14 +661,21 @@ mod tests {
         other.memo = "other".into();
         writer.record(&other_path, &other);
         s.memo = "after the other".into();
-        writer.record_notes(&path, &s);
+        writer.record_notes(&path, &s, key);
         writer.flush();
         assert_eq!(entry(&writer, &path).unwrap().sidecar, s);
         assert_eq!(entry(&writer, &other_path).unwrap().sidecar, other);
         // Saved and cleared: the next keystroke sends the whole sidecar again.
         writer.clear(&path);
         s.memo = "after the save".into();
-        writer.record_notes(&path, &s);
+        writer.record_notes(&path, &s, key);
+        writer.flush();
+        assert_eq!(entry(&writer, &path).unwrap().sidecar, s);
+        // The codings changed without a record (the file taken from disk, another document
+        // opened): another key, so the whole sidecar goes, not notes on the older copy.
+        s.spans.clear();
+        s.memo = "after a reload".into();
+        writer.record_notes(&path, &s, (8, 0));
         writer.flush();
         assert_eq!(entry(&writer, &path).unwrap().sidecar, s);
         assert!(writer.take_error().is_none());

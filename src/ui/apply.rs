@@ -890,10 +890,11 @@ impl MarginaliaApp {
             Ok(()) => {
                 self.ed.autosave_at = Some(self.now + AUTOSAVE_DELAY_SECS);
                 if let Some(j) = &self.journal {
+                    let key = doc.codings_key();
                     if codings {
-                        j.record(&doc.sidecar_path, &doc.sidecar);
+                        j.record_keyed(&doc.sidecar_path, &doc.sidecar, Some(key));
                     } else {
-                        j.record_notes(&doc.sidecar_path, &doc.sidecar);
+                        j.record_notes(&doc.sidecar_path, &doc.sidecar, key);
                     }
                     self.ed.journaled = true;
                 }
