@@ -154,7 +154,11 @@ impl<W: Write> ZipOut<W> {
         self.write(&first.bytes)?;
         let mut spooled = spool.file.into_inner().map_err(|e| e.into_error())?;
         spooled.seek(SeekFrom::Start(0))?;
-        let copied = io::copy(&mut (&mut spooled).take(spool.compressed), &mut self.out)?;
+        // A megabyte a read: `io::copy`'s own 8 kB buffer made some 27,000 read and write calls
+        // of the 100,000-page project's 110 MB of pieces, on one thread after the cores finished.
+        let mut pieces =
+            io::BufReader::with_capacity(1 << 20, (&mut spooled).take(spool.compressed));
+        let copied = io::copy(&mut pieces, &mut self.out)?;
         if copied != spool.compressed {
             return Err(io::Error::other(format!(
                 "{name}: the temporary file of its pieces was cut short"
