@@ -292,12 +292,11 @@ impl JournalWriter {
     /// [`JournalWriter::record_notes`] to come.
     pub fn record_keyed(&self, sidecar_path: &Path, sidecar: &Sidecar, key: Option<(u64, u64)>) {
         let job = Job::Record(sidecar_path.to_path_buf(), Box::new(sidecar.clone()));
-        self.send(job);
-        let held = match key {
-            Some(key) if self.jobs.is_some() => Some((sidecar_path.to_path_buf(), key)),
+        let taken = self.send(job);
+        self.hold(match key {
+            Some(key) if taken => Some((sidecar_path.to_path_buf(), key)),
             _ => None,
-        };
-        self.hold(held);
+        });
     }
 
     /// Records a sidecar whose codings are those recorded last with the same `key` and whose
@@ -309,13 +308,19 @@ impl JournalWriter {
             h.as_ref()
                 .is_some_and(|(p, k)| p == sidecar_path && *k == key)
         });
-        if held {
-            self.send(Job::Notes(
-                sidecar_path.to_path_buf(),
-                sidecar.memo.clone(),
-                sidecar.status,
-            ));
-        } else {
+        let notes = Job::Notes(
+            sidecar_path.to_path_buf(),
+            sidecar.memo.clone(),
+            sidecar.status,
+        );
+        // A writer thread that is gone (it panicked) holds nothing: the whole sidecar is written
+        // here instead.
+        if !held
+            || self
+                .jobs
+                .as_ref()
+                .is_none_or(|jobs| jobs.send(notes).is_err())
+        {
             self.record_keyed(sidecar_path, sidecar, Some(key));
         }
     }
@@ -357,15 +362,18 @@ impl JournalWriter {
         self.error.lock().ok().and_then(|mut e| e.take())
     }
 
-    fn send(&self, job: Job) {
+    /// Hands a job to the writer thread, or does it here when there is none; true when the
+    /// thread took it.
+    fn send(&self, job: Job) -> bool {
         let job = match &self.jobs {
             Some(jobs) => match jobs.send(job) {
-                Ok(()) => return,
+                Ok(()) => return true,
                 Err(std::sync::mpsc::SendError(job)) => job,
             },
             None => job,
         };
         run_job(&self.journal, job, &self.error);
+        false
     }
 }
 
