@@ -451,11 +451,11 @@ pub fn run(command: Command) -> Result<i32> {
             let mut out = out.lock();
             let mut texts: std::collections::HashMap<usize, Transcript> =
                 std::collections::HashMap::new();
-            // Each part's char offsets found once: a context found by walking its part from the
-            // start made a part with k hits cost k times its length.
-            let mut chars: std::collections::HashMap<
+            // Each part walked once for its hits' contexts: a context found by walking its part
+            // from the start made a part with k hits cost k times its length.
+            let mut contexts: std::collections::HashMap<
                 (usize, crate::transcript::PartId),
-                Vec<usize>,
+                crate::search::Contexts,
             > = std::collections::HashMap::new();
             for h in &hits {
                 let entry = &index.entries[h.doc];
@@ -463,10 +463,10 @@ pub fn run(command: Command) -> Result<i32> {
                     v.insert(Transcript::load(&entry.path)?);
                 }
                 let text = texts[&h.doc].part(h.part).map_or("", |p| p.text());
-                let offsets = chars
+                let context = contexts
                     .entry((h.doc, h.part))
-                    .or_insert_with(|| char_offsets(text));
-                let context = hit_context(text, offsets, h.start, h.end);
+                    .or_default()
+                    .of(text, h.start, h.end);
                 let file = crate::dataset::relative_path(&dir, &entry.path);
                 if json {
                     let v = serde_json::json!({"file": file, "part": h.part.to_string(), "start": h.start, "end": h.end, "context": context});
@@ -852,28 +852,6 @@ fn fmt_stat(x: Option<f64>) -> String {
     x.map_or_else(|| "—".to_string(), |v| format!("{v:.3}"))
 }
 
-/// The byte offset of every char of `text`, and its length at the end.
-fn char_offsets(text: &str) -> Vec<usize> {
-    text.char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()))
-        .collect()
-}
-
-/// Chars either side of a hit that [`hit_context`] hands to [`crate::search::context`]: more than
-/// the context it shows (40), so its string, ellipses included, is the one it gives for the whole
-/// part (a test holds this).
-const CONTEXT_WINDOW: usize = 1_000;
-
-/// [`crate::search::context`] of the hit at chars `start..end` of `text`, computed on a window
-/// around the hit (found through `offsets`, [`char_offsets`] of `text`) instead of the whole part.
-fn hit_context(text: &str, offsets: &[usize], start: usize, end: usize) -> String {
-    let chars = offsets.len() - 1;
-    let from = start.min(chars).saturating_sub(CONTEXT_WINDOW);
-    let to = end.saturating_add(CONTEXT_WINDOW).min(chars);
-    crate::search::context(&text[offsets[from]..offsets[to]], start - from, end - from)
-}
-
 #[expect(
     clippy::too_many_lines,
     reason = "reads the dataset or table and prints both report formats; each step is short and in order"
@@ -1177,36 +1155,4 @@ fn refuse_overwrite(output: &Path, force: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The windowed context is the whole part's, ellipses included, at the start, the middle and
-    /// the end of a long part of multi-byte chars, and on a short one.
-    #[test]
-    fn hit_context_equals_the_whole_parts() {
-        let long: String = (0..5_000)
-            .map(|i| ["é", "a", " ", "ß", "\n", "x"][i % 6])
-            .collect();
-        for text in [long.as_str(), "short é text", ""] {
-            let offsets = char_offsets(text);
-            let n = offsets.len() - 1;
-            let mut cases = vec![(0, n.min(3))];
-            for start in [1, 39, 40, 41, 999, 1_000, 1_001, 2_500] {
-                if start + 5 <= n {
-                    cases.push((start, start + 5));
-                }
-            }
-            cases.push((n.saturating_sub(4), n));
-            for (start, end) in cases {
-                assert_eq!(
-                    hit_context(text, &offsets, start, end),
-                    crate::search::context(text, start, end),
-                    "{start}..{end} of {n}"
-                );
-            }
-        }
-    }
 }

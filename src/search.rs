@@ -314,9 +314,12 @@ impl SearchIndex {
     }
 }
 
-/// The text around a hit in the original part text, on one line, with the match in brackets.
+/// The text around a hit in the original part text, on one line, with the match in brackets. A
+/// hit beyond the text (a file changed since it was searched, or gone) is cut at its end.
 pub fn context(text: &str, start: usize, end: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
+    let end = end.min(chars.len());
+    let start = start.min(end);
     let from = start.saturating_sub(CONTEXT);
     let to = (end + CONTEXT).min(chars.len());
     let piece = |a: usize, b: usize| -> String {
@@ -335,9 +338,104 @@ pub fn context(text: &str, start: usize, end: usize) -> String {
     )
 }
 
+/// Chars either side of a hit that [`Contexts`] takes its context from: more than the context
+/// shows, so it reads as [`context`] of the whole part, ellipses included (a test holds this).
+const CONTEXT_WINDOW: usize = 1_000;
+
+/// [`context`] of hits in one text, each from a window around the hit reached by walking on from
+/// the hit before: hits in the order of their starts walk the text once (a long part's hits each
+/// made to walk or copy the whole part cost its length each).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Contexts {
+    from: CharCursor,
+    to: CharCursor,
+}
+
+impl Contexts {
+    /// The context of chars `start..end` of `text`, the same text at every call.
+    pub fn of(&mut self, text: &str, start: usize, end: usize) -> String {
+        let (a, from) = self
+            .from
+            .byte_of(text, start.saturating_sub(CONTEXT_WINDOW));
+        let (b, _) = self.to.byte_of(text, end.saturating_add(CONTEXT_WINDOW));
+        context(
+            &text[a..b.max(a)],
+            start.saturating_sub(from),
+            end.saturating_sub(from),
+        )
+    }
+}
+
+/// A char position and its byte offset, moved on through a text.
+#[derive(Debug, Default, Clone, Copy)]
+struct CharCursor {
+    chars: usize,
+    byte: usize,
+}
+
+impl CharCursor {
+    /// The byte offset of char `at` of `text` (the text's end past it) and the char it is at.
+    fn byte_of(&mut self, text: &str, at: usize) -> (usize, usize) {
+        if at < self.chars || !text.is_char_boundary(self.byte) {
+            *self = CharCursor::default();
+        }
+        for (walked, (b, _)) in text[self.byte..].char_indices().enumerate() {
+            if self.chars + walked == at {
+                self.byte += b;
+                self.chars = at;
+                return (self.byte, at);
+            }
+        }
+        self.chars += text[self.byte..].chars().count();
+        self.byte = text.len();
+        (self.byte, self.chars)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Contexts from a window are those of the whole part, ellipses included: at the start, the
+    /// middle and the end of long parts of one- to four-byte chars and of a short and an empty
+    /// one, hits in order and out of it; a hit beyond the text is cut at its end.
+    #[test]
+    fn contexts_from_a_window_are_those_of_the_whole_part() {
+        let long: String = (0..5_000)
+            .map(|i| ["é", "a", " ", "ß", "\n", "x"][i % 6])
+            .collect();
+        let emoji = "Zoë said “no” to the 🏛 Home Office; ".repeat(200);
+        for text in [long.as_str(), emoji.as_str(), "short é text", ""] {
+            let n = text.chars().count();
+            let mut cases = vec![(0, n.min(3))];
+            for start in (1..n)
+                .step_by(97)
+                .chain([39, 40, 41, 999, 1_000, 1_001, 2_500])
+            {
+                if start + 5 <= n {
+                    cases.push((start, start + 5));
+                }
+            }
+            cases.push((n.saturating_sub(4), n));
+            cases.push((0, 4.min(n)));
+            cases.push((n / 2, n / 2));
+            let mut contexts = Contexts::default();
+            for (start, end) in cases {
+                assert_eq!(
+                    contexts.of(text, start, end),
+                    context(text, start, end),
+                    "{start}..{end} of {n}"
+                );
+            }
+            assert_eq!(contexts.of(text, n + 3, n + 8), context(text, n, n));
+        }
+        assert_eq!(context("", 5, 10), "[]");
+        let mut at = CharCursor::default();
+        assert_eq!(at.byte_of("aé🏛b", 2), (3, 2));
+        assert_eq!(at.byte_of("aé🏛b", 4), (8, 4));
+        assert_eq!(at.byte_of("aé🏛b", 9), (8, 4));
+        assert_eq!(at.byte_of("aé🏛b", 1), (1, 1));
+    }
 
     fn index(texts: &[(&str, &str)]) -> (SearchIndex, Vec<(String, String)>) {
         let mut idx = SearchIndex::default();

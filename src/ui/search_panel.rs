@@ -254,100 +254,11 @@ fn fill_contexts(
             let text = transcript
                 .and_then(|t| t.part(of_part[0].0))
                 .map_or("", |p| p.text());
-            let (mut from_at, mut to_at) = (CharCursor::new(text), CharCursor::new(text));
+            let mut contexts = crate::search::Contexts::default();
             for &(_, _, i) in of_part {
                 let hit = &mut hits[i];
-                hit.context =
-                    windowed_context(text, (&mut from_at, &mut to_at), hit.start, hit.end);
+                hit.context = contexts.of(text, hit.start, hit.end);
             }
         }
-    }
-}
-
-/// [`crate::search::context`] of chars `start..end` of `text`, from a window around them found by
-/// the cursors (of `text`; hits given in order of their starts).
-fn windowed_context(
-    text: &str,
-    (from_at, to_at): (&mut CharCursor<'_>, &mut CharCursor<'_>),
-    start: usize,
-    end: usize,
-) -> String {
-    let (a, from) = from_at.byte_of(start.saturating_sub(CONTEXT_WINDOW));
-    let (b, _) = to_at.byte_of(end.saturating_add(CONTEXT_WINDOW));
-    crate::search::context(
-        &text[a..b],
-        start.saturating_sub(from),
-        end.saturating_sub(from),
-    )
-}
-
-/// Chars either side of a hit that its context is taken from: more than the context shows, so it
-/// reads as if taken from the whole part (as `marginalia search` takes it).
-const CONTEXT_WINDOW: usize = 1_000;
-
-/// Byte offsets of char positions met in increasing order, each found by walking on from the last.
-struct CharCursor<'a> {
-    text: &'a str,
-    chars: usize,
-    byte: usize,
-}
-
-impl<'a> CharCursor<'a> {
-    fn new(text: &'a str) -> CharCursor<'a> {
-        CharCursor {
-            text,
-            chars: 0,
-            byte: 0,
-        }
-    }
-
-    /// The byte offset of char `at` (the text's end past it) and the char it is at.
-    fn byte_of(&mut self, at: usize) -> (usize, usize) {
-        if at < self.chars {
-            (self.chars, self.byte) = (0, 0);
-        }
-        for (walked, (b, _)) in self.text[self.byte..].char_indices().enumerate() {
-            if self.chars + walked == at {
-                self.byte += b;
-                self.chars = at;
-                return (self.byte, at);
-            }
-        }
-        self.chars += self.text[self.byte..].chars().count();
-        self.byte = self.text.len();
-        (self.byte, self.chars)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Contexts from a window are those of the whole part, for hits at its start, its end and in
-    /// between, in text of one to four bytes a char, in order and out of it.
-    #[test]
-    fn contexts_from_a_window_are_those_of_the_whole_part() {
-        let text = "Zoë said “no” to the 🏛 Home Office; ".repeat(200);
-        let chars = text.chars().count();
-        let mut hits: Vec<(usize, usize)> = (0..chars)
-            .step_by(97)
-            .map(|s| (s, (s + 11).min(chars)))
-            .collect();
-        hits.push((chars - 3, chars));
-        hits.push((0, 4));
-        hits.push((1200, 1200));
-        let (mut from_at, mut to_at) = (CharCursor::new(&text), CharCursor::new(&text));
-        for (start, end) in hits {
-            assert_eq!(
-                windowed_context(&text, (&mut from_at, &mut to_at), start, end),
-                crate::search::context(&text, start, end),
-                "{start}..{end}"
-            );
-        }
-        let mut at = CharCursor::new("aé🏛b");
-        assert_eq!(at.byte_of(2), (3, 2));
-        assert_eq!(at.byte_of(4), (8, 4));
-        assert_eq!(at.byte_of(9), (8, 4));
-        assert_eq!(at.byte_of(1), (1, 1));
     }
 }
