@@ -606,6 +606,14 @@ fn search_filters_and_sort_in_the_list() {
         .type_text("\"home office\"");
     h.run_ok();
     h.get_by_label_contains("1 hit in 1 document ");
+    // Its row shows the words around the match, the match in brackets.
+    assert!(
+        h.state().search_hits()[0]
+            .context
+            .contains("the agreement of [Home Office] minister"),
+        "{:?}",
+        h.state().search_hits()
+    );
     // Ctrl+G opens the document of the first hit with the hit highlighted.
     h.key_press_modifiers(Modifiers::COMMAND, Key::G);
     h.run_ok();
@@ -654,6 +662,21 @@ fn search_filters_and_sort_in_the_list() {
     h.run_ok();
     h.get_by_label_contains("in 1 document ");
     h.get_by_label_contains("more in documents outside the filter");
+    // Rows of the open document take their words from it: the same as from the file.
+    let shown: Vec<&str> = h
+        .state()
+        .search_hits()
+        .iter()
+        .map(|hit| hit.context.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(
+        shown.len() > 1
+            && shown
+                .iter()
+                .all(|c| c.contains("[the]") || c.contains("[The]")),
+        "{shown:?}"
+    );
     assert!(
         h.query_all_by_label_contains("Prevent strategy · 2015-03-25 · Roger Evans")
             .count()

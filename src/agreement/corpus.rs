@@ -908,9 +908,8 @@ fn coded_from_plain_csv(bytes: &[u8]) -> Option<(Coded, Vec<String>)> {
     let col = |name: &str| header.iter().position(|h| h == name);
     let (u, c, v) = (col("unit")?, col("coder")?, col("value")?);
     let width = header.len();
-    // Sized from the records before reading them: a map that grows rehashes every unit it holds
-    // again, which made a million units cost more than three times 300,000. Two coders or more
-    // per unit are the usual, so half the records is room enough for the units.
+    // Lists sized from the records before reading them, not grown by doubling. Two coders or
+    // more per unit are the usual, so half the records is room enough for the runs of units.
     let estimate = memchr::memchr_iter(b'\n', bytes).count() + 1;
     // Each run of records of one unit is numbered as it comes, with its name's hash; runs of the
     // same name are found afterwards by sorting the hashes (see `units_of_runs`): a map of a

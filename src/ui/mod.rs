@@ -252,6 +252,11 @@ impl MarginaliaApp {
         self.analysis.as_ref()
     }
 
+    /// The search's hits, with the contexts their rows have shown.
+    pub fn search_hits(&self) -> &[crate::search::Hit] {
+        &self.ws.search.hits
+    }
+
     /// The last message shown in the status bar.
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_deref()

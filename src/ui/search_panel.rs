@@ -179,10 +179,15 @@ impl MarginaliaApp {
                     .filter(|&i| self.ws.search.hits[i].context.is_empty())
                     .collect();
                 if !missing.is_empty() {
-                    let open = self
-                        .ws
-                        .current
-                        .zip(self.ed.doc.as_ref().map(|d| &d.transcript));
+                    // The open document's text is the one searched unless its annotator set
+                    // who asks and who answers: then its parts are not the file's.
+                    let open = self.ws.current.zip(
+                        self.ed
+                            .doc
+                            .as_ref()
+                            .filter(|d| d.sidecar.roles.is_empty())
+                            .map(|d| &d.transcript),
+                    );
                     fill_contexts(corpus, open, &mut self.ws.search.hits, &missing);
                 }
                 for row in rows {
