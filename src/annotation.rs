@@ -333,12 +333,25 @@ impl Sidecar {
 
 /// Shortens text for messages.
 pub fn ellipsize(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max_chars.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    let (kept, mark) = ellipsis_cut(s, max_chars);
+    let mut out = String::with_capacity(kept.len() + mark.len());
+    out.push_str(kept);
+    out.push_str(mark);
+    out
+}
+
+/// [`ellipsize`] in two pieces, the text kept and the mark after it (`…` or nothing), for a
+/// writer that appends them without making the string (a qdpx names every selection so).
+pub fn ellipsis_cut(s: &str, max_chars: usize) -> (&str, &'static str) {
+    match s.char_indices().nth(max_chars) {
+        None => (s, ""),
+        Some(_) => {
+            let end = s
+                .char_indices()
+                .nth(max_chars.saturating_sub(1))
+                .map_or(s.len(), |(i, _)| i);
+            (&s[..end], "…")
+        }
     }
 }
 
@@ -354,6 +367,29 @@ mod tests {
     /// The span made by walking the text once to its place is the one made from all its chars
     /// (the way it was made before): quote, prefix and suffix, at every range of a text of
     /// one- to four-byte chars longer than the context, within and past its end.
+    /// The text kept by [`ellipsis_cut`] is the first `max - 1` chars whenever the text is
+    /// longer than `max`, whole otherwise (as `ellipsize` cut it by counting chars).
+    #[test]
+    fn ellipsis_cuts_by_chars() {
+        for text in ["", "a", "abc", "é“𝄞 x", "𝄞𝄞𝄞𝄞", "one two three"] {
+            for max in 0..8 {
+                let chars = text.chars().count();
+                let expected: String = if chars <= max {
+                    text.to_string()
+                } else {
+                    text.chars()
+                        .take(max.saturating_sub(1))
+                        .chain(['…'])
+                        .collect()
+                };
+                assert_eq!(ellipsize(text, max), expected, "{text:?} at {max}");
+                let (kept, mark) = ellipsis_cut(text, max);
+                assert_eq!(mark.is_empty(), chars <= max, "{text:?} at {max}");
+                assert_eq!(format!("{kept}{mark}"), expected);
+            }
+        }
+    }
+
     #[test]
     fn spans_are_made_as_from_all_the_chars() {
         let text: String = (0..CONTEXT_CHARS * 3)

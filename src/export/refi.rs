@@ -819,16 +819,45 @@ impl<'a> CodeGuids<'a> {
 /// A time as `creationDateTime` gives it, to the second in UTC (`chrono`'s `format` parsed its
 /// pattern again for every sidecar).
 fn iso_seconds(t: &chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::{Datelike as _, Timelike as _};
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    use chrono::Timelike as _;
+    let mut out = String::with_capacity(20);
+    push_date(&mut out, t.date_naive());
+    out.push('T');
+    for (i, n) in [t.hour(), t.minute(), t.second()].into_iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        push_two_digits(&mut out, n);
+    }
+    out.push('Z');
+    out
+}
+
+/// Appends a date as `chrono` shows it (`2024-03-05`), its digits put in place: `format!` and
+/// `to_string` were a tenth of rendering a document's `TextSource`.
+fn push_date(out: &mut String, d: chrono::NaiveDate) {
+    use chrono::Datelike as _;
+    match u32::try_from(d.year()) {
+        Ok(year) if year <= 9999 => {
+            for div in [1000, 100, 10, 1] {
+                out.push(char::from(
+                    b'0' + u8::try_from(year / div % 10).unwrap_or(0),
+                ));
+            }
+            out.push('-');
+            push_two_digits(out, d.month());
+            out.push('-');
+            push_two_digits(out, d.day());
+        }
+        // Years chrono shows with a sign.
+        _ => put!(out, "{d}"),
+    }
+}
+
+/// Appends `n` (under 100) in two digits.
+fn push_two_digits(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + u8::try_from(n / 10 % 10).unwrap_or(0)));
+    out.push(char::from(b'0' + u8::try_from(n % 10).unwrap_or(0)));
 }
 
 /// What a document adds to the project besides its `TextSource`: its case, the values it uses,
@@ -1073,7 +1102,9 @@ fn case_guid(member: &str) -> String {
 }
 
 fn user_guid(id: &str) -> String {
-    guid(&format!("user:{id}"))
+    let mut out = String::with_capacity(36);
+    push_guid(&mut out, &["user:", id]);
+    out
 }
 
 /// One document's part of the project: its `TextSource` XML appended to `x`, and its source
@@ -1092,7 +1123,8 @@ fn render_source<'a>(
     let mut annotations = 0usize;
     let mut memos: Vec<(String, String, String, String)> = Vec::new();
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let sg = guid(&format!("source:{}", d.relative));
+    let mut sg = String::with_capacity(36);
+    push_guid(&mut sg, &["source:", &d.relative]);
     let (text, segments) = source_text(d);
     let by_part = segments_by_part(&segments);
     let of_part = |part: PartId| by_part.get(&part).copied().unwrap_or_default();
@@ -1147,7 +1179,7 @@ fn render_source<'a>(
         let mut selection = |x: &mut String,
                              key: &[&str],
                              (start, end): (usize, usize),
-                             label: &str,
+                             label: &[&str],
                              description: &str,
                              (dimension, value): (&'a str, &'a str)| {
             let keyed = |x: &mut String, kind: &str| {
@@ -1157,11 +1189,19 @@ fn render_source<'a>(
             x.push_str("<PlainTextSelection guid=\"");
             keyed(x, "selection");
             x.push_str("\" name=\"");
-            push_escaped(x, label);
-            put!(
-                x,
-                "\" startPosition=\"{start}\" endPosition=\"{end}\" creatingUser=\""
-            );
+            for piece in label {
+                push_escaped(x, piece);
+            }
+            let mut digits = itoa::Buffer::new();
+            for piece in [
+                "\" startPosition=\"",
+                digits.format(start),
+                "\" endPosition=\"",
+            ] {
+                x.push_str(piece);
+            }
+            x.push_str(digits.format(end));
+            x.push_str("\" creatingUser=\"");
             for piece in [user.as_str(), "\" creationDateTime=\"", &when, "\">"] {
                 x.push_str(piece);
             }
@@ -1206,12 +1246,11 @@ fn render_source<'a>(
             let part_name = part.to_string();
             for (dim, values) in dims {
                 for v in values {
-                    let label = format!("{part_name}: {dim} = {v}");
                     selection(
                         x,
                         &["tag:", &part_name, ":", dim, ":", v],
                         (start, end),
-                        &label,
+                        &[&part_name, ": ", dim, " = ", v],
                         "",
                         (dim, v),
                     );
@@ -1232,12 +1271,12 @@ fn render_source<'a>(
                 ));
                 continue;
             };
-            let label = crate::sidecar::ellipsize(&span.quote, 60);
+            let (kept, mark) = crate::annotation::ellipsis_cut(&span.quote, 60);
             selection(
                 x,
                 &["span:", &span.id],
                 (start, end),
-                &label,
+                &[kept, mark],
                 &span.note,
                 (&span.dimension, &span.value),
             );
@@ -1253,10 +1292,13 @@ fn render_source<'a>(
         push_guid(x, &["case-selection:", &d.relative]);
         x.push_str("\" name=\"Case: ");
         push_escaped(x, q);
-        put!(
-            x,
-            "\" startPosition=\"0\" endPosition=\"{chars}\"><Coding guid=\""
-        );
+        for piece in [
+            "\" startPosition=\"0\" endPosition=\"",
+            itoa::Buffer::new().format(chars),
+            "\"><Coding guid=\"",
+        ] {
+            x.push_str(piece);
+        }
         push_guid(x, &["case-coding:", &d.relative]);
         x.push_str("\"><CodeRef targetGUID=\"");
         push_guid(x, &["case:", q]);
@@ -1281,7 +1323,9 @@ fn render_source<'a>(
     }
     let date = |d: Option<chrono::NaiveDate>| {
         d.map_or(std::borrow::Cow::Borrowed(""), |d| {
-            std::borrow::Cow::Owned(d.to_string())
+            let mut out = String::with_capacity(10);
+            push_date(&mut out, d);
+            std::borrow::Cow::Owned(out)
         })
     };
     let values: [std::borrow::Cow<'_, str>; 12] = [
