@@ -24,13 +24,25 @@ pub(crate) struct Piece {
 
 /// Deflates `data` at `level` as a piece of an entry; `last` ends the entry's stream.
 pub(crate) fn deflate_piece(data: &[u8], level: u32, last: bool) -> io::Result<Piece> {
+    deflate_piece_into(data, level, last, Vec::new())
+}
+
+/// [`deflate_piece`] into `bytes`, emptied first: a piece's room used again (a piece freed by
+/// the thread that writes it, not the one that made it, cost the writer's thread more).
+pub(crate) fn deflate_piece_into(
+    data: &[u8],
+    level: u32,
+    last: bool,
+    mut bytes: Vec<u8>,
+) -> io::Result<Piece> {
     thread_local! {
         /// Each thread's deflater and its level, reset for each piece: one made per piece
         /// allocated and zeroed some 300 kB each time.
         static DEFLATER: std::cell::RefCell<Option<(u32, Compress)>> =
             const { std::cell::RefCell::new(None) };
     }
-    let mut bytes = Vec::with_capacity(data.len() / 4 + 64);
+    bytes.clear();
+    bytes.reserve(data.len() / 4 + 64);
     let flush = if last {
         FlushCompress::Finish
     } else {

@@ -879,6 +879,95 @@ struct DocumentPart {
     annotators: Vec<(String, String)>,
 }
 
+/// What a group of documents adds to the project besides its `TextSource`s, gathered on the
+/// core that rendered them: the writer's thread had taken each document's values, annotators
+/// and memos apart and freed them one by one (a tenth of the export's CPU was that thread's).
+#[derive(Default)]
+struct GroupPart {
+    /// Warnings of spans that do not fit the text, in document order.
+    span_warnings: Vec<String>,
+    /// Warnings of codings not exported, in document order.
+    warnings: Vec<String>,
+    /// Documents and codings written.
+    documents: usize,
+    annotations: usize,
+    /// The memos as `Note` elements.
+    notes: String,
+    /// (member, organisation, source GUID) of each document that names who asked.
+    cases: Vec<(String, Option<String>, String)>,
+    /// Values used, by dimension.
+    used: BTreeMap<String, BTreeSet<String>>,
+    /// Annotators: id -> the smallest of their names.
+    annotators: BTreeMap<String, String>,
+}
+
+impl GroupPart {
+    /// Adds a document's part; `now` dates its memos' notes.
+    fn add(&mut self, part: DocumentPart, now: &str) {
+        self.documents += 1;
+        self.annotations += part.annotations;
+        self.warnings.extend(part.warnings);
+        for (ng, name, user, text) in part.memos {
+            push_note(&mut self.notes, &ng, &name, &user, now, &text);
+        }
+        if let Some((member, organisation)) = part.case {
+            self.cases.push((member, organisation, part.source));
+        }
+        merge_used(&mut self.used, part.used);
+        for (id, name) in part.annotators {
+            keep_smallest_name(&mut self.annotators, id, name);
+        }
+    }
+}
+
+/// Adds `values` to the values used, by dimension.
+fn merge_used(
+    used: &mut BTreeMap<String, BTreeSet<String>>,
+    values: BTreeMap<String, BTreeSet<String>>,
+) {
+    for (d, values) in values {
+        match used.get_mut(&d) {
+            Some(kept) => kept.extend(values),
+            None => {
+                used.insert(d, values);
+            }
+        }
+    }
+}
+
+/// Keeps the smallest name of an annotator's id, as `Dataset::annotators` does.
+fn keep_smallest_name(annotators: &mut BTreeMap<String, String>, id: String, name: String) {
+    match annotators.entry(id) {
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(name);
+        }
+        std::collections::btree_map::Entry::Occupied(mut o) => {
+            if name < *o.get() {
+                o.insert(name);
+            }
+        }
+    }
+}
+
+/// Appends a memo as a `Note` element.
+fn push_note(notes: &mut String, guid: &str, name: &str, user: &str, now: &str, text: &str) {
+    for piece in ["<Note guid=\"", guid, "\" name=\""] {
+        notes.push_str(piece);
+    }
+    push_escaped(notes, name);
+    for piece in [
+        "\" creatingUser=\"",
+        user,
+        "\" creationDateTime=\"",
+        now,
+        "\"><PlainTextContent>",
+    ] {
+        notes.push_str(piece);
+    }
+    push_escaped(notes, text);
+    notes.push_str("</PlainTextContent></Note>");
+}
+
 /// Builds a `.qdpx` project: `sources/<guid>.txt` and `project.qde` in a zip written into `out`.
 /// Documents are read and rendered on every core, a group at a time, and each group's
 /// `TextSource`s deflated there; the sources go into the zip (stored) as they come and the
@@ -911,6 +1000,10 @@ pub(crate) fn qdpx<W: std::io::Write>(
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut annotators: BTreeMap<String, String> = BTreeMap::new();
     let mut notes = String::new();
+    // Blocks and pieces' room the writer has emptied, for the cores to fill again (at most a
+    // window of groups is in flight, so the list stays short).
+    let rooms: std::sync::Mutex<Vec<(super::zipout::Block, Vec<u8>)>> =
+        std::sync::Mutex::new(Vec::new());
     // Documents rendered by groups, each group's `TextSource`s deflated as one piece of
     // `project.qde` (a piece per document, with no window of the text before it, made the file
     // twice as large).
@@ -919,77 +1012,52 @@ pub(crate) fn qdpx<W: std::io::Write>(
         |group| {
             // A group's XML is about 170 kB: room for it at once, not by doubling.
             let mut xml = String::with_capacity(256 << 10);
-            let mut parts = Vec::with_capacity(group.len());
-            // The group's sources framed as zip entries here, stored (see `Block::push_stored`).
-            let mut sources = super::zipout::Block::default();
+            let mut parts = GroupPart::default();
+            // The group's sources framed as zip entries here, stored (see `Block::push_stored`),
+            // in a block and a piece's room that the writer has emptied.
+            let (mut sources, room) = lock_rooms(&rooms).pop().unwrap_or_default();
             let mut codes = CodeGuids::default();
             for d in group {
-                let spans = super::doc_span_warnings(d, super::ExportFormat::Qdpx);
+                parts
+                    .span_warnings
+                    .extend(super::doc_span_warnings(d, super::ExportFormat::Qdpx));
                 if !include_uncoded && d.sidecars.is_empty() {
-                    parts.push((spans, None));
                     continue;
                 }
                 let (part, text) = render_source(d, &now, &mut xml, &mut codes);
-                sources.push_stored(&format!("sources/{}.txt", part.source), text.as_bytes());
-                parts.push((spans, Some(part)));
+                sources.push_stored(&["sources/", &part.source, ".txt"], text.as_bytes());
+                parts.add(part, &now);
             }
-            let piece = super::pieces::deflate_piece(xml.as_bytes(), QDE_LEVEL, false)
+            let piece = super::pieces::deflate_piece_into(xml.as_bytes(), QDE_LEVEL, false, room)
                 .map_err(ExportError::Output)?;
             Ok((parts, piece, sources))
         },
         |result: Result<_, ExportError>| -> Result<(), ExportError> {
-            let (parts, piece, sources) = result?;
+            let (parts, piece, mut sources) = result?;
             spool.push(&piece).map_err(ExportError::Output)?;
-            zip.append(sources).map_err(ExportError::Output)?;
-            for (spans, part) in parts {
-                span_warnings.extend(spans);
-                if let Some(part) = part {
-                    summary.documents += 1;
-                    summary.annotations += part.annotations;
-                    summary.warnings.extend(part.warnings);
-                    for (ng, name, user, text) in part.memos {
-                        for piece in ["<Note guid=\"", &ng, "\" name=\""] {
-                            notes.push_str(piece);
-                        }
-                        push_escaped(&mut notes, &name);
-                        for piece in [
-                            "\" creatingUser=\"",
-                            &user,
-                            "\" creationDateTime=\"",
-                            &now,
-                            "\"><PlainTextContent>",
-                        ] {
-                            notes.push_str(piece);
-                        }
-                        push_escaped(&mut notes, &text);
-                        notes.push_str("</PlainTextContent></Note>");
-                    }
-                    if let Some((member, organisation)) = part.case {
-                        let entry = cases.entry(member).or_default();
-                        if entry.0.is_none() {
-                            entry.0 = organisation;
-                        }
-                        for piece in ["<SourceRef targetGUID=\"", &part.source, "\"/>"] {
-                            entry.1.push_str(piece);
-                        }
-                    }
-                    for (d, values) in part.used {
-                        used.entry(d).or_default().extend(values);
-                    }
-                    for (id, name) in part.annotators {
-                        // The smallest name of an id, as `Dataset::annotators` keeps.
-                        match annotators.entry(id) {
-                            std::collections::btree_map::Entry::Vacant(v) => {
-                                v.insert(name);
-                            }
-                            std::collections::btree_map::Entry::Occupied(mut o) => {
-                                if name < *o.get() {
-                                    o.insert(name);
-                                }
-                            }
-                        }
-                    }
+            zip.append(&mut sources).map_err(ExportError::Output)?;
+            // A group with a very long page gives its room back to the allocator, so that the
+            // list does not keep its size for the rest of the export.
+            if sources.room() + piece.bytes.capacity() <= ROOM_KEPT {
+                lock_rooms(&rooms).push((sources, piece.bytes));
+            }
+            span_warnings.extend(parts.span_warnings);
+            summary.documents += parts.documents;
+            summary.annotations += parts.annotations;
+            summary.warnings.extend(parts.warnings);
+            notes.push_str(&parts.notes);
+            for (member, organisation, source) in parts.cases {
+                let entry = cases.entry(member).or_default();
+                if entry.0.is_none() {
+                    entry.0 = organisation;
                 }
+                for piece in ["<SourceRef targetGUID=\"", &source, "\"/>"] {
+                    entry.1.push_str(piece);
+                }
+            }
+            merge_used(&mut used, parts.used);
+            for (id, name) in parts.annotators {
+                keep_smallest_name(&mut annotators, id, name);
             }
             Ok(())
         },
@@ -1083,6 +1151,18 @@ pub(crate) fn qdpx<W: std::io::Write>(
         .map_err(ExportError::Output)?;
     zip.finish().map_err(ExportError::Output)?;
     Ok(())
+}
+
+/// Most bytes of room a block and its piece give back to be used again (a group of 32 pages
+/// takes about 100 kB of sources and 40 kB of deflated XML).
+const ROOM_KEPT: usize = 4 << 20;
+
+/// The room list of [`qdpx`], locked. A panic while it was held leaves a list still whole (a
+/// push or a pop), so a poisoned lock is taken as it is.
+fn lock_rooms<T>(rooms: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    rooms
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Deflate level of `project.qde`'s pieces, chosen by measurement on the 10,000-page project's
