@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
-use super::stats::{self, BinaryCounts, Coded, Level, Table};
+use super::stats::{self, BinaryCounts, Coded, CodedRows, Level, MISSING};
 use crate::codebook::{AppliesTo, DimensionKind};
 use crate::dataset::{Dataset, DocumentData};
 use crate::sidecar::{Sidecar, Span};
@@ -189,10 +189,9 @@ fn dimension_row(
     dimension: &str,
     scope: &str,
     value: Option<&str>,
-    table: &Table,
+    coded: &Coded,
     coders: usize,
 ) -> DimensionAgreement {
-    let coded = Coded::from_table(table);
     DimensionAgreement {
         dimension: dimension.to_string(),
         scope: scope.to_string(),
@@ -349,28 +348,29 @@ impl<'c> Plan<'c> {
             .map(|(&(dim, span), partial)| finish(dim, span, partial, annotators))
             .collect();
         let mut dimensions = Vec::new();
-        let mut overall: Table = Vec::new();
+        let mut overall = CodedRows::default();
         let mut disagreements: Vec<Disagreement> = Vec::new();
         let mut span_matching = Vec::new();
         for f in finished {
             dimensions.extend(f.rows);
-            overall.extend(f.overall);
+            overall.append(f.overall);
             disagreements.extend(f.disagreements);
             span_matching.extend(f.span_matching);
         }
         let mut pairwise = Vec::new();
         for i in 0..annotators.len() {
             for j in i + 1..annotators.len() {
-                let t: Table = overall
-                    .iter()
-                    .map(|row| vec![row[i].clone(), row[j].clone()])
-                    .collect();
+                let mut t = CodedRows::default();
+                for u in 0..overall.units() {
+                    t.push_row([overall.value(u, i), overall.value(u, j)]);
+                }
+                let t = t.into_coded();
                 pairwise.push(PairAgreement {
                     a: annotators[i].clone(),
                     b: annotators[j].clone(),
-                    units: stats::pairable_units(&t) as u64,
-                    percent_agreement: stats::percent_agreement(&t),
-                    cohen_kappa: stats::cohen_kappa(&t, 0, 1),
+                    units: t.pairable_units() as u64,
+                    percent_agreement: t.percent_agreement(),
+                    cohen_kappa: t.cohen_kappa(0, 1),
                 });
             }
         }
@@ -378,7 +378,7 @@ impl<'c> Plan<'c> {
             "overall",
             "one-choice part tags",
             None,
-            &overall,
+            &overall.into_coded(),
             annotators.len(),
         );
         let disagreement_count = totals.per_document.iter().map(|d| d.disagreements).sum();
@@ -399,9 +399,9 @@ impl<'c> Plan<'c> {
 /// What documents add to one dimension; [`Partial::merge`] puts them together in document order.
 #[derive(Default)]
 struct Partial {
-    /// One choice: a row per part, and the rows of the overall table.
-    table: Table,
-    overall: Table,
+    /// One choice: a row per part, and the rows of the overall table (`dimension=value`).
+    table: CodedRows,
+    overall: CodedRows,
     /// Several choices: each coder's values per part, and the values met.
     sets: Vec<Vec<Option<BTreeSet<String>>>>,
     values: BTreeSet<String>,
@@ -418,8 +418,8 @@ struct Partial {
 
 impl Partial {
     fn merge(&mut self, other: Partial) {
-        self.table.extend(other.table);
-        self.overall.extend(other.overall);
+        self.table.append(other.table);
+        self.overall.append(other.overall);
         self.sets.extend(other.sets);
         self.values.extend(other.values);
         for (key, n) in other.counts.counts {
@@ -445,7 +445,7 @@ impl Partial {
 /// A dimension's rows of the report.
 struct Finished {
     rows: Vec<DimensionAgreement>,
-    overall: Table,
+    overall: CodedRows,
     disagreements: Vec<Disagreement>,
     span_matching: Vec<SpanMatching>,
 }
@@ -479,12 +479,12 @@ fn part_partial(
                     out.disagreements
                         .push(tag_disagreement(doc, part, &dim.id, annotators, sidecars));
                 }
-                out.overall.push(
-                    row.iter()
-                        .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
-                        .collect(),
-                );
-                out.table.push(row);
+                let overall: Vec<Option<String>> = row
+                    .iter()
+                    .map(|v| v.as_ref().map(|v| format!("{}={v}", dim.id)))
+                    .collect();
+                out.overall.push_row(overall.iter().map(Option::as_deref));
+                out.table.push_row(row.iter().map(Option::as_deref));
             }
         }
         DimensionKind::SeveralChoices | DimensionKind::Entity => {
@@ -679,7 +679,7 @@ fn finish(
         }
         return Finished {
             rows,
-            overall: Vec::new(),
+            overall: CodedRows::default(),
             disagreements: partial.disagreements,
             span_matching,
         };
@@ -695,7 +695,7 @@ fn finish(
                 &dim.id,
                 scope,
                 None,
-                &partial.table,
+                &partial.table.into_coded(),
                 annotators.len(),
             ));
         }
@@ -705,23 +705,11 @@ fn finish(
             let mut values: BTreeSet<String> = dim.values.iter().map(|v| v.id.clone()).collect();
             values.extend(partial.values);
             for v in &values {
-                let table: Table = partial
-                    .sets
-                    .iter()
-                    .map(|sets| {
-                        sets.iter()
-                            .map(|s| {
-                                s.as_ref()
-                                    .map(|s| if s.contains(v) { "1" } else { "0" }.to_string())
-                            })
-                            .collect()
-                    })
-                    .collect();
                 rows.push(dimension_row(
                     &dim.id,
                     scope,
                     Some(v),
-                    &table,
+                    &presence_table(&partial.sets, v),
                     annotators.len(),
                 ));
             }
@@ -733,6 +721,33 @@ fn finish(
         disagreements: partial.disagreements,
         span_matching,
     }
+}
+
+/// The table of whether each coder gave `value` on each part ("1" or "0"; missing where the coder
+/// gave no value there), numbered as [`Coded::from_table`] numbers it.
+fn presence_table(sets: &[Vec<Option<BTreeSet<String>>>], value: &str) -> Coded {
+    let coders = sets.iter().map(Vec::len).max().unwrap_or(0);
+    let mut values: Vec<String> = Vec::new();
+    // The codes of "0" and "1", given as they are first met.
+    let mut codes = [MISSING; 2];
+    let mut cells = Vec::with_capacity(sets.len() * coders);
+    for row in sets {
+        for s in row {
+            cells.push(match s {
+                None => MISSING,
+                Some(s) => {
+                    let present = usize::from(s.contains(value));
+                    if codes[present] == MISSING {
+                        codes[present] = u32::try_from(values.len()).unwrap_or(MISSING);
+                        values.push(if present == 1 { "1" } else { "0" }.to_string());
+                    }
+                    codes[present]
+                }
+            });
+        }
+        cells.extend(std::iter::repeat_n(MISSING, coders - row.len()));
+    }
+    Coded::new(coders, values, cells).unwrap_or_else(|| Coded::from_table(&Vec::new()))
 }
 
 fn tag_disagreement(

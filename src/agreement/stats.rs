@@ -48,6 +48,95 @@ pub struct Coded {
 /// The code of a missing value in [`Coded`].
 pub const MISSING: u32 = u32::MAX;
 
+/// A [`Coded`] table made row by row, its values numbered in the order they are first met, as
+/// [`Coded::from_table`] numbers them, so that a corpus's tables are kept as codes: kept as a
+/// string per cell (and a vector per row), the tables of 100,000 pages were most of what
+/// `agreement` allocated and freed, and it grew faster than the pages.
+#[derive(Debug, Clone, Default)]
+pub struct CodedRows {
+    /// Cells per row, set by the first row.
+    coders: usize,
+    values: Vec<String>,
+    index: crate::fasthash::FxHashMap<String, u32>,
+    cells: Vec<u32>,
+}
+
+impl CodedRows {
+    fn code(&mut self, value: &str) -> u32 {
+        if let Some(&code) = self.index.get(value) {
+            return code;
+        }
+        let code = u32::try_from(self.values.len()).unwrap_or(MISSING - 1);
+        self.values.push(value.to_string());
+        self.index.insert(value.to_string(), code);
+        code
+    }
+
+    /// Adds a row. Every row of a table has as many cells as its first (a shorter one is
+    /// missing values at its end).
+    pub fn push_row<'a>(&mut self, row: impl IntoIterator<Item = Option<&'a str>>) {
+        let start = self.cells.len();
+        for v in row {
+            let code = match v {
+                None => MISSING,
+                Some(v) => self.code(v),
+            };
+            self.cells.push(code);
+        }
+        let len = self.cells.len() - start;
+        if start == 0 && self.coders == 0 {
+            self.coders = len;
+        }
+        debug_assert!(len <= self.coders, "a row longer than the table's first");
+        self.cells.extend(std::iter::repeat_n(
+            MISSING,
+            self.coders.saturating_sub(len),
+        ));
+    }
+
+    /// Appends the rows of `other`, its values numbered into this table's.
+    pub fn append(&mut self, other: CodedRows) {
+        if self.cells.is_empty() && self.values.is_empty() {
+            *self = other;
+            return;
+        }
+        if other.cells.is_empty() {
+            return;
+        }
+        debug_assert_eq!(self.coders, other.coders, "tables of other widths");
+        // `other` numbered its values as first met, so taking them in its order numbers the new
+        // ones as the joined table meets them.
+        let codes: Vec<u32> = other.values.iter().map(|v| self.code(v)).collect();
+        self.cells.extend(other.cells.iter().map(|&c| {
+            if c == MISSING {
+                MISSING
+            } else {
+                codes[c as usize]
+            }
+        }));
+    }
+
+    /// Number of rows.
+    pub fn units(&self) -> usize {
+        self.cells.len().checked_div(self.coders).unwrap_or(0)
+    }
+
+    /// The value of row `unit`'s cell `coder`.
+    pub fn value(&self, unit: usize, coder: usize) -> Option<&str> {
+        let code = *self.cells.get(unit * self.coders + coder)?;
+        (code != MISSING).then(|| self.values[code as usize].as_str())
+    }
+
+    /// The table.
+    pub fn into_coded(self) -> Coded {
+        Coded {
+            coders: self.coders,
+            values: self.values,
+            cells: self.cells,
+        }
+    }
+}
+
 impl Coded {
     /// A table of `cells.len() / coders` units; codes index `values`, [`MISSING`] is no value.
     /// `None` when the cells do not fill whole rows or a code has no value.
@@ -628,6 +717,54 @@ mod tests {
     fn close(x: Option<f64>, y: f64) {
         let x = x.expect("defined");
         assert!((x - y).abs() < 0.0005, "{x} != {y}");
+    }
+
+    /// A table made row by row, whole or in pieces appended one after another (some empty, some
+    /// meeting values again, some new), is the one `from_table` numbers: the same codes, cells
+    /// and values, so every coefficient is computed on the same table.
+    #[test]
+    fn rows_coded_as_they_come_are_the_table_coded_at_once() {
+        let t = table(&[
+            "a b . c a d b . a e",
+            "a . b c c d . . e e",
+            "b b b . a d a . a .",
+        ]);
+        let rows = |from: usize, to: usize| {
+            let mut r = CodedRows::default();
+            for row in &t[from..to] {
+                r.push_row(row.iter().map(Option::as_deref));
+            }
+            r
+        };
+        let expected = Coded::from_table(&t);
+        for cuts in [
+            vec![0, 10],
+            vec![0, 0, 10],
+            vec![0, 3, 3, 7, 10],
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        ] {
+            let mut joined = CodedRows::default();
+            for w in cuts.windows(2) {
+                joined.append(rows(w[0], w[1]));
+            }
+            assert_eq!(joined.units(), t.len(), "{cuts:?}");
+            for (u, row) in t.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    assert_eq!(joined.value(u, c), v.as_deref(), "{cuts:?}");
+                }
+            }
+            assert_eq!(joined.into_coded(), expected, "{cuts:?}");
+        }
+        let mut short = CodedRows::default();
+        short.push_row([Some("x"), None, Some("y")]);
+        short.push_row([Some("y")]);
+        assert_eq!(
+            short.into_coded(),
+            Coded::from_table(&vec![
+                vec![Some("x".to_string()), None, Some("y".to_string())],
+                vec![Some("y".to_string())],
+            ])
+        );
     }
 
     #[test]
