@@ -838,12 +838,13 @@ impl Document {
             file: to_write.transcript.file,
             ..TranscriptRef::of(&self.transcript)
         };
+        let modified = to_write.modified;
         let bytes = to_write
-            .to_bytes()
+            .into_bytes()
             .map_err(|e| SaveError::Invalid(e.to_string()))?;
         let written =
             crate::fsutil::replace_if_unchanged(&self.sidecar_path, &bytes, self.disk.as_ref())?;
-        self.sidecar.modified = to_write.modified;
+        self.sidecar.modified = modified;
         self.disk = Some(written);
         self.dirty = false;
         Ok(())
