@@ -1,5 +1,5 @@
-//! Exports read a chunk of documents at a time (`export_stream`, what the command line runs) write
-//! what an export of the dataset read whole writes (`render`, what the app runs): csv and jsonl
+//! Exports read a chunk of documents at a time (`export_stream`, what the command line and the
+//! app's export run) write what an export of the dataset read whole writes (`render`): csv and jsonl
 //! byte for byte, qdpx entry for entry (dates aside), over a corpus of more than one chunk with
 //! unreadable files among it, and the same summary and warnings in the same order.
 #![allow(
@@ -123,4 +123,44 @@ fn a_streamed_export_keeps_an_existing_file_without_force() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
+}
+
+/// The progress an export's reader is told comes from every document it reads, whatever walks
+/// them: the streamed formats' own walks and the whole reading of the others (what the app's
+/// export dialog shows).
+#[test]
+fn an_export_tells_its_progress_as_it_reads() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("corpus");
+    generate(
+        &root,
+        &GenerateOptions {
+            docs: 40,
+            annotators: vec!["ann".into(), "ben".into()],
+            coverage: 0.5,
+            seed: 3,
+        },
+    )
+    .unwrap();
+    for format in [ExportFormat::Csv, ExportFormat::Qdpx, ExportFormat::Xlsx] {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let last = Arc::new(Mutex::new((0, 0)));
+        let mut stream = DatasetStream::open(&root, &Selection::default()).unwrap();
+        let (c, l) = (calls.clone(), last.clone());
+        stream.on_progress(move |n, of| {
+            c.fetch_add(1, Ordering::Relaxed);
+            let mut last = l.lock().unwrap();
+            *last = (last.0.max(n), of);
+        });
+        let out = dir.path().join(format!("out.{}", format.extension()));
+        export_stream(&mut stream, format, true, &out, true).unwrap();
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            40,
+            "{format:?}: once a document"
+        );
+        assert_eq!(*last.lock().unwrap(), (40, 40), "{format:?}");
+    }
 }

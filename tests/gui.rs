@@ -514,6 +514,25 @@ fn export_from_the_app_with_progress_and_summary() {
     // Exporting again asks before overwriting.
     h.run_ok();
     h.get_by_label_contains("exists: overwrite it");
+    // A REFI-QDA project, written as the command line writes it: every page a source.
+    h.get_by_label_contains("qdpx — ").click();
+    h.run_ok();
+    let project = f.corpus.parent().unwrap().join("corpus.qdpx");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Export")
+        .click();
+    h.step();
+    wait_for_tasks(&mut h);
+    h.get_by_label_contains("Exported 3 documents");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&project).unwrap()).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("sources/")).count(),
+        3,
+        "{names:?}"
+    );
+    let mut qde = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("project.qde").unwrap(), &mut qde).unwrap();
+    assert_eq!(qde.matches("<TextSource ").count(), 3);
 }
 
 #[test]
