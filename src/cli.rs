@@ -922,28 +922,12 @@ fn agreement(
     // Each document is compared on the core that read it and let go of: the totals grow with
     // the units compared, not with the corpus's text.
     let plan = corpus::Plan::new(&stream.codebook, &chosen).counting_disagreements();
-    let mut totals = plan.totals();
-    let mut warnings = stream.skipped.clone();
-    let read: Result<(), std::convert::Infallible> = stream.for_each(
-        |loaded| {
-            let compared = loaded.document.as_ref().and_then(|d| plan.document(d));
-            (loaded.warnings, compared)
-        },
-        |(read_warnings, compared)| {
-            warnings.extend(read_warnings);
-            if let Some(d) = compared {
-                totals.add(d);
-            }
-            Ok(())
-        },
-        &|_, _| {},
-    );
-    let Ok(()) = read;
+    let mut warnings = Vec::new();
+    let r = corpus::compute_stream(&stream, &plan, &mut warnings);
     // A sidecar that could not be read is left out of the comparison: said, as the export says.
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let r = plan.report(totals);
     if json {
         let value = serde_json::json!({
             "annotators": r.annotators,

@@ -297,6 +297,12 @@ impl DatasetStream {
         self.wanted.is_empty()
     }
 
+    /// Reads the transcript at `path` (one of the corpus's, as listed) with its chosen sidecars,
+    /// whether or not a walk would read it; `None` when it cannot be read.
+    pub fn read_document(&self, path: &Path) -> Option<DocumentData> {
+        self.load_one(path).document
+    }
+
     /// Reads one transcript with its chosen sidecars.
     fn load_one(&self, path: &Path) -> Loaded {
         let mut warnings = Vec::new();

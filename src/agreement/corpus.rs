@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::stats::{self, BinaryCounts, Coded, CodedRows, Level, MISSING};
 use crate::codebook::{AppliesTo, DimensionKind};
-use crate::dataset::{Dataset, DocumentData};
+use crate::dataset::{Dataset, DatasetStream, DocumentData};
 use crate::sidecar::{Sidecar, Span};
 use crate::transcript::{PartId, PartKind};
 
@@ -221,6 +221,35 @@ pub fn compute(dataset: &Dataset, annotators: &[String]) -> AgreementReport {
     for d in documents.into_iter().flatten() {
         totals.add(d);
     }
+    plan.report(totals)
+}
+
+/// The report of `plan` over the documents of `stream`, each read and compared on a core and let
+/// go of (what `marginalia agreement DIR` and review mode run); the warnings of reading them are
+/// appended to `warnings`, in path order. The report is the one [`compute`] gives over the same
+/// documents read whole.
+pub fn compute_stream(
+    stream: &DatasetStream,
+    plan: &Plan<'_>,
+    warnings: &mut Vec<String>,
+) -> AgreementReport {
+    let mut totals = plan.totals();
+    warnings.extend(stream.skipped.iter().cloned());
+    let read: Result<(), std::convert::Infallible> = stream.for_each(
+        |loaded| {
+            let compared = loaded.document.as_ref().and_then(|d| plan.document(d));
+            (loaded.warnings, compared)
+        },
+        |(read, compared)| {
+            warnings.extend(read);
+            if let Some(d) = compared {
+                totals.add(d);
+            }
+            Ok(())
+        },
+        &|_, _| {},
+    );
+    let Ok(()) = read;
     plan.report(totals)
 }
 
@@ -1259,6 +1288,54 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
         let d = Dataset::load(&root, &Selection::default(), &|_, _| {}).unwrap();
         compute(&d, &["alice".to_string(), "bob".to_string()])
+    }
+
+    /// The report made a document at a time over the documents two of the annotators coded (the
+    /// command line's and review mode's) is the one made over the corpus read whole, to the
+    /// last disagreement: on the sample data and on a generated corpus of three annotators.
+    #[test]
+    fn the_streamed_report_is_the_whole_corpus_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = dir.path().join("corpus");
+        crate::generate::generate(
+            &generated,
+            &crate::generate::GenerateOptions {
+                docs: 60,
+                annotators: vec!["ann".into(), "ben".into(), "cai".into()],
+                coverage: 0.6,
+                seed: 7,
+            },
+        )
+        .unwrap();
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        for (root, coders) in [
+            (sample.as_path(), vec!["alice", "bob"]),
+            (generated.as_path(), vec!["ann", "ben", "cai"]),
+            (generated.as_path(), vec!["ben", "cai"]),
+        ] {
+            let coders: Vec<String> = coders.into_iter().map(String::from).collect();
+            let selection = Selection {
+                annotators: Some(coders.clone()),
+                ..Selection::default()
+            };
+            let whole = compute(
+                &Dataset::load(root, &selection, &|_, _| {}).unwrap(),
+                &coders,
+            );
+            let mut stream = DatasetStream::open(root, &selection).unwrap();
+            stream.keep_coded_by(2);
+            let streamed = compute_stream(
+                &stream,
+                &Plan::new(&stream.codebook, &coders),
+                &mut Vec::new(),
+            );
+            assert!(!whole.disagreements.is_empty(), "{coders:?}");
+            assert_eq!(
+                serde_json::to_string(&streamed).unwrap(),
+                serde_json::to_string(&whole).unwrap(),
+                "{coders:?}"
+            );
+        }
     }
 
     /// Counting the disagreements gives the report of listing them, but for the list.

@@ -98,8 +98,8 @@ pub enum Action {
     ReviewDocument(usize),
     /// Write an adjudication decision into the reconciled set.
     Settle {
-        /// The document's index in the review dataset.
-        index: usize,
+        /// The document's path, as the corpus lists it.
+        path: std::path::PathBuf,
         /// What is settled.
         disagreement: Box<Disagreement>,
         /// How.

@@ -110,10 +110,10 @@ impl MarginaliaApp {
                 }
             }
             Action::Settle {
-                index,
+                path,
                 disagreement,
                 decision,
-            } => self.settle(index, &disagreement, decision),
+            } => self.settle(&path, &disagreement, decision),
         }
     }
 
@@ -1411,14 +1411,14 @@ impl MarginaliaApp {
     }
 
     /// Writes an adjudication decision into the reconciled set and its progress file.
-    fn settle(&mut self, index: usize, d: &Disagreement, decision: Decision) {
+    fn settle(&mut self, path: &std::path::Path, d: &Disagreement, decision: Decision) {
         let Some(review) = &mut self.review else {
             return;
         };
         let Some(corpus) = &self.ws.corpus else {
             return;
         };
-        let Some(dataset) = review.dataset() else {
+        let Some(reviewed) = review.reviewed() else {
             return;
         };
         let chosen = review.chosen();
@@ -1430,19 +1430,19 @@ impl MarginaliaApp {
                 review.gold.clone()
             },
         };
-        let Some(doc) = dataset.documents.get(index) else {
+        let Some(doc) = reviewed.document(path) else {
             return;
         };
         let Some(progress) = &mut review.progress else {
             return;
         };
         let result = crate::review::settle(
-            doc,
+            &doc,
             &chosen,
             d,
             decision,
             &gold,
-            &dataset.codebook,
+            reviewed.codebook(),
             progress,
         )
         .and_then(|()| progress.save(&corpus.files.root));

@@ -12,9 +12,10 @@ use super::action::Action;
 use super::task::Task;
 use super::text_view::{self, Mark, PartViewOutput};
 use crate::agreement::corpus::{
-    AgreementReport, DimensionAgreement, Disagreement, Subject, compute,
+    AgreementReport, DimensionAgreement, Disagreement, Plan, Subject, compute_stream,
 };
-use crate::dataset::{Dataset, Selection};
+use crate::codebook::Codebook;
+use crate::dataset::{DatasetStream, DocumentData, Selection};
 use crate::review::{DEFAULT_GOLD, Decision, Progress};
 use crate::sidecar::{Sidecar, check_annotator_id, sidecar_path};
 use crate::transcript::{Format, PartId, PartKind};
@@ -50,7 +51,63 @@ pub enum ReviewTab {
     Agreement,
 }
 
-type Computed = (Arc<Dataset>, Arc<AgreementReport>);
+type Computed = (Arc<Reviewed>, Arc<AgreementReport>);
+
+/// What review mode compares: the corpus listed with the chosen annotators' sidecars, each
+/// document read when it is shown. The corpus was read whole into memory for the agreement and
+/// kept for the document tab: 1.4 GB more for 100,000 pages, beside the app's own.
+pub struct Reviewed {
+    stream: DatasetStream,
+    /// The document shown (its path, and the document when it could be read), read once.
+    shown: std::sync::Mutex<Option<(PathBuf, Option<Arc<DocumentData>>)>>,
+}
+
+impl Reviewed {
+    /// The codebook in force.
+    pub fn codebook(&self) -> &Codebook {
+        &self.stream.codebook
+    }
+
+    /// The document at `path` with the chosen annotators' sidecars, read when first asked for
+    /// (then kept until another is asked for); `None` when its transcript cannot be read.
+    pub fn document(&self, path: &Path) -> Option<Arc<DocumentData>> {
+        let mut shown = self
+            .shown
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*shown {
+            Some((p, doc)) if p == path => doc.clone(),
+            _ => {
+                let doc = self.stream.read_document(path).map(Arc::new);
+                *shown = Some((path.to_path_buf(), doc.clone()));
+                doc
+            }
+        }
+    }
+}
+
+/// The agreement among `chosen` over the corpus at `root`, read a document at a time on every
+/// core (as `marginalia agreement` reads it), only the documents two of them coded.
+fn review_corpus(root: &Path, chosen: &[String]) -> Result<Computed, String> {
+    let selection = Selection {
+        annotators: Some(chosen.to_vec()),
+        ..Selection::default()
+    };
+    let mut stream = DatasetStream::open(root, &selection).map_err(|e| e.to_string())?;
+    stream.keep_coded_by(2);
+    // The warnings of reading are not shown here, as they were not when the corpus was read whole
+    // (`validate` and the command line's `agreement` name them).
+    let report = compute_stream(
+        &stream,
+        &Plan::new(&stream.codebook, chosen),
+        &mut Vec::new(),
+    );
+    let reviewed = Reviewed {
+        stream,
+        shown: std::sync::Mutex::new(None),
+    };
+    Ok((Arc::new(reviewed), Arc::new(report)))
+}
 
 /// Review mode's state.
 pub struct ReviewState {
@@ -113,17 +170,7 @@ impl ReviewState {
         }
         let root = root.to_path_buf();
         let task = Task::spawn("agreement", repaint, move |r| {
-            let selection = Selection {
-                annotators: Some(chosen.clone()),
-                ..Selection::default()
-            };
-            let result = Dataset::load(&root, &selection, &|_, _| {})
-                .map_err(|e| e.to_string())
-                .map(|d| {
-                    let report = compute(&d, &chosen);
-                    (Arc::new(d), Arc::new(report))
-                });
-            r.send(result);
+            r.send(review_corpus(&root, &chosen));
         });
         match task {
             Ok(t) => self.job = Some(t),
@@ -161,8 +208,8 @@ impl ReviewState {
         self.gold_cache = None;
     }
 
-    /// The dataset compared, once read.
-    pub(super) fn dataset(&self) -> Option<Arc<Dataset>> {
+    /// The corpus compared, once its agreement is computed.
+    pub(super) fn reviewed(&self) -> Option<Arc<Reviewed>> {
         self.data.as_ref().map(|(d, _)| d.clone())
     }
 
@@ -271,13 +318,13 @@ impl MarginaliaApp {
         };
         match review.tab {
             ReviewTab::Document => self.review_document_ui(ui, &dataset),
-            ReviewTab::Disagreements => self.disagreements_ui(ui, &report, &dataset.codebook),
+            ReviewTab::Disagreements => self.disagreements_ui(ui, &report, dataset.codebook()),
             ReviewTab::Agreement => {
                 let mut sort = self
                     .review
                     .as_ref()
                     .map_or((0, false), |r| r.per_document_sort);
-                agreement_ui(ui, &report, &dataset.codebook, &mut sort);
+                agreement_ui(ui, &report, dataset.codebook(), &mut sort);
                 if let Some(r) = &mut self.review {
                     r.per_document_sort = sort;
                 }
@@ -285,22 +332,22 @@ impl MarginaliaApp {
         }
     }
 
-    fn review_document(&self, dataset: &Dataset) -> Option<usize> {
+    /// The document chosen in the list, as review reads it.
+    fn review_document(&self, reviewed: &Reviewed) -> Option<Arc<DocumentData>> {
         let corpus = self.ws.corpus.as_ref()?;
         let path = &corpus.entries.get(self.ws.current?)?.path;
-        dataset.documents.iter().position(|d| &d.path == path)
+        reviewed.document(path)
     }
 
     #[expect(
         clippy::too_many_lines,
         reason = "one document's annotators side by side: header, columns and lanes in one layout"
     )]
-    fn review_document_ui(&mut self, ui: &mut egui::Ui, dataset: &Arc<Dataset>) {
-        let Some(index) = self.review_document(dataset) else {
+    fn review_document_ui(&mut self, ui: &mut egui::Ui, dataset: &Arc<Reviewed>) {
+        let Some(doc) = self.review_document(dataset) else {
             ui.label("Choose a document in the list. Documents coded by at least two of the chosen annotators can be compared.");
             return;
         };
-        let doc = &dataset.documents[index];
         let chosen = self.review.as_ref().map(|r| r.chosen()).unwrap_or_default();
         ui.horizontal_wrapped(|ui| {
             ui.heading(if doc.transcript.meta.title.is_empty() {
@@ -335,7 +382,7 @@ impl MarginaliaApp {
                     };
                     for x in s.spans.iter().filter(|x| x.part == p.id && x.start < x.end) {
                         let label = dataset
-                            .codebook
+                            .codebook()
                             .dimension(&x.dimension)
                             .map_or(x.dimension.as_str(), |d| d.label.as_str());
                         marks.push(Mark {
@@ -527,11 +574,10 @@ impl MarginaliaApp {
             return;
         };
         ui.heading("Adjudication");
-        let Some(index) = self.review_document(&dataset) else {
+        let Some(doc) = self.review_document(&dataset) else {
             ui.label("Choose a document.");
             return;
         };
-        let doc = &dataset.documents[index];
         let chosen = review.chosen();
         let gold_id = review.gold.clone();
         let gold_path = sidecar_path(&doc.path, &gold_id);
@@ -582,7 +628,7 @@ impl MarginaliaApp {
                         ui.label(RichText::new(&gold_id).strong());
                         ui.end_row();
                         for dim in dataset
-                            .codebook
+                            .codebook()
                             .dimensions
                             .iter()
                             .filter(|d| d.applies_to != crate::codebook::AppliesTo::Span)
@@ -655,12 +701,12 @@ impl MarginaliaApp {
                         let title = match &d.subject {
                             Subject::Tag => format!(
                                 "{} on {}",
-                                dimension_label(&dataset.codebook, &d.dimension),
+                                dimension_label(dataset.codebook(), &d.dimension),
                                 d.part
                             ),
                             Subject::Span { start, end } => format!(
                                 "{} spans in {} {start}–{end}",
-                                dimension_label(&dataset.codebook, &d.dimension),
+                                dimension_label(dataset.codebook(), &d.dimension),
                                 d.part
                             ),
                         };
@@ -683,7 +729,7 @@ impl MarginaliaApp {
                                     } else {
                                         said.iter()
                                             .map(|v| {
-                                                value_label(&dataset.codebook, &d.dimension, v)
+                                                value_label(dataset.codebook(), &d.dimension, v)
                                             })
                                             .collect::<Vec<_>>()
                                             .join("; ")
@@ -701,7 +747,7 @@ impl MarginaliaApp {
                             // Both values on a one-choice dimension would make an invalid
                             // code: not offered there.
                             let one_choice = matches!(d.subject, Subject::Tag)
-                                && dataset.codebook.dimension(&d.dimension).is_some_and(|x| {
+                                && dataset.codebook().dimension(&d.dimension).is_some_and(|x| {
                                     x.kind == crate::codebook::DimensionKind::OneChoice
                                 });
                             if !one_choice && ui.button("Both").clicked() {
@@ -713,7 +759,7 @@ impl MarginaliaApp {
                         });
                         let other = review.other.entry(d.key.clone()).or_default();
                         ui.horizontal(|ui| {
-                            match (&d.subject, dataset.codebook.dimension(&d.dimension)) {
+                            match (&d.subject, dataset.codebook().dimension(&d.dimension)) {
                                 (Subject::Tag, Some(dim)) if !dim.values.is_empty() => {
                                     egui::ComboBox::new(("other", &d.key), "Other value")
                                         .selected_text(if other.is_empty() {
@@ -750,7 +796,7 @@ impl MarginaliaApp {
             });
         if let Some((d, decision)) = action {
             self.act(Action::Settle {
-                index,
+                path: doc.path.clone(),
                 disagreement: Box::new(d),
                 decision,
             });
