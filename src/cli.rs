@@ -407,6 +407,7 @@ pub fn run(command: Command) -> Result<i32> {
                     selection.takes_everything(),
                     &output,
                     force,
+                    &|_, _| {},
                 )?
             };
             for w in &summary.warnings {

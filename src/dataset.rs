@@ -162,19 +162,6 @@ pub struct DatasetStream {
     sidecars: crate::fasthash::FxHashMap<std::ffi::OsString, Vec<crate::corpus::SidecarFile>>,
     selection: Selection,
     keep_sources: bool,
-    /// Told (documents read, documents in all) as the documents are read, besides the progress
-    /// a walk is given: how the app's export shows its progress.
-    progress: Option<Progress>,
-}
-
-/// A callback told (documents read, documents in all).
-#[derive(Clone)]
-struct Progress(std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
-
-impl std::fmt::Debug for Progress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Progress")
-    }
 }
 
 impl DatasetStream {
@@ -238,14 +225,7 @@ impl DatasetStream {
             sidecars,
             selection: selection.clone(),
             keep_sources: false,
-            progress: None,
         }
-    }
-
-    /// Tells `progress` (documents read, documents in all) as every later walk reads the
-    /// documents, whoever walks them (an export reads through its own walks).
-    pub fn on_progress(&mut self, progress: impl Fn(usize, usize) + Send + Sync + 'static) {
-        self.progress = Some(Progress(std::sync::Arc::new(progress)));
     }
 
     /// Keeps each text file's normalized text with its document as it is read
@@ -394,9 +374,6 @@ impl DatasetStream {
                         let l = self.load_one(path);
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         progress(n, total);
-                        if let Some(Progress(told)) = &self.progress {
-                            told(n, total);
-                        }
                         l
                     })
                     .collect();

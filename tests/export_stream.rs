@@ -79,7 +79,9 @@ fn streamed_exports_equal_the_whole_datasets() {
         for include_uncoded in [false, true] {
             let (whole, whole_summary) = render(&dataset, format, include_uncoded).unwrap();
             let out = dir.path().join(format!("out.{}", format.extension()));
-            let summary = export_stream(&mut stream, format, include_uncoded, &out, true).unwrap();
+            let summary =
+                export_stream(&mut stream, format, include_uncoded, &out, true, &|_, _| {})
+                    .unwrap();
             let streamed = std::fs::read(&out).unwrap();
             assert_eq!(summary, whole_summary, "{format:?} {include_uncoded}");
             if format == ExportFormat::Qdpx {
@@ -108,9 +110,19 @@ fn a_streamed_export_keeps_an_existing_file_without_force() {
     let out = dir.path().join("out.csv");
     std::fs::write(&out, "mine").unwrap();
     let mut stream = DatasetStream::open(&root, &Selection::default()).unwrap();
-    assert!(export_stream(&mut stream, ExportFormat::Csv, true, &out, false).is_err());
+    assert!(
+        export_stream(
+            &mut stream,
+            ExportFormat::Csv,
+            true,
+            &out,
+            false,
+            &|_, _| {}
+        )
+        .is_err()
+    );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine");
-    export_stream(&mut stream, ExportFormat::Csv, true, &out, true).unwrap();
+    export_stream(&mut stream, ExportFormat::Csv, true, &out, true, &|_, _| {}).unwrap();
     assert!(
         std::fs::read_to_string(&out)
             .unwrap()
@@ -130,8 +142,8 @@ fn a_streamed_export_keeps_an_existing_file_without_force() {
 /// export dialog shows).
 #[test]
 fn an_export_tells_its_progress_as_it_reads() {
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("corpus");
     generate(
@@ -145,17 +157,16 @@ fn an_export_tells_its_progress_as_it_reads() {
     )
     .unwrap();
     for format in [ExportFormat::Csv, ExportFormat::Qdpx, ExportFormat::Xlsx] {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let last = Arc::new(Mutex::new((0, 0)));
+        let calls = AtomicUsize::new(0);
+        let last = Mutex::new((0, 0));
         let mut stream = DatasetStream::open(&root, &Selection::default()).unwrap();
-        let (c, l) = (calls.clone(), last.clone());
-        stream.on_progress(move |n, of| {
-            c.fetch_add(1, Ordering::Relaxed);
-            let mut last = l.lock().unwrap();
-            *last = (last.0.max(n), of);
-        });
         let out = dir.path().join(format!("out.{}", format.extension()));
-        export_stream(&mut stream, format, true, &out, true).unwrap();
+        export_stream(&mut stream, format, true, &out, true, &|n, of| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            let mut last = last.lock().unwrap();
+            *last = (last.0.max(n), of);
+        })
+        .unwrap();
         assert_eq!(
             calls.load(Ordering::Relaxed),
             40,

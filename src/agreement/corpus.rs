@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
-use super::stats::{self, BinaryCounts, Coded, CodedRows, Level, MISSING};
+use super::stats::{self, BinaryCounts, Coded, CodedRows, Level};
 use crate::codebook::{AppliesTo, DimensionKind};
 use crate::dataset::{Dataset, DatasetStream, DocumentData};
 use crate::sidecar::{Sidecar, Span};
@@ -753,30 +753,16 @@ fn finish(
 }
 
 /// The table of whether each coder gave `value` on each part ("1" or "0"; missing where the coder
-/// gave no value there), numbered as [`Coded::from_table`] numbers it.
+/// gave no value there).
 fn presence_table(sets: &[Vec<Option<BTreeSet<String>>>], value: &str) -> Coded {
-    let coders = sets.iter().map(Vec::len).max().unwrap_or(0);
-    let mut values: Vec<String> = Vec::new();
-    // The codes of "0" and "1", given as they are first met.
-    let mut codes = [MISSING; 2];
-    let mut cells = Vec::with_capacity(sets.len() * coders);
+    let mut table = CodedRows::default();
     for row in sets {
-        for s in row {
-            cells.push(match s {
-                None => MISSING,
-                Some(s) => {
-                    let present = usize::from(s.contains(value));
-                    if codes[present] == MISSING {
-                        codes[present] = u32::try_from(values.len()).unwrap_or(MISSING);
-                        values.push(if present == 1 { "1" } else { "0" }.to_string());
-                    }
-                    codes[present]
-                }
-            });
-        }
-        cells.extend(std::iter::repeat_n(MISSING, coders - row.len()));
+        table.push_row(row.iter().map(|s| {
+            s.as_ref()
+                .map(|s| if s.contains(value) { "1" } else { "0" })
+        }));
     }
-    Coded::new(coders, values, cells).unwrap_or_else(|| Coded::from_table(&Vec::new()))
+    table.into_coded()
 }
 
 fn tag_disagreement(

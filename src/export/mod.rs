@@ -178,16 +178,18 @@ fn streams(format: ExportFormat) -> bool {
 /// Exports the corpus of `stream` to `path` (atomically, as [`write_output`] does), reading it a
 /// chunk of documents at a time for csv, jsonl and qdpx: their memory is bounded by the chunk,
 /// not the corpus, and each chunk is written before the next is read. Other formats read the
-/// whole dataset first.
+/// whole dataset first. `progress` is told (documents read, documents in all) as they are read
+/// (the app's export dialog shows it).
 pub fn export_stream(
     stream: &mut DatasetStream,
     format: ExportFormat,
     include_uncoded: bool,
     path: &Path,
     force: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ExportSummary, ExportError> {
     if !streams(format) {
-        let dataset = stream.collect(|_| true, &|_, _| {});
+        let dataset = stream.collect(|_| true, progress);
         let (bytes, summary) = render(&dataset, format, include_uncoded)?;
         write_output(path, format, &bytes, force)?;
         return Ok(summary);
@@ -202,7 +204,13 @@ pub fn export_stream(
     let stream = &*stream;
     let mut summary = None;
     atomic_write_with(path, |file| {
-        summary = Some(write_streamed(stream, format, include_uncoded, file)?);
+        summary = Some(write_streamed(
+            stream,
+            format,
+            include_uncoded,
+            file,
+            progress,
+        )?);
         Ok(())
     })
     .map_err(|e| match e {
@@ -228,7 +236,7 @@ pub fn export_stream_to(
         return Ok(summary);
     }
     stream.keep_sources(format == ExportFormat::Qdpx);
-    write_streamed(stream, format, include_uncoded, out)
+    write_streamed(stream, format, include_uncoded, out, &|_, _| {})
 }
 
 /// Writes a streamed format of `stream` into `out` through one buffer, flushed at the end.
@@ -237,11 +245,12 @@ fn write_streamed(
     format: ExportFormat,
     include_uncoded: bool,
     out: &mut dyn Write,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ExportSummary, ExportError> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
     let summary = write_documents(
         &mut buffered,
-        &Documents::Stream(stream),
+        &Documents::Stream(stream, progress),
         format,
         include_uncoded,
     )?;
@@ -253,22 +262,23 @@ fn write_streamed(
 pub(crate) enum Documents<'a> {
     /// A dataset already read whole (the app's, which shows progress while it reads).
     Loaded(&'a Dataset),
-    /// A corpus read as it is written, at most a chunk ahead (the command line's).
-    Stream(&'a DatasetStream),
+    /// A corpus read as it is written, at most a chunk ahead (the command line's and the app's),
+    /// and who is told the documents read.
+    Stream(&'a DatasetStream, &'a (dyn Fn(usize, usize) + Sync)),
 }
 
 impl Documents<'_> {
     fn codebook(&self) -> &Codebook {
         match self {
             Documents::Loaded(d) => &d.codebook,
-            Documents::Stream(s) => &s.codebook,
+            Documents::Stream(s, _) => &s.codebook,
         }
     }
 
     fn root(&self) -> &Path {
         match self {
             Documents::Loaded(d) => &d.root,
-            Documents::Stream(s) => &s.root,
+            Documents::Stream(s, _) => &s.root,
         }
     }
 
@@ -309,7 +319,7 @@ impl Documents<'_> {
                     sink,
                 )
             }
-            Documents::Stream(stream) => {
+            Documents::Stream(stream, progress) => {
                 warnings.extend(stream.skipped.iter().cloned());
                 stream.for_each_group(
                     group,
@@ -327,7 +337,7 @@ impl Documents<'_> {
                         warnings.extend(read);
                         sink(result)
                     },
-                    &|_, _| {},
+                    *progress,
                 )
             }
         }

@@ -287,10 +287,6 @@ impl MarginaliaApp {
                 let result = (|| {
                     let mut stream =
                         DatasetStream::open(&root, &selection).map_err(|e| e.to_string())?;
-                    stream.on_progress(move |n, of| {
-                        d2.store(n, Ordering::Relaxed);
-                        t2.store(of, Ordering::Relaxed);
-                    });
                     // The user confirmed overwriting in the dialog.
                     export_stream(
                         &mut stream,
@@ -298,6 +294,10 @@ impl MarginaliaApp {
                         selection.takes_everything(),
                         &out,
                         true,
+                        &|n, of| {
+                            d2.store(n, Ordering::Relaxed);
+                            t2.store(of, Ordering::Relaxed);
+                        },
                     )
                     .map_err(|e| e.to_string())
                 })();
